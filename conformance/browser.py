@@ -1,0 +1,153 @@
+"""Finding and launching Chromium.
+
+Order of preference (the first that exists wins):
+
+1. an explicit path (``--browser-path`` / ``CONFORMANCE_CHROMIUM``);
+2. Playwright's own Chromium, when ``playwright install chromium`` has been run;
+3. Debian's ``/usr/bin/chromium``;
+4. Google Chrome and Microsoft Edge in their usual places.
+
+``conformance setup`` (see :mod:`conformance.setup`) installs Debian's package when none is
+found and the machine allows it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Playwright
+
+__all__ = [
+    "CHROMIUM_ARGS",
+    "BrowserNotFoundError",
+    "ChromiumInfo",
+    "find_chromium",
+    "launch_chromium",
+]
+
+ENV_VAR = "CONFORMANCE_CHROMIUM"
+
+#: Flags every run needs: fake media devices without prompts, loopback ICE candidates
+#: without mDNS obfuscation, autoplay without a gesture, and no background networking
+#: (this machine refuses outside connections, and a suite must not phone home anyway).
+CHROMIUM_ARGS: tuple[str, ...] = (
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+    "--allow-loopback-in-peer-connection",
+    "--autoplay-policy=no-user-gesture-required",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-quic",
+    "--disable-gpu",
+)
+
+_SYSTEM_CANDIDATES: tuple[str, ...] = (
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+    "/usr/bin/google-chrome-stable",
+    "/opt/google/chrome/chrome",
+    "/usr/bin/microsoft-edge",
+    "/opt/microsoft/msedge/msedge",
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+    "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
+)
+
+
+class BrowserNotFoundError(RuntimeError):
+    """No usable Chromium was found; the message says what to install."""
+
+
+@dataclass(frozen=True)
+class ChromiumInfo:
+    """Where a Chromium lives and how it was found."""
+
+    path: str
+    source: str  # "explicit", "environment", "playwright", "system"
+
+
+def _playwright_chromium() -> str | None:
+    """The path of Playwright's own Chromium when it is installed, else ``None``."""
+    base = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache/ms-playwright")
+    if not base.is_dir():
+        return None
+    for pattern in ("chromium-*/chrome-linux*/chrome", "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium"):
+        for candidate in sorted(base.glob(pattern), reverse=True):
+            if os.access(candidate, os.X_OK):
+                return str(candidate)
+    return None
+
+
+def find_chromium(explicit: str | None = None) -> ChromiumInfo:
+    """Locate a Chromium, or raise :class:`BrowserNotFoundError` saying what to do."""
+    if explicit:
+        if not os.access(explicit, os.X_OK):
+            raise BrowserNotFoundError(f"--browser-path {explicit!r} is not an executable file")
+        return ChromiumInfo(explicit, "explicit")
+    from_env = os.environ.get(ENV_VAR)
+    if from_env:
+        if not os.access(from_env, os.X_OK):
+            raise BrowserNotFoundError(f"{ENV_VAR}={from_env!r} is not an executable file")
+        return ChromiumInfo(from_env, "environment")
+    bundled = _playwright_chromium()
+    if bundled:
+        return ChromiumInfo(bundled, "playwright")
+    for candidate in _SYSTEM_CANDIDATES:
+        if os.access(candidate, os.X_OK):
+            return ChromiumInfo(candidate, "system")
+    on_path = shutil.which("chromium") or shutil.which("google-chrome")
+    if on_path:
+        return ChromiumInfo(on_path, "system")
+    raise BrowserNotFoundError(
+        "no Chromium found. Install one of: Debian/Ubuntu `apt-get install chromium`, "
+        "`python -m playwright install chromium`, Google Chrome or Microsoft Edge; "
+        f"or point {ENV_VAR} (or --browser-path) at a Chromium executable."
+    )
+
+
+def chromium_version(path: str) -> str:
+    """The version string the executable prints (``Chromium 156.0...``), or ``""``."""
+    try:
+        out = subprocess.run(
+            [path, "--version"], capture_output=True, text=True, timeout=20, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return out.stdout.strip()
+
+
+def launch_args(extra: tuple[str, ...] = ()) -> list[str]:
+    """Chromium's command-line flags; ``--no-sandbox`` is added when running as root."""
+    args = list(CHROMIUM_ARGS)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--no-sandbox")
+    args.extend(extra)
+    return args
+
+
+async def launch_chromium(
+    playwright: Playwright,
+    info: ChromiumInfo | None = None,
+    *,
+    headless: bool = True,
+    extra_args: tuple[str, ...] = (),
+    **options: Any,
+) -> Browser:
+    """Launch Chromium through Playwright with the suite's flags."""
+    info = info or find_chromium()
+    return await playwright.chromium.launch(
+        executable_path=info.path,
+        headless=headless,
+        args=launch_args(extra_args),
+        **options,
+    )

@@ -1,0 +1,106 @@
+"""Results: one per scenario and target, plus the run's metadata.
+
+These are plain data, serialisable to JSON (results.json is shaped like WPT's wptreport:
+``run_info`` plus a ``results`` list). They travel from pytest-xdist workers to the
+controller inside ``report.user_properties``, so everything here round-trips through
+``to_json``/``from_json``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "STATUSES",
+    "RunInfo",
+    "ScenarioResult",
+    "Status",
+    "StepRecord",
+]
+
+#: Version of the results.json format (bump on incompatible changes).
+SCHEMA_VERSION = 1
+
+Status = Literal["PASS", "FAIL", "ERROR", "TIMEOUT", "SKIP"]
+STATUSES: tuple[str, ...] = ("PASS", "FAIL", "ERROR", "TIMEOUT", "SKIP")
+
+
+@dataclass
+class StepRecord:
+    """What happened to one step: its kind, YAML line, duration and outcome."""
+
+    index: int
+    kind: str
+    line: int
+    duration: float
+    outcome: Literal["ok", "failed", "skipped", "not-run"]
+    message: str = ""
+
+
+@dataclass
+class ScenarioResult:
+    """The outcome of one scenario on one target.
+
+    ``status`` is what happened; ``expected`` whether that is what the scenario's
+    expectation for this target says (a documented limitation makes a FAIL expected).
+    """
+
+    scenario: str
+    target: str
+    status: Status
+    expected: bool
+    expectation: dict[str, Any]
+    message: str = ""
+    duration: float = 0.0
+    covers: list[str] = field(default_factory=list)
+    title: str = ""
+    file: str = ""
+    limitation: str | None = None
+    steps: list[StepRecord] = field(default_factory=list)
+    console: list[dict[str, Any]] = field(default_factory=list)
+    mmr_log: list[dict[str, Any]] = field(default_factory=list)
+    artifacts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def test(self) -> str:
+        """The item name, ``<scenario-id>[<target>]``."""
+        return f"{self.scenario}[{self.target}]"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (the shape of one entry of results.json's ``results``)."""
+        data = asdict(self)
+        data["test"] = self.test
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ScenarioResult:
+        """The inverse of :meth:`to_json`."""
+        fields = {k: v for k, v in data.items() if k != "test"}
+        fields["steps"] = [StepRecord(**s) for s in fields.get("steps", [])]
+        return cls(**fields)
+
+
+@dataclass
+class RunInfo:
+    """Metadata of a run (results.json's ``run_info``)."""
+
+    run_id: str
+    suite_version: str
+    targets: list[str]
+    browser: str = ""
+    browser_version: str = ""
+    platform: str = ""
+    python: str = ""
+    git_revision: str | None = None
+    reference_impl_version: str | None = None
+    start_time: str = ""
+    end_time: str = ""
+    interrupted: bool = False
+    workers: int = 1
+    command: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
