@@ -52,6 +52,7 @@ class Step:
     targets: tuple[str, ...]
     mark: Mark
     source_mark: Mark
+    source_line: int = 0  # YAML line of the first line of JavaScript
 
     def applies_to(self, target: str) -> bool:
         """Whether this step runs on ``target``."""

@@ -104,3 +104,8 @@ class RunInfo:
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunInfo:
+        """The inverse of :meth:`to_json`."""
+        return cls(**data)

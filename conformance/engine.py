@@ -1,0 +1,285 @@
+"""The step engine: runs one scenario's steps in one page and judges the outcome.
+
+Each step kind is a call into the page runtime (``conformance/page/runtime.js``) bounded by
+the step's timeout. The first step that does not succeed ends the scenario; its message
+says which step, where it is in the YAML, and what was expected versus what happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from conformance.model import Expectation, Scenario, Step
+from conformance.results import ScenarioResult, Status, StepRecord
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+__all__ = ["FaultInjector", "StepOutcome", "judge", "run_steps"]
+
+_ANONYMOUS_LINE = re.compile(r"<anonymous>:(\d+):(\d+)")
+# `new AsyncFunction(body)` puts two header lines before the body in Chromium.
+_FUNCTION_HEADER_LINES = 2
+
+
+class FaultInjector(Protocol):
+    """What a target offers to fault and speaker steps (the redirected target does)."""
+
+    async def fault(self, kind: str, options: dict[str, Any]) -> None:
+        """Inject ``kind`` (disconnect, reconnect, crash-host, latency)."""
+
+    async def speaker_record(self, speaker: int | str) -> dict[str, Any]:
+        """What a virtual speaker rendered."""
+
+
+@dataclass
+class StepOutcome:
+    """Why a step did not succeed (``None`` from a step means it did)."""
+
+    status: Status
+    message: str
+
+
+def _where(scenario: Scenario, step: Step) -> str:
+    return f"step {step.index + 1} ({step.kind} at {scenario.path}:{step.mark.line})"
+
+
+def _js_location(step: Step, error: dict[str, Any], offset: int) -> str:
+    """`` at <file>:<line>`` for the failing line of the step's JavaScript, when known."""
+    match = _ANONYMOUS_LINE.search(error.get("stack") or "")
+    if not match or not step.source_line:
+        return ""
+    body_line = int(match[1]) - _FUNCTION_HEADER_LINES - offset
+    if body_line < 1:
+        return ""
+    return f" (JavaScript line {body_line}, {step.mark.file}:{step.source_line + body_line - 1})"
+
+
+def _error_text(error: dict[str, Any]) -> str:
+    message = error.get("message") or ""
+    return f"{error.get('name', 'Error')}: {message}" if message else str(error.get("name"))
+
+
+def _format_seconds(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:g}s"
+
+
+async def _run_step(page: Page, scenario: Scenario, step: Step,
+                    faults: FaultInjector | None) -> StepOutcome | None:
+    where = _where(scenario, step)
+    kind = step.kind
+    if kind == "run":
+        reply = await page.evaluate("s => window.__conformance.run(s)", step.source)
+        if reply["ok"]:
+            return None
+        return _exception(step, where, reply)
+    if kind == "expect":
+        return await _expect(page, step, where)
+    if kind == "expect_error":
+        return await _expect_error(page, step, where)
+    if kind == "wait_event":
+        return await _wait_event(page, step, where)
+    if faults is None:
+        return StepOutcome("ERROR", f"{where}: `{kind}` steps need the redirected target")
+    if kind == "fault":
+        await faults.fault(step.source, step.options)
+        return None
+    return await _speaker(faults, step, where)
+
+
+def _exception(step: Step, where: str, reply: dict[str, Any]) -> StepOutcome:
+    error = reply["error"]
+    if reply.get("syntax"):
+        return StepOutcome("ERROR", f"{where}: syntax error in the step's JavaScript: {_error_text(error)}")
+    location = _js_location(step, error, reply.get("offset", 0))
+    return StepOutcome("ERROR", f"{where}: uncaught {_error_text(error)}{location}")
+
+
+async def _expect(page: Page, step: Step, where: str) -> StepOutcome | None:
+    wait = float(step.options.get("eventually", 0.0))
+    has_equals = "equals" in step.options
+    expected = {"has": has_equals, "value": step.options.get("equals")}
+    reply = await page.evaluate(
+        "([s, w, e]) => window.__conformance.expect(s, w, e)", [step.source, wait * 1000, expected]
+    )
+    if reply.get("ok"):
+        return None
+    if reply.get("syntax"):
+        return _exception(step, where, reply)
+    waited = f" within {_format_seconds(wait)} ({reply.get('attempts', 1)} checks)" if wait else ""
+    if "error" in reply:
+        return StepOutcome(
+            "FAIL",
+            f"{where}: `{step.source.strip()}` threw {_error_text(reply['error'])}{waited}"
+            f"{_js_location(step, reply['error'], reply.get('offset', 0))}",
+        )
+    wanted = f"to equal {json.dumps(step.options['equals'])}" if has_equals else "to be truthy"
+    seen = "last value seen" if wait else "actual"
+    return StepOutcome(
+        "FAIL",
+        f"{where}: expected `{step.source.strip()}` {wanted}{waited}; {seen}: {reply.get('actual')}",
+    )
+
+
+async def _expect_error(page: Page, step: Step, where: str) -> StepOutcome | None:
+    wanted = step.options["name"]
+    reply = await page.evaluate("s => window.__conformance.expectError(s)", step.source)
+    if reply.get("syntax"):
+        return _exception(step, where, reply)
+    if not reply["threw"]:
+        return StepOutcome(
+            "FAIL",
+            f"{where}: expected `{step.source.strip()}` to throw or reject with {wanted}; "
+            f"it succeeded with {reply.get('actual')}",
+        )
+    error = reply["error"]
+    if error.get("name") != wanted:
+        return StepOutcome(
+            "FAIL", f"{where}: expected {wanted}; actual: {_error_text(error)}"
+        )
+    return None
+
+
+async def _wait_event(page: Page, step: Step, where: str) -> StepOutcome | None:
+    # The page-side wait ends a little before the step's own timeout, so its precise
+    # message ("no event", "condition never held") wins over a generic step timeout.
+    budget_ms = max(step.timeout * 1000 - 250, step.timeout * 800)
+    reply = await page.evaluate(
+        "([on, type, until, trigger, ms]) => window.__conformance.waitEvent(on, type, until, trigger, ms)",
+        [step.options["on"], step.source, step.options.get("until"), step.options.get("trigger"), budget_ms],
+    )
+    if reply.get("ok"):
+        return None
+    if reply.get("timedOut"):
+        detail = f"; condition `{step.options['until']}` still false" if step.options.get("until") else ""
+        return StepOutcome(
+            "TIMEOUT",
+            f"{where}: no matching `{step.source}` event within {_format_seconds(step.timeout)} "
+            f"({reply.get('count', 0)} seen){detail}",
+        )
+    part = reply.get("part", "on")
+    prefix = "syntax error in" if reply.get("syntax") else "error in"
+    return StepOutcome("ERROR", f"{where}: {prefix} `{part}`: {_error_text(reply['error'])}")
+
+
+async def _speaker(faults: FaultInjector, step: Step, where: str) -> StepOutcome | None:
+    speaker = step.source if not step.source.isdigit() else int(step.source)
+    wait = float(step.options.get("eventually", 0.0))
+    deadline = time.monotonic() + wait
+    while True:
+        record = await faults.speaker_record(speaker)
+        problem = _speaker_problem(record, step.options)
+        if problem is None:
+            return None
+        if time.monotonic() >= deadline:
+            return StepOutcome("FAIL", f"{where}: speaker {speaker}: {problem}; record: {record}")
+        await asyncio.sleep(0.05)  # polling interval of a bounded wait, not a fixed delay
+
+
+def _speaker_problem(record: dict[str, Any], options: dict[str, Any]) -> str | None:
+    frames = int(record.get("frames", 0))
+    if options.get("silent"):
+        return None if frames == 0 or record.get("level_dbfs", -200) < -60 else "expected silence"
+    if frames == 0:
+        return "nothing rendered"
+    if "frequency" in options:
+        tolerance = float(options.get("tolerance", 20.0))
+        got = float(record.get("dominant_hz") or 0.0)
+        if abs(got - float(options["frequency"])) > tolerance:
+            return f"expected {options['frequency']} Hz ± {tolerance:g}, got {got:.1f} Hz"
+    return None
+
+
+async def run_steps(page: Page, scenario: Scenario, target: str,
+                    faults: FaultInjector | None,
+                    crashed: asyncio.Event) -> tuple[Status, str, list[StepRecord]]:
+    """Run the scenario's steps on ``page``; return status, message and the step log.
+
+    ``crashed`` is set by the caller when the page crashes, so a step waiting on a dead
+    page ends at once with that reason instead of at its timeout.
+    """
+    records: list[StepRecord] = []
+    status: Status = "PASS"
+    message = ""
+    for step in scenario.steps:
+        line = step.mark.line
+        if status != "PASS":
+            records.append(StepRecord(step.index, step.kind, line, 0.0, "not-run"))
+            continue
+        if not step.applies_to(target):
+            records.append(StepRecord(step.index, step.kind, line, 0.0, "skipped",
+                                      f"only on {', '.join(step.targets)}"))
+            continue
+        started = time.perf_counter()
+        outcome = await _bounded(page, scenario, step, faults, crashed)
+        duration = time.perf_counter() - started
+        if outcome is None:
+            records.append(StepRecord(step.index, step.kind, line, duration, "ok"))
+            continue
+        status, message = outcome.status, outcome.message
+        records.append(StepRecord(step.index, step.kind, line, duration, "failed", outcome.message))
+    return status, message, records
+
+
+async def _bounded(page: Page, scenario: Scenario, step: Step, faults: FaultInjector | None,
+                   crashed: asyncio.Event) -> StepOutcome | None:
+    where = _where(scenario, step)
+    work = asyncio.ensure_future(_run_step(page, scenario, step, faults))
+    crash = asyncio.ensure_future(crashed.wait())
+    try:
+        done, _ = await asyncio.wait({work, crash}, timeout=step.timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        crash.cancel()
+    if work in done:
+        try:
+            return work.result()
+        except Exception as exc:  # Playwright errors: closed page, crashed target, ...
+            reason = "the page crashed" if crashed.is_set() else _first_line(str(exc))
+            return StepOutcome("ERROR", f"{where}: {reason}")
+    work.cancel()
+    if crashed.is_set():
+        return StepOutcome("ERROR", f"{where}: the page crashed")
+    return StepOutcome("TIMEOUT", f"{where}: did not finish within {_format_seconds(step.timeout)}")
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "unknown error"
+
+
+def judge(expectation: Expectation, status: Status, message: str) -> tuple[bool, str]:
+    """Whether ``status`` is what ``expectation`` says, and the message to report."""
+    if status == "SKIP":
+        return False, message
+    if expectation.outcome == "pass":
+        return status == "PASS", message
+    label = f"known limitation {expectation.limitation}"
+    if status == "PASS":
+        return False, f"unexpected pass: expected the documented deviation ({label})"
+    if expectation.fails_with and expectation.fails_with not in message:
+        return False, (
+            f"failed, but not in the documented way ({label}: expected {expectation.fails_with}); "
+            f"{message}"
+        )
+    return True, f"{label}: {message}"
+
+
+def new_result(scenario: Scenario, target: str) -> ScenarioResult:
+    """An empty result for ``scenario`` on ``target`` (filled in by the harness)."""
+    expectation = scenario.expect[target]
+    return ScenarioResult(
+        scenario=scenario.id,
+        target=target,
+        status="SKIP",
+        expected=False,
+        expectation=expectation.to_json(),
+        covers=list(scenario.covers),
+        title=scenario.title,
+        file=scenario.path,
+        limitation=expectation.limitation,
+    )

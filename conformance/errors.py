@@ -1,0 +1,73 @@
+"""Errors found in scenario files, rendered as ``file:line:col`` with the offending lines."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+
+from conformance.model import Mark
+
+__all__ = ["ScenarioError", "ScenarioFileError", "did_you_mean"]
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to ``word``, or ``None`` when nothing is close."""
+    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _excerpt(mark: Mark, text: str | None, context: int = 1) -> str:
+    """The lines around ``mark`` with a line-number gutter and a caret under the column."""
+    if text is None:
+        try:
+            text = Path(mark.file).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+    lines = text.splitlines()
+    if not 1 <= mark.line <= len(lines):
+        return ""
+    first = max(1, mark.line - context)
+    last = min(len(lines), mark.line + context)
+    width = len(str(last))
+    out = []
+    for number in range(first, last + 1):
+        pointer = ">" if number == mark.line else " "
+        out.append(f" {pointer} {number:>{width}} | {lines[number - 1]}")
+        if number == mark.line:
+            out.append(f"   {' ' * width} | {' ' * (mark.column - 1)}^")
+    return "\n".join(out)
+
+
+class ScenarioError(Exception):
+    """One problem in a scenario file, at a precise place."""
+
+    def __init__(self, mark: Mark, message: str, hint: str | None = None) -> None:
+        super().__init__(f"{mark}: {message}")
+        self.mark = mark
+        self.message = message
+        self.hint = hint
+
+    def render(self, text: str | None = None) -> str:
+        """The error with its location, the offending lines and the suggestion."""
+        parts = [f"{self.mark}: error: {self.message}"]
+        excerpt = _excerpt(self.mark, text)
+        if excerpt:
+            parts.append(excerpt)
+        if self.hint:
+            parts.append(f"   hint: {self.hint}")
+        return "\n".join(parts)
+
+
+class ScenarioFileError(Exception):
+    """All the problems found in one file (the loader reports them together)."""
+
+    def __init__(self, path: str, errors: list[ScenarioError], text: str | None = None) -> None:
+        self.path = path
+        self.errors = sorted(errors, key=lambda e: (e.mark.line, e.mark.column))
+        self.text = text
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """Every error of the file, rendered, separated by blank lines."""
+        return "\n\n".join(error.render(self.text) for error in self.errors)

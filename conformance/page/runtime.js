@@ -1,0 +1,319 @@
+// The harness's page-side runtime, injected at document start after any redirection shim.
+//
+// It gives the step engine one entry point per step kind (`__conformance.run`, `.expect`,
+// `.expectError`, `.waitEvent`), tracks the WebRTC and media objects a scenario creates so
+// they can be closed after the item, and offers small helpers to scenario authors
+// (`mic(n)`, `speaker(n)`, `until`, `nextEvent`, `connectPair`, `describe`).
+//
+// Step sources run as bodies of sloppy-mode async functions: a name assigned without
+// let/const/var becomes a global and so persists into later steps.
+(() => {
+  "use strict";
+  if (window.__conformance) return;
+
+  const AsyncFunction = (async () => {}).constructor;
+  const created = { peerConnections: new Set(), tracks: new Set(), audioContexts: new Set() };
+
+  // --- object tracking (for cleanup) -----------------------------------------------
+  // Constructors are wrapped in a Proxy: `new`, `instanceof`, `.prototype` and static
+  // members behave exactly as before, whichever implementation (native or shim) is below.
+  function trackConstructor(name, set) {
+    const Original = window[name];
+    if (typeof Original !== "function") return;
+    window[name] = new Proxy(Original, {
+      construct(target, args, newTarget) {
+        const object = Reflect.construct(target, args, newTarget);
+        set.add(object);
+        return object;
+      },
+    });
+  }
+  trackConstructor("RTCPeerConnection", created.peerConnections);
+  trackConstructor("AudioContext", created.audioContexts);
+
+  function trackStream(stream) {
+    if (stream && typeof stream.getTracks === "function") {
+      for (const track of stream.getTracks()) created.tracks.add(track);
+    }
+    return stream;
+  }
+
+  const mediaDevices = navigator.mediaDevices;
+  if (mediaDevices && typeof mediaDevices.getUserMedia === "function") {
+    const getUserMedia = mediaDevices.getUserMedia;
+    // An own property shadows the prototype's method so both native and shim are covered.
+    Object.defineProperty(mediaDevices, "getUserMedia", {
+      configurable: true,
+      writable: true,
+      value: function getUserMedia_(constraints) {
+        return getUserMedia.call(this, constraints).then(trackStream);
+      },
+    });
+  }
+  if (window.MediaStreamTrack && MediaStreamTrack.prototype.clone) {
+    const clone = MediaStreamTrack.prototype.clone;
+    MediaStreamTrack.prototype.clone = function clone_() {
+      const copy = clone.call(this);
+      created.tracks.add(copy);
+      return copy;
+    };
+  }
+
+  async function cleanup() {
+    const counts = { peerConnections: 0, tracks: 0, audioContexts: 0 };
+    for (const pc of created.peerConnections) {
+      try {
+        for (const receiver of pc.getReceivers()) if (receiver.track) created.tracks.add(receiver.track);
+        if (pc.signalingState !== "closed") { pc.close(); counts.peerConnections += 1; }
+      } catch (_) { /* a broken object must not stop the rest of the cleanup */ }
+    }
+    for (const track of created.tracks) {
+      try { if (track.readyState !== "ended") { track.stop(); counts.tracks += 1; } } catch (_) {}
+    }
+    for (const context of created.audioContexts) {
+      try { if (context.state !== "closed") { await context.close(); counts.audioContexts += 1; } } catch (_) {}
+    }
+    created.peerConnections.clear();
+    created.tracks.clear();
+    created.audioContexts.clear();
+    return counts;
+  }
+
+  // --- values and errors as the harness reports them -------------------------------
+  function describe(value, depth = 0) {
+    if (value === undefined) return "undefined";
+    if (typeof value === "function") return `[function ${value.name || "anonymous"}]`;
+    if (typeof value === "symbol" || typeof value === "bigint") return String(value);
+    if (value instanceof Error || (typeof DOMException !== "undefined" && value instanceof DOMException)) {
+      return `${value.name}: ${value.message}`;
+    }
+    if (typeof value !== "object" || value === null) return JSON.stringify(value);
+    if (depth > 2) return "[…]";
+    if (value instanceof Map || (typeof RTCStatsReport !== "undefined" && value instanceof RTCStatsReport)) {
+      return `Map(${value.size})`;
+    }
+    if (typeof value.toJSON === "function") {
+      try { return truncate(JSON.stringify(value.toJSON())); } catch (_) { /* fall through */ }
+    }
+    try { return truncate(JSON.stringify(value)); } catch (_) {
+      return `[object ${value.constructor ? value.constructor.name : "Object"}]`;
+    }
+  }
+  function truncate(text, limit = 500) {
+    return text.length > limit ? `${text.slice(0, limit)}…` : text;
+  }
+  // A JSON-safe copy for `equals` comparisons done by the harness.
+  function jsonable(value) {
+    if (value === undefined) return { undefined: true };
+    try {
+      const text = JSON.stringify(value, (_key, v) => (v instanceof Map ? Object.fromEntries(v) : v));
+      return { value: text === undefined ? null : JSON.parse(text) };
+    } catch (_) {
+      return { unserialisable: true };
+    }
+  }
+  function errorInfo(error) {
+    if (error === null || typeof error !== "object") {
+      return { name: "Error", message: `non-Error thrown: ${describe(error)}`, stack: "" };
+    }
+    return {
+      name: String(error.name || (error.constructor && error.constructor.name) || "Error"),
+      message: String(error.message || ""),
+      stack: String(error.stack || ""),
+      constraint: error.constraint,
+    };
+  }
+
+  // --- compiling step sources -------------------------------------------------------
+  function compileBody(source) {
+    return new AsyncFunction(source);
+  }
+  function compileExpression(source) {
+    // The newline keeps a trailing `// comment` in the source from eating the parenthesis.
+    return new AsyncFunction(`return (\n${source}\n);`);
+  }
+  // `expect_error` accepts an expression or a statement body.
+  function compileAction(source) {
+    try {
+      return { fn: compileExpression(source), offset: 1 };
+    } catch (_) {
+      return { fn: compileBody(source), offset: 0 };
+    }
+  }
+  // Exceptions in `new AsyncFunction` are reported as a syntax error of the step.
+  function compile(kind, source) {
+    try {
+      if (kind === "body") return { fn: compileBody(source), offset: 0 };
+      if (kind === "expression") return { fn: compileExpression(source), offset: 1 };
+      return compileAction(source);
+    } catch (error) {
+      return { syntaxError: errorInfo(error) };
+    }
+  }
+
+  const deadline = (ms) => performance.now() + ms;
+  const nextTick = () => new Promise((resolve) => setTimeout(resolve, 15));
+
+  // --- step kinds -------------------------------------------------------------------
+  async function run(source) {
+    const compiled = compile("body", source);
+    if (compiled.syntaxError) return { ok: false, syntax: true, error: compiled.syntaxError };
+    try {
+      await compiled.fn();
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, error: errorInfo(error), offset: compiled.offset };
+    }
+  }
+
+  // Evaluate `source` until `check` accepts the value or `waitMs` passes (0: once).
+  async function expect(source, waitMs, expected) {
+    const compiled = compile("expression", source);
+    if (compiled.syntaxError) return { ok: false, syntax: true, error: compiled.syntaxError };
+    const end = deadline(waitMs);
+    let attempts = 0;
+    for (;;) {
+      attempts += 1;
+      let outcome;
+      try {
+        const value = await compiled.fn();
+        const copy = jsonable(value);
+        const holds = expected.has ? sameJson(copy, expected.value) : Boolean(value);
+        outcome = { ok: holds, actual: describe(value), json: copy, attempts };
+      } catch (error) {
+        outcome = { ok: false, error: errorInfo(error), offset: compiled.offset, attempts };
+      }
+      if (outcome.ok || performance.now() >= end) return outcome;
+      await nextTick();
+    }
+  }
+  function sameJson(copy, expected) {
+    if (!("value" in copy)) return false;
+    return canonical(copy.value) === canonical(expected);
+  }
+  function canonical(value) {
+    if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+    if (value && typeof value === "object") {
+      return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(",")}}`;
+    }
+    return JSON.stringify(value);
+  }
+
+  async function expectError(source) {
+    const compiled = compile("action", source);
+    if (compiled.syntaxError) return { ok: false, syntax: true, error: compiled.syntaxError };
+    try {
+      const value = await compiled.fn();
+      return { threw: false, actual: describe(value) };
+    } catch (error) {
+      return { threw: true, error: errorInfo(error) };
+    }
+  }
+
+  async function waitEvent(onSource, type, untilSource, triggerSource, timeoutMs) {
+    const target = compile("expression", onSource);
+    if (target.syntaxError) return { ok: false, syntax: true, error: target.syntaxError, part: "on" };
+    const until = untilSource ? compile("expression", untilSource) : null;
+    if (until && until.syntaxError) return { ok: false, syntax: true, error: until.syntaxError, part: "until" };
+    const trigger = triggerSource ? compile("body", triggerSource) : null;
+    if (trigger && trigger.syntaxError) return { ok: false, syntax: true, error: trigger.syntaxError, part: "trigger" };
+
+    let object;
+    try {
+      object = await target.fn();
+    } catch (error) {
+      return { ok: false, error: errorInfo(error), part: "on" };
+    }
+    if (!object || typeof object.addEventListener !== "function") {
+      return { ok: false, error: { name: "TypeError", message: `\`on\` is not an EventTarget: ${describe(object)}` }, part: "on" };
+    }
+    let count = 0;
+    let settle;
+    const done = new Promise((resolve) => { settle = resolve; });
+    const check = async () => {
+      if (!until) return count > 0;
+      return Boolean(await until.fn());
+    };
+    const listener = async (event) => {
+      count += 1;
+      globalThis.event = event; // `window.event` is [Replaceable]: this shadows it
+      try { if (await check()) settle({ ok: true, count }); } catch (error) { settle({ ok: false, error: errorInfo(error), part: "until" }); }
+    };
+    object.addEventListener(type, listener);
+    try {
+      if (until) {
+        try { if (await check()) return { ok: true, count, already: true }; } catch (error) { return { ok: false, error: errorInfo(error), part: "until" }; }
+      }
+      if (trigger) {
+        try { await trigger.fn(); } catch (error) { return { ok: false, error: errorInfo(error), part: "trigger" }; }
+      }
+      const timer = new Promise((resolve) => setTimeout(() => resolve({ ok: false, timedOut: true, count }), timeoutMs));
+      return await Promise.race([done, timer]);
+    } finally {
+      object.removeEventListener(type, listener);
+    }
+  }
+
+  // --- the redirection log (`mmrExtensionLog` events on document) -------------------
+  const mmrLog = [];
+  document.addEventListener("mmrExtensionLog", (event) => {
+    const detail = event.detail || {};
+    if (mmrLog.length < 500) {
+      mmrLog.push({ level: String(detail.level), message: String(detail.message), time: performance.now() });
+    }
+  });
+
+  // --- helpers for scenario authors ------------------------------------------------
+  async function devicesOfKind(kind) {
+    const all = await navigator.mediaDevices.enumerateDevices();
+    // Chromium lists a "default" alias first; the numbered helpers skip aliases.
+    return all.filter((d) => d.kind === kind && d.deviceId !== "default" && d.deviceId !== "communications");
+  }
+  async function mic(n = 1) {
+    const list = await devicesOfKind("audioinput");
+    if (!list[n - 1]) throw new Error(`no microphone ${n}: ${list.length} available`);
+    return list[n - 1].deviceId;
+  }
+  async function speaker(n = 1) {
+    const list = await devicesOfKind("audiooutput");
+    if (!list[n - 1]) throw new Error(`no speaker ${n}: ${list.length} available`);
+    return list[n - 1].deviceId;
+  }
+  async function until(condition, timeoutMs = 5000, what = "condition") {
+    const end = deadline(timeoutMs);
+    for (;;) {
+      const value = await condition();
+      if (value) return value;
+      if (performance.now() >= end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await nextTick();
+    }
+  }
+  function nextEvent(target, type, timeoutMs = 5000) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { target.removeEventListener(type, on); reject(new Error(`no ${type} event within ${timeoutMs} ms`)); }, timeoutMs);
+      function on(event) { clearTimeout(timer); target.removeEventListener(type, on); resolve(event); }
+      target.addEventListener(type, on);
+    });
+  }
+  // Offer/answer between two peer connections in this page, with trickle ICE both ways.
+  async function connectPair(caller, callee) {
+    caller.addEventListener("icecandidate", (e) => { if (e.candidate) callee.addIceCandidate(e.candidate).catch(() => {}); });
+    callee.addEventListener("icecandidate", (e) => { if (e.candidate) caller.addIceCandidate(e.candidate).catch(() => {}); });
+    await caller.setLocalDescription(await caller.createOffer());
+    await callee.setRemoteDescription(caller.localDescription);
+    await callee.setLocalDescription(await callee.createAnswer());
+    await caller.setRemoteDescription(callee.localDescription);
+  }
+  async function statsOfType(pcOrSender, type) {
+    const report = await pcOrSender.getStats();
+    const found = [];
+    report.forEach((stat) => { if (stat.type === type) found.push(stat); });
+    return found;
+  }
+
+  Object.assign(window, { mic, speaker, until, nextEvent, connectPair, statsOfType, describe });
+  Object.defineProperty(window, "__conformance", {
+    value: Object.freeze({ run, expect, expectError, waitEvent, cleanup, describe, mmrLog: () => mmrLog.slice() }),
+    enumerable: false,
+  });
+})();

@@ -1,0 +1,176 @@
+"""The pytest plugin: scenario files become items named ``<scenario-id>[<target>]``.
+
+Collection validates every file (a broken file is a collection error with ``file:line:col``)
+and yields one item per target in a fixed order, so pytest-xdist workers collect the same
+list. Each worker runs items on its own :class:`~conformance.harness.Harness` (one browser
+per worker). Results travel to the controller in ``report.user_properties``; the
+controller appends each to ``results.jsonl`` as it arrives and writes the reports at the end
+(also after Ctrl-C, marked as interrupted).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.errors import ScenarioFileError
+from conformance.harness import Harness
+from conformance.limitations import Limitation, find_registry, load_limitations
+from conformance.loader import duplicate_id_error, is_scenario_file, load_scenario
+from conformance.model import TARGETS, Scenario
+from conformance.recorder import RunRecorder
+from conformance.results import ScenarioResult
+
+__all__ = ["ScenarioFile", "ScenarioItem"]
+
+RESULT_PROPERTY = "conformance_result"
+_harness_key = pytest.StashKey[Harness]()
+_registries_key = pytest.StashKey[dict[Path, dict[str, Limitation]]]()
+_ids_key = pytest.StashKey[dict[str, Scenario]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "call-redirection conformance scenarios")
+    group.addoption("--target", choices=("native", "redirected", "all"), default="all",
+                    help="run scenarios on this target only (default: all)")
+    group.addoption("--report-dir", default=None,
+                    help="where runs write their reports (default: <rootdir>/reports)")
+    group.addoption("--no-reports", action="store_true", help="do not write report files")
+    group.addoption("--browser-path", default=None,
+                    help="Chromium executable (default: $CONFORMANCE_CHROMIUM, Playwright's, "
+                         "/usr/bin/chromium, Chrome, Edge)")
+    group.addoption("--headed", action="store_true", help="show the browser")
+    group.addoption("--run-id", default=None, help="name of the run's report folder")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for target in TARGETS:
+        config.addinivalue_line("markers", f"{target}: a scenario item on the {target} target")
+    config.stash[_registries_key] = {}
+    config.stash[_ids_key] = {}
+    is_worker = hasattr(config, "workerinput")
+    if not is_worker and not config.getoption("no_reports") and not config.getoption("collectonly"):
+        config.pluginmanager.register(RunRecorder(config), "conformance-recorder")
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if is_scenario_file(file_path):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+def selected_targets(config: pytest.Config) -> tuple[str, ...]:
+    """The targets ``--target`` selects, in canonical order."""
+    choice = config.getoption("target")
+    return TARGETS if choice == "all" else (choice,)
+
+
+class ScenarioFile(pytest.File):
+    """A scenario YAML file."""
+
+    def collect(self) -> list[ScenarioItem]:
+        config = self.config
+        display = os.path.relpath(self.path, config.rootpath)
+        registry_path = find_registry(self.path)
+        registries = config.stash[_registries_key]
+        try:
+            if registry_path is not None and registry_path not in registries:
+                registries[registry_path] = load_limitations(registry_path)
+            limitations = registries.get(registry_path) if registry_path else {}
+            scenario = load_scenario(self.path, limitations, display_path=display)
+        except ScenarioFileError as exc:
+            raise self.CollectError(exc.render()) from None
+        seen = config.stash[_ids_key]
+        first = seen.setdefault(scenario.id, scenario)
+        if first.path != scenario.path:
+            raise self.CollectError(duplicate_id_error(scenario, first).render())
+        return [
+            ScenarioItem.from_parent(self, name=f"{scenario.id}[{target}]",
+                                     scenario=scenario, target=target)
+            for target in selected_targets(config)
+            if target in scenario.expect
+        ]
+
+
+class ScenarioFailed(Exception):
+    """The item's outcome differs from its expectation."""
+
+    def __init__(self, result: ScenarioResult) -> None:
+        super().__init__(result.message)
+        self.result = result
+
+
+class ScenarioItem(pytest.Item):
+    """One scenario on one target."""
+
+    def __init__(self, *, scenario: Scenario, target: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.target = target
+        self.result: ScenarioResult | None = None
+        # Tags are keywords (selectable with -k) rather than markers, so scenario authors
+        # need not register them.
+        for tag in scenario.tags:
+            self.keywords[tag] = True
+        self.add_marker(target)
+
+    def runtest(self) -> None:
+        result = _harness(self.config).run_item(self.scenario, self.target)
+        self.result = result
+        self.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_json())))
+        if result.status == "SKIP":
+            pytest.skip(result.message)
+        if not result.expected:
+            raise ScenarioFailed(result)
+        if result.status != "PASS":
+            pytest.xfail(result.message)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        if isinstance(excinfo.value, ScenarioFailed):
+            return format_failure(self.scenario, excinfo.value.result)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.scenario.mark.line - 1, f"{self.scenario.id}[{self.target}]"
+
+
+def format_failure(scenario: Scenario, result: ScenarioResult) -> str:
+    """A failing item's report: what was expected, what happened, and the step log."""
+    expectation = scenario.expect[result.target]
+    wanted = ("pass" if expectation.outcome == "pass"
+              else f"known limitation {expectation.limitation}")
+    lines = [
+        f"{scenario.id}[{result.target}]: {result.status} (expected: {wanted})",
+        f"  {scenario.title}",
+        f"  {result.message}",
+        "  steps:",
+    ]
+    for step in result.steps:
+        lines.append(f"    {step.index + 1:>2}. {step.kind:<12} line {step.line:<4} "
+                     f"{step.outcome:<8} {step.duration * 1000:7.1f} ms")
+    errors = [c for c in result.console if c.get("type") in ("error", "pageerror", "harness")]
+    if errors:
+        lines.append("  console errors:")
+        lines.extend(f"    {entry['text']}" for entry in errors[:20])
+    return "\n".join(lines)
+
+
+def _harness(config: pytest.Config) -> Harness:
+    if _harness_key not in config.stash:
+        config.stash[_harness_key] = Harness(
+            browser_path=config.getoption("browser_path"),
+            headless=not config.getoption("headed"),
+        )
+    return config.stash[_harness_key]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    harness = config.stash.get(_harness_key, None)
+    if harness is not None:
+        harness.close()
+        del config.stash[_harness_key]

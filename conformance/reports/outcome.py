@@ -1,0 +1,107 @@
+"""How a result reads in a report: its outcome, its limitation, and a stable ordering.
+
+Every report (JSON summary, JUnit, matrix) classifies results the same way, so the rules
+live here once: a FAIL that the scenario's expectation predicts (a documented limitation)
+is not a failure of the run, and a PASS that the expectation said would fail is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from conformance.model import TARGETS
+from conformance.results import ScenarioResult
+
+__all__ = [
+    "FAILING_STATUSES",
+    "Outcome",
+    "classify",
+    "limitation_id",
+    "limitation_note",
+    "ordered_targets",
+    "sort_results",
+    "target_sort_key",
+    "unexpected_pass_message",
+]
+
+#: Statuses that mean the scenario did not do what the spec says.
+FAILING_STATUSES: frozenset[str] = frozenset({"FAIL", "ERROR", "TIMEOUT"})
+
+
+class Outcome(StrEnum):
+    """What a result, or a matrix cell, means for the reader.
+
+    The member order is the matrix precedence, worst first: a cell takes the first
+    outcome any of its results has. ``NOT_APPLICABLE`` only describes a matrix cell
+    with no result at all; :func:`classify` never returns it.
+    """
+
+    UNEXPECTED_FAILURE = "unexpected-failure"
+    UNEXPECTED_PASS = "unexpected-pass"
+    KNOWN_LIMITATION = "known-limitation"
+    PASS = "pass"
+    NOT_RUN = "not-run"
+    NOT_APPLICABLE = "n/a"
+
+
+def classify(result: ScenarioResult) -> Outcome:
+    """The outcome of one result.
+
+    ``result.expected`` is the engine's verdict (it already checked ``fails_with`` and the
+    like), so it is trusted rather than recomputed from the expectation.
+    """
+    if result.status == "SKIP":
+        return Outcome.NOT_RUN
+    if result.status == "PASS":
+        return Outcome.PASS if result.expected else Outcome.UNEXPECTED_PASS
+    return Outcome.KNOWN_LIMITATION if result.expected else Outcome.UNEXPECTED_FAILURE
+
+
+def limitation_id(result: ScenarioResult) -> str | None:
+    """The documented limitation the result's expectation names, if any."""
+    if result.limitation:
+        return result.limitation
+    value = result.expectation.get("limitation")
+    return str(value) if value else None
+
+
+def limitation_note(result: ScenarioResult) -> str:
+    """The expectation's note about its limitation ('' when there is none)."""
+    value = result.expectation.get("note")
+    return str(value) if value else ""
+
+
+def unexpected_pass_message(result: ScenarioResult) -> str:
+    """Why a PASS is a problem: the expectation said it would fail (it may be fixed)."""
+    ident = limitation_id(result)
+    because = f" (known limitation {ident})" if ident else ""
+    message = f"unexpected pass: expected to fail{because} but it passed"
+    return f"{message}; {result.message}" if result.message else message
+
+
+def target_sort_key(target: str) -> tuple[int, str]:
+    """Canonical target order: native, redirected, then any other target by name."""
+    try:
+        return (TARGETS.index(target), "")
+    except ValueError:
+        return (len(TARGETS), target)
+
+
+def ordered_targets(declared: Iterable[str], results: Iterable[ScenarioResult]) -> list[str]:
+    """The run's declared targets plus any a result mentions, in canonical order.
+
+    Declared targets are kept even without results so that an empty column shows that a
+    target produced nothing, instead of silently disappearing.
+    """
+    names = set(declared)
+    names.update(result.target for result in results)
+    return sorted(names, key=target_sort_key)
+
+
+def sort_results(results: Iterable[ScenarioResult]) -> list[ScenarioResult]:
+    """Results in report order: by scenario id, then by canonical target order.
+
+    Workers finish in any order; sorting makes every report byte-for-byte reproducible.
+    """
+    return sorted(results, key=lambda r: (r.scenario, target_sort_key(r.target)))

@@ -1,0 +1,97 @@
+"""The local page server: static files on loopback, behind a per-run secret.
+
+Scenario pages need a secure context (getUserMedia is not exposed otherwise), and
+``http://localhost`` is one. The server binds 127.0.0.1 only, and every URL starts with a
+random secret path segment, so another local user or a page on another origin cannot
+guess its way in. Requests outside the secret, or outside the served folders, get 404.
+"""
+
+from __future__ import annotations
+
+import http.server
+import mimetypes
+import secrets
+import threading
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+__all__ = ["PageServer"]
+
+PAGE_DIR = Path(str(resources.files("conformance").joinpath("page")))
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:
+        path = unquote(urlsplit(self.path).path)
+        prefix = f"/{self.server.secret}/"
+        if not path.startswith(prefix):
+            self.send_error(404)
+            return
+        relative = path[len(prefix):] or "index.html"
+        mount, _, rest = relative.partition("/")
+        root = self.server.mounts.get(mount)
+        if root is not None:
+            file = _inside(root, rest or "index.html")
+        else:
+            file = _inside(PAGE_DIR, relative)
+        if file is None or not file.is_file():
+            self.send_error(404)
+            return
+        body = file.read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", mimetypes.guess_type(file.name)[0] or "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Silence per-request logging: the harness reports what matters."""
+
+
+def _inside(root: Path, relative: str) -> Path | None:
+    """``root/relative`` if it stays inside ``root`` (no ``..`` escapes), else ``None``."""
+    candidate = (root / relative).resolve()
+    return candidate if candidate.is_relative_to(root.resolve()) else None
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    secret: str
+    mounts: dict[str, Path]
+
+
+class PageServer:
+    """A loopback HTTP server for scenario pages (and mounted app folders)."""
+
+    def __init__(self, mounts: dict[str, Path] | None = None) -> None:
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.secret = secrets.token_urlsafe(16)
+        self._server.mounts = dict(mounts or {})
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
+                                        name="conformance-page-server")
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        """The ephemeral port the server listens on."""
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """``http://localhost:<port>/<secret>/`` (``localhost`` makes it a secure context)."""
+        return f"http://localhost:{self.port}/{self._server.secret}/"
+
+    def url(self, path: str = "index.html") -> str:
+        """The URL of a served file."""
+        return self.base_url + path.lstrip("/")
+
+    def close(self) -> None:
+        """Stop serving and release the socket."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
