@@ -81,7 +81,9 @@ def _playwright_chromium() -> str | None:
     base = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache/ms-playwright")
     if not base.is_dir():
         return None
-    for pattern in ("chromium-*/chrome-linux*/chrome", "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium"):
+    patterns = ("chromium-*/chrome-linux*/chrome",
+                "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium")
+    for pattern in patterns:
         for candidate in sorted(base.glob(pattern), reverse=True):
             if os.access(candidate, os.X_OK):
                 return str(candidate)

@@ -107,7 +107,7 @@ class Harness:
         finally:
             try:
                 await asyncio.wait_for(target.after_item(), _CLOSE_TIMEOUT)
-            except Exception as exc:  # noqa: BLE001 - recorded, and the next item starts afresh
+            except Exception as exc:
                 result.console.append({"type": "harness", "text": f"target reset failed: {exc}"})
         result.duration = time.perf_counter() - started
         result.expected, result.message = judge(scenario.expect[target_name], result.status,
@@ -123,7 +123,8 @@ class Harness:
             await context.add_init_script(RUNTIME_JS)
             page = await context.new_page()
             page.on("console", lambda message: _log_console(result, message))
-            page.on("pageerror", lambda error: _append(result.console, {"type": "pageerror", "text": str(error)}))
+            page.on("pageerror",
+                    lambda error: _append(result.console, {"type": "pageerror", "text": str(error)}))
             page.on("crash", lambda _page: crashed.set())
             await page.goto(self.server.url("index.html"))
             faults = target if hasattr(target, "fault") else None
@@ -134,7 +135,7 @@ class Harness:
         finally:
             try:
                 await asyncio.wait_for(context.close(), _CLOSE_TIMEOUT)
-            except Exception as exc:  # noqa: BLE001 - a wedged context must not block the run
+            except Exception as exc:
                 result.console.append({"type": "harness", "text": f"context close failed: {exc}"})
 
     async def _collect_and_clean(self, page: Any, result: ScenarioResult) -> None:
@@ -145,7 +146,7 @@ class Harness:
                               "cleaned: await window.__conformance.cleanup()})"),
                 _CLOSE_TIMEOUT,
             )
-        except Exception as exc:  # noqa: BLE001 - the item's verdict stands; note the problem
+        except Exception as exc:
             result.console.append({"type": "harness", "text": f"cleanup failed: {exc}"})
             return
         result.mmr_log = state["log"][:_MAX_LOG_ENTRIES]

@@ -133,7 +133,8 @@ class _Checker:
                       kind: str | None) -> None:
         where = f"step kind {kind!r}" if kind else "a scenario"
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            allowed = list(err.schema.get("properties", {}))
+            schema = err.schema if isinstance(err.schema, dict) else {}
+            allowed = list(schema.get("properties", {}))
             for key in err.instance:
                 if key in allowed:
                     continue
@@ -150,6 +151,18 @@ class _Checker:
                 self.doc.mark(path),
                 f"invalid expectation {err.instance!r}",
                 "use `pass`, or `{limitation: <id>, fails_with: <error>, note: ...}`",
+            )
+        elif err.validator == "pattern" and path == ("id",):
+            self.error(
+                self.doc.mark(path),
+                f"invalid id {err.instance!r}",
+                "use lower-case kebab-case parts separated by dots, e.g. `media-stream.get-tracks`",
+            )
+        elif err.validator == "type" and isinstance(err.instance, bool | int | float | None):
+            self.error(
+                self.doc.mark(path),
+                f"expected {err.validator_value} here, got {json.dumps(err.instance)}",
+                "quote JavaScript that YAML would read as another type, e.g. `'true'`",
             )
         elif err.validator == "oneOf" and "duration" in json.dumps(err.schema)[:200]:
             self.error(
@@ -182,7 +195,7 @@ def load_scenario(path: Path, limitations: dict[str, Limitation] | None = None,
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioFileError(file, [ScenarioError(Mark(file, 1, 1), f"cannot read: {exc}")])
+        raise ScenarioFileError(file, [ScenarioError(Mark(file, 1, 1), f"cannot read: {exc}")]) from None
     try:
         doc = load_marked(text, file)
     except ScenarioError as exc:
@@ -301,7 +314,7 @@ def _check_step(c: _Checker, per_kind: dict[str, jsonschema.Draft202012Validator
     default_targets = ("redirected",) if kind in _REDIRECTED_ONLY_KINDS else TARGETS
     return Step(
         index=index,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         source=str(raw[kind]),
         options=options,
         timeout=timeout,
@@ -359,16 +372,16 @@ def load_scenarios(paths: Iterable[Path], root: Path | None = None
             failures.append(exc)
             continue
         if scenario.id in seen:
-            failures.append(duplicate_id_error(scenario, seen[scenario.id]))
+            failures.append(duplicate_id_error(scenario, seen[scenario.id], file))
             continue
         seen[scenario.id] = scenario
         scenarios.append(scenario)
     return scenarios, failures
 
 
-def duplicate_id_error(scenario: Scenario, first: Scenario) -> ScenarioFileError:
-    """The error for a scenario whose id another file already uses."""
-    text = Path(scenario.path).read_text(encoding="utf-8") if Path(scenario.path).exists() else None
+def duplicate_id_error(scenario: Scenario, first: Scenario, file: Path) -> ScenarioFileError:
+    """The error for a scenario (read from ``file``) whose id another file already uses."""
+    text = file.read_text(encoding="utf-8")
     mark = _id_mark(scenario, text)
     return ScenarioFileError(
         scenario.path,

@@ -87,7 +87,7 @@ class ScenarioFile(pytest.File):
         seen = config.stash[_ids_key]
         first = seen.setdefault(scenario.id, scenario)
         if first.path != scenario.path:
-            raise self.CollectError(duplicate_id_error(scenario, first).render())
+            raise self.CollectError(duplicate_id_error(scenario, first, self.path).render())
         return [
             ScenarioItem.from_parent(self, name=f"{scenario.id}[{target}]",
                                      scenario=scenario, target=target)

@@ -56,7 +56,7 @@ def git_revision(cwd: Path) -> str | None:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class RunRecorder:
@@ -110,6 +110,8 @@ class RunRecorder:
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return  # teardown reports carry the same user_properties again
         for name, value in report.user_properties:
             if name != RESULT_PROPERTY:
                 continue

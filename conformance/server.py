@@ -34,10 +34,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         relative = path[len(prefix):] or "index.html"
         mount, _, rest = relative.partition("/")
         root = self.server.mounts.get(mount)
-        if root is not None:
-            file = _inside(root, rest or "index.html")
-        else:
-            file = _inside(PAGE_DIR, relative)
+        # A first segment naming a mounted folder (an app) serves from it; else the page dir.
+        file = _inside(root, rest or "index.html") if root is not None else _inside(PAGE_DIR, relative)
         if file is None or not file.is_file():
             self.send_error(404)
             return
@@ -49,7 +47,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Silence per-request logging: the harness reports what matters."""
 
 

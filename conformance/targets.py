@@ -8,6 +8,7 @@ The harness reaches the reference implementation only through its public API
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from typing import TYPE_CHECKING, Any
 
@@ -121,10 +122,9 @@ class RedirectedTarget(Target):
 
     async def _safe_close(self) -> None:
         host, self._host = self._host, None
-        try:
+        # A dead host may fail to close; it is gone anyway.
+        with contextlib.suppress(Exception):
             await host.close()
-        except Exception:  # noqa: BLE001 - a dead host may fail to close; it is gone anyway
-            pass
 
     async def close(self) -> None:
         """Stop the host process."""

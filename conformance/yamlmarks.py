@@ -9,6 +9,7 @@ which PyYAML would silently overwrite, are errors.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,13 +44,32 @@ class MarkedDocument:
         return self.keys.get(path) or self.mark(path)
 
 
+class _SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 booleans.
+
+    YAML 1.1 reads ``on``, ``off``, ``yes``, ``no`` as booleans, so ``on: pc`` (the key of a
+    ``wait_event`` step) would become ``True: pc``. Only ``true``/``false`` are booleans here.
+    """
+
+
+_SafeLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_SafeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
 def _mark(file: str, node: yaml.Node) -> Mark:
     return Mark(file, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
 def load_marked(text: str, file: str) -> MarkedDocument:
     """Parse one YAML document safely; raise :class:`ScenarioError` on malformed input."""
-    loader = yaml.SafeLoader(text)
+    loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -70,12 +90,12 @@ def load_marked(text: str, file: str) -> MarkedDocument:
     return document
 
 
-def _build(node: yaml.Node, path: Path, loader: yaml.SafeLoader, doc: MarkedDocument) -> Any:
+def _build(node: yaml.Node, path: Path, loader: _SafeLoader, doc: MarkedDocument) -> Any:
     doc.values[path] = _mark(doc.file, node)
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+            key = loader.construct_object(key_node)
             if not isinstance(key, str):
                 raise ScenarioError(
                     _mark(doc.file, key_node), f"keys must be strings, not {key!r}"
@@ -90,4 +110,4 @@ def _build(node: yaml.Node, path: Path, loader: yaml.SafeLoader, doc: MarkedDocu
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*path, i), loader, doc) for i, item in enumerate(node.value)]
-    return loader.construct_object(node)  # type: ignore[no-untyped-call]
+    return loader.construct_object(node)

@@ -63,7 +63,6 @@
     const counts = { peerConnections: 0, tracks: 0, audioContexts: 0 };
     for (const pc of created.peerConnections) {
       try {
-        for (const receiver of pc.getReceivers()) if (receiver.track) created.tracks.add(receiver.track);
         if (pc.signalingState !== "closed") { pc.close(); counts.peerConnections += 1; }
       } catch (_) { /* a broken object must not stop the rest of the cleanup */ }
     }

@@ -15,6 +15,7 @@ from conformance.results import ScenarioResult
 
 __all__ = [
     "FAILING_STATUSES",
+    "PRECEDENCE",
     "Outcome",
     "classify",
     "limitation_id",
@@ -43,6 +44,16 @@ class Outcome(StrEnum):
     PASS = "pass"
     NOT_RUN = "not-run"
     NOT_APPLICABLE = "n/a"
+
+
+#: Result outcomes, worst first: a matrix cell takes the first one any of its results has.
+PRECEDENCE: tuple[Outcome, ...] = (
+    Outcome.UNEXPECTED_FAILURE,
+    Outcome.UNEXPECTED_PASS,
+    Outcome.KNOWN_LIMITATION,
+    Outcome.PASS,
+    Outcome.NOT_RUN,
+)
 
 
 def classify(result: ScenarioResult) -> Outcome:

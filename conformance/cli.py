@@ -1,0 +1,177 @@
+"""The ``conformance`` command line: run, list, validate, setup.
+
+``run`` is a thin layer over pytest (the plugin does the work), so ``pytest scenarios/``
+behaves the same; the CLI adds defaults (the ``scenarios`` folder, reports on) and options
+in the suite's vocabulary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from conformance.browser import BrowserNotFoundError
+from conformance.errors import ScenarioFileError
+from conformance.limitations import REGISTRY_FILENAME, load_limitations
+from conformance.loader import iter_registry_usage, load_scenarios
+
+__all__ = ["main"]
+
+DEFAULT_SCENARIOS = Path("scenarios")
+
+
+def _paths(values: Sequence[str]) -> list[Path]:
+    paths = [Path(v) for v in values] or [DEFAULT_SCENARIOS]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise SystemExit(f"conformance: no such file or folder: {', '.join(map(str, missing))}")
+    return paths
+
+
+def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
+    """Run scenarios through pytest with the suite's defaults."""
+    import pytest
+
+    pytest_args = [str(p) for p in _paths(args.paths)]
+    pytest_args += ["--target", args.target, "-p", "no:cacheprovider"]
+    if args.k:
+        pytest_args += ["-k", args.k]
+    if args.n is not None and args.n != "0":
+        pytest_args += ["-n", args.n]
+    if args.report_dir:
+        pytest_args += ["--report-dir", args.report_dir]
+    if args.browser_path:
+        pytest_args += ["--browser-path", args.browser_path]
+    if args.headed:
+        pytest_args.append("--headed")
+    if args.verbose:
+        pytest_args.append("-v")
+    pytest_args += ["-rfE", *extra]
+    return int(pytest.main(pytest_args))
+
+
+def cmd_list(args: argparse.Namespace, _extra: list[str]) -> int:
+    """Print the scenarios with their covered members and targets."""
+    scenarios, failures = load_scenarios(_paths(args.paths))
+    if args.format == "json":
+        rows = [{"id": s.id, "title": s.title, "file": s.path, "covers": list(s.covers),
+                 "targets": {t: e.to_json() for t, e in s.expect.items()}} for s in scenarios]
+        print(json.dumps(rows, indent=2))
+    else:
+        for s in scenarios:
+            targets = ", ".join(
+                t if e.outcome == "pass" else f"{t} (limitation {e.limitation})"
+                for t, e in s.expect.items()
+            )
+            print(f"{s.id}\n    {s.title}\n    covers: {', '.join(s.covers)}\n    targets: {targets}")
+        print(f"\n{len(scenarios)} scenarios")
+    for failure in failures:
+        print(failure.render(), file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_validate(args: argparse.Namespace, _extra: list[str]) -> int:
+    """Check scenario files and limitation registries; non-zero exit on any error."""
+    paths = _paths(args.paths)
+    problems = 0
+    registries = sorted({r for p in paths for r in _registries(p)})
+    for registry in registries:
+        try:
+            load_limitations(registry)
+        except ScenarioFileError as exc:
+            print(exc.render(), file=sys.stderr)
+            problems += 1
+    scenarios, failures = load_scenarios(paths)
+    for failure in failures:
+        print(failure.render(), "\n", file=sys.stderr)
+    problems += len(failures)
+    used = set(iter_registry_usage(scenarios))
+    for registry in registries:
+        try:
+            entries = load_limitations(registry)
+        except ScenarioFileError:
+            continue
+        for ident, limitation in entries.items():
+            if ident not in used:
+                print(f"{limitation.mark}: warning: limitation {ident!r} is not exercised by any "
+                      "scenario", file=sys.stderr)
+    print(f"{len(scenarios)} scenarios valid, {len(failures)} files with errors"
+          + (f", {len(registries)} limitation registries checked" if registries else ""))
+    return 1 if problems else 0
+
+
+def _registries(path: Path) -> list[Path]:
+    if path.is_dir():
+        return [p.resolve() for p in path.rglob(REGISTRY_FILENAME)]
+    from conformance.limitations import find_registry
+
+    found = find_registry(path)
+    return [found] if found else []
+
+
+def cmd_setup(args: argparse.Namespace, _extra: list[str]) -> int:
+    """Find a Chromium (installing Debian's package when allowed); print where it is."""
+    from conformance.setup import ensure_chromium
+
+    try:
+        info = ensure_chromium(args.browser_path, install=not args.no_install)
+    except BrowserNotFoundError as exc:
+        print(f"conformance setup: {exc}", file=sys.stderr)
+        return 1
+    print(f"chromium: {info.path} ({info.source})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="conformance",
+        description="Conformance suite for WebRTC calling apps under call redirection.",
+        epilog="Arguments after `--` go to pytest unchanged.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run scenarios and write reports")
+    run.add_argument("paths", nargs="*", help="scenario files or folders (default: scenarios)")
+    run.add_argument("--target", choices=("native", "redirected", "all"), default="all")
+    run.add_argument("-k", help="only scenarios whose item name matches this pytest expression")
+    run.add_argument("-n", help="parallel workers (pytest-xdist), e.g. 2 or auto")
+    run.add_argument("--report-dir", help="reports folder (default: ./reports)")
+    run.add_argument("--browser-path", help="Chromium executable")
+    run.add_argument("--headed", action="store_true", help="show the browser")
+    run.add_argument("-v", "--verbose", action="store_true", help="one line per item")
+    run.set_defaults(func=cmd_run)
+
+    listing = commands.add_parser("list", help="list scenarios, what they cover, their targets")
+    listing.add_argument("paths", nargs="*")
+    listing.add_argument("--format", choices=("text", "json"), default="text")
+    listing.set_defaults(func=cmd_list)
+
+    validate = commands.add_parser("validate", help="check scenario files; exit 1 on errors")
+    validate.add_argument("paths", nargs="*")
+    validate.set_defaults(func=cmd_validate)
+
+    setup = commands.add_parser("setup", help="find or install a Chromium")
+    setup.add_argument("--browser-path")
+    setup.add_argument("--no-install", action="store_true",
+                       help="only look; never install a package")
+    setup.set_defaults(func=cmd_setup)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``conformance`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        at = argv.index("--")
+        argv, extra = argv[:at], argv[at + 1:]
+    args = build_parser().parse_args(argv)
+    return int(args.func(args, extra))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

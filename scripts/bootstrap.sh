@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Set up everything the suite needs on a fresh machine: a virtual environment with the
+# suite and its dependencies in .venv, and a Chromium (found, or Debian's package installed
+# when running as root on Debian). Safe to run again: it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+# Reinstall only when the project's metadata changed since the last install.
+stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
+if [ ! -f "$stamp" ]; then
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+    rm -f .venv/.installed-*
+    touch "$stamp"
+fi
+.venv/bin/conformance setup

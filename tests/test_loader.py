@@ -1,0 +1,128 @@
+"""The loader and the schema: golden error messages for broken files, and the rules."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from conformance.errors import ScenarioFileError
+from conformance.loader import (
+    MAX_TIMEOUT,
+    load_scenario,
+    load_scenarios,
+    parse_duration,
+)
+from conformance.registry import SUPPORTED_INTERFACES, is_known_member
+
+DATA = Path(__file__).parent / "data"
+BROKEN = DATA / "broken" / "scenarios"
+GOLDEN = DATA / "golden"
+BROKEN_FILES = sorted(p.name for p in BROKEN.glob("*.yaml") if p.name != "limitations.yaml")
+
+
+def _render(name: str) -> str:
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario(BROKEN / name, display_path=f"scenarios/{name}")
+    return caught.value.render() + "\n"
+
+
+@pytest.mark.parametrize("name", BROKEN_FILES)
+def test_broken_file_error_matches_golden(name: str) -> None:
+    """Each broken file's rendered errors are exactly the reviewed golden text.
+
+    Set UPDATE_GOLDEN=1 to rewrite the golden files after an intended change, then review
+    the diff.
+    """
+    rendered = _render(name)
+    golden = GOLDEN / (Path(name).stem + ".txt")
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(rendered)
+    assert rendered == golden.read_text()
+
+
+@pytest.mark.parametrize("name", BROKEN_FILES)
+def test_every_error_names_file_line_and_column(name: str) -> None:
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario(BROKEN / name, display_path=f"scenarios/{name}")
+    for error in caught.value.errors:
+        assert str(error.mark).startswith(f"scenarios/{name}:")
+        assert error.mark.line >= 1 and error.mark.column >= 1
+
+
+def test_typo_in_step_kind_suggests_the_kind() -> None:
+    text = _render("typo-step-kind.yaml")
+    assert "scenarios/typo-step-kind.yaml:5:5: error: unknown step kind 'rnu'" in text
+    assert "did you mean 'run'?" in text
+
+
+def test_unknown_limitation_suggests_nearest_id() -> None:
+    text = _render("unknown-limitation.yaml")
+    assert ":8:28: error: unknown limitation id 'webaudio-nodes-limit'" in text
+    assert "did you mean 'webaudio-node-limit'?" in text
+
+
+def test_duplicate_ids_across_files_are_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "limitations.yaml").write_text("limitations: []\n")
+    body = ("id: same.id\ntitle: twice the same id\ncovers: [MediaStream]\nsteps:\n"
+            "  - run: x = 1\nexpect:\n  native: pass\n  redirected: pass\n")
+    (folder / "a.yaml").write_text(body)
+    (folder / "b.yaml").write_text(body)
+    scenarios, failures = load_scenarios([folder], root=tmp_path)
+    assert [s.path for s in scenarios] == ["scenarios/a.yaml"]
+    assert len(failures) == 1
+    rendered = failures[0].render()
+    assert rendered.startswith("scenarios/b.yaml:1:5: error: duplicate scenario id 'same.id'")
+    assert "also in scenarios/a.yaml" in rendered
+
+
+def test_valid_scenario_loads_with_defaults(tmp_path: Path) -> None:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "limitations.yaml").write_text(
+        "limitations:\n  - id: some-limit\n    kind: product\n    title: t\n    behaviour: b\n"
+    )
+    (folder / "ok.yaml").write_text(
+        "id: ok.scenario\ntitle: fine\ncovers: [MediaStream.getTracks]\ntimeout: 3s\n"
+        "steps:\n  - run: |\n      x = 1\n  - expect: x\n    equals: 1\n    eventually: 5s\n"
+        "  - fault: disconnect\nexpect:\n  native: pass\n"
+        "  redirected: {limitation: some-limit, fails_with: InvalidStateError}\n"
+    )
+    scenario = load_scenario(folder / "ok.yaml")
+    run, expect, fault = scenario.steps
+    assert run.timeout == 3.0 and run.source_line == 7
+    # A wait longer than the default timeout stretches its step's timeout to fit.
+    assert expect.options["eventually"] == 5.0 and expect.timeout == 10.0
+    assert fault.targets == ("redirected",)
+    assert scenario.expect["redirected"].limitation == "some-limit"
+    assert scenario.expect["native"].outcome == "pass"
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("500ms", 0.5), ("2s", 2.0), ("1.5s", 1.5), (3, 3.0)])
+def test_parse_duration_accepts(text: object, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["0s", "-1s", "5 seconds", True, f"{MAX_TIMEOUT + 1:g}s", "2m"])
+def test_parse_duration_rejects(text: object) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_registry_has_the_thirteen_supported_interfaces() -> None:
+    assert len(SUPPORTED_INTERFACES) == 13
+    assert is_known_member("RTCPeerConnection.createOffer")
+    assert is_known_member("MediaDevices.isCallRedirectionEnabled")
+    assert not is_known_member("RTCPeerConnection.createOfer")
+    assert not is_known_member("GainNode")
+
+
+def test_bundled_scenarios_are_valid() -> None:
+    root = Path(__file__).parent.parent
+    scenarios, failures = load_scenarios([root / "scenarios"], root=root)
+    assert not failures, "\n\n".join(f.render() for f in failures)
+    assert len(scenarios) >= 1

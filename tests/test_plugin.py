@@ -1,0 +1,185 @@
+"""The pytest plugin, driven through ``pytester`` with real Chromium on the native target.
+
+Each test writes a small scenario folder and runs pytest on it in a subprocess (the way a
+user runs it), then checks outcomes and the precise messages of failing items.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+LIMITATIONS = """\
+limitations:
+  - id: demo-limit
+    kind: product
+    title: A demo limitation
+    behaviour: fails with NotSupportedError
+"""
+
+
+def write(pytester: pytest.Pytester, files: dict[str, str]) -> Path:
+    folder = pytester.path / "scenarios"
+    folder.mkdir(exist_ok=True)
+    (folder / "limitations.yaml").write_text(LIMITATIONS)
+    for name, body in files.items():
+        (folder / name).write_text(textwrap.dedent(body))
+    return folder
+
+
+def scenario(ident: str, steps: str, redirected: str = "pass", native: str = "pass") -> str:
+    return (
+        f"id: {ident}\ntitle: {ident} title\ncovers: [MediaStream]\nsteps:\n"
+        + textwrap.indent(textwrap.dedent(steps), "  ")
+        + f"expect:\n  native: {native}\n  redirected: {redirected}\n"
+    )
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "--report-dir",
+                                         str(pytester.path / "out"), *args, timeout=240)
+
+
+def results(pytester: pytest.Pytester) -> dict[str, dict[str, object]]:
+    document = json.loads((pytester.path / "out" / "latest" / "results.json").read_text())
+    return {r["test"]: r for r in document["results"]}
+
+
+def test_items_are_named_by_id_and_target_in_file_order(pytester: pytest.Pytester) -> None:
+    write(pytester, {
+        "b.yaml": scenario("demo.second", "- run: x = 1\n"),
+        "a.yaml": scenario("demo.first", "- run: x = 1\n"),
+    })
+    result = run(pytester, "--collect-only", "-q")
+    lines = [line for line in result.outlines if "::" in line]
+    assert lines == [
+        "scenarios/a.yaml::demo.first[native]",
+        "scenarios/a.yaml::demo.first[redirected]",
+        "scenarios/b.yaml::demo.second[native]",
+        "scenarios/b.yaml::demo.second[redirected]",
+    ]
+
+
+def test_broken_file_is_a_collection_error_with_location(pytester: pytest.Pytester) -> None:
+    write(pytester, {"typo.yaml": scenario("demo.typo", "- rnu: x = 1\n")})
+    result = run(pytester)
+    assert result.ret == pytest.ExitCode.INTERRUPTED  # collection errors stop the run
+    result.stdout.fnmatch_lines([
+        "*scenarios/typo.yaml:5:5: error: unknown step kind 'rnu'*",
+        "*did you mean 'run'?*",
+    ])
+
+
+def test_failures_are_precise_and_the_run_goes_on(pytester: pytest.Pytester) -> None:
+    write(pytester, {
+        "a-exception.yaml": scenario("demo.exception", """\
+            - run: x = 1
+            - run: |
+                const a = 1
+                undefinedFunction(a)
+            """),
+        "b-expect.yaml": scenario("demo.expect", """\
+            - run: value = 2
+            - expect: value
+              equals: 3
+              eventually: 300ms
+            """),
+        "c-timeout.yaml": scenario("demo.timeout", """\
+            - run: await new Promise(() => {})
+              timeout: 500ms
+            """),
+        "d-syntax.yaml": scenario("demo.syntax", "- run: 'x = = 1'\n"),
+        "e-error-name.yaml": scenario("demo.error-name", """\
+            - expect_error: "navigator.mediaDevices.getUserMedia({audio: {deviceId: {exact: 'nope'}}})"
+              name: NotFoundError
+            """),
+        "f-wait.yaml": scenario("demo.wait", """\
+            - wait_event: ping
+              on: document
+              timeout: 400ms
+            """),
+        "g-ok.yaml": scenario("demo.ok", """\
+            - wait_event: ping
+              on: document
+              trigger: document.dispatchEvent(new Event('ping'))
+            - expect_error: "null.x"
+              name: TypeError
+            - expect: event.type
+              equals: ping
+            """),
+    })
+    result = run(pytester, "--target", "native")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed") == 6 and outcomes.get("passed") == 1
+    by_test = results(pytester)
+    exception = by_test["demo.exception[native]"]
+    assert exception["status"] == "ERROR"
+    # The failing line is the block's second line: YAML line 8 of a-exception.yaml.
+    message = str(exception["message"])
+    assert "step 2 (run at scenarios/a-exception.yaml:6): uncaught ReferenceError" in message
+    assert "JavaScript line 2, scenarios/a-exception.yaml:8" in str(exception["message"])
+    expect = by_test["demo.expect[native]"]
+    assert expect["status"] == "FAIL"
+    assert "expected `value` to equal 3 within 300ms" in str(expect["message"])
+    assert "last value seen: 2" in str(expect["message"])
+    timeout = by_test["demo.timeout[native]"]
+    assert timeout["status"] == "TIMEOUT"
+    assert "did not finish within 500ms" in str(timeout["message"])
+    syntax = by_test["demo.syntax[native]"]
+    assert syntax["status"] == "ERROR" and "syntax error" in str(syntax["message"])
+    error_name = by_test["demo.error-name[native]"]
+    assert "expected NotFoundError; actual: OverconstrainedError" in str(error_name["message"])
+    wait = by_test["demo.wait[native]"]
+    assert wait["status"] == "TIMEOUT" and "no matching `ping` event" in str(wait["message"])
+    assert by_test["demo.ok[native]"]["status"] == "PASS"
+    steps = by_test["demo.exception[native]"]["steps"]
+    assert [s["outcome"] for s in steps] == ["ok", "failed"]  # type: ignore[index]
+
+
+def test_documented_limitation_is_expected_failure(pytester: pytest.Pytester) -> None:
+    deviation = "{limitation: demo-limit, fails_with: NotSupportedError}"
+    write(pytester, {
+        "a.yaml": scenario("demo.limited", """\
+            - run: throw new DOMException('no', 'NotSupportedError')
+            """, native=deviation),
+        "b.yaml": scenario("demo.wrong-way", """\
+            - run: throw new TypeError('other')
+            """, native=deviation),
+        "c.yaml": scenario("demo.unexpected-pass", "- run: x = 1\n", native=deviation),
+    })
+    result = run(pytester, "--target", "native", "-rxX")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("xfailed") == 1 and outcomes.get("failed") == 2
+    by_test = results(pytester)
+    assert by_test["demo.limited[native]"]["expected"] is True
+    assert "not in the documented way" in str(by_test["demo.wrong-way[native]"]["message"])
+    assert "unexpected pass" in str(by_test["demo.unexpected-pass[native]"]["message"])
+
+
+def test_objects_left_open_are_closed_after_the_item(pytester: pytest.Pytester) -> None:
+    write(pytester, {"a.yaml": scenario("demo.leaky", """\
+        - run: |
+            pc = new RTCPeerConnection()
+            stream = await navigator.mediaDevices.getUserMedia({audio: true})
+            pc.addTrack(stream.getTracks()[0], stream)
+        """)})
+    result = run(pytester, "--target", "native")
+    assert result.ret == 0
+    console = results(pytester)["demo.leaky[native]"]["console"]
+    assert {"type": "harness",
+            "text": "cleanup closed {'peerConnections': 1, 'tracks': 1}"} in console  # type: ignore[operator]
+
+
+def test_redirected_target_never_passes_silently(pytester: pytest.Pytester) -> None:
+    write(pytester, {"a.yaml": scenario("demo.redirected", "- run: x = 1\n")})
+    result = run(pytester, "--target", "redirected")
+    outcome = results(pytester)["demo.redirected[redirected]"]
+    if outcome["status"] == "SKIP":
+        assert outcome["message"] == "reference implementation not available"
+        assert outcome["expected"] is False
+        assert result.parseoutcomes().get("skipped") == 1
+    else:
+        assert outcome["status"] == "PASS"
