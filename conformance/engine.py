@@ -84,6 +84,12 @@ async def _run_step(page: Page, scenario: Scenario, step: Step,
         return await _expect_error(page, step, where)
     if kind == "wait_event":
         return await _wait_event(page, step, where)
+    if kind == "fault" and step.source == "crash-page":
+        # Crash the renderer through the DevTools protocol; the caller sees the page's
+        # `crash` event and ends the item with that reason.
+        session = await page.context.new_cdp_session(page)
+        await session.send("Page.crash")
+        return StepOutcome("ERROR", f"{where}: the page did not crash")
     if faults is None:
         return StepOutcome("ERROR", f"{where}: `{kind}` steps need the redirected target")
     if kind == "fault":

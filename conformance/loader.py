@@ -311,7 +311,8 @@ def _check_step(c: _Checker, per_kind: dict[str, jsonschema.Draft202012Validator
                     f"{key} {raw[key]!r} is longer than the step's timeout {raw['timeout']!r}",
                 )
                 return None
-    default_targets = ("redirected",) if kind in _REDIRECTED_ONLY_KINDS else TARGETS
+    redirected_only = kind in _REDIRECTED_ONLY_KINDS and raw[kind] != "crash-page"
+    default_targets = ("redirected",) if redirected_only else TARGETS
     return Step(
         index=index,
         kind=kind,

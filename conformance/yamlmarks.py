@@ -78,7 +78,12 @@ def load_marked(text: str, file: str) -> MarkedDocument:
             Mark(file, problem.line + 1, problem.column + 1) if problem else Mark(file, 1, 1)
         )
         message = " ".join(part for part in (exc.context, exc.problem) if part)
-        raise ScenarioError(mark, f"malformed YAML: {message}") from None
+        hint = None
+        if exc.problem and "mapping values are not allowed" in exc.problem:
+            # The usual cause in scenarios: JavaScript such as `{audio: true}` in a plain scalar.
+            hint = ("JavaScript containing `: ` must be quoted or written as a block "
+                    "scalar (`run: |` followed by indented lines)")
+        raise ScenarioError(mark, f"malformed YAML: {message}", hint) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(Mark(file, 1, 1), f"malformed YAML: {exc}") from None
     finally:

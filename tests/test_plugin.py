@@ -183,3 +183,32 @@ def test_redirected_target_never_passes_silently(pytester: pytest.Pytester) -> N
         assert result.parseoutcomes().get("skipped") == 1
     else:
         assert outcome["status"] == "PASS"
+
+
+def test_crashed_page_fails_only_its_item(pytester: pytest.Pytester) -> None:
+    write(pytester, {
+        "a.yaml": scenario("demo.crash", """\
+            - run: pc = new RTCPeerConnection()
+            - fault: crash-page
+            - run: never = true
+            """),
+        "b.yaml": scenario("demo.after-crash", "- expect: 1 + 1\n  equals: 2\n"),
+    })
+    result = run(pytester, "--target", "native")
+    assert result.parseoutcomes() == {"failed": 1, "passed": 1}
+    by_test = results(pytester)
+    crash = by_test["demo.crash[native]"]
+    assert crash["status"] == "ERROR"
+    assert str(crash["message"]).endswith("step 2 (fault at scenarios/a.yaml:6): the page crashed")
+    assert [s["outcome"] for s in crash["steps"]] == ["ok", "failed", "not-run"]  # type: ignore[index]
+    assert by_test["demo.after-crash[native]"]["status"] == "PASS"
+
+
+def test_readme_scenario_example_passes(pytester: pytest.Pytester) -> None:
+    """The scenario shown in README.md is real: it validates and passes natively."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    start = readme.index("id: rtc-data-channel.readme-example")
+    example = readme[start:readme.index("```", start)]
+    write(pytester, {"example.yaml": example})
+    result = run(pytester, "--target", "native")
+    assert result.parseoutcomes() == {"passed": 1}

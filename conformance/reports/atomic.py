@@ -89,7 +89,10 @@ def update_latest_pointer(reports_root: Path | str, run_dir: Path | str) -> Path
     ``reports_root/LATEST`` is written instead, holding the run directory's relative path.
     """
     root = Path(reports_root)
-    target = os.path.relpath(Path(run_dir), root)
+    try:
+        target = os.path.relpath(Path(run_dir), root)
+    except ValueError:  # Windows: run_dir on another drive; no relative path exists
+        target = str(Path(run_dir).resolve())
     link = root / LATEST_LINK
     temp = _temp_name(link)
     try:

@@ -1,0 +1,96 @@
+"""The command line as a user runs it, and the bundled scenarios end to end in Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BROKEN = ROOT / "tests" / "data" / "broken" / "scenarios"
+CONFORMANCE = [sys.executable, "-m", "conformance.cli"]
+
+
+def conformance(*args: str, cwd: Path = ROOT, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CONFORMANCE, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, check=False, stdin=subprocess.DEVNULL)
+
+
+def test_validate_passes_on_bundled_scenarios() -> None:
+    done = conformance("validate", "scenarios")
+    assert done.returncode == 0, done.stderr
+    assert "0 files with errors" in done.stdout
+
+
+def test_validate_fails_with_location_and_suggestion() -> None:
+    done = conformance("validate", str(BROKEN / "typo-step-kind.yaml"))
+    assert done.returncode == 1
+    assert "typo-step-kind.yaml:5:5: error: unknown step kind 'rnu'" in done.stderr
+    assert "did you mean 'run'?" in done.stderr
+
+
+def test_validate_reports_every_broken_file() -> None:
+    done = conformance("validate", str(BROKEN))
+    assert done.returncode == 1
+    broken = sorted(p.name for p in BROKEN.glob("*.yaml") if p.name != "limitations.yaml")
+    for name in broken:
+        assert f"{name}:" in done.stderr, name
+    assert f"{len(broken)} files with errors" in done.stdout
+
+
+def test_list_json_names_every_scenario() -> None:
+    done = conformance("list", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    ids = [row["id"] for row in rows]
+    assert len(ids) == len(set(ids)) >= 25
+    assert all(row["covers"] and set(row["targets"]) == {"native", "redirected"} for row in rows)
+
+
+def _statuses(report_dir: Path) -> dict[str, tuple[str, bool]]:
+    document = json.loads((report_dir / "latest" / "results.json").read_text())
+    return {r["test"]: (r["status"], r["expected"]) for r in document["results"]}
+
+
+def test_bundled_scenarios_same_results_with_one_or_two_workers(tmp_path: Path) -> None:
+    """`conformance run -n 2` and plain `pytest scenarios` (one worker) agree, item by item."""
+    cli_dir, pytest_dir = tmp_path / "cli", tmp_path / "pytest"
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    cli = subprocess.run(
+        [*CONFORMANCE, "run", "--target", "native", "-n", "2", "--report-dir", str(cli_dir)],
+        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False, env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    plain = subprocess.run(
+        [sys.executable, "-m", "pytest", "scenarios", "--target", "native", "-p", "no:cacheprovider",
+         "--report-dir", str(pytest_dir)],
+        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False, env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert cli.returncode == 0, cli.stdout[-3000:]
+    assert plain.returncode == 0, plain.stdout[-3000:]
+    with_two, with_one = _statuses(cli_dir), _statuses(pytest_dir)
+    assert with_two == with_one
+    assert len(with_one) >= 25
+    assert all(status == ("PASS", True) for status in with_one.values())
+    for name in ("results.json", "results.jsonl", "junit.xml", "matrix.md"):
+        assert (cli_dir / "latest" / name).is_file(), name
+
+
+@pytest.mark.parametrize("target", ["native"])
+def test_run_exit_code_is_one_on_unexpected_failure(tmp_path: Path, target: str) -> None:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "limitations.yaml").write_text("limitations: []\n")
+    (folder / "fails.yaml").write_text(
+        "id: demo.fails\ntitle: always fails\ncovers: [MediaStream]\nsteps:\n"
+        "  - expect: 1\n    equals: 2\nexpect:\n  native: pass\n  redirected: pass\n"
+    )
+    done = conformance("run", str(folder), "--target", target, "--report-dir", str(tmp_path / "r"),
+                       cwd=tmp_path, timeout=300)
+    assert done.returncode == 1
+    assert "expected `1` to equal 2; actual: 1" in done.stdout

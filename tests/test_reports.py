@@ -1,0 +1,572 @@
+"""Unit tests of conformance.reports: no browser, only files under tmp_path."""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from conformance.reports import (
+    ResultsLog,
+    atomic_write_text,
+    build_matrix,
+    build_results_document,
+    load_results_json,
+    read_results_log,
+    render_matrix_md,
+    update_latest_pointer,
+    write_junit,
+    write_reports,
+    write_results_json,
+)
+from conformance.reports.markdown import md_escape, md_truncate
+from conformance.reports.matrix import render_cell
+from conformance.reports.outcome import Outcome
+from conformance.results import SCHEMA_VERSION, RunInfo, ScenarioResult, Status, StepRecord
+
+SCHEMA_PATH = Path(__file__).parent.parent / "conformance" / "schema" / "results.schema.json"
+XSS = "<script>alert(1)</script>"
+
+
+def run_info(**overrides: Any) -> RunInfo:
+    values: dict[str, Any] = {
+        "run_id": "20240601-120000",
+        "suite_version": "0.1.0",
+        "targets": ["native", "redirected"],
+        "browser": "chromium",
+        "browser_version": "126.0",
+        "start_time": "2024-06-01T12:00:00",
+    }
+    values.update(overrides)
+    return RunInfo(**values)
+
+
+def passed(scenario: str, target: str, covers: list[str], **kw: Any) -> ScenarioResult:
+    return ScenarioResult(scenario, target, "PASS", True, {"outcome": "pass"}, covers=covers, **kw)
+
+
+def unexpected(
+    scenario: str, target: str, covers: list[str], status: Status = "FAIL", **kw: Any
+) -> ScenarioResult:
+    kw.setdefault("message", "expected 'live' but got 'ended'")
+    return ScenarioResult(scenario, target, status, False, {"outcome": "pass"}, covers=covers, **kw)
+
+
+def limited(
+    scenario: str, target: str, covers: list[str], ident: str = "webaudio-node-limit", **kw: Any
+) -> ScenarioResult:
+    expectation = {"outcome": "fail", "limitation": ident, "note": f"{ident} applies"}
+    kw.setdefault("message", "NotSupportedError: node not supported")
+    return ScenarioResult(
+        scenario, target, "FAIL", True, expectation, covers=covers, limitation=ident, **kw
+    )
+
+
+def unexpected_pass(scenario: str, target: str, covers: list[str]) -> ScenarioResult:
+    expectation = {"outcome": "fail", "limitation": "async-proxy-state"}
+    return ScenarioResult(
+        scenario, target, "PASS", False, expectation, covers=covers, limitation="async-proxy-state"
+    )
+
+
+def skipped(scenario: str, target: str, covers: list[str]) -> ScenarioResult:
+    return ScenarioResult(
+        scenario, target, "SKIP", True, {"outcome": "pass"}, covers=covers, message="filtered"
+    )
+
+
+def sample_results() -> list[ScenarioResult]:
+    """A mix of every outcome, deliberately out of order."""
+    return [
+        limited("audio.gain-node", "redirected", ["AudioContext.createGain"]),
+        passed(
+            "pc.offer", "native", ["RTCPeerConnection.createOffer"], duration=1.5,
+            title="createOffer", steps=[StepRecord(0, "run", 7, 0.25, "ok")],
+            console=[{"type": "log", "text": "hello"}],
+            mmr_log=[{"level": "info", "message": "redirection on"}],
+            artifacts={"screenshot": "artifacts/pc.offer-native.png"},
+        ),
+        unexpected(
+            "pc.offer", "redirected", ["RTCPeerConnection.createOffer"], duration=2.0,
+            title=XSS, message=f"expected a | b\nbut got {XSS}",
+            steps=[StepRecord(0, "expect", 9, 2.0, "failed", "value mismatch")],
+            console=[{"type": "error", "text": "boom"}],
+        ),
+        passed("audio.gain-node", "native", ["AudioContext.createGain"]),
+        unexpected("dc.send", "redirected", ["RTCDataChannel.send"], status="TIMEOUT"),
+        unexpected_pass("md.gum", "redirected", ["MediaDevices.getUserMedia"]),
+        skipped("md.gum", "native", ["MediaDevices.getUserMedia"]),
+        passed("pc.offer", "chrome-beta", ["RTCPeerConnection.createOffer"]),
+    ]
+
+
+# --- results.json --------------------------------------------------------------------
+
+
+def test_document_validates_against_shipped_schema() -> None:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["$id"]
+    document = build_results_document(run_info(), sample_results())
+    jsonschema.Draft202012Validator(schema).validate(document)
+    assert document["schema_version"] == SCHEMA_VERSION
+
+
+def test_schema_rejects_unknown_status() -> None:
+    # Guards against a schema so loose that the validation test above proves nothing.
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    document = build_results_document(run_info(), sample_results())
+    document["results"][0]["status"] = "FLAKY"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(document)
+
+
+def test_results_sorted_by_scenario_then_native_redirected_others() -> None:
+    document = build_results_document(run_info(), sample_results())
+    tests = [entry["test"] for entry in document["results"]]
+    assert tests == [
+        "audio.gain-node[native]",
+        "audio.gain-node[redirected]",
+        "dc.send[redirected]",
+        "md.gum[native]",
+        "md.gum[redirected]",
+        "pc.offer[native]",
+        "pc.offer[redirected]",
+        "pc.offer[chrome-beta]",
+    ]
+
+
+def test_summary_counts_per_target_and_overall() -> None:
+    summary = build_results_document(run_info(), sample_results())["summary"]
+    assert list(summary["by_target"]) == ["native", "redirected", "chrome-beta"]
+    redirected = summary["by_target"]["redirected"]
+    assert redirected == {
+        "total": 4, "PASS": 1, "FAIL": 2, "ERROR": 0, "TIMEOUT": 1, "SKIP": 0,
+        "expected": 1, "unexpected": 3,
+    }
+    assert summary["overall"]["total"] == 8
+    assert summary["overall"]["SKIP"] == 1
+    assert summary["overall"]["unexpected"] == 3
+
+
+def test_declared_target_without_results_still_summarised() -> None:
+    info = run_info(targets=["native", "redirected"])
+    summary = build_results_document(info, [passed("a.b", "native", ["MediaStream"])])["summary"]
+    assert summary["by_target"]["redirected"]["total"] == 0
+
+
+def test_round_trip_through_load_results_json(tmp_path: Path) -> None:
+    info = run_info(git_revision="abc123", interrupted=True)
+    results = sample_results()
+    path = write_results_json(tmp_path / "results.json", info, results)
+    loaded_info, loaded = load_results_json(path)
+    assert loaded_info == info
+    assert sorted(loaded, key=lambda r: r.test) == sorted(results, key=lambda r: r.test)
+    assert isinstance(loaded[0].steps, list)
+    step_owner = next(r for r in loaded if r.test == "pc.offer[native]")
+    assert step_owner.steps == [StepRecord(0, "run", 7, 0.25, "ok")]
+
+
+def test_load_rejects_other_schema_version(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    document = build_results_document(run_info(), [])
+    document["schema_version"] = SCHEMA_VERSION + 1
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ValueError, match="schema_version"):
+        load_results_json(path)
+
+
+def test_load_rejects_document_breaking_schema(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    document = build_results_document(run_info(), sample_results())
+    del document["results"][1]["expected"]
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ValueError, match="invalid at results/1"):
+        load_results_json(path)
+
+
+def test_load_rejects_truncated_json(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    path.write_text('{"schema_version": 1, "run_info": {', encoding="utf-8")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        load_results_json(path)
+
+
+# --- junit.xml -----------------------------------------------------------------------
+
+
+def parse_junit(tmp_path: Path, results: list[ScenarioResult]) -> ET.Element:
+    path = write_junit(tmp_path / "junit.xml", run_info(), results)
+    return ET.parse(path).getroot()
+
+
+def case(root: ET.Element, name: str) -> ET.Element:
+    found = root.find(f".//testcase[@name='{name}']")
+    assert found is not None, name
+    return found
+
+
+def test_junit_one_suite_per_target_with_counts(tmp_path: Path) -> None:
+    root = parse_junit(tmp_path, sample_results())
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert list(suites) == ["native", "redirected", "chrome-beta"]
+    redirected = suites["redirected"]
+    # FAIL (unexpected) + unexpected PASS are failures; TIMEOUT is an error;
+    # the known limitation is skipped, not failed.
+    assert {k: redirected.get(k) for k in ("tests", "failures", "errors", "skipped")} == {
+        "tests": "4", "failures": "2", "errors": "1", "skipped": "1",
+    }
+    assert len(redirected.findall("testcase")) == 4
+    assert suites["native"].get("skipped") == "1"
+    assert suites["native"].get("failures") == "0"
+    assert root.get("tests") == "8"
+    assert root.get("failures") == "2"
+    assert root.get("time") == "3.500"
+
+
+def test_junit_known_limitation_is_skipped_not_failed(tmp_path: Path) -> None:
+    root = parse_junit(tmp_path, sample_results())
+    element = case(root, "audio.gain-node[redirected]")
+    assert element.find("failure") is None
+    assert element.find("error") is None
+    skip = element.find("skipped")
+    assert skip is not None
+    assert skip.get("type") == "known-limitation"
+    assert skip.get("message") == (
+        "known limitation webaudio-node-limit: webaudio-node-limit applies"
+    )
+    assert element.get("classname") == "scenarios.AudioContext"
+
+
+def test_junit_unexpected_pass_is_failure(tmp_path: Path) -> None:
+    root = parse_junit(tmp_path, sample_results())
+    failure = case(root, "md.gum[redirected]").find("failure")
+    assert failure is not None
+    assert (failure.get("message") or "").startswith("unexpected pass: ")
+    assert "async-proxy-state" in (failure.get("message") or "")
+
+
+def test_junit_failure_and_error_carry_message_and_step_log(tmp_path: Path) -> None:
+    root = parse_junit(tmp_path, sample_results())
+    failing = case(root, "pc.offer[redirected]")
+    failure = failing.find("failure")
+    assert failure is not None
+    # ElementTree escaped the markup: parsing gives back the exact original text.
+    assert failure.get("message") == f"expected a | b\nbut got {XSS}"
+    assert "#0 expect (line 9) failed" in (failure.text or "")
+    assert "value mismatch" in (failure.text or "")
+    assert "[error] boom" in (failing.findtext("system-out") or "")
+    assert failing.get("time") == "2.000"
+    error = case(root, "dc.send[redirected]").find("error")
+    assert error is not None
+    assert error.get("type") == "TIMEOUT"
+
+
+def test_junit_system_out_has_console_and_mmr_log(tmp_path: Path) -> None:
+    root = parse_junit(tmp_path, sample_results())
+    out = case(root, "pc.offer[native]").findtext("system-out") or ""
+    assert "[log] hello" in out
+    assert "mmrExtensionLog:\n[info] redirection on" in out
+    assert "artifacts/pc.offer-native.png" in out
+    assert case(root, "audio.gain-node[native]").find("system-out") is None
+
+
+def test_junit_stays_parseable_with_control_characters(tmp_path: Path) -> None:
+    # ANSI colour codes are common in console output and are not legal XML 1.0.
+    result = unexpected(
+        "pc.ansi", "native", ["RTCPeerConnection"], message="red \x1b[31mtext\x00",
+        console=[{"type": "log", "text": "\x1b[0m reset"}],
+    )
+    root = parse_junit(tmp_path, [result])
+    failure = case(root, "pc.ansi[native]").find("failure")
+    assert failure is not None
+    assert failure.get("message") == "red \\x1b[31mtext\\x00"
+
+
+def test_junit_plain_skip(tmp_path: Path) -> None:
+    root = parse_junit(tmp_path, sample_results())
+    skip = case(root, "md.gum[native]").find("skipped")
+    assert skip is not None
+    assert skip.get("type") is None
+    assert skip.get("message") == "filtered"
+
+
+# --- matrix --------------------------------------------------------------------------
+
+COVER = ["RTCPeerConnection.createOffer"]
+
+PRECEDENCE_CASES = [
+    pytest.param(
+        [unexpected("a.a", "native", COVER), unexpected_pass("a.b", "native", COVER),
+         limited("a.c", "native", COVER), passed("a.d", "native", COVER),
+         skipped("a.e", "native", COVER)],
+        Outcome.UNEXPECTED_FAILURE, id="unexpected-failure-wins",
+    ),
+    pytest.param(
+        [unexpected("a.a", "native", COVER, status="ERROR"), passed("a.d", "native", COVER)],
+        Outcome.UNEXPECTED_FAILURE, id="unexpected-error",
+    ),
+    pytest.param(
+        [unexpected_pass("a.b", "native", COVER), limited("a.c", "native", COVER),
+         passed("a.d", "native", COVER), skipped("a.e", "native", COVER)],
+        Outcome.UNEXPECTED_PASS, id="unexpected-pass-over-limitation",
+    ),
+    pytest.param(
+        [limited("a.c", "native", COVER), passed("a.d", "native", COVER),
+         skipped("a.e", "native", COVER)],
+        Outcome.KNOWN_LIMITATION, id="limitation-over-pass",
+    ),
+    pytest.param(
+        [passed("a.d", "native", COVER), skipped("a.e", "native", COVER)],
+        Outcome.PASS, id="pass-over-skip",
+    ),
+    pytest.param([skipped("a.e", "native", COVER)], Outcome.NOT_RUN, id="only-skips"),
+    pytest.param([passed("a.d", "redirected", COVER)], Outcome.NOT_APPLICABLE, id="no-result"),
+]
+
+
+@pytest.mark.parametrize(("results", "state"), PRECEDENCE_CASES)
+def test_matrix_cell_precedence(results: list[ScenarioResult], state: Outcome) -> None:
+    matrix = build_matrix(results, ["native", "redirected"])
+    (section,) = matrix.sections
+    assert section.row.cells["native"].state is state
+    (member_row,) = section.members
+    assert member_row.name == "RTCPeerConnection.createOffer"
+    assert member_row.cells["native"].state is state
+
+
+def test_matrix_cell_rendering() -> None:
+    results = [
+        passed("a.a", "native", COVER), passed("a.b", "native", COVER),
+        limited("a.c", "redirected", COVER, ident="webaudio-node-limit"),
+        limited("a.d", "redirected", COVER, ident="async-proxy-state"),
+    ]
+    cells = build_matrix(results, ["native", "redirected", "other"]).sections[0].row.cells
+    assert render_cell(cells["native"]) == "✅ pass (2)"
+    assert render_cell(cells["redirected"]) == (
+        "⚠️ known limitation: async-proxy-state, webaudio-node-limit"
+    )
+    assert cells["redirected"].limitations["async-proxy-state"] == ["async-proxy-state applies"]
+    assert render_cell(cells["other"]) == "—"
+
+
+def test_matrix_member_results_count_for_interface_row_only_once() -> None:
+    results = [
+        passed("pc.two", "native", ["RTCPeerConnection.createOffer", "RTCPeerConnection.close"]),
+        unexpected("pc.whole", "native", ["RTCPeerConnection"]),
+        passed("aud.x", "native", ["AudioContext"]),
+    ]
+    matrix = build_matrix(results, ["native"])
+    # Registry order: AudioContext comes before RTCPeerConnection.
+    assert [s.interface for s in matrix.sections] == ["AudioContext", "RTCPeerConnection"]
+    pc = matrix.sections[1]
+    assert pc.row.cells["native"].tally.total == 2
+    assert pc.row.cells["native"].state is Outcome.UNEXPECTED_FAILURE
+    assert pc.tally.total == 2
+    # Members in registry order; a result covering only the interface has no member row,
+    # so the member rows are not marked by pc.whole's failure.
+    assert [r.member for r in pc.members] == ["createOffer", "close"]
+    assert all(r.cells["native"].state is Outcome.PASS for r in pc.members)
+    assert matrix.sections[0].members == []
+
+
+def test_matrix_ignores_targets_not_asked_for() -> None:
+    matrix = build_matrix([unexpected("a.a", "beta", COVER)], ["native"])
+    assert matrix.sections == []
+    assert matrix.unexpected == []
+
+
+def test_matrix_markdown_escapes_data() -> None:
+    results = [
+        unexpected(
+            "pc.evil", "redirected", ["RTCPeerConnection.createOffer"], title=XSS,
+            message="got a | b\nand <img src=x onerror=alert(1)> & more",
+        ),
+        limited("pc.lim", "native", COVER, ident="bad|id"),
+    ]
+    info = run_info(run_id="run|<1>")
+    text = render_matrix_md(build_matrix(results, ["native", "redirected"]), info)
+    assert "<script>" not in text
+    assert "<img" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "got a \\| b and &lt;img src=x onerror=alert(1)&gt; &amp; more" in text
+    assert "Run **run\\|&lt;1&gt;**" in text
+    assert "known limitation: bad\\|id" in text
+    # Every row of a table has as many cells as its header (no stray unescaped pipe).
+    tables = [block.splitlines() for block in text.split("\n\n") if block.startswith("|")]
+    assert len(tables) == 3  # summary, overview, RTCPeerConnection
+    for table in tables:
+        widths = {line.replace("\\|", "").count("|") for line in table}
+        assert len(widths) == 1, table
+
+
+def test_matrix_markdown_structure() -> None:
+    results = sample_results()
+    text = render_matrix_md(
+        build_matrix(results, ["native", "redirected"]), run_info(interrupted=True)
+    )
+    assert "browser **chromium 126.0**" in text
+    assert "suite **0.1.0**" in text
+    assert "This run was interrupted" in text
+    assert "## Legend" in text
+    assert "| **RTCPeerConnection** | ✅ pass (1) | ❌ unexpected failure (1) |" in text
+    assert "| &emsp;↳ createOffer | ✅ pass (1) | ❌ unexpected failure (1) |" in text
+    assert "| **MediaDevices** | ⏭ not run | ❗ unexpected pass (1) |" in text
+    assert "RTCPeerConnection: 2 results: 1 ✅ pass, 1 ❌ unexpected failure." in text
+    # chrome-beta is not a column here, so its result is not counted.
+    assert "**Overall:** 7 results" in text
+    failures = text.split("## Failures", 1)[1]
+    assert "dc.send\\[redirected\\]** (TIMEOUT)" in failures
+    assert "md.gum\\[redirected\\]** (PASS): unexpected pass" in failures
+    assert "audio.gain-node" not in failures
+    limitations = text.split("## Known limitations", 1)[1].split("## Failures")[0]
+    assert "**webaudio-node-limit**: webaudio-node-limit applies" in limitations
+
+
+def test_failure_messages_are_truncated() -> None:
+    long = unexpected("a.long", "native", COVER, message="x" * 5000)
+    text = render_matrix_md(build_matrix([long], ["native"]), run_info())
+    line = next(line for line in text.splitlines() if "a.long" in line)
+    assert len(line) < 700
+    assert line.endswith("…")
+
+
+def test_md_helpers() -> None:
+    assert md_escape("a|b\r\nc") == "a\\|b c"
+    assert md_escape("[x](javascript:y) *b* `c`") == "\\[x\\](javascript:y) \\*b\\* \\`c\\`"
+    assert md_escape("&lt;") == "&amp;lt;"
+    assert md_truncate("a\nb", 10) == "a b"
+    assert md_truncate("abcdef", 4) == "abc…"
+
+
+# --- results.jsonl -------------------------------------------------------------------
+
+
+def test_results_log_survives_truncated_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    first, second, third = sample_results()[:3]
+    with ResultsLog(path) as log:
+        log.append(first)
+        log.append(second)
+    # Simulate a process killed halfway through writing the third line.
+    line = json.dumps(third.to_json())
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(line[: len(line) // 2])
+    assert read_results_log(path) == [first, second]
+
+
+def test_results_log_appends_after_a_damaged_line(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    first, second, third = sample_results()[:3]
+    with ResultsLog(path) as log:
+        log.append(first)
+    with open(path, "ab") as handle:
+        handle.write(b'{"scenario": "half')
+    # A resumed run must not glue its first record to the damaged fragment.
+    with ResultsLog(path) as log:
+        log.append(second)
+        log.append(third)
+    assert read_results_log(path) == [first, second, third]
+
+
+def test_results_log_skips_records_of_the_wrong_shape(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    good = sample_results()[0]
+    path.write_text(
+        '[1, 2]\n{"scenario": "x"}\n' + json.dumps(good.to_json()) + "\n\xff", encoding="latin-1"
+    )
+    assert read_results_log(path) == [good]
+
+
+def test_results_log_one_line_per_result_even_with_newlines(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    result = unexpected("a.b", "native", COVER, message="line1\nline2\u2028line3")
+    with ResultsLog(path) as log:
+        log.append(result)
+    assert path.read_bytes().count(b"\n") == 1
+    assert read_results_log(path) == [result]
+    assert read_results_log(tmp_path / "missing.jsonl") == []
+
+
+def test_results_log_refuses_append_after_close(tmp_path: Path) -> None:
+    log = ResultsLog(tmp_path / "results.jsonl")
+    log.close()
+    with pytest.raises(ValueError, match="closed"):
+        log.append(sample_results()[0])
+
+
+# --- atomic writes and the latest pointer ---------------------------------------------
+
+
+def test_atomic_write_replaces_and_leaves_no_temp_files(tmp_path: Path) -> None:
+    target = tmp_path / "matrix.md"
+    target.write_text("old", encoding="utf-8")
+    atomic_write_text(target, "new ✅\n")
+    assert target.read_text(encoding="utf-8") == "new ✅\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["matrix.md"]
+
+
+def test_atomic_write_failure_keeps_old_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "results.json"
+    target.write_text("old", encoding="utf-8")
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write_text(target, "new")
+    assert target.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_latest_pointer_points_at_newest_run(tmp_path: Path) -> None:
+    first = tmp_path / "run-1"
+    second = tmp_path / "run-2"
+    first.mkdir()
+    second.mkdir()
+    update_latest_pointer(tmp_path, first)
+    pointer = update_latest_pointer(tmp_path, second)
+    assert pointer == tmp_path / "latest"
+    assert pointer.is_symlink()
+    assert pointer.resolve() == second.resolve()
+    # Relative, so the reports tree can be moved or archived.
+    assert os.readlink(pointer) == "run-2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "run-1", "run-2"]
+
+
+def test_latest_pointer_falls_back_to_text_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = tmp_path / "run-1"
+    run.mkdir()
+
+    def no_symlinks(*args: object, **kwargs: object) -> None:
+        raise OSError("symbolic links are not supported")
+
+    monkeypatch.setattr(os, "symlink", no_symlinks)
+    pointer = update_latest_pointer(tmp_path, run)
+    assert pointer == tmp_path / "LATEST"
+    assert pointer.read_text(encoding="utf-8").strip() == "run-1"
+    assert not (tmp_path / "latest").exists()
+
+
+def test_write_reports_writes_all_three(tmp_path: Path) -> None:
+    run_dir = tmp_path / "reports" / "run-1"
+    paths = write_reports(run_dir, run_info(), sample_results())
+    assert set(paths) == {"json", "junit", "matrix"}
+    assert {p.name for p in run_dir.iterdir()} == {"results.json", "junit.xml", "matrix.md"}
+    _, loaded = load_results_json(paths["json"])
+    assert len(loaded) == 8
+    ET.parse(paths["junit"])
+    # The extra target of a result gets its own matrix column.
+    assert "| Interface / member | native | redirected | chrome-beta |" in (
+        paths["matrix"].read_text(encoding="utf-8")
+    )
