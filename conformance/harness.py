@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from conformance.browser import ChromiumInfo, find_chromium, launch_chromium
 from conformance.engine import judge, new_result, run_steps
 from conformance.model import Scenario
+from conformance.parties import BINDING_NAME, NativePageParty, PartyBroker
+from conformance.parties.native_party import DEFAULT_TONE_HZ
 from conformance.results import ScenarioResult
 from conformance.server import PageServer
 from conformance.targets import Target, TargetUnavailable, make_target
@@ -118,7 +120,14 @@ class Harness:
         browser = await self._ensure_browser()
         context = await browser.new_context()
         crashed = asyncio.Event()
+
+        async def open_native_party(tone_hz: float | None) -> NativePageParty:
+            return await NativePageParty.open(browser, self.server.url("far-end.html"),
+                                              tone_hz or DEFAULT_TONE_HZ)
+
+        parties = PartyBroker(open_native_party)
         try:
+            await context.expose_binding(BINDING_NAME, parties.handle)
             await target.prepare_context(context)
             await context.add_init_script(RUNTIME_JS)
             page = await context.new_page()
@@ -133,6 +142,7 @@ class Harness:
             if not crashed.is_set():
                 await self._collect_and_clean(page, result)
         finally:
+            await asyncio.wait_for(parties.close(), _CLOSE_TIMEOUT)
             try:
                 await asyncio.wait_for(context.close(), _CLOSE_TIMEOUT)
             except Exception as exc:

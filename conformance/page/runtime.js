@@ -303,6 +303,47 @@
     await callee.setLocalDescription(await callee.createAnswer());
     await caller.setRemoteDescription(callee.localDescription);
   }
+  // --- remote parties ----------------------------------------------------------------
+  // A far end run by the harness: `aiortc` (a Python peer) or `native` (a second Chromium
+  // page). It answers with a known tone, echoes data-channel messages, and reports what
+  // audio it received (`stats()`), measured by the far end itself.
+  function iceGatheringComplete(pc, timeoutMs = 10000) {
+    if (pc.iceGatheringState === "complete") return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { pc.removeEventListener("icegatheringstatechange", on); reject(new Error(`ICE gathering did not complete within ${timeoutMs} ms`)); }, timeoutMs);
+      function on() {
+        if (pc.iceGatheringState === "complete") { clearTimeout(timer); pc.removeEventListener("icegatheringstatechange", on); resolve(); }
+      }
+      pc.addEventListener("icegatheringstatechange", on);
+    });
+  }
+  async function farEnd(kind = "aiortc", options = {}) {
+    const party = window.__conformanceParty;
+    if (typeof party !== "function") throw new Error("far ends need the conformance harness");
+    const id = await party("create", { kind, tone: options.tone });
+    return {
+      id,
+      kind,
+      // Offer from `pc` (set up its tracks and channels first), get the far end's answer.
+      async call(pc) {
+        await pc.setLocalDescription(await pc.createOffer());
+        await iceGatheringComplete(pc);
+        const sdp = await party("answer", { id, sdp: pc.localDescription.sdp });
+        await pc.setRemoteDescription({ type: "answer", sdp });
+      },
+      // The far end calls `pc` (it offers audio and a data channel); `pc` answers.
+      async answerOn(pc) {
+        const offer = await party("offer", { id });
+        await pc.setRemoteDescription({ type: "offer", sdp: offer });
+        await pc.setLocalDescription(await pc.createAnswer());
+        await iceGatheringComplete(pc);
+        await party("accept", { id, sdp: pc.localDescription.sdp });
+      },
+      stats: () => party("stats", { id }),
+      hangup: () => party("close", { id }),
+    };
+  }
+
   async function statsOfType(pcOrSender, type) {
     const report = await pcOrSender.getStats();
     const found = [];
@@ -310,7 +351,7 @@
     return found;
   }
 
-  Object.assign(window, { mic, speaker, until, nextEvent, connectPair, statsOfType, describe });
+  Object.assign(window, { mic, speaker, until, nextEvent, connectPair, statsOfType, describe, farEnd, iceGatheringComplete });
   Object.defineProperty(window, "__conformance", {
     value: Object.freeze({ run, expect, expectError, waitEvent, cleanup, describe, mmrLog: () => mmrLog.slice() }),
     enumerable: false,

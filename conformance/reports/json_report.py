@@ -49,12 +49,18 @@ def validate_results_document(document: Any) -> None:
 
 
 def _counts(results: Iterable[ScenarioResult]) -> dict[str, int]:
-    """Counts per status plus expected/unexpected, every key present even when zero."""
+    """Counts per status plus expected/unexpected, every key present even when zero.
+
+    A SKIP is counted under ``SKIP`` only: it says nothing about conformance (the engine
+    marks a skipped item not-expected), and a gate reading ``unexpected`` must not fail a
+    run because a target was unavailable. Hence expected + unexpected + SKIP = total.
+    """
     counts = {"total": 0, **dict.fromkeys(STATUSES, 0), "expected": 0, "unexpected": 0}
     for result in results:
         counts["total"] += 1
         counts[result.status] += 1
-        counts["expected" if result.expected else "unexpected"] += 1
+        if result.status != "SKIP":
+            counts["expected" if result.expected else "unexpected"] += 1
     return counts
 
 
