@@ -88,7 +88,7 @@ def test_run_exit_code_is_one_on_unexpected_failure(tmp_path: Path, target: str)
     (folder / "limitations.yaml").write_text("limitations: []\n")
     (folder / "fails.yaml").write_text(
         "id: demo.fails\ntitle: always fails\ncovers: [MediaStream]\nsteps:\n"
-        "  - expect: 1\n    equals: 2\nexpect:\n  native: pass\n  redirected: pass\n"
+        "  - expect: '1'\n    equals: 2\nexpect:\n  native: pass\n  redirected: pass\n"
     )
     done = conformance("run", str(folder), "--target", target, "--report-dir", str(tmp_path / "r"),
                        cwd=tmp_path, timeout=300)

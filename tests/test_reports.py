@@ -152,6 +152,14 @@ def test_summary_counts_per_target_and_overall() -> None:
     assert summary["overall"]["total"] == 8
     assert summary["overall"]["SKIP"] == 1
     assert summary["overall"]["unexpected"] == 3
+    assert summary["overall"]["expected"] == 4
+
+
+def test_summary_counts_skip_neither_expected_nor_unexpected() -> None:
+    # The engine marks a SKIP not-expected; a gate must still not see it as a regression.
+    skip = ScenarioResult("a.b", "redirected", "SKIP", False, {"outcome": "pass"})
+    counts = build_results_document(run_info(), [skip])["summary"]["by_target"]["redirected"]
+    assert (counts["SKIP"], counts["expected"], counts["unexpected"]) == (1, 0, 0)
 
 
 def test_declared_target_without_results_still_summarised() -> None:
