@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from conformance.artifacts import ArtifactPolicy
 from conformance.browser import ChromiumInfo, find_chromium, launch_chromium
 from conformance.engine import judge, new_result, run_steps
 from conformance.model import Scenario
@@ -38,8 +39,10 @@ class Harness:
     """Runs scenarios on targets; one instance per pytest worker."""
 
     def __init__(self, *, browser_path: str | None = None, headless: bool = True,
-                 mounts: dict[str, Path] | None = None) -> None:
+                 mounts: dict[str, Path] | None = None,
+                 artifacts: ArtifactPolicy | None = None) -> None:
         self._runner = asyncio.Runner()
+        self._artifacts = artifacts or ArtifactPolicy(None)
         self._browser_path = browser_path
         self._headless = headless
         self._mounts = mounts
@@ -126,7 +129,9 @@ class Harness:
                                               tone_hz or DEFAULT_TONE_HZ)
 
         parties = PartyBroker(open_native_party)
+        page = None
         try:
+            await self._artifacts.start(context)
             await context.expose_binding(BINDING_NAME, parties.handle)
             await target.prepare_context(context)
             await context.add_init_script(RUNTIME_JS)
@@ -143,6 +148,10 @@ class Harness:
                 await self._collect_and_clean(page, result)
         finally:
             await asyncio.wait_for(parties.close(), _CLOSE_TIMEOUT)
+            try:
+                await asyncio.wait_for(self._artifacts.finish(context, page, result), _CLOSE_TIMEOUT)
+            except Exception as exc:  # artifacts are a bonus; the verdict stands
+                result.console.append({"type": "harness", "text": f"artifacts failed: {exc}"})
             try:
                 await asyncio.wait_for(context.close(), _CLOSE_TIMEOUT)
             except Exception as exc:

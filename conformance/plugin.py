@@ -17,12 +17,13 @@ from typing import Any
 
 import pytest
 
+from conformance.artifacts import ArtifactPolicy
 from conformance.errors import ScenarioFileError
 from conformance.harness import Harness
 from conformance.limitations import Limitation, find_registry, load_limitations
 from conformance.loader import duplicate_id_error, is_scenario_file, load_scenario
 from conformance.model import TARGETS, Scenario
-from conformance.recorder import RunRecorder
+from conformance.recorder import RunRecorder, new_run_id, reports_root
 from conformance.results import ScenarioResult
 
 __all__ = ["ScenarioFile", "ScenarioItem"]
@@ -45,6 +46,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "/usr/bin/chromium, Chrome, Edge)")
     group.addoption("--headed", action="store_true", help="show the browser")
     group.addoption("--run-id", default=None, help="name of the run's report folder")
+    group.addoption("--trace-mode", choices=("off", "on", "retain-on-failure"),
+                    default="retain-on-failure",
+                    help="record Playwright traces: keep them for failing items (default), "
+                         "for all, or not at all (fastest)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -53,8 +58,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_registries_key] = {}
     config.stash[_ids_key] = {}
     is_worker = hasattr(config, "workerinput")
-    if not is_worker and not config.getoption("no_reports") and not config.getoption("collectonly"):
+    if not is_worker and reports_enabled(config):
+        # Fix the run id before xdist starts workers: they receive the options and write
+        # failure artifacts into the same run folder.
+        config.option.run_id = config.option.run_id or new_run_id()
         config.pluginmanager.register(RunRecorder(config), "conformance-recorder")
+
+
+def reports_enabled(config: pytest.Config) -> bool:
+    """Whether this session writes reports (and artifacts)."""
+    return not config.getoption("no_reports") and not config.getoption("collectonly")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -162,9 +175,13 @@ def format_failure(scenario: Scenario, result: ScenarioResult) -> str:
 
 def _harness(config: pytest.Config) -> Harness:
     if _harness_key not in config.stash:
+        run_dir = None
+        if reports_enabled(config) and config.getoption("run_id"):
+            run_dir = reports_root(config) / config.getoption("run_id")
         config.stash[_harness_key] = Harness(
             browser_path=config.getoption("browser_path"),
             headless=not config.getoption("headed"),
+            artifacts=ArtifactPolicy(run_dir, config.getoption("trace_mode")),
         )
     return config.stash[_harness_key]
 

@@ -27,7 +27,7 @@ from conformance.results import RunInfo, ScenarioResult
 if TYPE_CHECKING:
     from conformance.reports import ResultsLog
 
-__all__ = ["RunRecorder", "new_run_id", "suite_version"]
+__all__ = ["RunRecorder", "new_run_id", "reports_root", "suite_version"]
 
 RESULT_PROPERTY = "conformance_result"
 
@@ -53,6 +53,12 @@ def git_revision(cwd: Path) -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() or None
+
+
+def reports_root(config: pytest.Config) -> Path:
+    """Where run folders go: ``--report-dir``, or ``<rootdir>/reports``."""
+    option = config.getoption("report_dir")
+    return Path(option).resolve() if option else config.rootpath / "reports"
 
 
 def _now() -> str:
@@ -81,8 +87,7 @@ class RunRecorder:
     @property
     def reports_root(self) -> Path:
         """Where run folders go (``--report-dir`` or ``<rootdir>/reports``)."""
-        option = self.config.getoption("report_dir")
-        return Path(option) if option else self.config.rootpath / "reports"
+        return reports_root(self.config)
 
     def _start(self) -> None:
         """Create the run folder on the first result (runs without scenarios write nothing)."""
@@ -100,8 +105,10 @@ class RunRecorder:
         info.workers = int(workers) if isinstance(workers, int) else 1
         try:
             chromium = find_chromium(self.config.getoption("browser_path"))
-            info.browser = chromium.path
-            info.browser_version = chromium_version(chromium.path)
+            # `chromium --version` prints e.g. "Chromium 156.0.8078.73 built on Debian ...".
+            words = chromium_version(chromium.path).split()
+            info.browser = words[0] if words else Path(chromium.path).name
+            info.browser_version = next((w for w in words if w[:1].isdigit()), "")
         except BrowserNotFoundError as exc:
             info.browser = f"not found: {exc}"
         from conformance.targets import RedirectedTarget

@@ -212,3 +212,21 @@ def test_readme_scenario_example_passes(pytester: pytest.Pytester) -> None:
     write(pytester, {"example.yaml": example})
     result = run(pytester, "--target", "native")
     assert result.parseoutcomes() == {"passed": 1}
+
+
+def test_failing_item_gets_screenshot_trace_and_log(pytester: pytest.Pytester) -> None:
+    write(pytester, {
+        "a.yaml": scenario("demo.fails", "- run: console.error('boom'); throw new Error('bad')\n"),
+        "b.yaml": scenario("demo.passes", "- run: x = 1\n"),
+    })
+    run(pytester, "--target", "native")
+    by_test = results(pytester)
+    artifacts = by_test["demo.fails[native]"]["artifacts"]
+    assert set(artifacts) == {"screenshot", "trace", "log"}  # type: ignore[arg-type]
+    run_dir = (pytester.path / "out" / "latest").resolve()
+    for relative in artifacts.values():  # type: ignore[union-attr]
+        assert (run_dir / relative).stat().st_size > 0
+    log = json.loads((run_dir / artifacts["log"]).read_text())  # type: ignore[index]
+    assert any(entry["text"] == "boom" for entry in log["console"])
+    assert by_test["demo.passes[native]"]["artifacts"] == {}
+    assert not (run_dir / "artifacts" / "demo.passes").exists()

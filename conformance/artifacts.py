@@ -1,0 +1,80 @@
+"""Failure artifacts: a screenshot, the Playwright trace and the logs of a failing item.
+
+Artifacts go to ``<run dir>/artifacts/<scenario-id>/<target>/`` and are linked from the
+result with paths relative to the run folder, so a run folder can be moved or uploaded as a
+whole. Tracing is recorded for every item when the mode is ``retain-on-failure`` and kept
+only for items that did not pass (Playwright cannot start a trace after the fact).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from conformance.results import ScenarioResult
+
+if TYPE_CHECKING:
+    from playwright.async_api import BrowserContext, Page
+
+__all__ = ["ArtifactPolicy", "TraceMode"]
+
+TraceMode = Literal["off", "on", "retain-on-failure"]
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class ArtifactPolicy:
+    """Where artifacts go (``None``: nowhere) and whether to record traces."""
+
+    run_dir: Path | None
+    trace: TraceMode = "retain-on-failure"
+
+    @property
+    def tracing(self) -> bool:
+        """Whether items record a trace."""
+        return self.run_dir is not None and self.trace != "off"
+
+    def folder(self, result: ScenarioResult) -> Path:
+        """The item's artifact folder (created)."""
+        assert self.run_dir is not None
+        folder = self.run_dir / "artifacts" / _UNSAFE.sub("_", result.scenario) / result.target
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the run folder, as results.json links it."""
+        assert self.run_dir is not None
+        return path.relative_to(self.run_dir).as_posix()
+
+    async def start(self, context: BrowserContext) -> None:
+        """Begin tracing the item's context when traces are wanted."""
+        if self.tracing:
+            await context.tracing.start(screenshots=True, snapshots=True)
+
+    async def finish(self, context: BrowserContext, page: Page | None,
+                     result: ScenarioResult) -> None:
+        """Save what a failing item needs for diagnosis; drop the trace of a passing one."""
+        keep = self.run_dir is not None and (result.status != "PASS" or self.trace == "on")
+        if not keep:
+            if self.tracing:
+                await context.tracing.stop()
+            return
+        folder = self.folder(result)
+        if page is not None and not page.is_closed() and result.status != "PASS":
+            try:
+                shot = folder / "screenshot.png"
+                await page.screenshot(path=str(shot), timeout=5000)
+                result.artifacts["screenshot"] = self.relative(shot)
+            except Exception as exc:  # a crashed page has no pixels; say so
+                result.console.append({"type": "harness", "text": f"no screenshot: {exc}"})
+        if self.tracing:
+            trace = folder / "trace.zip"
+            await context.tracing.stop(path=str(trace))
+            result.artifacts["trace"] = self.relative(trace)
+        log = folder / "log.json"
+        log.write_text(json.dumps({"console": result.console, "mmrExtensionLog": result.mmr_log},
+                                  indent=2))
+        result.artifacts["log"] = self.relative(log)
