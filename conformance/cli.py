@@ -43,6 +43,10 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         pytest_args += ["-n", args.n]
     if args.report_dir:
         pytest_args += ["--report-dir", args.report_dir]
+    if args.shard:
+        pytest_args += ["--shard", args.shard]
+    if args.repeat and args.repeat > 1:
+        pytest_args += ["--repeat", str(args.repeat)]
     if args.browser_path:
         pytest_args += ["--browser-path", args.browser_path]
     if args.headed:
@@ -140,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-k", help="only scenarios whose item name matches this pytest expression")
     run.add_argument("-n", help="parallel workers (pytest-xdist), e.g. 2 or auto")
     run.add_argument("--report-dir", help="reports folder (default: ./reports)")
+    run.add_argument("--shard", metavar="K/N", help="run the K-th of N deterministic slices")
+    run.add_argument("--repeat", type=int, metavar="N",
+                     help="run each item N times; items with differing outcomes are flaky")
     run.add_argument("--browser-path", help="Chromium executable")
     run.add_argument("--headed", action="store_true", help="show the browser")
     run.add_argument("-v", "--verbose", action="store_true", help="one line per item")

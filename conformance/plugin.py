@@ -10,6 +10,7 @@ controller appends each to ``results.jsonl`` as it arrives and writes the report
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from pathlib import Path
@@ -26,7 +27,7 @@ from conformance.model import TARGETS, Scenario
 from conformance.recorder import RunRecorder, new_run_id, reports_root
 from conformance.results import ScenarioResult
 
-__all__ = ["ScenarioFile", "ScenarioItem"]
+__all__ = ["ScenarioFile", "ScenarioItem", "combine_repeats"]
 
 RESULT_PROPERTY = "conformance_result"
 _harness_key = pytest.StashKey[Harness]()
@@ -46,6 +47,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "/usr/bin/chromium, Chrome, Edge)")
     group.addoption("--headed", action="store_true", help="show the browser")
     group.addoption("--run-id", default=None, help="name of the run's report folder")
+    group.addoption("--shard", default=None, metavar="K/N", type=_shard,
+                    help="run the K-th of N deterministic slices of the scenarios (1-based)")
+    group.addoption("--repeat", default=1, type=int, metavar="N",
+                    help="run each item N times and report items with differing outcomes as flaky")
     group.addoption("--trace-mode", choices=("off", "on", "retain-on-failure"),
                     default="retain-on-failure",
                     help="record Playwright traces: keep them for failing items (default), "
@@ -63,6 +68,34 @@ def pytest_configure(config: pytest.Config) -> None:
         # failure artifacts into the same run folder.
         config.option.run_id = config.option.run_id or new_run_id()
         config.pluginmanager.register(RunRecorder(config), "conformance-recorder")
+
+
+def _shard(text: str) -> tuple[int, int]:
+    """Parse ``K/N`` (1 <= K <= N)."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--shard wants K/N such as 1/2, not {text!r}") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"--shard {text}: K must be between 1 and N")
+    return k, n
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep only this shard's scenarios (both targets of a scenario stay together)."""
+    shard = config.getoption("shard")
+    if shard is None:
+        return
+    k, n = shard
+    # Slices are dealt round-robin over the sorted scenario ids, so they stay balanced and
+    # identical on every machine that has the same scenarios.
+    ids = sorted({item.scenario.id for item in items if isinstance(item, ScenarioItem)})
+    mine = {ident for index, ident in enumerate(ids) if index % n == k - 1}
+    kept = [i for i in items if not isinstance(i, ScenarioItem) or i.scenario.id in mine]
+    deselected = [i for i in items if isinstance(i, ScenarioItem) and i.scenario.id not in mine]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+    items[:] = kept
 
 
 def reports_enabled(config: pytest.Config) -> bool:
@@ -132,11 +165,18 @@ class ScenarioItem(pytest.Item):
         self.add_marker(target)
 
     def runtest(self) -> None:
-        result = _harness(self.config).run_item(self.scenario, self.target)
+        harness = _harness(self.config)
+        result = harness.run_item(self.scenario, self.target)
+        repeat = max(1, int(self.config.getoption("repeat")))
+        if repeat > 1:
+            again = [harness.run_item(self.scenario, self.target) for _ in range(repeat - 1)]
+            result = combine_repeats([result, *again])
         self.result = result
         self.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_json())))
         if result.status == "SKIP":
             pytest.skip(result.message)
+        if result.flaky:
+            raise ScenarioFailed(result)
         if not result.expected:
             raise ScenarioFailed(result)
         if result.status != "PASS":
@@ -152,13 +192,24 @@ class ScenarioItem(pytest.Item):
         return self.path, self.scenario.mark.line - 1, f"{self.scenario.id}[{self.target}]"
 
 
+def combine_repeats(runs: list[ScenarioResult]) -> ScenarioResult:
+    """Stability mode (like WPT's): the first run's result, with the count of every status
+    seen; differing statuses make the item flaky."""
+    first = runs[0]
+    statuses = [run.status for run in runs]
+    first.outcomes = {status: statuses.count(status) for status in dict.fromkeys(statuses)}
+    first.flaky = len(first.outcomes) > 1
+    return first
+
+
 def format_failure(scenario: Scenario, result: ScenarioResult) -> str:
     """A failing item's report: what was expected, what happened, and the step log."""
     expectation = scenario.expect[result.target]
     wanted = ("pass" if expectation.outcome == "pass"
               else f"known limitation {expectation.limitation}")
+    flaky = f", FLAKY over {sum(result.outcomes.values())} runs: {result.outcomes}" if result.flaky else ""
     lines = [
-        f"{scenario.id}[{result.target}]: {result.status} (expected: {wanted})",
+        f"{scenario.id}[{result.target}]: {result.status} (expected: {wanted}){flaky}",
         f"  {scenario.title}",
         f"  {result.message}",
         "  steps:",

@@ -62,6 +62,8 @@ class ScenarioResult:
     console: list[dict[str, Any]] = field(default_factory=list)
     mmr_log: list[dict[str, Any]] = field(default_factory=list)
     artifacts: dict[str, str] = field(default_factory=dict)
+    outcomes: dict[str, int] = field(default_factory=dict)
+    flaky: bool = False
 
     @property
     def test(self) -> str:

@@ -230,3 +230,36 @@ def test_failing_item_gets_screenshot_trace_and_log(pytester: pytest.Pytester) -
     assert any(entry["text"] == "boom" for entry in log["console"])
     assert by_test["demo.passes[native]"]["artifacts"] == {}
     assert not (run_dir / "artifacts" / "demo.passes").exists()
+
+
+def test_repeat_counts_outcomes(pytester: pytest.Pytester) -> None:
+    write(pytester, {"a.yaml": scenario("demo.stable", "- run: x = 1\n")})
+    result = run(pytester, "--target", "native", "--repeat", "3")
+    assert result.ret == 0
+    outcome = results(pytester)["demo.stable[native]"]
+    assert outcome["outcomes"] == {"PASS": 3} and outcome["flaky"] is False
+
+
+def test_combine_repeats_marks_differing_outcomes_flaky() -> None:
+    from conformance.plugin import combine_repeats
+    from conformance.results import ScenarioResult
+
+    def result(status: str) -> ScenarioResult:
+        return ScenarioResult("demo.x", "native", status, status == "PASS", {"outcome": "pass"})  # type: ignore[arg-type]
+
+    combined = combine_repeats([result("PASS"), result("FAIL"), result("PASS")])
+    assert combined.status == "PASS" and combined.flaky
+    assert combined.outcomes == {"PASS": 2, "FAIL": 1}
+    steady = combine_repeats([result("FAIL"), result("FAIL")])
+    assert not steady.flaky and steady.outcomes == {"FAIL": 2}
+
+
+def test_shards_partition_the_scenarios(pytester: pytest.Pytester) -> None:
+    write(pytester, {f"s{i}.yaml": scenario(f"demo.s{i}", "- run: x = 1\n") for i in range(5)})
+    shards = []
+    for k in (1, 2):
+        out = run(pytester, "--collect-only", "-q", "--shard", f"{k}/2")
+        shards.append({line for line in out.outlines if "::" in line})
+    everything = {line for line in run(pytester, "--collect-only", "-q").outlines if "::" in line}
+    assert shards[0] and shards[1] and not shards[0] & shards[1]
+    assert shards[0] | shards[1] == everything

@@ -10,7 +10,7 @@ row.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 from conformance.registry import SUPPORTED_INTERFACES
@@ -28,18 +28,23 @@ from conformance.results import ScenarioResult
 __all__ = [
     "MISC",
     "Cell",
+    "Column",
     "InterfaceSection",
     "KnownLimitation",
     "Matrix",
     "Row",
     "Tally",
     "build_matrix",
+    "build_multi_run_matrix",
     "render_cell",
     "render_matrix_md",
 ]
 
 #: Pseudo-interface grouping results whose scenario covers nothing (same as JUnit's).
 MISC = "misc"
+
+#: Separator between run label and target in a multi-run matrix's column keys.
+COLUMN_SEPARATOR = " \u00b7 "
 
 @dataclass
 class Tally:
@@ -108,10 +113,26 @@ class KnownLimitation:
     tests: list[str]
 
 
+@dataclass(frozen=True)
+class Column:
+    """One column: a target, in one run when several runs are combined side by side.
+
+    ``key`` is what ``Row.cells``, ``Matrix.targets`` and ``Matrix.by_target`` are keyed
+    by: the target's name in a single-run matrix, ``"<run> · <target>"`` in a multi-run
+    one (see :func:`build_multi_run_matrix`).
+    """
+
+    key: str
+    target: str
+    #: Label of the run this column belongs to; ``None`` in a single-run matrix.
+    run: str | None = None
+
+
 @dataclass
 class Matrix:
     """The whole matrix plus what the report lists below it."""
 
+    #: Column keys, in column order (target names in a single-run matrix).
     targets: list[str]
     sections: list[InterfaceSection]
     overall: Tally
@@ -119,6 +140,20 @@ class Matrix:
     limitations: list[KnownLimitation]
     #: Unexpected failures and unexpected passes, in report order.
     unexpected: list[ScenarioResult]
+    #: What each key of ``targets`` stands for (run and target); one per column.
+    columns: list[Column] = field(default_factory=list)
+
+    def column(self, key: str) -> Column:
+        """The column keyed ``key`` (a plain target column if none was recorded)."""
+        for column in self.columns:
+            if column.key == key:
+                return column
+        return Column(key, key)
+
+    @property
+    def multi_run(self) -> bool:
+        """Whether the columns come from several runs."""
+        return any(column.run is not None for column in self.columns)
 
 
 def _row_keys(result: ScenarioResult) -> set[tuple[str, str | None]]:
@@ -224,4 +259,30 @@ def build_matrix(results: Iterable[ScenarioResult], targets: Sequence[str]) -> M
             r for r in ordered
             if classify(r) in (Outcome.UNEXPECTED_FAILURE, Outcome.UNEXPECTED_PASS)
         ],
+        columns=[Column(t, t) for t in targets],
     )
+
+
+def build_multi_run_matrix(
+    runs: Sequence[tuple[str, Sequence[str], Iterable[ScenarioResult]]],
+) -> tuple[Matrix, list[ScenarioResult]]:
+    """A matrix whose columns are (run, target) pairs, for comparing runs side by side.
+
+    ``runs`` holds, per run, its label (unique among ``runs``), its targets in column
+    order, and its results. Each result is copied with its ``target`` set to its column
+    key (``"<label> · <target>"``) so that item names stay unique across runs and the
+    single-run machinery groups them; the copies are returned with the matrix, and
+    ``Matrix.columns`` maps each key back to its run and target.
+    """
+    labels = [label for label, _, _ in runs]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"run labels must be unique: {labels}")
+    columns: list[Column] = []
+    placed: list[ScenarioResult] = []
+    for label, targets, results in runs:
+        keys = {t: f"{label}{COLUMN_SEPARATOR}{t}" for t in targets}
+        columns.extend(Column(keys[t], t, label) for t in targets)
+        placed.extend(replace(r, target=keys[r.target]) for r in results if r.target in keys)
+    matrix = build_matrix(placed, [c.key for c in columns])
+    matrix.columns = columns
+    return matrix, placed
