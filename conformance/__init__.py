@@ -1,0 +1,39 @@
+"""mmr-conformance: a conformance suite for WebRTC calling apps under call redirection.
+
+The public Python API. Everything else is internal and may change between releases.
+
+- Scenarios: :func:`load_scenario`, :func:`load_scenarios`, :class:`Scenario`,
+  :class:`Step`, :class:`Expectation`, :class:`ScenarioFileError`.
+- Running: :class:`Harness` (one browser, one page server, the targets), :data:`TARGETS`.
+- Results and reports: :class:`ScenarioResult`, :class:`RunInfo`, :func:`write_reports`,
+  :func:`load_results_json`.
+- Browsers: :func:`find_chromium`, :func:`launch_chromium`, :data:`CHROMIUM_ARGS`.
+"""
+
+from conformance.browser import CHROMIUM_ARGS, BrowserNotFoundError, find_chromium, launch_chromium
+from conformance.errors import ScenarioError, ScenarioFileError
+from conformance.harness import Harness
+from conformance.loader import load_scenario, load_scenarios
+from conformance.model import TARGETS, Expectation, Scenario, Step
+from conformance.reports import load_results_json, write_reports
+from conformance.results import RunInfo, ScenarioResult
+
+__all__ = [
+    "CHROMIUM_ARGS",
+    "TARGETS",
+    "BrowserNotFoundError",
+    "Expectation",
+    "Harness",
+    "RunInfo",
+    "Scenario",
+    "ScenarioError",
+    "ScenarioFileError",
+    "ScenarioResult",
+    "Step",
+    "find_chromium",
+    "launch_chromium",
+    "load_results_json",
+    "load_scenario",
+    "load_scenarios",
+    "write_reports",
+]

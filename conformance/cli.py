@@ -129,6 +129,17 @@ def cmd_setup(args: argparse.Namespace, _extra: list[str]) -> int:
     return 0
 
 
+def cmd_open(args: argparse.Namespace, _extra: list[str]) -> int:
+    """Open a URL under a target (headed unless --headless)."""
+    import asyncio
+
+    from conformance.open_page import open_page
+
+    return asyncio.run(open_page(args.url, target_name=args.target, headless=args.headless,
+                                 timeout=args.timeout, browser_path=args.browser_path,
+                                 with_runtime=args.with_runtime))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -160,6 +171,17 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check scenario files; exit 1 on errors")
     validate.add_argument("paths", nargs="*")
     validate.set_defaults(func=cmd_validate)
+
+    opener = commands.add_parser("open", help="open any page under a target for exploration")
+    opener.add_argument("url")
+    opener.add_argument("--target", choices=("native", "redirected"), default="redirected")
+    opener.add_argument("--headless", action="store_true",
+                        help="no window; wait until --timeout, Ctrl-C or the page closes")
+    opener.add_argument("--timeout", type=float, default=None, help="seconds before closing")
+    opener.add_argument("--browser-path")
+    opener.add_argument("--with-runtime", action="store_true",
+                        help="also inject the harness helpers (mic(), farEnd() needs a run)")
+    opener.set_defaults(func=cmd_open)
 
     setup = commands.add_parser("setup", help="find or install a Chromium")
     setup.add_argument("--browser-path")

@@ -26,6 +26,7 @@ from conformance.reports.outcome import (
 from conformance.results import ScenarioResult
 
 __all__ = [
+    "COLUMN_SEPARATOR",
     "MISC",
     "Cell",
     "Column",
