@@ -158,6 +158,13 @@ class _Checker:
                 f"invalid id {err.instance!r}",
                 "use lower-case kebab-case parts separated by dots, e.g. `media-stream.get-tracks`",
             )
+        elif err.validator == "type" and isinstance(err.instance, list | dict):
+            self.error(
+                self.doc.mark(path),
+                f"expected {err.validator_value} here, got a YAML {type(err.instance).__name__}",
+                "JavaScript starting with `[` or `{` must be quoted or written as a block "
+                "scalar (`expect: |` followed by indented lines)",
+            )
         elif err.validator == "type" and isinstance(err.instance, bool | int | float | None):
             self.error(
                 self.doc.mark(path),

@@ -217,10 +217,16 @@ def format_failure(scenario: Scenario, result: ScenarioResult) -> str:
     for step in result.steps:
         lines.append(f"    {step.index + 1:>2}. {step.kind:<12} line {step.line:<4} "
                      f"{step.outcome:<8} {step.duration * 1000:7.1f} ms")
-    errors = [c for c in result.console if c.get("type") in ("error", "pageerror", "harness")]
+    errors = [c for c in result.console if c.get("type") in ("error", "pageerror")]
     if errors:
         lines.append("  console errors:")
         lines.extend(f"    {entry['text']}" for entry in errors[:20])
+    notes = [c for c in result.console if c.get("type") == "harness"]
+    if notes:
+        lines.append("  harness notes:")
+        lines.extend(f"    {entry['text']}" for entry in notes[:20])
+    if result.artifacts:
+        lines.append("  artifacts: " + ", ".join(f"{k}={v}" for k, v in result.artifacts.items()))
     return "\n".join(lines)
 
 

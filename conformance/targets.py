@@ -75,7 +75,7 @@ class RedirectedTarget(Target):
     async def host(self) -> Any:
         """The running host, started (or restarted after a crash) when needed."""
         host_class = self._load()
-        if self._host is not None and not self._host.alive():
+        if self._host is not None and not _alive(self._host):
             await self._safe_close()
         if self._host is None:
             self._host = await host_class.start()
@@ -111,7 +111,7 @@ class RedirectedTarget(Target):
         """Give the next item a connected host with no latency and empty speaker records."""
         if self._host is None:
             return
-        if not self._host.alive():
+        if not _alive(self._host):
             await self._safe_close()
             return
         if self._faulted:
@@ -139,6 +139,11 @@ class RedirectedTarget(Target):
             return {"name": self.name, "available": False}
         return {"name": self.name, "available": hasattr(module, "ReferenceHost"),
                 "version": getattr(module, "__version__", None)}
+
+
+def _alive(host: Any) -> bool:
+    """Whether the host process still runs."""
+    return bool(host.alive)
 
 
 def make_target(name: str) -> Target:

@@ -263,3 +263,31 @@ def test_shards_partition_the_scenarios(pytester: pytest.Pytester) -> None:
     everything = {line for line in run(pytester, "--collect-only", "-q").outlines if "::" in line}
     assert shards[0] and shards[1] and not shards[0] & shards[1]
     assert shards[0] | shards[1] == everything
+
+
+def test_wait_event_sees_only_its_own_events(pytester: pytest.Pytester) -> None:
+    """A previous step's `event` never satisfies a later wait, and `until` may read `event`
+    before any event arrived; page listeners added in `trigger` have run when it is checked."""
+    write(pytester, {"a.yaml": scenario("demo.events", """\
+        - wait_event: ping
+          on: document
+          until: event.detail === 1
+          trigger: "document.dispatchEvent(new CustomEvent('ping', {detail: 1}))"
+        - wait_event: ping
+          on: document
+          until: event.detail === 1
+          timeout: 500ms
+        """), "b.yaml": scenario("demo.listener-order", """\
+        - wait_event: ping
+          on: document
+          until: typeof seen !== 'undefined' && seen === 2
+          trigger: |
+            document.addEventListener('ping', (e) => { seen = e.detail })
+            document.dispatchEvent(new CustomEvent('ping', {detail: 2}))
+        """)})
+    run(pytester, "--target", "native")
+    by_test = results(pytester)
+    stale = by_test["demo.events[native]"]
+    assert stale["status"] == "TIMEOUT"
+    assert "step 2 (wait_event" in str(stale["message"])
+    assert by_test["demo.listener-order[native]"]["status"] == "PASS"

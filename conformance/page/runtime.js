@@ -233,15 +233,24 @@
       if (!until) return count > 0;
       return Boolean(await until.fn());
     };
-    const listener = async (event) => {
+    const listener = (event) => {
       count += 1;
-      globalThis.event = event; // `window.event` is [Replaceable]: this shadows it
-      try { if (await check()) settle({ ok: true, count }); } catch (error) { settle({ ok: false, error: errorInfo(error), part: "until" }); }
+      // Check after every listener of this dispatch has run (page handlers added in
+      // `trigger` come after ours), with `event` bound to this very event.
+      setTimeout(async () => {
+        globalThis.event = event; // `window.event` is [Replaceable]: this shadows it
+        try { if (await check()) settle({ ok: true, count }); } catch (error) { settle({ ok: false, error: errorInfo(error), part: "until" }); }
+      }, 0);
     };
+    // A previous step's event must not satisfy this step's condition.
+    globalThis.event = undefined;
     object.addEventListener(type, listener);
     try {
       if (until) {
-        try { if (await check()) return { ok: true, count, already: true }; } catch (error) { return { ok: false, error: errorInfo(error), part: "until" }; }
+        // Before any event, a condition that reads `event` may throw: that means "not yet".
+        let already = false;
+        try { already = Boolean(await until.fn()); } catch (_) { already = false; }
+        if (already) return { ok: true, count, already: true };
       }
       if (trigger) {
         try { await trigger.fn(); } catch (error) { return { ok: false, error: errorInfo(error), part: "trigger" }; }
