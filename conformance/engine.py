@@ -190,12 +190,12 @@ async def _speaker(faults: FaultInjector, step: Step, where: str) -> StepOutcome
 def _speaker_problem(record: dict[str, Any], options: dict[str, Any]) -> str | None:
     frames = int(record.get("frames", 0))
     if options.get("silent"):
-        return None if frames == 0 or record.get("level_dbfs", -200) < -60 else "expected silence"
+        return None if frames == 0 or record.get("rmsDbfs", -200) < -60 else "expected silence"
     if frames == 0:
         return "nothing rendered"
     if "frequency" in options:
         tolerance = float(options.get("tolerance", 20.0))
-        got = float(record.get("dominant_hz") or 0.0)
+        got = float(record.get("dominantHz") or 0.0)
         if abs(got - float(options["frequency"])) > tolerance:
             return f"expected {options['frequency']} Hz ± {tolerance:g}, got {got:.1f} Hz"
     return None

@@ -1,0 +1,73 @@
+"""``python -m reference_impl.host``: run the host until SIGTERM, SIGINT or ``shutdown``.
+
+Prints one JSON line on stdout when ready (see ``PROTOCOL.md``, "Starting a host"):
+``{"ready": true, "port": ..., "pageSecret": ..., "controlSecret": ..., ...}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+
+from .._version import PROTOCOL_VERSION, VERSION
+from .loopback import restrict_ice_to_loopback
+from .server import HostServer, Secrets
+from .state import HostState
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m reference_impl.host",
+                                     description="Reference redirection host (the local device).")
+    parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: any free)")
+    parser.add_argument("--latency-ms", type=float, default=0.0,
+                        help="injected one-way channel latency, 0..200 ms")
+    parser.add_argument("--any-interface-ice", action="store_true",
+                        help="gather ICE candidates on every interface, not just 127.0.0.1")
+    parser.add_argument("--log-level", default="WARNING")
+    return parser.parse_args(argv)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    state = HostState(latency_ms=args.latency_ms)
+    keys = Secrets()
+    server = HostServer(state, keys)
+    port = await server.start(args.port)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(server.close()))
+    ready = {
+        "ready": True,
+        "protocol": PROTOCOL_VERSION,
+        "version": VERSION,
+        "pid": os.getpid(),
+        "port": port,
+        "url": f"ws://127.0.0.1:{port}",
+        "pageSecret": keys.page,
+        "controlSecret": keys.control,
+        "connectionId": state.connection_id,
+        "latencyMs": state.latency_ms,
+        "microphones": [d.to_json() for d in state.microphones],
+        "speakers": [d.to_json() for d in state.speaker_devices],
+    }
+    sys.stdout.write(json.dumps(ready) + "\n")
+    sys.stdout.flush()
+    await server.stopped.wait()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point."""
+    args = _parse(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if not args.any_interface_ice:
+        restrict_ice_to_loopback()
+    asyncio.run(_serve(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,278 @@
+"""The local device's virtual microphones and speakers.
+
+Each microphone is a sine tone of a known frequency, so a test can tell which one was
+captured by looking at the dominant frequency at the far end. Each speaker is a sink that
+analyses what is rendered on it (level, dominant frequency, which tracks and streams).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import hashlib
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import AudioFrame
+
+__all__ = [
+    "SAMPLE_RATE",
+    "AudioAnalyser",
+    "DeviceInfo",
+    "Speaker",
+    "ToneTrack",
+    "default_microphones",
+    "default_speakers",
+    "frame_to_mono",
+]
+
+SAMPLE_RATE = 48_000
+FRAME_SAMPLES = 960  # 20 ms, Opus' natural packet size
+TONE_AMPLITUDE = 0.5  # -6 dBFS peak, about -9 dBFS RMS: loud, never clipping
+
+
+def _stable_id(*parts: str) -> str:
+    """A 64-hex-digit id like Chromium's, the same on every run and machine."""
+    return hashlib.sha256(":".join(("mmr-reference", *parts)).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """A virtual device as ``enumerateDevices`` reports it (plus its tone, for mics)."""
+
+    kind: str  # "audioinput" | "audiooutput"
+    index: int  # 1-based, in enumeration order
+    deviceId: str
+    groupId: str
+    label: str
+    tone_hz: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The descriptor sent over the protocol."""
+        return {
+            "kind": self.kind,
+            "index": self.index,
+            "deviceId": self.deviceId,
+            "groupId": self.groupId,
+            "label": self.label,
+            "toneHz": self.tone_hz,
+        }
+
+
+# Microphone n and speaker n share a group, like the two halves of one headset.
+_GROUPS = ("Reference Headset", "Reference Speakerphone", "Reference Webcam")
+
+
+def default_microphones(tones: tuple[float, ...] = (440.0, 880.0, 660.0)) -> list[DeviceInfo]:
+    """The virtual microphones: mic 1 = 440 Hz, mic 2 = 880 Hz, mic 3 = 660 Hz."""
+    return [
+        DeviceInfo(
+            kind="audioinput",
+            index=n,
+            deviceId=_stable_id("mic", str(n)),
+            groupId=_stable_id("group", _GROUPS[(n - 1) % len(_GROUPS)]),
+            label=f"Reference Microphone {n} ({tone:g} Hz) - {_GROUPS[(n - 1) % len(_GROUPS)]}",
+            tone_hz=tone,
+        )
+        for n, tone in enumerate(tones, start=1)
+    ]
+
+
+def default_speakers(count: int = 2) -> list[DeviceInfo]:
+    """The virtual speakers (speaker 1 is the default output)."""
+    return [
+        DeviceInfo(
+            kind="audiooutput",
+            index=n,
+            deviceId=_stable_id("speaker", str(n)),
+            groupId=_stable_id("group", _GROUPS[(n - 1) % len(_GROUPS)]),
+            label=f"Reference Speaker {n} - {_GROUPS[(n - 1) % len(_GROUPS)]}",
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+class ToneTrack(MediaStreamTrack):
+    """Real-time sine audio at 48 kHz in 20 ms frames.
+
+    One instance per consumer (each sender or speaker gets its own), because aiortc's
+    consumers pull frames at their own pace; sharing one generator would run it at twice
+    the speed for two consumers. ``is_muted`` is consulted per frame so that a disabled
+    ``MediaStreamTrack`` produces silence, as the spec requires.
+    """
+
+    kind = "audio"
+
+    def __init__(self, frequency: float, is_muted: Callable[[], bool] = lambda: False) -> None:
+        super().__init__()
+        self._frequency = frequency
+        self._is_muted = is_muted
+        self._sample = 0
+        self._start: float | None = None
+
+    async def recv(self) -> AudioFrame:
+        """The next 20 ms frame, paced to the wall clock."""
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.monotonic()
+        else:
+            wait = self._start + self._sample / SAMPLE_RATE - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        if self.readyState != "live":
+            raise MediaStreamError
+        n = np.arange(self._sample, self._sample + FRAME_SAMPLES)
+        if self._is_muted():
+            samples = np.zeros(FRAME_SAMPLES, dtype=np.int16)
+        else:
+            wave = TONE_AMPLITUDE * np.sin(2 * math.pi * self._frequency * n / SAMPLE_RATE)
+            samples = (wave * 32767).astype(np.int16)
+        frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = SAMPLE_RATE
+        frame.pts = self._sample
+        frame.time_base = fractions.Fraction(1, SAMPLE_RATE)
+        self._sample += FRAME_SAMPLES
+        return frame
+
+
+def frame_to_mono(frame: AudioFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Samples of one frame as mono floats in [-1, 1]."""
+    data = frame.to_ndarray()
+    channels = len(frame.layout.channels)
+    if frame.format.is_planar:
+        mono = data.reshape(channels, -1).mean(axis=0)
+    else:
+        mono = data.reshape(-1, channels).mean(axis=1)
+    scale = 32768.0 if np.issubdtype(data.dtype, np.integer) else 1.0
+    result: np.ndarray[Any, np.dtype[np.float64]] = mono.astype(np.float64) / scale
+    return result
+
+
+class AudioAnalyser:
+    """Level and dominant frequency of the most recent second of audio."""
+
+    WINDOW = 1 << 14  # ~0.34 s at 48 kHz: ~3 Hz bins, enough to tell tones apart
+
+    def __init__(self) -> None:
+        self._buffer: deque[np.ndarray[Any, np.dtype[np.float64]]] = deque()
+        self._buffered = 0
+        self.sample_rate = SAMPLE_RATE
+        self.frames = 0
+
+    def feed(self, frame: AudioFrame) -> None:
+        """Add one frame."""
+        mono = frame_to_mono(frame)
+        self.sample_rate = frame.sample_rate or SAMPLE_RATE
+        self.frames += 1
+        self._buffer.append(mono)
+        self._buffered += len(mono)
+        while self._buffered - len(self._buffer[0]) >= self.WINDOW:
+            self._buffered -= len(self._buffer.popleft())
+
+    def reset(self) -> None:
+        """Forget everything."""
+        self._buffer.clear()
+        self._buffered = 0
+        self.frames = 0
+
+    def summary(self) -> dict[str, Any]:
+        """``{"frames", "rmsDbfs", "dominantHz"}`` (level -inf as ``None``)."""
+        if not self._buffer:
+            return {"frames": self.frames, "rmsDbfs": None, "dominantHz": None}
+        samples = np.concatenate(list(self._buffer))[-self.WINDOW:]
+        rms = float(np.sqrt(np.mean(samples**2)))
+        level = 20 * math.log10(rms) if rms > 1e-9 else None
+        dominant: float | None = None
+        if level is not None and len(samples) >= 256:
+            spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
+            spectrum[0] = 0.0  # ignore DC
+            peak = int(np.argmax(spectrum))
+            dominant = round(peak * self.sample_rate / len(samples), 1)
+        return {
+            "frames": self.frames,
+            "rmsDbfs": None if level is None else round(level, 2),
+            "dominantHz": dominant,
+        }
+
+
+@dataclass
+class _Source:
+    """One track rendered on a speaker."""
+
+    track_id: str
+    stream_ids: list[str]
+    analyser: AudioAnalyser = field(default_factory=AudioAnalyser)
+    active: bool = True
+
+
+class Speaker:
+    """A virtual output device: records what is rendered on it.
+
+    The record keeps one analyser per rendered track plus one over everything (a mix in
+    arrival order, enough to name the dominant tone when only one source plays).
+    """
+
+    def __init__(self, info: DeviceInfo) -> None:
+        self.info = info
+        self._sources: dict[str, _Source] = {}
+        self._overall = AudioAnalyser()
+        self._last_frame_at: float | None = None
+
+    def start_source(self, track_id: str, stream_ids: list[str]) -> None:
+        """A track starts playing here."""
+        source = self._sources.get(track_id)
+        if source is None:
+            self._sources[track_id] = _Source(track_id, list(stream_ids))
+        else:
+            source.active = True
+            source.stream_ids = list(dict.fromkeys([*source.stream_ids, *stream_ids]))
+
+    def stop_source(self, track_id: str) -> None:
+        """A track stops playing here (its record stays until :meth:`reset`)."""
+        if track_id in self._sources:
+            self._sources[track_id].active = False
+
+    def feed(self, track_id: str, frame: AudioFrame) -> None:
+        """One frame of ``track_id`` was rendered."""
+        source = self._sources.get(track_id)
+        if source is None or not source.active:
+            return
+        source.analyser.feed(frame)
+        self._overall.feed(frame)
+        self._last_frame_at = time.time()
+
+    def reset(self) -> None:
+        """Forget what was rendered; sources still attached keep recording afresh."""
+        for track_id, source in list(self._sources.items()):
+            if source.active:
+                source.analyser.reset()
+            else:
+                del self._sources[track_id]
+        self._overall.reset()
+        self._last_frame_at = None
+
+    def record(self) -> dict[str, Any]:
+        """What this speaker rendered (see ``ReferenceHost.speaker_record``)."""
+        overall = self._overall.summary()
+        return {
+            "speaker": self.info.index,
+            "deviceId": self.info.deviceId,
+            "label": self.info.label,
+            **overall,
+            "lastFrameAt": self._last_frame_at,
+            "trackIds": list(self._sources),
+            "streamIds": list(dict.fromkeys(s for src in self._sources.values() for s in src.stream_ids)),
+            "activeTrackIds": [t for t, s in self._sources.items() if s.active],
+            "sources": [
+                {"trackId": s.track_id, "streamIds": s.stream_ids, "active": s.active,
+                 **s.analyser.summary()}
+                for s in self._sources.values()
+            ],
+        }

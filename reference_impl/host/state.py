@@ -1,0 +1,84 @@
+"""Host-wide state: the simulated RDP connection, channel latency and devices."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from .devices import DeviceInfo, Speaker, default_microphones, default_speakers
+
+if TYPE_CHECKING:
+    from .session import PageSession
+
+__all__ = ["HostState"]
+
+MAX_LATENCY_MS = 200.0
+
+
+class HostState:
+    """What every session shares: connection state, latency, virtual devices."""
+
+    def __init__(self, *, latency_ms: float = 0.0) -> None:
+        self.connected = True
+        self.connection_id = str(uuid.uuid4())
+        self.latency_ms = 0.0
+        self.set_latency(latency_ms)
+        self.microphones: list[DeviceInfo] = default_microphones()
+        self.speaker_devices: list[DeviceInfo] = default_speakers()
+        self.speakers: dict[str, Speaker] = {d.deviceId: Speaker(d) for d in self.speaker_devices}
+        self.sessions: set[PageSession] = set()
+        self.disconnects = 0
+
+    def set_latency(self, ms: float) -> None:
+        """Injected one-way delay on every reply and event sent to pages."""
+        if not 0.0 <= ms <= MAX_LATENCY_MS:
+            raise ValueError(f"latency must be within 0..{MAX_LATENCY_MS:g} ms, not {ms}")
+        self.latency_ms = float(ms)
+
+    def devices(self) -> list[DeviceInfo]:
+        """Every device, inputs first (the order ``enumerateDevices`` reports)."""
+        return [*self.microphones, *self.speaker_devices]
+
+    def microphone(self, device_id: str) -> DeviceInfo | None:
+        """The microphone with this id, if any."""
+        return next((d for d in self.microphones if d.deviceId == device_id), None)
+
+    def speaker(self, key: int | str) -> Speaker:
+        """A speaker by 1-based index, deviceId or label; ``KeyError`` if none."""
+        if isinstance(key, int):
+            if 1 <= key <= len(self.speaker_devices):
+                return self.speakers[self.speaker_devices[key - 1].deviceId]
+        elif key in self.speakers:
+            return self.speakers[key]
+        else:
+            for speaker in self.speakers.values():
+                if speaker.info.label == key:
+                    return speaker
+        raise KeyError(key)
+
+    async def disconnect(self) -> None:
+        """The RDP client went away: every redirected object in every page dies."""
+        if not self.connected:
+            return
+        self.connected = False
+        self.disconnects += 1
+        for session in list(self.sessions):
+            await session.connection_lost()
+
+    async def reconnect(self) -> None:
+        """The RDP client is back with a new connection id."""
+        if self.connected:
+            return
+        self.connected = True
+        self.connection_id = str(uuid.uuid4())
+        for session in list(self.sessions):
+            session.connection_restored()
+
+    def status(self) -> dict[str, Any]:
+        """A summary for the control session."""
+        return {
+            "connected": self.connected,
+            "connectionId": self.connection_id,
+            "latencyMs": self.latency_ms,
+            "sessions": [s.describe() for s in self.sessions],
+        }

@@ -1,0 +1,148 @@
+// datachannel.js: RTCDataChannel proxy. Text goes as JSON strings, binary as base64.
+
+function toBase64(bytes) {
+  let binary = "";
+  const chunk = 0x8000;
+  for (let i = 0; i < bytes.length; i += chunk) {
+    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + chunk));
+  }
+  return btoa(binary);
+}
+
+function fromBase64(text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+class RTCDataChannel extends Native.EventTarget {
+  constructor(token, pc, init) {
+    if (token !== INTERNAL) throw new TypeError("Illegal constructor");
+    super();
+    this._pc = pc;
+    this._handle = init.channel;
+    this._label = init.label || "";
+    this._ordered = init.ordered !== false;
+    this._maxPacketLifeTime = init.maxPacketLifeTime ?? null;
+    this._maxRetransmits = init.maxRetransmits ?? null;
+    this._protocol = init.protocol || "";
+    this._negotiated = Boolean(init.negotiated);
+    this._id = init.id ?? null;
+    this._readyState = init.readyState || "connecting";
+    this._hostBuffered = 0;
+    this._unacked = 0;
+    this._threshold = 0;
+    this._binaryType = "arraybuffer"; // Chromium's default
+    this._sendChain = Promise.resolve();
+    objects.set(this._handle, this);
+    living.add(this);
+  }
+
+  get label() { return this._label; }
+  get ordered() { return this._ordered; }
+  get maxPacketLifeTime() { return this._maxPacketLifeTime; }
+  get maxRetransmits() { return this._maxRetransmits; }
+  get protocol() { return this._protocol; }
+  get negotiated() { return this._negotiated; }
+  get id() { return this._id; }
+  get readyState() { return this._readyState; }
+  get bufferedAmount() { return this._unacked + this._hostBuffered; }
+  get bufferedAmountLowThreshold() { return this._threshold; }
+  set bufferedAmountLowThreshold(value) {
+    const n = Number(value) >>> 0;
+    this._threshold = n;
+    if (this._readyState !== "closed") channel.post("dc.setBufferedAmountLowThreshold", { dc: this._handle, value: n });
+  }
+  get binaryType() { return this._binaryType; }
+  set binaryType(value) { if (value === "blob" || value === "arraybuffer") this._binaryType = value; }
+  get reliable() { return this._maxPacketLifeTime === null && this._maxRetransmits === null; }
+
+  send(data) {
+    if (this._readyState !== "open") {
+      throw invalidState(`Failed to execute 'send' on 'RTCDataChannel': RTCDataChannel.readyState is not 'open'`);
+    }
+    let payload;
+    let size;
+    if (typeof data === "string") {
+      payload = Promise.resolve({ data });
+      size = new Native.TextEncoder().encode(data).length;
+    } else if (data instanceof Native.ArrayBuffer) {
+      payload = Promise.resolve({ binary: toBase64(new Uint8Array(data)) });
+      size = data.byteLength;
+    } else if (ArrayBuffer.isView(data)) {
+      payload = Promise.resolve({ binary: toBase64(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) });
+      size = data.byteLength;
+    } else if (data instanceof Native.Blob) {
+      payload = data.arrayBuffer().then((buffer) => ({ binary: toBase64(new Uint8Array(buffer)) }));
+      size = data.size;
+    } else {
+      payload = Promise.resolve({ data: String(data) });
+      size = new Native.TextEncoder().encode(String(data)).length;
+    }
+    this._unacked += size;
+    // Sends leave in call order even when a Blob has to be read first.
+    this._sendChain = this._sendChain.then(() => payload).then((fields) => {
+      if (this._readyState === "closed") return undefined;
+      return channel.request("dc.send", { dc: this._handle, ...fields }).then((result) => {
+        this._hostBuffered = result.bufferedAmount || 0;
+      });
+    }).catch((error) => {
+      log("error", `RTCDataChannel.send failed: ${error.name}: ${error.message}`);
+    }).finally(() => { this._unacked -= size; });
+  }
+
+  close() {
+    if (this._readyState === "closing" || this._readyState === "closed") return;
+    this._readyState = "closing";
+    channel.post("dc.close", { dc: this._handle });
+  }
+
+  // Host events ---------------------------------------------------------------------
+  _onState(message) {
+    if (message.id !== undefined && message.id !== null) this._id = message.id;
+    if (message.bufferedAmount !== undefined) this._hostBuffered = message.bufferedAmount;
+    const state = message.readyState;
+    if (state === this._readyState) return;
+    if (state === "open" && this._readyState === "connecting") {
+      this._readyState = "open";
+      fireSimple(this, "open");
+    } else if (state === "closing" && this._readyState !== "closed") {
+      this._readyState = "closing";
+      fireSimple(this, "closing");
+    } else if (state === "closed") {
+      this._close(true);
+    }
+  }
+
+  _onMessage(message) {
+    if (this._readyState !== "open") return;
+    let data;
+    if (message.binary !== undefined) {
+      const bytes = fromBase64(message.binary);
+      data = this._binaryType === "blob" ? new Native.Blob([bytes]) : bytes.buffer;
+    } else {
+      data = message.data;
+    }
+    fire(this, new Native.MessageEvent("message", { data }));
+  }
+
+  _onLow(message) {
+    this._hostBuffered = message.bufferedAmount || 0;
+    fireSimple(this, "bufferedamountlow");
+  }
+
+  _close(withEvent) {
+    if (this._readyState === "closed") return;
+    this._readyState = "closed";
+    living.delete(this);
+    objects.delete(this._handle);
+    if (withEvent) fireSimple(this, "close");
+  }
+
+  _die() {
+    this._close(true);
+  }
+}
+defineEventHandlers(RTCDataChannel.prototype, ["open", "message", "bufferedamountlow", "error", "closing", "close"]);
+defineToStringTag(RTCDataChannel, "RTCDataChannel");

@@ -1,0 +1,33 @@
+// errors.js: the exceptions a native implementation would throw, rebuilt from host replies.
+
+function domError(name, message) {
+  return new Native.DOMException(message, name);
+}
+
+function overconstrained(constraint, message) {
+  if (typeof Native.OverconstrainedError === "function") {
+    try { return new Native.OverconstrainedError(constraint, message); } catch (_) { /* fall through */ }
+  }
+  const error = new Native.DOMException(message, "OverconstrainedError");
+  Object.defineProperty(error, "constraint", { value: constraint });
+  return error;
+}
+
+// A host reply's {name, message, constraint} as the page should see it.
+function errorFromHost(error) {
+  const name = (error && error.name) || "OperationError";
+  const message = (error && error.message) || name;
+  if (name === "TypeError") return new TypeError(message);
+  if (name === "RangeError") return new RangeError(message);
+  if (name === "SyntaxError" && !error.dom) return domError("SyntaxError", message);
+  if (name === "OverconstrainedError") return overconstrained(error.constraint || "", message);
+  return domError(name, message);
+}
+
+function invalidState(message) {
+  return domError("InvalidStateError", message);
+}
+
+function rejected(error) {
+  return Promise.reject(error);
+}

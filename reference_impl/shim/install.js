@@ -1,0 +1,66 @@
+// install.js: replace the platform's interfaces with the proxies and open the channel.
+
+channel.onEvent = (message) => {
+  const target = message.target === null || message.target === undefined ? null : objects.get(message.target);
+  switch (message.event) {
+    case "connection":
+      setConnectionState(message.state, message.connectionId);
+      return;
+    case "log":
+      log(message.level, `host: ${message.message}`);
+      return;
+    case "pc.state":
+      if (target instanceof RTCPeerConnection) target._applyStates(message);
+      return;
+    case "pc.datachannel":
+      if (target instanceof RTCPeerConnection) target._incomingChannel(message.channel);
+      return;
+    case "dc.state":
+      if (target instanceof RTCDataChannel) target._onState(message);
+      return;
+    case "dc.message":
+      if (target instanceof RTCDataChannel) target._onMessage(message);
+      return;
+    case "dc.bufferedamountlow":
+      if (target instanceof RTCDataChannel) target._onLow(message);
+      return;
+    case "track.ended":
+      if (target instanceof MediaStreamTrack) target._end(true);
+      return;
+    default:
+      log("verbose", `ignored host event ${message.event}`);
+  }
+};
+
+installIntegration();
+installMediaDevices();
+installMediaElement();
+installGlobal("RTCPeerConnection", RTCPeerConnection);
+if ("webkitRTCPeerConnection" in window) installGlobal("webkitRTCPeerConnection", RTCPeerConnection);
+installGlobal("MediaStream", MediaStream);
+installGlobal("MediaStreamTrack", MediaStreamTrack);
+installGlobal("RTCRtpSender", RTCRtpSender);
+installGlobal("RTCRtpReceiver", RTCRtpReceiver);
+installGlobal("RTCRtpTransceiver", RTCRtpTransceiver);
+installGlobal("RTCDataChannel", RTCDataChannel);
+installGlobal("RTCTrackEvent", RTCTrackEvent);
+installGlobal("RTCDataChannelEvent", RTCDataChannelEvent);
+installGlobal("MediaStreamTrackEvent", MediaStreamTrackEvent);
+installGlobal("RTCStatsReport", RTCStatsReport);
+
+// A small, documented diagnostic hook (README: "The page-side hook"): tools may measure
+// the channel and read versions; it exposes no way to reach the host's control plane.
+Object.defineProperty(window, "__mmrReferenceShim", {
+  value: Object.freeze({
+    version: config.extensionVersion,
+    protocol: config.protocol,
+    ping: () => channel.request("ping", {}),
+    channelState: () => channel.state,
+    isRedirected: (object) => object instanceof RTCPeerConnection || object instanceof MediaStreamTrack ||
+      object instanceof MediaStream || object instanceof RTCDataChannel,
+  }),
+  enumerable: false,
+});
+
+channel.connect();
+log("verbose", `reference redirection shim ${config.extensionVersion} installed in ${location.href}`);

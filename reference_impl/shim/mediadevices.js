@@ -1,0 +1,79 @@
+// mediadevices.js: getUserMedia and enumerateDevices answered by the local device.
+
+class MediaDeviceInfo {
+  constructor(token, init) {
+    if (token !== INTERNAL) throw new TypeError("Illegal constructor");
+    this._deviceId = init.deviceId;
+    this._kind = init.kind;
+    this._label = init.label;
+    this._groupId = init.groupId;
+  }
+  get deviceId() { return this._deviceId; }
+  get kind() { return this._kind; }
+  get label() { return this._label; }
+  get groupId() { return this._groupId; }
+  toJSON() { return { deviceId: this._deviceId, kind: this._kind, label: this._label, groupId: this._groupId }; }
+}
+defineToStringTag(MediaDeviceInfo, "MediaDeviceInfo");
+
+class InputDeviceInfo extends MediaDeviceInfo {
+  getCapabilities() {
+    return {
+      deviceId: this.deviceId, groupId: this.groupId,
+      sampleRate: { min: 48000, max: 48000 }, sampleSize: { min: 16, max: 16 },
+      channelCount: { min: 1, max: 1 }, echoCancellation: [true, false],
+      autoGainControl: [true, false], noiseSuppression: [true, false],
+    };
+  }
+}
+defineToStringTag(InputDeviceInfo, "InputDeviceInfo");
+
+function getUserMedia(constraints) {
+  if (constraints === undefined || constraints === null || typeof constraints !== "object") {
+    return rejected(new TypeError("Failed to execute 'getUserMedia' on 'MediaDevices': The provided value is not of type 'MediaStreamConstraints'."));
+  }
+  if (!constraints.audio && !constraints.video) {
+    return rejected(new TypeError("Failed to execute 'getUserMedia' on 'MediaDevices': At least one of audio and video must be requested"));
+  }
+  if (!integration.connected) {
+    log("warning", "getUserMedia while the RDP client is disconnected");
+    return rejected(domError("NotReadableError", "call redirection is disconnected: the local device's microphones are unavailable"));
+  }
+  let wire;
+  try {
+    wire = Native.JSON.parse(Native.JSON.stringify({ audio: constraints.audio || false, video: constraints.video || false }));
+  } catch (error) {
+    return rejected(new TypeError(`getUserMedia: constraints are not serialisable: ${error}`));
+  }
+  log("verbose", `getUserMedia(${Native.JSON.stringify(wire)})`);
+  return channel.request("getUserMedia", { constraints: wire }).then((result) => {
+    const stream = new MediaStream();
+    for (const init of result.tracks) stream._tracks.push(new MediaStreamTrack(INTERNAL, init));
+    return stream;
+  }, (error) => {
+    log(error.name === "NotSupportedError" ? "warning" : "error", `getUserMedia failed: ${error.name}: ${error.message}`);
+    throw error;
+  });
+}
+
+function enumerateDevices() {
+  return channel.request("enumerateDevices", {}).then((devices) => devices.map((d) => (
+    new (d.kind === "audioinput" ? InputDeviceInfo : MediaDeviceInfo)(INTERNAL, d)
+  )), (error) => {
+    log("warning", `enumerateDevices failed: ${error.message}`);
+    return [];
+  });
+}
+
+function installMediaDevices() {
+  if (typeof MediaDevices === "undefined") return;
+  const proto = MediaDevices.prototype;
+  const method = (name, fn) => Object.defineProperty(proto, name, {
+    configurable: true, enumerable: true, writable: true,
+    value: { [name](...args) { return fn.apply(this, args); } }[name],
+  });
+  method("getUserMedia", getUserMedia);
+  method("enumerateDevices", enumerateDevices);
+  installGlobal("MediaDeviceInfo", MediaDeviceInfo);
+  installGlobal("InputDeviceInfo", InputDeviceInfo);
+}

@@ -1,0 +1,468 @@
+// peerconnection.js: RTCPeerConnection proxy. Operations run in the host's aiortc peer
+// connection, in call order (the host keeps one operations chain per connection); state
+// is mirrored from reply snapshots and `pc.state` events, firing the change events.
+
+class RTCStatsReport extends Native.Map {
+  constructor(token, entries) {
+    if (token !== INTERNAL) throw new TypeError("Illegal constructor");
+    super(entries);
+  }
+}
+defineToStringTag(RTCStatsReport, "RTCStatsReport");
+
+const CLOSED_MESSAGE = "The RTCPeerConnection's signalingState is 'closed'.";
+
+function descriptionInit(description) {
+  if (description === undefined || description === null) return null;
+  if (typeof description !== "object") throw new TypeError("The provided value is not of type 'RTCSessionDescriptionInit'.");
+  const init = typeof description.toJSON === "function" ? description.toJSON() : description;
+  return { type: init.type, sdp: init.sdp === undefined || init.sdp === null ? "" : String(init.sdp) };
+}
+
+function sanitizeConfiguration(configuration) {
+  try {
+    return Native.JSON.parse(Native.JSON.stringify(configuration, (key, value) => (key === "certificates" ? undefined : value))) || {};
+  } catch (_) {
+    return {};
+  }
+}
+
+class RTCPeerConnection extends Native.EventTarget {
+  constructor(configuration) {
+    if (configuration !== undefined && configuration !== null && typeof configuration !== "object") {
+      throw new TypeError("Failed to construct 'RTCPeerConnection': The provided value is not of type 'RTCConfiguration'.");
+    }
+    super();
+    this._handle = newHandle();
+    this._configuration = sanitizeConfiguration(configuration || {});
+    this._signalingState = "stable";
+    this._iceGatheringState = "new";
+    this._iceConnectionState = "new";
+    this._connectionState = "new";
+    this._descriptions = {};
+    this._descriptionCache = {};
+    this._transceivers = [];
+    this._channels = [];
+    this._remoteStreams = new Native.Map();
+    this._closed = false;
+    this._gathered = false;
+    this._canTrickle = null;
+    this._negotiation = { queued: false, dirty: false };
+    objects.set(this._handle, this);
+    if (!integration.connected) {
+      // Nothing to redirect to: the connection is born closed (ref-disconnected-construction).
+      log("warning", "RTCPeerConnection created while the RDP client is disconnected: it is closed");
+      this._closed = true;
+      this._signalingState = "closed";
+      this._iceConnectionState = "closed";
+      this._connectionState = "closed";
+      return;
+    }
+    living.add(this);
+    log("verbose", `RTCPeerConnection ${this._handle} created`);
+    this._chainPost("pc.create", { configuration: this._configuration });
+  }
+
+  // --- state ------------------------------------------------------------------------
+  get signalingState() { return this._signalingState; }
+  get iceGatheringState() { return this._iceGatheringState; }
+  get iceConnectionState() { return this._iceConnectionState; }
+  get connectionState() { return this._connectionState; }
+  get canTrickleIceCandidates() { return this._canTrickle; }
+  get sctp() { return null; } // RTCSctpTransport is not proxied (ref-no-transport-objects)
+  get localDescription() { return this._description("localDescription"); }
+  get remoteDescription() { return this._description("remoteDescription"); }
+  get currentLocalDescription() { return this._description("currentLocalDescription"); }
+  get pendingLocalDescription() { return this._description("pendingLocalDescription"); }
+  get currentRemoteDescription() { return this._description("currentRemoteDescription"); }
+  get pendingRemoteDescription() { return this._description("pendingRemoteDescription"); }
+
+  _description(name) {
+    const init = this._descriptions[name];
+    if (!init) return null;
+    const cached = this._descriptionCache[name];
+    if (cached && cached.type === init.type && cached.sdp === init.sdp) return cached;
+    const description = new Native.RTCSessionDescription(init);
+    this._descriptionCache[name] = description;
+    return description;
+  }
+
+  // --- host plumbing ------------------------------------------------------------------
+  _chain(op, args) {
+    return channel.request(op, { ...args, pc: this._handle });
+  }
+
+  _chainPost(op, args) {
+    channel.post(op, { ...args, pc: this._handle });
+  }
+
+  _closedError() {
+    return invalidState(CLOSED_MESSAGE);
+  }
+
+  _applySnapshot(snapshot) {
+    if (this._closed || !snapshot) return;
+    for (const name of ["localDescription", "remoteDescription", "currentLocalDescription", "pendingLocalDescription",
+      "currentRemoteDescription", "pendingRemoteDescription"]) {
+      if (name in snapshot) this._descriptions[name] = snapshot[name];
+    }
+    for (const description of snapshot.transceivers || []) {
+      let transceiver = this._transceivers.find((t) => t._handle === description.transceiver);
+      if (!transceiver) {
+        transceiver = new RTCRtpTransceiver(INTERNAL, this, description);
+        this._transceivers.push(transceiver);
+      }
+      transceiver._apply(description);
+    }
+    this._applyStates(snapshot);
+  }
+
+  _applyStates(states) {
+    if (this._closed) return;
+    if (states.signalingState && states.signalingState !== this._signalingState && states.signalingState !== "closed") {
+      this._signalingState = states.signalingState;
+      fireSimple(this, "signalingstatechange");
+      if (this._signalingState === "stable" && this._negotiation.dirty) this._negotiationNeeded();
+    }
+    if (states.iceConnectionState && states.iceConnectionState !== this._iceConnectionState && states.iceConnectionState !== "closed") {
+      this._iceConnectionState = states.iceConnectionState;
+      fireSimple(this, "iceconnectionstatechange");
+    }
+    if (states.connectionState && states.connectionState !== this._connectionState && states.connectionState !== "closed") {
+      this._connectionState = states.connectionState;
+      fireSimple(this, "connectionstatechange");
+    }
+  }
+
+  _negotiationNeeded() {
+    if (this._closed) return;
+    this._negotiation.dirty = true;
+    if (this._negotiation.queued) return;
+    this._negotiation.queued = true;
+    Native.setTimeout(() => {
+      this._negotiation.queued = false;
+      if (!this._closed && this._negotiation.dirty && this._signalingState === "stable") {
+        fireSimple(this, "negotiationneeded");
+      }
+    }, 0);
+  }
+
+  // aiortc gathers every candidate inside setLocalDescription (ref-half-trickle-ice): the
+  // shim replays them as trickle events after the promise resolves, then ends with null.
+  _synthesiseCandidates(candidates) {
+    Native.setTimeout(() => {
+      if (this._closed) return;
+      this._iceGatheringState = "gathering";
+      fireSimple(this, "icegatheringstatechange");
+      for (const init of candidates) {
+        if (this._closed) return;
+        const candidate = new Native.RTCIceCandidate(init);
+        fire(this, new Native.RTCPeerConnectionIceEvent("icecandidate", { candidate }));
+      }
+      if (this._closed) return;
+      this._iceGatheringState = "complete";
+      fireSimple(this, "icegatheringstatechange");
+      fire(this, new Native.RTCPeerConnectionIceEvent("icecandidate", { candidate: null }));
+    }, 0);
+  }
+
+  _remoteStream(id) {
+    let stream = this._remoteStreams.get(id);
+    if (!stream) {
+      stream = MediaStream._withId(id);
+      this._remoteStreams.set(id, stream);
+    }
+    return stream;
+  }
+
+  _stats(args) {
+    if (this._closed) return Promise.resolve(new RTCStatsReport(INTERNAL, []));
+    return this._chain("pc.getStats", args).then((list) => new RTCStatsReport(INTERNAL, list.map((s) => [s.id, s])));
+  }
+
+  // --- offer/answer ---------------------------------------------------------------------
+  createOffer(options) {
+    if (this._closed) return rejected(this._closedError());
+    return this._chain("pc.createOffer", { options: options || {} }).then((result) => {
+      this._applySnapshot(result);
+      return new Native.RTCSessionDescription(result.description);
+    });
+  }
+
+  createAnswer(options) {
+    if (this._closed) return rejected(this._closedError());
+    return this._chain("pc.createAnswer", { options: options || {} }).then((result) => {
+      this._applySnapshot(result);
+      return new Native.RTCSessionDescription(result.description);
+    });
+  }
+
+  setLocalDescription(description) {
+    if (this._closed) return rejected(this._closedError());
+    let init;
+    try { init = descriptionInit(description); } catch (error) { return rejected(error); }
+    // {type} without sdp means "the last offer/answer I created": implicit in aiortc.
+    const wire = init && init.sdp ? init : null;
+    if (init && init.type === "rollback") {
+      log("warning", "setLocalDescription(rollback) is not supported (limitation ref-no-rollback-pranswer)");
+    }
+    return this._chain("pc.setLocalDescription", { description: wire }).then((result) => {
+      this._applySnapshot(result);
+      this._negotiation.dirty = false;
+      if (!this._gathered) {
+        this._gathered = true;
+        this._synthesiseCandidates(result.candidates || []);
+      }
+    });
+  }
+
+  setRemoteDescription(description) {
+    if (this._closed) return rejected(this._closedError());
+    let init;
+    try { init = descriptionInit(description); } catch (error) { return rejected(error); }
+    if (!init || !init.type) {
+      return rejected(new TypeError("Failed to execute 'setRemoteDescription' on 'RTCPeerConnection': The provided value is not a valid RTCSessionDescriptionInit."));
+    }
+    return this._chain("pc.setRemoteDescription", { description: init }).then((result) => {
+      this._applySnapshot(result);
+      if (this._closed) return;
+      this._canTrickle = /a=ice-options:[^\r\n]*trickle/.test(init.sdp);
+      for (const trackEvent of result.trackEvents || []) {
+        const transceiver = this._transceivers.find((t) => t._handle === trackEvent.transceiver);
+        if (!transceiver) continue;
+        const track = transceiver.receiver.track;
+        const streams = trackEvent.streams.map((id) => {
+          const known = this._remoteStreams.has(id);
+          const stream = this._remoteStream(id);
+          if (known) stream._remoteAdd(track);
+          else if (!stream._tracks.includes(track)) stream._tracks.push(track);
+          return stream;
+        });
+        fire(this, new RTCTrackEvent("track", { receiver: transceiver.receiver, track, streams, transceiver }));
+      }
+    });
+  }
+
+  addIceCandidate(candidate) {
+    if (this._closed) return rejected(this._closedError());
+    let init = null;
+    if (candidate !== undefined && candidate !== null) {
+      if (typeof candidate !== "object") return rejected(new TypeError("The provided value is not of type 'RTCIceCandidateInit'."));
+      init = typeof candidate.toJSON === "function" ? candidate.toJSON() : { ...candidate };
+      if (init.candidate && (init.sdpMid === undefined || init.sdpMid === null) &&
+          (init.sdpMLineIndex === undefined || init.sdpMLineIndex === null)) {
+        return rejected(new TypeError("Failed to execute 'addIceCandidate' on 'RTCPeerConnection': Candidate missing values for both sdpMid and sdpMLineIndex"));
+      }
+    }
+    return this._chain("pc.addIceCandidate", { candidate: init }).then(() => undefined);
+  }
+
+  // --- media ------------------------------------------------------------------------------
+  _newTransceiver(kind, direction) {
+    const trackHandle = newHandle();
+    const description = {
+      transceiver: newHandle(), sender: newHandle(), receiver: newHandle(),
+      receiverTrack: { track: trackHandle, id: uuid(), kind, label: "remote audio" }, kind, direction,
+    };
+    const transceiver = new RTCRtpTransceiver(INTERNAL, this, description);
+    this._transceivers.push(transceiver);
+    return { transceiver, description };
+  }
+
+  addTrack(track, ...streams) {
+    if (this._closed) throw this._closedError();
+    if (!isShimTrack(track)) {
+      log("warning", "addTrack: only redirected tracks can be sent (limitation ref-native-media-objects)");
+      throw new TypeError("Failed to execute 'addTrack' on 'RTCPeerConnection': parameter 1 is not of type 'MediaStreamTrack'.");
+    }
+    if (this.getSenders().some((s) => s.track === track)) {
+      throw domError("InvalidAccessError", "A sender already exists for the track.");
+    }
+    const streamIds = streams.map((s) => s.id);
+    // The spec's reuse rule: an unused transceiver of the same kind that never sent.
+    let transceiver = this._transceivers.find((t) => !t._stopped && t._kind === track.kind && t.sender.track === null && !t._everSent);
+    let args;
+    if (transceiver) {
+      transceiver._direction = { recvonly: "sendrecv", inactive: "sendonly" }[transceiver._direction] || transceiver._direction;
+      args = { transceiver: transceiver._handle };
+    } else {
+      const created = this._newTransceiver(track.kind, "sendrecv");
+      transceiver = created.transceiver;
+      const d = created.description;
+      args = { transceiver: d.transceiver, sender: d.sender, receiver: d.receiver, receiverTrack: d.receiverTrack.track, receiverTrackId: d.receiverTrack.id };
+    }
+    transceiver._everSent = true;
+    transceiver.sender._track = track;
+    transceiver.sender._streams = streams;
+    this._chainPost("pc.addTrack", { ...args, track: track._handle, streams: streamIds });
+    this._negotiationNeeded();
+    return transceiver.sender;
+  }
+
+  removeTrack(sender) {
+    if (this._closed) throw this._closedError();
+    if (!(sender instanceof RTCRtpSender)) throw new TypeError("Failed to execute 'removeTrack' on 'RTCPeerConnection': parameter 1 is not of type 'RTCRtpSender'.");
+    if (sender._pc !== this) throw domError("InvalidAccessError", "The sender was not created by this peer connection.");
+    if (sender.track === null) return;
+    sender._track = null;
+    const transceiver = sender._transceiver;
+    transceiver._direction = { sendrecv: "recvonly", sendonly: "inactive" }[transceiver._direction] || transceiver._direction;
+    this._chainPost("pc.removeTrack", { transceiver: transceiver._handle });
+    this._negotiationNeeded();
+  }
+
+  addTransceiver(trackOrKind, init = {}) {
+    if (this._closed) throw this._closedError();
+    let kind;
+    let track = null;
+    if (isShimTrack(trackOrKind)) {
+      track = trackOrKind;
+      kind = track.kind;
+    } else if (typeof trackOrKind === "string") {
+      kind = trackOrKind;
+      if (kind !== "audio" && kind !== "video") {
+        throw new TypeError(`Failed to execute 'addTransceiver' on 'RTCPeerConnection': The track kind '${kind}' is invalid.`);
+      }
+    } else {
+      throw new TypeError("Failed to execute 'addTransceiver' on 'RTCPeerConnection': parameter 1 is not a MediaStreamTrack or a kind.");
+    }
+    if (kind === "video") {
+      log("warning", "addTransceiver('video'): video is not redirected by the reference implementation (limitation ref-video-capture)");
+      throw domError("NotSupportedError", "video is not redirected by the reference implementation (limitation ref-video-capture)");
+    }
+    const direction = (init && init.direction) || "sendrecv";
+    if (!DIRECTIONS.includes(direction)) {
+      throw new TypeError(`Failed to execute 'addTransceiver' on 'RTCPeerConnection': The provided value '${direction}' is not a valid enum value of type RTCRtpTransceiverDirection.`);
+    }
+    const streams = (init && init.streams) || [];
+    const { transceiver, description: d } = this._newTransceiver(kind, direction);
+    if (init && Array.isArray(init.sendEncodings) && init.sendEncodings.length) {
+      transceiver.sender._parameters = { encodings: init.sendEncodings.map((e) => ({ active: true, ...e })) };
+    }
+    if (track) {
+      transceiver.sender._track = track;
+      transceiver.sender._streams = streams;
+      if (direction === "sendrecv" || direction === "sendonly") transceiver._everSent = true;
+    }
+    this._chainPost("pc.addTransceiver", {
+      transceiver: d.transceiver, sender: d.sender, receiver: d.receiver,
+      receiverTrack: d.receiverTrack.track, receiverTrackId: d.receiverTrack.id,
+      kind, track: track ? track._handle : null, direction, streams: streams.map((s) => s.id),
+    });
+    this._negotiationNeeded();
+    return transceiver;
+  }
+
+  getTransceivers() { return [...this._transceivers]; }
+  getSenders() { return this._transceivers.filter((t) => !t._stopped).map((t) => t.sender); }
+  getReceivers() { return this._transceivers.filter((t) => !t._stopped).map((t) => t.receiver); }
+
+  // --- data channels --------------------------------------------------------------------
+  createDataChannel(label, init = {}) {
+    if (arguments.length === 0) throw new TypeError("Failed to execute 'createDataChannel' on 'RTCPeerConnection': 1 argument required, but only 0 present.");
+    if (this._closed) throw this._closedError();
+    const options = init || {};
+    const text = String(label);
+    if (new Native.TextEncoder().encode(text).length > 65535) throw new TypeError("The label is longer than 65535 bytes.");
+    if (options.maxPacketLifeTime !== undefined && options.maxPacketLifeTime !== null &&
+        options.maxRetransmits !== undefined && options.maxRetransmits !== null) {
+      throw new TypeError("Failed to execute 'createDataChannel' on 'RTCPeerConnection': RTCDataChannelInit can not have both maxPacketLifeTime and maxRetransmits set.");
+    }
+    const negotiated = Boolean(options.negotiated);
+    const id = options.id === undefined || options.id === null ? null : Number(options.id);
+    if (negotiated && id === null) throw new TypeError("Failed to execute 'createDataChannel' on 'RTCPeerConnection': RTCDataChannelInit.negotiated is true, but no id was given.");
+    if (id !== null && (id < 0 || id > 65534 || !Number.isInteger(id))) throw new TypeError("RTCDataChannelInit.id is out of range.");
+    const wire = {
+      ordered: options.ordered !== false,
+      maxPacketLifeTime: options.maxPacketLifeTime ?? null,
+      maxRetransmits: options.maxRetransmits ?? null,
+      protocol: options.protocol === undefined ? "" : String(options.protocol),
+      negotiated,
+      id: negotiated ? id : null,
+    };
+    const handle = newHandle();
+    const dc = new RTCDataChannel(INTERNAL, this, { channel: handle, label: text, ...wire, readyState: "connecting" });
+    const first = this._channels.length === 0;
+    this._channels.push(dc);
+    this._chainPost("pc.createDataChannel", { channel: handle, label: text, init: wire });
+    if (first) this._negotiationNeeded();
+    return dc;
+  }
+
+  _incomingChannel(description) {
+    if (this._closed) return;
+    const dc = new RTCDataChannel(INTERNAL, this, description);
+    this._channels.push(dc);
+    fire(this, new RTCDataChannelEvent("datachannel", { channel: dc }));
+    // The spec announces the channel as open right after the datachannel event.
+    if (dc._readyState === "open") fireSimple(dc, "open");
+  }
+
+  // --- misc -----------------------------------------------------------------------------
+  getStats(selector) {
+    if (selector === undefined || selector === null) return this._stats({});
+    if (!isShimTrack(selector)) return rejected(new TypeError("Failed to execute 'getStats' on 'RTCPeerConnection': the selector is not a MediaStreamTrack."));
+    const sending = this._transceivers.find((t) => t.sender.track === selector);
+    if (sending) return this._stats({ transceiver: sending._handle, side: "sender" });
+    const receiving = this._transceivers.find((t) => t.receiver.track === selector);
+    if (receiving) return this._stats({ transceiver: receiving._handle, side: "receiver" });
+    return rejected(domError("InvalidAccessError", "There is no sender or receiver for the track."));
+  }
+
+  getConfiguration() { return JSON.parse(JSON.stringify(this._configuration)); }
+
+  setConfiguration(configuration) {
+    if (this._closed) throw this._closedError();
+    this._configuration = sanitizeConfiguration(configuration || {});
+  }
+
+  restartIce() {
+    if (this._closed) return;
+    log("warning", "restartIce() has no effect under the reference redirection (limitation ref-no-ice-restart)");
+  }
+
+  static generateCertificate(keygenAlgorithm) {
+    return Native.RTCPeerConnection.generateCertificate(keygenAlgorithm);
+  }
+
+  close() {
+    if (this._closed) return;
+    this._closed = true;
+    // Natively close() changes state without firing events.
+    this._signalingState = "closed";
+    this._iceConnectionState = "closed";
+    this._connectionState = "closed";
+    for (const transceiver of this._transceivers) {
+      transceiver._stopped = true;
+      transceiver._currentDirection = "stopped";
+      transceiver._direction = "stopped";
+      transceiver.receiver.track._end(false);
+      objects.delete(transceiver._handle);
+    }
+    for (const dc of this._channels) dc._close(false);
+    living.delete(this);
+    objects.delete(this._handle);
+    log("verbose", `RTCPeerConnection ${this._handle} closed`);
+    channel.post("pc.close", { pc: this._handle });
+  }
+
+  // The RDP connection dropped: the connection dies as a closed one, and says so.
+  _die() {
+    if (this._closed) return;
+    this._closed = true;
+    this._signalingState = "closed";
+    fireSimple(this, "signalingstatechange");
+    this._iceConnectionState = "closed";
+    fireSimple(this, "iceconnectionstatechange");
+    this._connectionState = "closed";
+    fireSimple(this, "connectionstatechange");
+    for (const transceiver of this._transceivers) transceiver._die();
+    for (const dc of this._channels) dc._die();
+    objects.delete(this._handle);
+  }
+}
+defineEventHandlers(RTCPeerConnection.prototype, [
+  "negotiationneeded", "icecandidate", "icecandidateerror", "signalingstatechange", "iceconnectionstatechange",
+  "icegatheringstatechange", "connectionstatechange", "track", "datachannel",
+]);
+defineToStringTag(RTCPeerConnection, "RTCPeerConnection");
