@@ -144,6 +144,11 @@ class Harness:
             faults = target if hasattr(target, "fault") else None
             status, message, steps = await run_steps(page, scenario, target.name, faults, crashed)  # type: ignore[arg-type]
             result.status, result.message, result.steps = status, message, steps
+            broken = await target.problem()
+            if broken:
+                # Whatever the steps concluded, the item ran on a broken target: say why.
+                result.status = "ERROR"
+                result.message = f"{broken}; {message}" if message else broken
             if not crashed.is_set():
                 await self._collect_and_clean(page, result)
         finally:

@@ -102,10 +102,21 @@ class RunInfo:
     interrupted: bool = False
     workers: int = 1
     command: str = ""
+    #: For a run made by ``conformance merge``: the runs it combines, one dict each
+    #: (``run_id``, ``suite_version``, ``targets``, ``browser_version``, ``start_time``,
+    #: ``end_time``, ``interrupted``, ``results``, ``source``). Empty for a normal run.
+    merged_from: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
+        """A JSON-ready dict.
+
+        ``merged_from`` is left out when empty, so a normal run's results.json is exactly
+        what readers of the first schema_version 1 files expect.
+        """
+        data = asdict(self)
+        if not self.merged_from:
+            del data["merged_from"]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunInfo:

@@ -35,6 +35,10 @@ class Target:
     async def after_item(self) -> None:
         """Reset whatever an item changed (faults, latency) for the next item."""
 
+    async def problem(self) -> str | None:
+        """Why the target broke during the item (not through a scenario's fault), if it did."""
+        return None
+
     async def close(self) -> None:
         """Release the target's resources."""
 
@@ -61,6 +65,7 @@ class RedirectedTarget(Target):
     def __init__(self) -> None:
         self._host: Any = None
         self._faulted = False
+        self._crash_injected = False
         self._host_class: Any = None
 
     def _load(self) -> Any:
@@ -95,6 +100,7 @@ class RedirectedTarget(Target):
         elif kind == "reconnect":
             await host.reconnect()
         elif kind == "crash-host":
+            self._crash_injected = True
             host.kill()
         elif kind == "latency":
             await host.set_latency(float(options.get("latency", 0.0)) * 1000.0)
@@ -107,8 +113,19 @@ class RedirectedTarget(Target):
         record: dict[str, Any] = await host.speaker_record(speaker)
         return record
 
+    async def problem(self) -> str | None:
+        """The host's exit when it died during the item without a ``crash-host`` step."""
+        host = self._host
+        if host is None or _alive(host) or self._crash_injected:
+            return None
+        code = await host.wait_exit(timeout=5.0)
+        tail = host.stderr_tail().strip().splitlines()[-5:]
+        detail = f"; its last output: {' | '.join(tail)}" if tail else ""
+        return f"the reference host (pid {host.pid}) died during the item with exit code {code}{detail}"
+
     async def after_item(self) -> None:
         """Give the next item a connected host with no latency and empty speaker records."""
+        self._crash_injected = False
         if self._host is None:
             return
         if not _alive(self._host):

@@ -27,14 +27,17 @@ __all__ = [
     "UNKNOWN_VERSION",
     "LoadedRun",
     "RunNotFoundError",
+    "Source",
     "load_run",
     "resolve_run_dir",
 ]
 
+#: Which file a run's results were read from.
+Source = Literal["results.json", "results.jsonl"]
 #: Names of the results files in a run folder (same as conformance.reports' constants;
-#: repeated here because that package imports this module).
-JSON_FILE = "results.json"
-JSONL_FILE = "results.jsonl"
+#: repeated here because that package's __init__ imports the modules that import this one).
+JSON_FILE: Source = "results.json"
+JSONL_FILE: Source = "results.jsonl"
 
 #: ``suite_version`` of a run rebuilt from results.jsonl alone: its metadata was never
 #: written, and guessing the installed version could hide a real version mismatch.
@@ -54,7 +57,7 @@ class LoadedRun:
     run_info: RunInfo
     results: list[ScenarioResult]
     #: Which file the results came from.
-    source: Literal["results.json", "results.jsonl"]
+    source: Source
 
     @property
     def label(self) -> str:

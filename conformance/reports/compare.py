@@ -1,0 +1,461 @@
+"""Gating: what changed between a baseline and a run, and whether it got worse.
+
+Items (``<scenario>[<target>]``) are matched by name. An item of the current run is a
+**regression** when
+
+- it was PASS and expected in the baseline and is now FAIL, ERROR or TIMEOUT, expected or
+  not (kind ``pass-now-failing``: a documented limitation that appeared is still a loss);
+- it is now ERROR or TIMEOUT and was neither before, or is new (``new-error``,
+  ``new-timeout``); a switch between ERROR and TIMEOUT is only a change;
+- its outcome was expected and now is not (``became-unexpected``, or ``unexpected-pass``
+  when it now passes where a documented limitation said it would fail: the expectation
+  must be updated, exactly as JUnit reports it);
+- it is new (absent or skipped in the baseline) and its outcome is unexpected
+  (``new-unexpected``): a baseline accepts only what it has seen.
+
+An **improvement** is a failing item that now passes as expected (``fixed``) or an
+unexpected outcome that is now expected (``now-expected``). Items whose repeated runs
+disagreed in the current run (``flaky``, from ``--repeat N``) are listed on their own and
+do not fail the gate unless asked (``flaky_as_regression``); a failure of an item the
+baseline already knew as flaky, with a status the baseline saw, is a change, not a
+regression. Items only in one side and members no longer (or newly) covered are coverage
+changes. SKIP never counts as a result: an item skipped now is listed as a change.
+
+Either side may be a baseline file, a results.json, a run folder or a reports root (see
+:func:`conformance.reports.baseline.load_snapshot`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance.reports.atomic import atomic_write_text
+from conformance.reports.baseline import ItemState, Snapshot, load_snapshot
+from conformance.reports.markdown import md_escape, md_truncate
+from conformance.reports.outcome import target_sort_key
+
+__all__ = [
+    "IMPROVEMENT_KINDS",
+    "REGRESSION_KINDS",
+    "Change",
+    "Comparison",
+    "compare",
+    "compare_snapshots",
+    "comparison_to_json",
+    "render_comparison_md",
+    "write_comparison",
+]
+
+#: Regression kinds, in the order they are tested and named.
+REGRESSION_KINDS: tuple[str, ...] = (
+    "pass-now-failing",
+    "new-error",
+    "new-timeout",
+    "became-unexpected",
+    "unexpected-pass",
+    "new-unexpected",
+)
+#: Improvement kinds.
+IMPROVEMENT_KINDS: tuple[str, ...] = ("fixed", "now-expected")
+
+#: Longest message shown per item in the Markdown report.
+_MESSAGE_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class Change:
+    """One item that differs between the two sides."""
+
+    test: str
+    #: Why it is listed, most important first (see the module docstring).
+    kinds: tuple[str, ...]
+    before: ItemState | None
+    after: ItemState | None
+
+    @property
+    def kind(self) -> str:
+        """The main kind."""
+        return self.kinds[0]
+
+    @property
+    def message(self) -> str:
+        """The current run's message for the item ('' when there is none)."""
+        return self.after.message if self.after else ""
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "test": self.test,
+            "kinds": list(self.kinds),
+            "before": _state_json(self.before),
+            "after": _state_json(self.after),
+            "message": self.message,
+        }
+
+
+def _state_json(state: ItemState | None) -> dict[str, Any] | None:
+    if state is None:
+        return None
+    data: dict[str, Any] = {"status": state.status, "expected": state.expected}
+    if state.limitation:
+        data["limitation"] = state.limitation
+    if state.flaky:
+        data["flaky"] = True
+        data["outcomes"] = dict(state.outcomes)
+    return data
+
+
+@dataclass
+class Comparison:
+    """Everything that differs between a baseline and a current run."""
+
+    baseline: Snapshot
+    current: Snapshot
+    regressions: list[Change] = field(default_factory=list)
+    improvements: list[Change] = field(default_factory=list)
+    #: Differences that are neither better nor worse (now skipped, ERROR <-> TIMEOUT, ...).
+    changes: list[Change] = field(default_factory=list)
+    #: Items whose repeated runs disagreed in the current run.
+    flaky: list[Change] = field(default_factory=list)
+    items_added: list[str] = field(default_factory=list)
+    items_removed: list[str] = field(default_factory=list)
+    #: (target, member) pairs covered by items that ran, only in the current run...
+    members_added: list[tuple[str, str]] = field(default_factory=list)
+    #: ...and only in the baseline.
+    members_removed: list[tuple[str, str]] = field(default_factory=list)
+    #: Items present in both sides with the same status and expectation.
+    unchanged: int = 0
+    #: Things the reader should know before trusting the verdict.
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def has_regressions(self) -> bool:
+        """Whether the gate fails."""
+        return bool(self.regressions)
+
+    @property
+    def regressed_tests(self) -> list[str]:
+        """Names of the regressed items, in report order."""
+        return [change.test for change in self.regressions]
+
+
+def _test_key(test: str) -> tuple[str, tuple[int, str], str]:
+    """Report order for item names: scenario id, then canonical target order."""
+    scenario, bracket, rest = test.partition("[")
+    target = rest[:-1] if bracket and rest.endswith("]") else ""
+    return (scenario, target_sort_key(target), test)
+
+
+def _regression_kinds(before: ItemState | None, after: ItemState) -> list[str]:
+    """Why ``after`` is worse than ``before`` (empty when it is not)."""
+    kinds: list[str] = []
+    known = before is not None and before.ran
+    if known and before is not None:
+        if before.status == "PASS" and before.expected and after.failing:
+            kinds.append("pass-now-failing")
+        if after.status in ("ERROR", "TIMEOUT") and before.status not in ("ERROR", "TIMEOUT"):
+            kinds.append(f"new-{after.status.lower()}")
+        if before.expected and after.unexpected:
+            kinds.append("unexpected-pass" if after.status == "PASS" else "became-unexpected")
+    else:
+        if after.status in ("ERROR", "TIMEOUT"):
+            kinds.append(f"new-{after.status.lower()}")
+        if after.unexpected:
+            kinds.append("new-unexpected")
+    return kinds
+
+
+def _improvement_kinds(before: ItemState, after: ItemState) -> list[str]:
+    kinds: list[str] = []
+    if before.failing and after.status == "PASS" and after.expected:
+        kinds.append("fixed")
+    if before.unexpected and after.ran and after.expected:
+        kinds.append("now-expected")
+    return kinds
+
+
+def _other_kinds(before: ItemState, after: ItemState) -> list[str]:
+    if before.ran and not after.ran:
+        return ["now-skipped"]
+    if not before.ran and after.ran:
+        return ["now-run"]
+    if before.status != after.status or before.expected != after.expected:
+        return ["status-changed"]
+    if (before.limitation or None) != (after.limitation or None):
+        return ["limitation-changed"]
+    return []
+
+
+def _known_flake(before: ItemState | None, after: ItemState) -> bool:
+    """The baseline knew the item as flaky and saw the status it has now."""
+    return (
+        before is not None
+        and before.flaky
+        and any(status == after.status for status, _ in before.outcomes)
+    )
+
+
+def compare_snapshots(
+    baseline: Snapshot, current: Snapshot, *, flaky_as_regression: bool = False
+) -> Comparison:
+    """Compare two sides already read (see :func:`compare`)."""
+    result = Comparison(baseline=baseline, current=current)
+    for test in sorted(set(baseline.items) | set(current.items), key=_test_key):
+        before = baseline.items.get(test)
+        after = current.items.get(test)
+        if after is None:
+            result.items_removed.append(test)
+            continue
+        if before is None:
+            result.items_added.append(test)
+        regressions = _regression_kinds(before, after)
+        if after.flaky:
+            result.flaky.append(Change(test, ("flaky", *regressions), before, after))
+            if not (flaky_as_regression and regressions):
+                continue
+        if regressions and _known_flake(before, after):
+            result.changes.append(Change(test, ("known-flaky", *regressions), before, after))
+        elif regressions:
+            result.regressions.append(Change(test, tuple(regressions), before, after))
+        elif before is None:
+            continue  # a new item that is fine: listed under items_added only
+        elif improvements := _improvement_kinds(before, after):
+            result.improvements.append(Change(test, tuple(improvements), before, after))
+        elif others := _other_kinds(before, after):
+            result.changes.append(Change(test, tuple(others), before, after))
+        else:
+            result.unchanged += 1
+
+    covered_before, covered_after = baseline.covered(), current.covered()
+    pair_key = lambda pair: (target_sort_key(pair[0]), pair[1])  # noqa: E731
+    result.members_added = sorted(covered_after - covered_before, key=pair_key)
+    result.members_removed = sorted(covered_before - covered_after, key=pair_key)
+    result.warnings = _warnings(baseline, current, result)
+    return result
+
+
+def _warnings(baseline: Snapshot, current: Snapshot, result: Comparison) -> list[str]:
+    warnings: list[str] = []
+    if baseline.suite_version != current.suite_version:
+        warnings.append(
+            f"the baseline is from suite {baseline.suite_version}, the current run from suite "
+            f"{current.suite_version}: added and removed items may come from the suite change"
+        )
+    if current.interrupted:
+        warnings.append(
+            "the current run was interrupted: it holds only the items that finished "
+            f"({len(result.items_removed)} baseline items are missing)"
+        )
+    if not current.items:
+        warnings.append("the current run has no results at all")
+    missing_targets = [t for t in baseline.targets if t not in current.targets]
+    if missing_targets and current.items:
+        warnings.append(
+            f"target(s) {', '.join(missing_targets)} of the baseline did not run in the "
+            "current run"
+        )
+    for side, name in ((baseline, "baseline"), (current, "current run")):
+        if side.duplicates:
+            shown = ", ".join(side.duplicates[:5])
+            more = f" and {len(side.duplicates) - 5} more" if len(side.duplicates) > 5 else ""
+            warnings.append(
+                f"the {name} lists some items more than once ({shown}{more}); "
+                "the worst result of each was compared"
+            )
+    return warnings
+
+
+def compare(
+    baseline: Path | str | Snapshot,
+    current: Path | str | Snapshot,
+    *,
+    flaky_as_regression: bool = False,
+) -> Comparison:
+    """Compare ``current`` with ``baseline``.
+
+    Each side is a :class:`Snapshot` or a path to a baseline file, a results.json, a run
+    folder or a reports root. With ``flaky_as_regression`` a flaky item whose reported
+    status is a regression also fails the gate. Raises ``ValueError`` when a side cannot
+    be read.
+    """
+    before = baseline if isinstance(baseline, Snapshot) else load_snapshot(baseline)
+    after = current if isinstance(current, Snapshot) else load_snapshot(current)
+    return compare_snapshots(before, after, flaky_as_regression=flaky_as_regression)
+
+
+def _side_json(side: Snapshot) -> dict[str, Any]:
+    return {
+        "source": side.source,
+        "kind": side.kind,
+        "run_id": side.run_id,
+        "suite_version": side.suite_version,
+        "targets": side.targets,
+        "items": len(side.items),
+        "interrupted": side.interrupted,
+    }
+
+
+def comparison_to_json(comparison: Comparison) -> dict[str, Any]:
+    """The comparison as a JSON-ready dict (what ``conformance compare --format json`` prints).
+
+    ``gate`` is ``"fail"`` when there is any regression, ``"pass"`` otherwise;
+    ``regressed`` lists the regressed item names.
+    """
+    c = comparison
+    return {
+        "gate": "fail" if c.has_regressions else "pass",
+        "regressed": c.regressed_tests,
+        "baseline": _side_json(c.baseline),
+        "current": _side_json(c.current),
+        "counts": {
+            "regressions": len(c.regressions),
+            "improvements": len(c.improvements),
+            "changes": len(c.changes),
+            "flaky": len(c.flaky),
+            "items_added": len(c.items_added),
+            "items_removed": len(c.items_removed),
+            "unchanged": c.unchanged,
+        },
+        "regressions": [change.to_json() for change in c.regressions],
+        "improvements": [change.to_json() for change in c.improvements],
+        "changes": [change.to_json() for change in c.changes],
+        "flaky": [change.to_json() for change in c.flaky],
+        "coverage": {
+            "items_added": c.items_added,
+            "items_removed": c.items_removed,
+            "members_added": [{"target": t, "member": m} for t, m in c.members_added],
+            "members_removed": [{"target": t, "member": m} for t, m in c.members_removed],
+        },
+        "warnings": c.warnings,
+    }
+
+
+# --- Markdown -------------------------------------------------------------------------
+
+_KIND_TEXT = {
+    "pass-now-failing": "passed before, fails now",
+    "new-error": "new ERROR",
+    "new-timeout": "new TIMEOUT",
+    "became-unexpected": "outcome no longer expected",
+    "unexpected-pass": "passes where a documented limitation says it fails: update the "
+    "expectation",
+    "new-unexpected": "new item with an unexpected outcome",
+    "fixed": "fixed",
+    "now-expected": "outcome now expected",
+    "now-skipped": "not run any more (SKIP)",
+    "now-run": "runs now (was SKIP)",
+    "status-changed": "status changed",
+    "limitation-changed": "documented limitation changed",
+    "known-flaky": "known flaky in the baseline",
+    "flaky": "flaky (repeated runs disagree)",
+}
+
+
+def _state_md(state: ItemState | None) -> str:
+    if state is None:
+        return "—"
+    text = state.describe()
+    if state.limitation and state.status != "PASS":
+        text += f", {state.limitation}"
+    if state.flaky:
+        text += " (flaky: " + ", ".join(f"{n}\u00d7 {s}" for s, n in state.outcomes) + ")"
+    return md_escape(text)
+
+
+def _changes_table(changes: list[Change]) -> list[str]:
+    lines = ["| Item | Baseline | Now | Why |", "|---|---|---|---|"]
+    for change in changes:
+        why = "; ".join(_KIND_TEXT.get(kind, kind) for kind in change.kinds)
+        if change.message:
+            why += ": " + md_truncate(change.message, _MESSAGE_LIMIT)
+        lines.append(
+            f"| {md_escape(change.test)} | {_state_md(change.before)} | "
+            f"{_state_md(change.after)} | {md_escape(why)} |"
+        )
+    return lines
+
+
+def _side_md(side: Snapshot) -> str:
+    what = "baseline" if side.kind == "baseline" else f"run {side.run_id or '?'}"
+    interrupted = ", interrupted" if side.interrupted else ""
+    return (
+        f"`{md_escape(side.source)}` ({md_escape(what)}, suite {md_escape(side.suite_version)}, "
+        f"{len(side.items)} items{interrupted})"
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def _name_list(names: list[str], limit: int = 50) -> str:
+    shown = ", ".join(md_escape(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def render_comparison_md(comparison: Comparison) -> str:
+    """The comparison as Markdown: verdict, counts, warnings, then one section per list."""
+    c = comparison
+    if c.has_regressions:
+        noun = "regression" if len(c.regressions) == 1 else "regressions"
+        verdict = f"❌ **{len(c.regressions)} {noun}**: the gate fails."
+    else:
+        verdict = "✅ **No regressions**: the gate passes."
+    counts = (
+        f"{_count(len(c.regressions), 'regression')}, "
+        f"{_count(len(c.improvements), 'improvement')}, "
+        f"{_count(len(c.changes), 'other change')}, {len(c.flaky)} flaky, "
+        f"{_count(len(c.items_added), 'item')} added, {len(c.items_removed)} removed, "
+        f"{c.unchanged} unchanged."
+    )
+    lines = [
+        "# Conformance comparison",
+        "",
+        f"- Baseline: {_side_md(c.baseline)}",
+        f"- Current: {_side_md(c.current)}",
+        "",
+        verdict,
+        "",
+        counts,
+        "",
+    ]
+    if c.warnings:
+        lines += [f"> ⚠️ {md_escape(w)}" for w in c.warnings]
+        lines.append("")
+    for title, changes in (
+        ("Regressions", c.regressions),
+        ("Flaky", c.flaky),
+        ("Improvements", c.improvements),
+        ("Other changes", c.changes),
+    ):
+        if changes:
+            lines += [f"## {title} ({len(changes)})", "", *_changes_table(changes), ""]
+    coverage: list[str] = []
+    if c.items_added:
+        coverage.append(f"- Items added ({len(c.items_added)}): {_name_list(c.items_added)}")
+    if c.items_removed:
+        coverage.append(
+            f"- Items removed ({len(c.items_removed)}): {_name_list(c.items_removed)}"
+        )
+    for label, pairs in (("now covered", c.members_added), ("no longer covered", c.members_removed)):
+        if pairs:
+            names = [f"{member} on {target}" for target, member in pairs]
+            coverage.append(f"- Members {label} ({len(pairs)}): {_name_list(names)}")
+    if coverage:
+        lines += ["## Coverage", "", *coverage, ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def write_comparison(comparison: Comparison, path: Path | str, fmt: str = "md") -> Path:
+    """Write the comparison as Markdown (``fmt="md"``) or JSON (``"json"``) to ``path``."""
+    path = Path(path)
+    text = (
+        json.dumps(comparison_to_json(comparison), indent=2, ensure_ascii=False) + "\n"
+        if fmt == "json"
+        else render_comparison_md(comparison)
+    )
+    atomic_write_text(path, text)
+    return path
