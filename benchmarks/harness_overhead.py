@@ -11,7 +11,6 @@ and the harness/raw ratio.
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 import sys
 import time

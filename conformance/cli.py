@@ -1,4 +1,5 @@
-"""The ``conformance`` command line: run, list, validate, setup.
+"""The ``conformance`` command line: run, list, validate, open, setup, and the report
+commands (compare, baseline, merge, report) from :mod:`conformance.cli_reports`.
 
 ``run`` is a thin layer over pytest (the plugin does the work), so ``pytest scenarios/``
 behaves the same; the CLI adds defaults (the ``scenarios`` folder, reports on) and options
@@ -43,6 +44,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         pytest_args += ["-n", args.n]
     if args.report_dir:
         pytest_args += ["--report-dir", args.report_dir]
+    if args.update_baseline:
+        pytest_args += ["--update-baseline", args.update_baseline]
     if args.shard:
         pytest_args += ["--shard", args.shard]
     if args.repeat and args.repeat > 1:
@@ -155,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-k", help="only scenarios whose item name matches this pytest expression")
     run.add_argument("-n", help="parallel workers (pytest-xdist), e.g. 2 or auto")
     run.add_argument("--report-dir", help="reports folder (default: ./reports)")
+    run.add_argument("--update-baseline", metavar="PATH",
+                     help="write this run's outcomes as a baseline for `conformance compare`")
     run.add_argument("--shard", metavar="K/N", help="run the K-th of N deterministic slices")
     run.add_argument("--repeat", type=int, metavar="N",
                      help="run each item N times; items with differing outcomes are flaky")
@@ -188,6 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--no-install", action="store_true",
                        help="only look; never install a package")
     setup.set_defaults(func=cmd_setup)
+
+    from conformance.cli_reports import add_report_commands
+
+    add_report_commands(commands)
     return parser
 
 

@@ -51,6 +51,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run the K-th of N deterministic slices of the scenarios (1-based)")
     group.addoption("--repeat", default=1, type=int, metavar="N",
                     help="run each item N times and report items with differing outcomes as flaky")
+    group.addoption("--update-baseline", default=None, metavar="PATH",
+                    help="also write this run's outcomes as a baseline file for `conformance compare`")
     group.addoption("--trace-mode", choices=("off", "on", "retain-on-failure"),
                     default="retain-on-failure",
                     help="record Playwright traces: keep them for failing items (default), "

@@ -97,6 +97,11 @@ class RunRecorder:
 
         self._log = ResultsLog(self.run_dir / "results.jsonl")
         self._describe_environment()
+        from conformance.reports.atomic import atomic_write_text
+        from conformance.reports.rundir import RUN_INFO_FILE
+
+        # A run killed before its end keeps its metadata beside results.jsonl.
+        atomic_write_text(self.run_dir / RUN_INFO_FILE, json.dumps(self.run_info.to_json(), indent=2))
 
     def _describe_environment(self) -> None:
         info = self.run_info
@@ -145,6 +150,12 @@ class RunRecorder:
 
         self.written = write_reports(self.run_dir, self.run_info, self.results)
         update_latest_pointer(self.reports_root, self.run_dir)
+        baseline = self.config.getoption("update_baseline")
+        if baseline:
+            from conformance.reports.baseline import write_baseline
+
+            self.written["baseline"] = write_baseline(self.results, Path(baseline),
+                                                      run_info=self.run_info)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.written:

@@ -566,11 +566,13 @@ def test_latest_pointer_falls_back_to_text_file(
     assert not (tmp_path / "latest").exists()
 
 
-def test_write_reports_writes_all_three(tmp_path: Path) -> None:
+def test_write_reports_writes_every_report(tmp_path: Path) -> None:
     run_dir = tmp_path / "reports" / "run-1"
     paths = write_reports(run_dir, run_info(), sample_results())
-    assert set(paths) == {"json", "junit", "matrix"}
-    assert {p.name for p in run_dir.iterdir()} == {"results.json", "junit.xml", "matrix.md"}
+    assert set(paths) == {"json", "junit", "matrix", "html"}
+    assert {p.name for p in run_dir.iterdir()} == {
+        "results.json", "junit.xml", "matrix.md", "matrix.html",
+    }
     _, loaded = load_results_json(paths["json"])
     assert len(loaded) == 8
     ET.parse(paths["junit"])

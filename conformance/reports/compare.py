@@ -34,7 +34,7 @@ from typing import Any
 
 from conformance.reports.atomic import atomic_write_text
 from conformance.reports.baseline import ItemState, Snapshot, load_snapshot
-from conformance.reports.markdown import md_escape, md_truncate
+from conformance.reports.markdown import md_code, md_escape, md_truncate
 from conformance.reports.outcome import target_sort_key
 
 __all__ = [
@@ -372,7 +372,7 @@ def _changes_table(changes: list[Change]) -> list[str]:
         if change.message:
             why += ": " + md_truncate(change.message, _MESSAGE_LIMIT)
         lines.append(
-            f"| {md_escape(change.test)} | {_state_md(change.before)} | "
+            f"| {md_code(change.test)} | {_state_md(change.before)} | "
             f"{_state_md(change.after)} | {md_escape(why)} |"
         )
     return lines
@@ -392,7 +392,7 @@ def _count(number: int, noun: str) -> str:
 
 
 def _name_list(names: list[str], limit: int = 50) -> str:
-    shown = ", ".join(md_escape(n) for n in names[:limit])
+    shown = ", ".join(md_code(n) for n in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 

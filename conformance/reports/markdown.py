@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["md_escape", "md_truncate"]
+__all__ = ["md_code", "md_escape", "md_truncate"]
 
 # HTML-significant characters become entities (so no raw HTML ever reaches a renderer);
 # Markdown punctuation that could start emphasis, code, links or strike-through gets a
@@ -36,6 +36,17 @@ _BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
 def md_escape(text: str) -> str:
     """``text`` as inert Markdown: one line, shown exactly as written."""
     return _BREAKS.sub(" ", text).translate(_MD_ESCAPES)
+
+
+def md_code(text: str) -> str:
+    """``text`` as a code span (item names stay copyable: ``demo.x[native]``).
+
+    Falls back to :func:`md_escape` for text a code span cannot hold safely (backticks,
+    table pipes, line breaks).
+    """
+    if any(c in text for c in "`|\r\n") or not text:
+        return md_escape(text)
+    return f"`{text}`"
 
 
 def md_truncate(text: str, limit: int = 300) -> str:

@@ -11,6 +11,7 @@ as an interrupted run whose metadata is unknown (see :func:`load_run`).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -101,15 +102,24 @@ def resolve_run_dir(path: Path | str) -> Path:
     )
 
 
+#: Written when a run starts, so a killed run still says what ran (suite version, browser).
+RUN_INFO_FILE = "run_info.json"
+
+
 def _from_jsonl(folder: Path, log: Path) -> LoadedRun:
     results = read_results_log(log)
-    run_info = RunInfo(
-        run_id=folder.resolve().name,
-        suite_version=UNKNOWN_VERSION,
-        targets=ordered_targets([], results),
-        # Only a run that never reached its end leaves a log without results.json.
-        interrupted=True,
-    )
+    header = folder / RUN_INFO_FILE
+    run_info: RunInfo | None = None
+    if header.is_file():
+        try:
+            run_info = RunInfo.from_json(json.loads(header.read_text(encoding="utf-8")))
+        except (ValueError, TypeError):
+            run_info = None  # a damaged header is no worse than a missing one
+    if run_info is None:
+        run_info = RunInfo(run_id=folder.resolve().name, suite_version=UNKNOWN_VERSION, targets=[])
+    run_info.targets = ordered_targets(run_info.targets, results)
+    # Only a run that never reached its end leaves a log without results.json.
+    run_info.interrupted = True
     return LoadedRun(folder, run_info, results, JSONL_FILE)
 
 
