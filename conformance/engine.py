@@ -25,6 +25,9 @@ __all__ = ["FaultInjector", "StepOutcome", "judge", "run_steps"]
 _ANONYMOUS_LINE = re.compile(r"<anonymous>:(\d+):(\d+)")
 # `new AsyncFunction(body)` puts two header lines before the body in Chromium.
 _FUNCTION_HEADER_LINES = 2
+# Extra time the harness gives a step whose wait is bounded inside the page, so the page's
+# precise report arrives before the harness's generic timeout.
+_PAGE_WAIT_GRACE = 2.0
 
 
 class FaultInjector(Protocol):
@@ -152,9 +155,10 @@ async def _expect_error(page: Page, step: Step, where: str) -> StepOutcome | Non
 
 
 async def _wait_event(page: Page, step: Step, where: str) -> StepOutcome | None:
-    # The page-side wait ends a little before the step's own timeout, so its precise
-    # message ("no event", "condition never held") wins over a generic step timeout.
-    budget_ms = max(step.timeout * 1000 - 250, step.timeout * 800)
+    # The page-side wait uses the step's whole timeout; the harness's own bound on the step
+    # adds a grace period (see _bounded), so this precise message ("no event", "condition
+    # never held") wins over a generic step timeout even on a loaded machine.
+    budget_ms = step.timeout * 1000
     reply = await page.evaluate(
         "([on, type, until, trigger, ms]) => window.__conformance.waitEvent(on, type, until, trigger, ms)",
         [step.options["on"], step.source, step.options.get("until"), step.options.get("trigger"), budget_ms],
@@ -237,8 +241,10 @@ async def _bounded(page: Page, scenario: Scenario, step: Step, faults: FaultInje
     where = _where(scenario, step)
     work = asyncio.ensure_future(_run_step(page, scenario, step, faults))
     crash = asyncio.ensure_future(crashed.wait())
+    waits = step.kind == "wait_event" or "eventually" in step.options
+    bound = step.timeout + (_PAGE_WAIT_GRACE if waits else 0.0)
     try:
-        done, _ = await asyncio.wait({work, crash}, timeout=step.timeout,
+        done, _ = await asyncio.wait({work, crash}, timeout=bound,
                                      return_when=asyncio.FIRST_COMPLETED)
     finally:
         crash.cancel()
