@@ -1,0 +1,241 @@
+"""The benchmark measures, each an async function returning JSON-ready figures.
+
+Every comparison is measured side by side in one run, interleaved, so both sides see the
+same machine load (these machines are shared and noisy); ratios are what to read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Browser, BrowserContext, Page
+
+from conformance.harness import RUNTIME_JS, Harness
+from conformance.loader import load_scenario
+from conformance.parties import AiortcParty, NativePageParty
+from conformance.server import PageServer
+from reference_impl import ReferenceHost
+
+__all__ = [
+    "call_setup",
+    "harness_overhead",
+    "media_path",
+    "proxy_round_trip",
+]
+
+EMPTY_SCENARIO = """\
+id: bench.empty
+title: an item whose step does nothing
+covers: [MediaStream]
+steps:
+  - run: "void 0"
+expect:
+  native: pass
+  redirected: pass
+"""
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
+
+    return {"p50": at(0.50), "p95": at(0.95), "p99": at(0.99), "n": len(ordered)}
+
+
+def harness_overhead(rounds: int, workdir: Path) -> dict[str, Any]:
+    """An empty scenario through the harness vs the same page work hand-written."""
+    folder = workdir / "scenarios"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "limitations.yaml").write_text("limitations: []\n")
+    (folder / "empty.yaml").write_text(EMPTY_SCENARIO)
+    scenario = load_scenario(folder / "empty.yaml")
+    harness = Harness()
+    try:
+        harness.run_item(scenario, "native")  # warm up: browser launch, server start
+        browser: Browser = harness._runner.run(harness._ensure_browser())
+
+        async def raw_item() -> None:
+            context = await browser.new_context()
+            page = await context.new_page()
+            await page.goto(harness.server.url("index.html"))
+            await page.evaluate("() => void 0")
+            await context.close()
+
+        timings: dict[str, list[float]] = {"harness": [], "raw": []}
+        for _ in range(rounds):
+            started = time.perf_counter()
+            result = harness.run_item(scenario, "native")
+            timings["harness"].append((time.perf_counter() - started) * 1000)
+            assert result.status == "PASS", result.message
+            started = time.perf_counter()
+            harness._runner.run(raw_item())
+            timings["raw"].append((time.perf_counter() - started) * 1000)
+    finally:
+        harness.close()
+    harness_ms = statistics.median(timings["harness"])
+    raw_ms = statistics.median(timings["raw"])
+    return {"harness_ms_p50": round(harness_ms, 1), "raw_ms_p50": round(raw_ms, 1),
+            "ratio": round(harness_ms / raw_ms, 3), "rounds": rounds, "target": "<= 1.15"}
+
+
+async def proxy_round_trip(browser: Browser, server: PageServer, host: ReferenceHost,
+                           calls: int) -> dict[str, Any]:
+    """A promise call that does no host work, and a read that must reach the host."""
+    context = await browser.new_context()
+    try:
+        await host.prepare_context(context)
+        page = await context.new_page()
+        await page.goto(server.url("index.html"))
+        samples = await page.evaluate("""async (calls) => {
+          const shim = window.__mmrReferenceShim;
+          for (let i = 0; i < 100; i++) await shim.ping();  // warm up
+          const ping = [], devices = [];
+          for (let i = 0; i < calls; i++) {
+            let t0 = performance.now(); await shim.ping(); ping.push(performance.now() - t0);
+            t0 = performance.now(); await navigator.mediaDevices.enumerateDevices();
+            devices.push(performance.now() - t0);
+          }
+          return {ping, devices};
+        }""", calls)
+    finally:
+        await context.close()
+    return {"noop_promise_ms": _percentiles(samples["ping"]),
+            "enumerate_devices_ms": _percentiles(samples["devices"]),
+            "target": "no-op p50 <= 1 ms"}
+
+
+_CALL = """async ({kind, tone}) => {
+  const t0 = performance.now();
+  const party = await farEnd(kind, {tone});
+  const stream = await navigator.mediaDevices.getUserMedia({audio: true});
+  const pc = new RTCPeerConnection();
+  pc.addTrack(stream.getAudioTracks()[0], stream);
+  await party.call(pc);
+  await until(() => pc.connectionState === 'connected', 15000, 'connected');
+  const ms = performance.now() - t0;
+  pc.close(); stream.getTracks().forEach((t) => t.stop()); await party.hangup();
+  return ms;
+}"""
+
+
+async def _harness_page(browser: Browser, server: PageServer, host: ReferenceHost | None
+                        ) -> tuple[BrowserContext, Page, Any]:
+    """A page like the harness's: runtime helpers and far ends through the binding."""
+    from conformance.parties import BINDING_NAME, PartyBroker
+    from conformance.parties.native_party import DEFAULT_TONE_HZ
+
+    async def open_native(tone: float | None) -> NativePageParty:
+        return await NativePageParty.open(browser, server.url("far-end.html"), tone or DEFAULT_TONE_HZ)
+
+    broker = PartyBroker(open_native)
+    context = await browser.new_context()
+    await context.expose_binding(BINDING_NAME, broker.handle)
+    if host is not None:
+        await host.prepare_context(context)
+    await context.add_init_script(RUNTIME_JS)
+    page = await context.new_page()
+    await page.goto(server.url("index.html"))
+    return context, page, broker
+
+
+async def call_setup(browser: Browser, server: PageServer, host: ReferenceHost,
+                     rounds: int) -> dict[str, Any]:
+    """getUserMedia to `connected`, per far end, redirected vs native, interleaved."""
+    pages = {
+        "native": await _harness_page(browser, server, None),
+        "redirected": await _harness_page(browser, server, host),
+    }
+    figures: dict[str, Any] = {}
+    try:
+        for far_end in ("aiortc", "native"):
+            samples: dict[str, list[float]] = {"native": [], "redirected": []}
+            for _ in range(rounds):
+                for target, (_context, page, _broker) in pages.items():
+                    samples[target].append(await page.evaluate(_CALL, {"kind": far_end, "tone": 660}))
+            native, redirected = (statistics.median(samples[t]) for t in ("native", "redirected"))
+            figures[f"{far_end}_far_end"] = {
+                "native_ms_p50": round(native, 1), "redirected_ms_p50": round(redirected, 1),
+                "ratio": round(redirected / native, 3), "rounds": rounds,
+            }
+    finally:
+        for context, _page, broker in pages.values():
+            await broker.close()
+            await context.close()
+    figures["target"] = "redirected / native <= 1.5"
+    return figures
+
+
+async def media_path(browser: Browser, server: PageServer, host: ReferenceHost,
+                     rounds: int) -> dict[str, Any]:
+    """Far end's tone onset until detected: at the local speaker (redirected) vs the page."""
+    samples: dict[str, list[float]] = {"native": [], "redirected": []}
+    for _ in range(rounds):
+        for target in ("native", "redirected"):
+            samples[target].append(await _tone_onset_ms(browser, server, host, target))
+    native, redirected = (statistics.median(samples[t]) for t in ("native", "redirected"))
+    return {"native_ms_p50": round(native, 1), "redirected_ms_p50": round(redirected, 1),
+            "ratio": round(redirected / native, 3), "rounds": rounds,
+            "how": "far end switches its 660 Hz tone on; native: the page's analyser peak; "
+                   "redirected: the host's speaker record (both polled every ~10 ms)"}
+
+
+async def _tone_onset_ms(browser: Browser, server: PageServer, host: ReferenceHost,
+                         target: str) -> float:
+    party = AiortcParty(660.0)
+    party.tone.amplitude = 0.0  # silence until the onset
+    context = await browser.new_context()
+    try:
+        if target == "redirected":
+            await host.prepare_context(context)
+            await host.reset_speakers()
+        await context.add_init_script(RUNTIME_JS)
+        page = await context.new_page()
+        await page.goto(server.url("index.html"))
+        offer = await page.evaluate("""async () => {
+          pc = new RTCPeerConnection();
+          pc.addTransceiver('audio', {direction: 'recvonly'});
+          pc.ontrack = (e) => {
+            player = new Audio(); player.srcObject = new MediaStream([e.track]); player.play();
+            if (!navigator.mediaDevices.isCallRedirectionEnabled) {
+              ctx = new AudioContext(); analyser = ctx.createAnalyser(); analyser.fftSize = 2048;
+              ctx.createMediaStreamSource(new MediaStream([e.track])).connect(analyser);
+            }
+          };
+          await pc.setLocalDescription(await pc.createOffer());
+          await iceGatheringComplete(pc);
+          return pc.localDescription.sdp;
+        }""")
+        answer = await party.answer(offer)
+        await page.evaluate("""async (sdp) => {
+          await pc.setRemoteDescription({type: 'answer', sdp});
+          await until(() => pc.connectionState === 'connected', 15000, 'connected');
+        }""", answer)
+        await asyncio.sleep(0.5)  # let the silent stream settle before the onset (benchmark only)
+        onset = time.perf_counter()
+        party.tone.amplitude = 0.3
+        deadline = onset + 10.0
+        while time.perf_counter() < deadline:
+            if target == "redirected":
+                record = await host.speaker_record(1)
+                loud = record.get("rmsDbfs", -200) > -40
+                heard = loud and abs(float(record.get("dominantHz") or 0) - 660) < 20
+            else:
+                heard = await page.evaluate("""() => {
+                  if (typeof analyser === 'undefined') return false;
+                  const s = new Float32Array(analyser.frequencyBinCount); analyser.getFloatFrequencyData(s);
+                  let p = 1; for (let i = 2; i < s.length; i++) if (s[i] > s[p]) p = i;
+                  return Math.abs(p * ctx.sampleRate / analyser.fftSize - 660) < 30 && s[p] > -60;
+                }""")
+            if heard:
+                return (time.perf_counter() - onset) * 1000
+            await asyncio.sleep(0.01)
+        raise TimeoutError(f"tone never detected on the {target} target")
+    finally:
+        await context.close()
+        await party.close()
