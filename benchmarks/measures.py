@@ -216,7 +216,13 @@ async def _tone_onset_ms(browser: Browser, server: PageServer, host: ReferenceHo
           await pc.setRemoteDescription({type: 'answer', sdp});
           await until(() => pc.connectionState === 'connected', 15000, 'connected');
         }""", answer)
-        await asyncio.sleep(0.5)  # let the silent stream settle before the onset (benchmark only)
+        # The onset is measured on a flowing stream: wait until silent audio arrives.
+        await page.evaluate("""async () => until(async () => {
+          let packets = 0;
+          const stats = await pc.getStats();
+          stats.forEach((s) => { if (s.type === "inbound-rtp") packets += s.packetsReceived || 0; });
+          return packets > 25;
+        }, 10000, 'audio flowing')""")
         onset = time.perf_counter()
         party.tone.amplitude = 0.3
         deadline = onset + 10.0
