@@ -229,7 +229,7 @@ async def _tone_onset_ms(browser: Browser, server: PageServer, host: ReferenceHo
         while time.perf_counter() < deadline:
             if target == "redirected":
                 record = await host.speaker_record(1)
-                loud = record.get("rmsDbfs", -200) > -40
+                loud = (record.get("rmsDbfs") or -200.0) > -40
                 heard = loud and abs(float(record.get("dominantHz") or 0) - 660) < 20
             else:
                 heard = await page.evaluate("""() => {

@@ -194,7 +194,7 @@ async def _speaker(faults: FaultInjector, step: Step, where: str) -> StepOutcome
 def _speaker_problem(record: dict[str, Any], options: dict[str, Any]) -> str | None:
     frames = int(record.get("frames", 0))
     if options.get("silent"):
-        return None if frames == 0 or record.get("rmsDbfs", -200) < -60 else "expected silence"
+        return None if frames == 0 or (record.get("rmsDbfs") or -200.0) < -60 else "expected silence"
     if frames == 0:
         return "nothing rendered"
     if "frequency" in options:
