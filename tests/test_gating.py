@@ -28,6 +28,20 @@ def _scenario(ident: str, check: str = "x === 1") -> str:
         """)
 
 
+#: An item that blocks until the run is stopped (its step's timeout is far away).
+BLOCKING_SCENARIO = textwrap.dedent("""\
+    id: demo.z-blocks
+    title: blocks
+    covers: [MediaStream]
+    steps:
+      - run: await new Promise(() => {})
+        timeout: 300s
+    expect:
+      native: pass
+      redirected: pass
+    """)
+
+
 def _folder(tmp_path: Path, count: int = 4) -> Path:
     folder = tmp_path / "scenarios"
     folder.mkdir()
@@ -87,18 +101,7 @@ def test_two_shards_merged_equal_the_full_run(tmp_path: Path) -> None:
 
 def test_killed_run_keeps_a_readable_report_of_finished_items(tmp_path: Path) -> None:
     folder = _folder(tmp_path, 2)
-    # The third item blocks until the run is killed.
-    (folder / "z-blocks.yaml").write_text(textwrap.dedent("""\
-        id: demo.z-blocks
-        title: blocks
-        covers: [MediaStream]
-        steps:
-          - run: await new Promise(() => {})
-            timeout: 300s
-        expect:
-          native: pass
-          redirected: pass
-        """))
+    (folder / "z-blocks.yaml").write_text(BLOCKING_SCENARIO)
     run = subprocess.Popen([*CONFORMANCE, "run", "--target", "native", "--report-dir", "out"],
                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            stdin=subprocess.DEVNULL, start_new_session=True)
@@ -130,17 +133,7 @@ def test_killed_run_keeps_a_readable_report_of_finished_items(tmp_path: Path) ->
 
 def test_interrupted_run_writes_its_reports(tmp_path: Path) -> None:
     folder = _folder(tmp_path, 1)
-    (folder / "z-blocks.yaml").write_text(textwrap.dedent("""\
-        id: demo.z-blocks
-        title: blocks
-        covers: [MediaStream]
-        steps:
-          - run: await new Promise(() => {})
-            timeout: 300s
-        expect:
-          native: pass
-          redirected: pass
-        """))
+    (folder / "z-blocks.yaml").write_text(BLOCKING_SCENARIO)
     run = subprocess.Popen([*CONFORMANCE, "run", "--target", "native", "--report-dir", "out"],
                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            stdin=subprocess.DEVNULL)
