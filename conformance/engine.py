@@ -20,7 +20,7 @@ from conformance.results import ScenarioResult, Status, StepRecord
 if TYPE_CHECKING:
     from playwright.async_api import Page
 
-__all__ = ["FaultInjector", "StepOutcome", "judge", "run_steps"]
+__all__ = ["FaultInjector", "ItemContext", "StepOutcome", "judge", "new_result", "run_steps"]
 
 _ANONYMOUS_LINE = re.compile(r"<anonymous>:(\d+):(\d+)")
 # `new AsyncFunction(body)` puts two header lines before the body in Chromium.
@@ -38,6 +38,18 @@ class FaultInjector(Protocol):
 
     async def speaker_record(self, speaker: int | str) -> dict[str, Any]:
         """What a virtual speaker rendered."""
+
+
+@dataclass
+class ItemContext:
+    """What the steps of one item work with."""
+
+    page: Page
+    scenario: Scenario
+    target: str
+    faults: FaultInjector | None
+    crashed: asyncio.Event
+    console: list[dict[str, Any]]
 
 
 @dataclass
@@ -72,9 +84,9 @@ def _format_seconds(seconds: float) -> str:
     return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:g}s"
 
 
-async def _run_step(page: Page, scenario: Scenario, step: Step,
-                    faults: FaultInjector | None) -> StepOutcome | None:
-    where = _where(scenario, step)
+async def _run_step(item: ItemContext, step: Step) -> StepOutcome | None:
+    page, faults = item.page, item.faults
+    where = _where(item.scenario, step)
     kind = step.kind
     if kind == "run":
         reply = await page.evaluate("s => window.__conformance.run(s)", step.source)
@@ -87,6 +99,8 @@ async def _run_step(page: Page, scenario: Scenario, step: Step,
         return await _expect_error(page, step, where)
     if kind == "wait_event":
         return await _wait_event(page, step, where)
+    if kind == "console":
+        return await _console(item.console, step, where)
     if kind == "fault" and step.source == "crash-page":
         # Crash the renderer through the DevTools protocol; the caller sees the page's
         # `crash` event and ends the item with that reason.
@@ -177,6 +191,27 @@ async def _wait_event(page: Page, step: Step, where: str) -> StepOutcome | None:
     return StepOutcome("ERROR", f"{where}: {prefix} `{part}`: {_error_text(reply['error'])}")
 
 
+async def _console(console: list[dict[str, Any]], step: Step, where: str) -> StepOutcome | None:
+    """The page's console (as the browser reports it) shows, or never shows, a message."""
+    pattern = re.compile(step.source)
+    absent = bool(step.options.get("absent"))
+    deadline = time.monotonic() + float(step.options.get("eventually", 0.0))
+    while True:
+        seen = [entry["text"] for entry in console if pattern.search(str(entry.get("text", "")))]
+        if absent and seen:
+            return StepOutcome("FAIL", f"{where}: expected no console message matching "
+                                       f"/{step.source}/; got {seen[0]!r}")
+        if not absent and seen:
+            return None
+        if time.monotonic() >= deadline:
+            if absent:
+                return None
+            recent = [str(e.get("text", ""))[:120] for e in console[-5:]]
+            return StepOutcome("FAIL", f"{where}: no console message matching /{step.source}/; "
+                                       f"last messages: {recent}")
+        await asyncio.sleep(0.02)  # polling interval of a bounded wait: console events arrive async
+
+
 async def _speaker(faults: FaultInjector, step: Step, where: str) -> StepOutcome | None:
     speaker = step.source if not step.source.isdigit() else int(step.source)
     wait = float(step.options.get("eventually", 0.0))
@@ -205,14 +240,13 @@ def _speaker_problem(record: dict[str, Any], options: dict[str, Any]) -> str | N
     return None
 
 
-async def run_steps(page: Page, scenario: Scenario, target: str,
-                    faults: FaultInjector | None,
-                    crashed: asyncio.Event) -> tuple[Status, str, list[StepRecord]]:
-    """Run the scenario's steps on ``page``; return status, message and the step log.
+async def run_steps(item: ItemContext) -> tuple[Status, str, list[StepRecord]]:
+    """Run the scenario's steps on the item's page; return status, message and step log.
 
-    ``crashed`` is set by the caller when the page crashes, so a step waiting on a dead
-    page ends at once with that reason instead of at its timeout.
+    ``item.crashed`` is set by the caller when the page crashes, so a step waiting on a
+    dead page ends at once with that reason instead of at its timeout.
     """
+    scenario, target = item.scenario, item.target
     records: list[StepRecord] = []
     status: Status = "PASS"
     message = ""
@@ -226,7 +260,7 @@ async def run_steps(page: Page, scenario: Scenario, target: str,
                                       f"only on {', '.join(step.targets)}"))
             continue
         started = time.perf_counter()
-        outcome = await _bounded(page, scenario, step, faults, crashed)
+        outcome = await _bounded(item, step)
         duration = time.perf_counter() - started
         if outcome is None:
             records.append(StepRecord(step.index, step.kind, line, duration, "ok"))
@@ -236,10 +270,9 @@ async def run_steps(page: Page, scenario: Scenario, target: str,
     return status, message, records
 
 
-async def _bounded(page: Page, scenario: Scenario, step: Step, faults: FaultInjector | None,
-                   crashed: asyncio.Event) -> StepOutcome | None:
-    where = _where(scenario, step)
-    work = asyncio.ensure_future(_run_step(page, scenario, step, faults))
+async def _bounded(item: ItemContext, step: Step) -> StepOutcome | None:
+    where, crashed = _where(item.scenario, step), item.crashed
+    work = asyncio.ensure_future(_run_step(item, step))
     crash = asyncio.ensure_future(crashed.wait())
     waits = step.kind == "wait_event" or "eventually" in step.options
     bound = step.timeout + (_PAGE_WAIT_GRACE if waits else 0.0)

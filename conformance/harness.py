@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from conformance.artifacts import ArtifactPolicy
 from conformance.browser import ChromiumInfo, find_chromium, launch_chromium
-from conformance.engine import judge, new_result, run_steps
+from conformance.engine import ItemContext, judge, new_result, run_steps
 from conformance.model import Scenario
 from conformance.parties import BINDING_NAME, NativePageParty, PartyBroker
 from conformance.parties.native_party import DEFAULT_TONE_HZ
@@ -142,7 +142,8 @@ class Harness:
             page.on("crash", lambda _page: crashed.set())
             await page.goto(self.server.url("index.html"))
             faults = target if hasattr(target, "fault") else None
-            status, message, steps = await run_steps(page, scenario, target.name, faults, crashed)  # type: ignore[arg-type]
+            item = ItemContext(page, scenario, target.name, faults, crashed, result.console)  # type: ignore[arg-type]
+            status, message, steps = await run_steps(item)
             result.status, result.message, result.steps = status, message, steps
             broken = await target.problem()
             if broken:

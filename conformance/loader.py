@@ -40,7 +40,8 @@ __all__ = [
 
 DEFAULT_STEP_TIMEOUT = 10.0
 MAX_TIMEOUT = 600.0
-STEP_KINDS: tuple[str, ...] = ("run", "expect", "expect_error", "wait_event", "fault", "speaker")
+STEP_KINDS: tuple[str, ...] = ("run", "expect", "expect_error", "wait_event", "fault", "speaker",
+                               "console")
 #: Steps that only make sense under redirection default to the redirected target.
 _REDIRECTED_ONLY_KINDS = ("fault", "speaker")
 _COMMON_STEP_KEYS = ("timeout", "targets", "note")
@@ -318,6 +319,13 @@ def _check_step(c: _Checker, per_kind: dict[str, jsonschema.Draft202012Validator
                     f"{key} {raw[key]!r} is longer than the step's timeout {raw['timeout']!r}",
                 )
                 return None
+    if kind == "console":
+        try:
+            re.compile(str(raw[kind]))
+        except re.error as exc:
+            c.error(doc.mark((*path, kind)), f"invalid regular expression: {exc}",
+                    "escape regex characters such as `[` and `(` with a backslash")
+            return None
     redirected_only = kind in _REDIRECTED_ONLY_KINDS and raw[kind] != "crash-page"
     default_targets = ("redirected",) if redirected_only else TARGETS
     return Step(

@@ -21,7 +21,7 @@ __all__ = [
 #: The targets every scenario runs on, in this order.
 TARGETS: tuple[str, ...] = ("native", "redirected")
 
-StepKind = Literal["run", "expect", "expect_error", "wait_event", "fault", "speaker"]
+StepKind = Literal["run", "expect", "expect_error", "wait_event", "fault", "speaker", "console"]
 
 
 @dataclass(frozen=True)

@@ -291,3 +291,24 @@ def test_wait_event_sees_only_its_own_events(pytester: pytest.Pytester) -> None:
     assert stale["status"] == "TIMEOUT"
     assert "step 2 (wait_event" in str(stale["message"])
     assert by_test["demo.listener-order[native]"]["status"] == "PASS"
+
+
+def test_console_step_sees_what_the_browser_reports(pytester: pytest.Pytester) -> None:
+    write(pytester, {"a.yaml": scenario("demo.console", """\
+        - console: "^hello"
+          absent: true
+        - run: console.log('hello ' + 40 + 2)
+        - console: "^hello 402$"
+          eventually: 3s
+        """), "b.yaml": scenario("demo.console-absent", """\
+        - run: console.warn('unexpected noise')
+        - console: noise
+          absent: true
+          eventually: 1s
+        """)})
+    run(pytester, "--target", "native")
+    by_test = results(pytester)
+    assert by_test["demo.console[native]"]["status"] == "PASS"
+    noisy = by_test["demo.console-absent[native]"]
+    assert noisy["status"] == "FAIL"
+    assert "expected no console message matching /noise/; got 'unexpected noise'" in str(noisy["message"])

@@ -176,7 +176,7 @@ def test_get_stats_has_real_counters(run: Run, host: ReferenceHost, redirected_p
               try { await sender.setParameters(p); } catch (e) { stale = e.name; }
               return {codec: p.codecs[0].mimeType, after: sender.getParameters().encodings[0].maxBitrate, stale};
             }""")
-            assert parameters == {"codec": "audio/opus", "after": 32000, "stale": "InvalidModificationError"}
+            assert parameters == {"codec": "audio/opus", "after": 32000, "stale": "InvalidStateError"}
             # Synchronisation sources are reported once the host has answered (async state).
             await page.wait_for_function(
                 "pc.getReceivers()[0].getSynchronizationSources().length > 0", timeout=5_000)

@@ -1,0 +1,213 @@
+"""Audio evidence: what the far end heard, and what the page rendered.
+
+Audio is proved by measurement, never by the app's UI: the far end (aiortc) analyses what
+it receives; under redirection the local device's virtual speakers record what they play;
+natively the audit layer analyses the remote track an element plays. Every wait polls a
+measurement until it holds or its bound passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from conformance.certify.session import AppSession
+    from conformance.certify.signalling import Call
+
+__all__ = [
+    "HEARD_DBFS",
+    "SILENT_DBFS",
+    "TONE_TOLERANCE_HZ",
+    "Measurement",
+    "far_end_connected",
+    "far_end_hears",
+    "far_end_silent",
+    "page_renders",
+]
+
+TONE_TOLERANCE_HZ = 20.0
+HEARD_DBFS = -45.0
+SILENT_DBFS = -50.0
+_POLL = 0.1
+
+
+@dataclass
+class Measurement:
+    """The outcome of a wait on audio: whether it held, what matched, and a sentence."""
+
+    ok: bool
+    text: str
+    tone: float | None = None
+    where: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _near(value: float, tone: float) -> bool:
+    return abs(value - tone) <= TONE_TOLERANCE_HZ
+
+
+async def far_end_connected(call: Call, timeout: float) -> Measurement:
+    """Wait until the far end's peer connection is ``connected``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        stats = await call.stats()
+        state = str(stats.get("connectionState"))
+        if state == "connected":
+            return Measurement(True, "the far end's peer connection is connected", data=stats)
+        if time.monotonic() >= deadline or state in ("failed", "closed"):
+            return Measurement(False, f"the far end's peer connection stayed {state!r}", data=stats)
+        await asyncio.sleep(_POLL)
+
+
+def _audio(stats: dict[str, Any]) -> tuple[int, float, float]:
+    audio = stats.get("audio") or {}
+    return (
+        int(audio.get("frames", 0)),
+        float(audio.get("levelDbfs", -200.0)),
+        float(audio.get("dominantHz", 0.0)),
+    )
+
+
+async def far_end_hears(call: Call, tones: dict[float, str], timeout: float) -> Measurement:
+    """Wait until the far end receives fresh audio at one of ``tones`` (tone -> what it means)."""
+    deadline = time.monotonic() + timeout
+    frames_before, level, dominant = _audio(await call.stats())
+    while True:
+        await asyncio.sleep(_POLL)
+        frames, level, dominant = _audio(await call.stats())
+        fresh = frames > frames_before
+        frames_before = frames
+        match = next((tone for tone in tones if _near(dominant, tone)), None)
+        if fresh and level > HEARD_DBFS and match is not None:
+            return Measurement(
+                True,
+                f"the far end heard {dominant:.0f} Hz at {level:.1f} dBFS ({tones[match]})",
+                tone=match,
+                data={"frames": frames, "levelDbfs": level, "dominantHz": dominant},
+            )
+        if time.monotonic() >= deadline:
+            expected = " or ".join(f"{t:.0f} Hz ({what})" for t, what in tones.items())
+            heard = (
+                f"{dominant:.0f} Hz at {level:.1f} dBFS"
+                if fresh
+                else f"no new audio ({frames} frames in all)"
+            )
+            return Measurement(
+                False,
+                f"the far end heard {heard} within {timeout:g} s; expected {expected}",
+                data={"frames": frames, "levelDbfs": level, "dominantHz": dominant},
+            )
+
+
+async def far_end_silent(call: Call, timeout: float) -> Measurement:
+    """Wait until the far end receives silence (a low level, or no audio frames at all)."""
+    deadline = time.monotonic() + timeout
+    frames_before, level, dominant = _audio(await call.stats())
+    still_since = time.monotonic()
+    while True:
+        await asyncio.sleep(_POLL)
+        frames, level, dominant = _audio(await call.stats())
+        if frames > frames_before:
+            still_since = time.monotonic()
+        frames_before = frames
+        if level < SILENT_DBFS:
+            return Measurement(
+                True, f"the far end's level fell to {level:.1f} dBFS", data={"levelDbfs": level}
+            )
+        if time.monotonic() - still_since >= 0.5:
+            return Measurement(True, "the far end stopped receiving audio frames", data={"frames": frames})
+        if time.monotonic() >= deadline:
+            return Measurement(
+                False,
+                f"the far end still heard {dominant:.0f} Hz at {level:.1f} dBFS after {timeout:g} s",
+                data={"levelDbfs": level, "dominantHz": dominant},
+            )
+
+
+async def page_renders(
+    session: AppSession, speakers: list[Any] | None, tone: float, timeout: float
+) -> Measurement:
+    """Wait until the page renders ``tone``: on a virtual speaker of the local device when
+    ``speakers`` (the reference host's) are given, else measured by the audit layer."""
+    if speakers is not None:
+        return await _speaker_renders(session, speakers, tone, timeout)
+    deadline = time.monotonic() + timeout
+    last: list[dict[str, Any]] = []
+    while True:
+        answers = await session.audit("measureRendering", 1500)
+        last = [e for a in answers if isinstance(a, dict) for e in a.get("elements", [])]
+        for element in last:
+            if (
+                "dominantHz" in element
+                and _near(float(element["dominantHz"]), tone)
+                and float(element.get("levelDbfs", -200)) > HEARD_DBFS
+            ):
+                sink = element.get("sinkId") or "the default output"
+                return Measurement(
+                    True,
+                    f"{element['element']} plays {element['dominantHz']:.0f} Hz at "
+                    f"{element['levelDbfs']:.1f} dBFS on {sink}",
+                    where=str(element.get("sinkId") or ""),
+                    data=element,
+                )
+        if time.monotonic() >= deadline:
+            seen = (
+                "; ".join(
+                    f"{e.get('element')}: {e.get('dominantHz', e.get('error'))} Hz "
+                    f"at {e.get('levelDbfs', '?')} dBFS"
+                    for e in last
+                )
+                or "no playing element"
+            )
+            return Measurement(False, f"the page did not render {tone:.0f} Hz within {timeout:g} s ({seen})")
+        await asyncio.sleep(_POLL)
+
+
+async def _speaker_renders(
+    session: AppSession, speakers: list[Any], tone: float, timeout: float
+) -> Measurement:
+    target = session.target
+    deadline = time.monotonic() + timeout
+    before: dict[int, int] = {}
+    while True:
+        remote: set[str] = set()
+        for state in await session.audit("live"):
+            remote.update(str(i) for i in state["remoteTracks"]["liveIds"])
+        records = []
+        for speaker in speakers:
+            record: dict[str, Any] = await target.speaker_record(speaker.index)  # type: ignore[attr-defined]
+            records.append((speaker, record))
+            frames = int(record.get("frames") or 0)
+            fresh = frames > before.get(speaker.index, frames)
+            before[speaker.index] = frames
+            level = record.get("rmsDbfs")
+            active = set(map(str, record.get("activeTrackIds") or []))
+            ours = not remote or bool(active & remote)
+            if (
+                fresh
+                and ours
+                and level is not None
+                and float(level) > HEARD_DBFS
+                and _near(float(record.get("dominantHz") or 0.0), tone)
+            ):
+                return Measurement(
+                    True,
+                    f"speaker {speaker.index} ({speaker.label}) renders "
+                    f"{float(record['dominantHz']):.0f} Hz at {float(level):.1f} dBFS "
+                    f"from the call's remote track",
+                    where=str(speaker.device_id),
+                    data=record,
+                )
+        if time.monotonic() >= deadline:
+            seen = "; ".join(
+                f"speaker {s.index}: {r.get('frames')} frames, {r.get('dominantHz')} Hz at "
+                f"{r.get('rmsDbfs')} dBFS"
+                for s, r in records
+            )
+            return Measurement(
+                False, f"no virtual speaker rendered {tone:.0f} Hz within {timeout:g} s ({seen})"
+            )
+        await asyncio.sleep(_POLL)

@@ -1,0 +1,188 @@
+"""What a certification produces: check results, findings, and the certification itself.
+
+The JSON form (:meth:`Certification.to_json`) is the report's ``certification.json``; its
+``format`` and ``format_version`` identify it for tools.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "VERDICTS",
+    "CallSite",
+    "Certification",
+    "CheckResult",
+    "Finding",
+    "Severity",
+    "TargetRun",
+    "Verdict",
+]
+
+FORMAT = "mmr-certification"
+FORMAT_VERSION = 1
+
+Verdict = Literal["pass", "fail", "not-applicable", "not-evaluated", "error"]
+#: Every verdict, worst first (the order reports use to combine targets).
+VERDICTS: tuple[Verdict, ...] = ("error", "fail", "not-evaluated", "pass", "not-applicable")
+Severity = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """Where in the app's scripts something happened (from ``new Error().stack``)."""
+
+    url: str
+    line: int
+    column: int
+    function: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.url}:{self.line}:{self.column}"
+        return f"{self.function} ({where})" if self.function else where
+
+    @classmethod
+    def from_json(cls, data: Any) -> CallSite | None:
+        """A call site from the audit's record, or ``None`` when there is none."""
+        if not isinstance(data, dict) or not data.get("url"):
+            return None
+        return cls(
+            str(data["url"]),
+            int(data.get("line") or 0),
+            int(data.get("column") or 0),
+            str(data.get("function") or ""),
+        )
+
+
+@dataclass
+class Finding:
+    """Something the audit saw that matters under call redirection."""
+
+    id: str
+    rule: str
+    severity: Severity
+    title: str
+    message: str
+    hint: str
+    check: str | None = None
+    limitation: str | None = None
+    targets: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    sites: list[CallSite] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready."""
+        data = asdict(self)
+        data["sites"] = [asdict(site) for site in self.sites]
+        return data
+
+
+@dataclass
+class CheckResult:
+    """The verdict of one check on one target, with the evidence behind it."""
+
+    check: str
+    target: str
+    verdict: Verdict
+    summary: str
+    evidence: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    duration: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready."""
+        data = asdict(self)
+        data["duration"] = round(self.duration, 3)
+        return data
+
+
+@dataclass
+class TargetRun:
+    """What one target showed besides the checks."""
+
+    target: str
+    duration: float = 0.0
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+    connection_ids: list[str] = field(default_factory=list)
+    usage: dict[str, Any] = field(default_factory=dict)
+    mmr_log: list[dict[str, str]] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready."""
+        data = asdict(self)
+        data["duration"] = round(self.duration, 3)
+        return data
+
+
+@dataclass
+class Certification:
+    """The whole certification of one app on one or more targets."""
+
+    run_id: str
+    app: dict[str, Any]
+    suite_version: str
+    browser: dict[str, str]
+    targets: list[str]
+    checks: list[dict[str, str]]
+    results: list[CheckResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    runs: dict[str, TargetRun] = field(default_factory=dict)
+    reference_impl_version: str | None = None
+    started: str = ""
+    ended: str = ""
+    command: str = ""
+
+    def result(self, check: str, target: str) -> CheckResult | None:
+        """The result of ``check`` on ``target``."""
+        return next((r for r in self.results if r.check == check and r.target == target), None)
+
+    def check_verdict(self, check: str) -> Verdict:
+        """A check's verdict over every target: the worst one (``not-applicable`` only if all are)."""
+        verdicts = [r.verdict for r in self.results if r.check == check]
+        if not verdicts:
+            return "not-evaluated"
+        return min(verdicts, key=VERDICTS.index)
+
+    @property
+    def certified(self) -> bool:
+        """Every check passed or did not apply on every target, and at least one passed."""
+        verdicts = {r.verdict for r in self.results}
+        return bool(verdicts) and verdicts <= {"pass", "not-applicable"} and "pass" in verdicts
+
+    @property
+    def verdict(self) -> str:
+        """``certified`` or ``not certified``."""
+        return "certified" if self.certified else "not certified"
+
+    def to_json(self) -> dict[str, Any]:
+        """The certification as ``certification.json`` holds it."""
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "run_id": self.run_id,
+            "verdict": self.verdict,
+            "certified": self.certified,
+            "app": self.app,
+            "suite_version": self.suite_version,
+            "reference_impl_version": self.reference_impl_version,
+            "browser": self.browser,
+            "targets": self.targets,
+            "started": self.started,
+            "ended": self.ended,
+            "command": self.command,
+            "checks": [
+                {
+                    **check,
+                    "verdict": self.check_verdict(check["id"]),
+                    "results": {r.target: r.to_json() for r in self.results if r.check == check["id"]},
+                }
+                for check in self.checks
+            ],
+            "findings": [f.to_json() for f in self.findings],
+            "runs": {name: run.to_json() for name, run in self.runs.items()},
+        }

@@ -1,0 +1,504 @@
+"""App profiles: the YAML file that tells ``conformance certify`` how to drive a calling app.
+
+Validation works like the scenario loader's: the JSON Schema shipped in
+``conformance/schema/profile.schema.json`` checks the shape (editors use it for completion),
+then the loader checks what a schema says badly: which action a step is (with a "did you
+mean"), placeholders, URLs, bundled app names, durations. Every error points at
+``file:line:col`` with the offending lines (:class:`~conformance.errors.ScenarioFileError`).
+
+Placeholders (``{signal}``, ``{mic_id}``, ``{mic_label}``, ``{speaker_id}``,
+``{speaker_label}``) are substituted in the URL, the bundled path and step selectors,
+values, labels, keys and texts; never in JavaScript. ``{{`` and ``}}`` are literal braces.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+
+from conformance.certify.apps import bundled_apps
+from conformance.errors import ScenarioError, ScenarioFileError, did_you_mean
+from conformance.loader import parse_duration
+from conformance.model import Mark
+from conformance.yamlmarks import MarkedDocument, load_marked
+
+__all__ = [
+    "ACTIONS",
+    "DEFAULT_TIMEOUT",
+    "PLACEHOLDERS",
+    "STEP_ACTIONS",
+    "AppInfo",
+    "Condition",
+    "Profile",
+    "ProfileStep",
+    "load_profile",
+    "profile_schema",
+    "substitute",
+]
+
+DEFAULT_TIMEOUT = 15.0
+DEFAULT_BUNDLED_PATH = "index.html?signal={signal}"
+STEP_ACTIONS: tuple[str, ...] = ("click", "fill", "select_option", "press", "wait_for")
+ACTIONS: tuple[str, ...] = (
+    "start_call",
+    "answer",
+    "hang_up",
+    "mute",
+    "unmute",
+    "pick_microphone",
+    "pick_speaker",
+)
+PLACEHOLDERS: tuple[str, ...] = ("signal", "mic_id", "mic_label", "speaker_id", "speaker_label")
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+_COMMON_STEP_KEYS = ("timeout", "note")
+_NEEDS = {"pick_microphone": ("mic_id", "mic_label"), "pick_speaker": ("speaker_id", "speaker_label")}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """How to tell something is true in the page: a visible selector, a text, or JavaScript."""
+
+    selector: str | None = None
+    text: str | None = None
+    js: str | None = None
+    timeout: float | None = None
+    mark: Mark | None = None
+
+    def describe(self) -> str:
+        """One line for reports: ``selector "#x"`` etc."""
+        parts = [
+            f"{kind} {value!r}"
+            for kind, value in (("selector", self.selector), ("text", self.text), ("js", self.js))
+            if value
+        ]
+        return " and ".join(parts)
+
+
+@dataclass(frozen=True)
+class ProfileStep:
+    """One Playwright action."""
+
+    action: str  # one of STEP_ACTIONS
+    selector: str | None
+    timeout: float
+    mark: Mark
+    value: str | None = None
+    label: str | None = None
+    key: str | None = None
+    condition: Condition | None = None
+    note: str | None = None
+
+    def describe(self) -> str:
+        """The step as the report shows it: ``click "#call"`` (placeholders not substituted)."""
+        if self.action == "wait_for" and self.condition is not None:
+            return f"wait_for {self.condition.describe()}"
+        extra = "".join(
+            f" {name}={value!r}"
+            for name, value in (("value", self.value), ("label", self.label), ("key", self.key))
+            if value is not None
+        )
+        return f"{self.action} {self.selector!r}{extra}"
+
+
+@dataclass(frozen=True)
+class AppInfo:
+    """Which app, and where."""
+
+    name: str
+    version: str | None = None
+    version_js: str | None = None
+    url: str | None = None
+    bundled: str | None = None
+    path: str = DEFAULT_BUNDLED_PATH
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A validated app profile."""
+
+    file: str
+    app: AppInfo
+    actions: dict[str, tuple[ProfileStep, ...]]
+    call_up: Condition
+    timeout: float = DEFAULT_TIMEOUT
+    setup: tuple[ProfileStep, ...] = ()
+    ready: Condition | None = None
+    diagnostics: str | None = None
+    marks: dict[str, Mark] = field(default_factory=dict)
+
+    def has(self, action: str) -> bool:
+        """Whether the profile defines ``action``."""
+        return bool(self.actions.get(action))
+
+
+@functools.cache
+def profile_schema() -> dict[str, Any]:
+    """The profile JSON Schema shipped with the package."""
+    text = resources.files("conformance").joinpath("schema/profile.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@functools.cache
+def _validators() -> tuple[jsonschema.Draft202012Validator, dict[str, jsonschema.Draft202012Validator]]:
+    schema = profile_schema()
+    per_action = {
+        action: jsonschema.Draft202012Validator({"$defs": schema["$defs"], "$ref": f"#/$defs/step_{action}"})
+        for action in STEP_ACTIONS
+    }
+    return jsonschema.Draft202012Validator(schema), per_action
+
+
+def substitute(text: str, values: dict[str, str]) -> str:
+    """``text`` with ``{name}`` replaced from ``values`` (``{{``/``}}`` are literal braces)."""
+
+    def replace(match: re.Match[str]) -> str:
+        whole = match.group(0)
+        if whole in ("{{", "}}"):
+            return whole[0]
+        name = match.group(1)
+        if name not in values:
+            raise KeyError(name)
+        return values[name]
+
+    return _PLACEHOLDER.sub(replace, text)
+
+
+class _Checker:
+    def __init__(self, doc: MarkedDocument) -> None:
+        self.doc = doc
+        self.errors: list[ScenarioError] = []
+
+    def error(self, mark: Mark, message: str, hint: str | None = None) -> None:
+        self.errors.append(ScenarioError(mark, message, hint))
+
+    def has_error_at(self, path: tuple[str | int, ...]) -> bool:
+        mark = self.doc.mark(path)
+        return any(error.mark == mark for error in self.errors)
+
+    def schema_errors(
+        self,
+        validator: jsonschema.Draft202012Validator,
+        data: Any,
+        base: tuple[str | int, ...],
+        skip_steps: bool,
+    ) -> None:
+        for err in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.path]):
+            path = (*base, *err.absolute_path)
+            if skip_steps and _inside_steps(path):
+                continue  # steps are checked one by one against their action's definition
+            self._schema_error(err, path)
+
+    def _schema_error(self, err: jsonschema.ValidationError, path: tuple[str | int, ...]) -> None:
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            schema = err.schema if isinstance(err.schema, dict) else {}
+            allowed = list(schema.get("properties", {}))
+            for key in err.instance:
+                if key not in allowed:
+                    hint = did_you_mean(key, allowed)
+                    where = f"in {path[-1]!r}" if path else "in a profile"
+                    self.error(
+                        self.doc.key_mark((*path, key)),
+                        f"unknown key {key!r} {where}",
+                        f"did you mean {hint!r}?" if hint else f"allowed keys: {', '.join(allowed)}",
+                    )
+        elif err.validator == "required":
+            self.error(self.doc.mark(path), err.message.replace("property", "key"))
+        elif err.validator == "const" and path == ("profile",):
+            self.error(
+                self.doc.mark(path),
+                f"unsupported profile format {err.instance!r}",
+                "this suite reads `profile: 1`",
+            )
+        elif err.validator == "oneOf" and path and path[-1] == "timeout":
+            self.error(
+                self.doc.mark(path),
+                f"invalid duration {err.instance!r}",
+                "use `500ms`, `2s` or a positive number of seconds",
+            )
+        elif err.validator == "type" and isinstance(err.instance, list | dict):
+            self.error(
+                self.doc.mark(path),
+                f"expected {err.validator_value} here, got a YAML {type(err.instance).__name__}",
+                "a selector or JavaScript starting with `[` or `{` must be quoted",
+            )
+        elif err.validator == "type":
+            self.error(
+                self.doc.mark(path),
+                f"expected {err.validator_value} here, got {json.dumps(err.instance)}",
+                "quote values that YAML would read as another type, e.g. `'true'`",
+            )
+        elif err.validator == "minProperties":
+            self.error(self.doc.mark(path), "a condition needs `selector`, `text` or `js`")
+        else:
+            self.error(self.doc.mark(path), err.message)
+
+    def duration(self, value: Any, path: tuple[str | int, ...]) -> float | None:
+        if value is None or self.has_error_at(path):
+            return None
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.error(self.doc.mark(path), str(exc))
+            return None
+
+    def placeholders(self, text: Any, path: tuple[str | int, ...]) -> set[str]:
+        """The placeholders ``text`` uses; unknown ones are errors."""
+        if not isinstance(text, str):
+            return set()
+        used = set()
+        for match in _PLACEHOLDER.finditer(text):
+            name = match.group(1)
+            if name is None:
+                continue
+            if name not in PLACEHOLDERS:
+                hint = did_you_mean(name, PLACEHOLDERS)
+                self.error(
+                    self.doc.mark(path),
+                    f"unknown placeholder {{{name}}}",
+                    f"did you mean {{{hint}}}?"
+                    if hint
+                    else f"placeholders: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}; "
+                    "write {{ and }} for literal braces",
+                )
+            else:
+                used.add(name)
+        return used
+
+
+def _inside_steps(path: tuple[str | int, ...]) -> bool:
+    """Whether ``path`` is inside one step of a step list (``setup[i]``, ``actions.x[i]``)."""
+    if len(path) >= 2 and path[0] == "setup" and isinstance(path[1], int):
+        return True
+    return len(path) >= 3 and path[0] == "actions" and isinstance(path[2], int)
+
+
+def load_profile(path: Path, display_path: str | None = None) -> Profile:
+    """Load and check one profile; raise :class:`ScenarioFileError` listing every problem."""
+    file = display_path or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioFileError(file, [ScenarioError(Mark(file, 1, 1), f"cannot read: {exc}")]) from None
+    try:
+        doc = load_marked(text, file)
+    except ScenarioError as exc:
+        raise ScenarioFileError(file, [exc], text) from None
+    checker = _Checker(doc)
+    profile = _check(checker)
+    if checker.errors or profile is None:
+        raise ScenarioFileError(file, checker.errors, text)
+    return profile
+
+
+def _check(c: _Checker) -> Profile | None:
+    data = c.doc.data
+    if not isinstance(data, dict):
+        c.error(c.doc.mark(()), "a profile is a mapping with profile, app, actions and call_up")
+        return None
+    outer, per_action = _validators()
+    c.schema_errors(outer, data, (), skip_steps=True)
+    timeout = c.duration(data.get("timeout"), ("timeout",)) or DEFAULT_TIMEOUT
+    app = _check_app(c, data.get("app"))
+    setup = _check_steps(c, per_action, data.get("setup"), ("setup",), timeout)
+    actions: dict[str, tuple[ProfileStep, ...]] = {}
+    raw_actions = data.get("actions")
+    if isinstance(raw_actions, dict):
+        for name in ACTIONS:
+            if name in raw_actions:
+                actions[name] = _check_steps(c, per_action, raw_actions[name], ("actions", name), timeout)
+                _check_needs(c, name, raw_actions[name])
+    call_up = _check_condition(c, data.get("call_up"), ("call_up",))
+    ready = _check_condition(c, data.get("ready"), ("ready",)) if "ready" in data else None
+    if c.errors or app is None or call_up is None:
+        return None
+    return Profile(
+        file=c.doc.file,
+        app=app,
+        actions=actions,
+        call_up=call_up,
+        timeout=timeout,
+        setup=setup,
+        ready=ready,
+        diagnostics=data.get("diagnostics"),
+        marks={"app": c.doc.mark(("app",)), "call_up": c.doc.mark(("call_up",))},
+    )
+
+
+def _check_app(c: _Checker, raw: Any) -> AppInfo | None:
+    if not isinstance(raw, dict):
+        return None
+    url, bundled = raw.get("url"), raw.get("bundled")
+    if (url is None) == (bundled is None):
+        c.error(
+            c.doc.mark(("app",)),
+            "an app needs exactly one of `url` and `bundled`",
+            "use `url: http://127.0.0.1:8080/?signal={signal}` or `bundled: sample`",
+        )
+        return None
+    if isinstance(url, str):
+        c.placeholders(url, ("app", "url"))
+        scheme = urlsplit(url.replace("{signal}", "x")).scheme
+        if scheme not in ("http", "https"):
+            c.error(
+                c.doc.mark(("app", "url")),
+                f"the app URL must be http or https, not {scheme or 'relative'!r}",
+                "e.g. `http://127.0.0.1:8080/index.html?signal={signal}`",
+            )
+        elif "{signal}" not in url:
+            c.error(
+                c.doc.mark(("app", "url")),
+                "the app URL does not pass {signal}",
+                "the app needs the harness's signalling endpoint, e.g. `?signal={signal}`",
+            )
+    if "path" in raw and bundled is None:
+        c.error(
+            c.doc.key_mark(("app", "path")),
+            "`path` only goes with `bundled`",
+            "put the page and query in `url`",
+        )
+    if isinstance(bundled, str):
+        apps = bundled_apps()
+        if bundled not in apps:
+            hint = did_you_mean(bundled, apps)
+            c.error(
+                c.doc.mark(("app", "bundled")),
+                f"no bundled app called {bundled!r}",
+                f"did you mean {hint!r}?" if hint else f"bundled apps: {', '.join(sorted(apps)) or 'none'}",
+            )
+        c.placeholders(raw.get("path"), ("app", "path"))
+    if not isinstance(raw.get("name"), str):
+        return None
+    return AppInfo(
+        name=raw["name"],
+        version=raw.get("version"),
+        version_js=raw.get("version_js"),
+        url=url,
+        bundled=bundled,
+        path=raw.get("path", DEFAULT_BUNDLED_PATH),
+    )
+
+
+def _check_needs(c: _Checker, action: str, raw: Any) -> None:
+    """A device-picking action must use the device's placeholder, or it cannot pick ours."""
+    needs = _NEEDS.get(action)
+    if not needs or not isinstance(raw, list):
+        return
+    used: set[str] = set()
+    for step in raw:
+        if isinstance(step, dict):
+            for key, value in step.items():
+                if isinstance(value, str) and key in (*STEP_ACTIONS, "value", "label", "key"):
+                    used |= {m.group(1) for m in _PLACEHOLDER.finditer(value) if m.group(1)}
+                elif isinstance(value, dict):
+                    for inner in ("selector", "text"):
+                        if isinstance(value.get(inner), str):
+                            used |= {m.group(1) for m in _PLACEHOLDER.finditer(value[inner]) if m.group(1)}
+    if not used & set(needs):
+        c.error(
+            c.doc.key_mark(("actions", action)),
+            f"{action} never uses {{{needs[0]}}} or {{{needs[1]}}}",
+            "the suite chooses the device: select it with e.g. "
+            f"`select_option: '#device'` and `value: '{{{needs[0]}}}'`",
+        )
+
+
+def _check_steps(
+    c: _Checker,
+    per_action: dict[str, jsonschema.Draft202012Validator],
+    raw: Any,
+    path: tuple[str | int, ...],
+    default_timeout: float,
+) -> tuple[ProfileStep, ...]:
+    steps: list[ProfileStep] = []
+    for index, item in enumerate(raw if isinstance(raw, list) else []):
+        step = _check_step(c, per_action, item, (*path, index), default_timeout)
+        if step is not None:
+            steps.append(step)
+    return tuple(steps)
+
+
+def _check_step(
+    c: _Checker,
+    per_action: dict[str, jsonschema.Draft202012Validator],
+    raw: Any,
+    path: tuple[str | int, ...],
+    default_timeout: float,
+) -> ProfileStep | None:
+    doc = c.doc
+    number = int(path[-1]) + 1
+    if not isinstance(raw, dict):
+        c.error(doc.mark(path), f"step {number} must be a mapping such as `- click: '#call'`")
+        return None
+    kinds = [key for key in raw if key in STEP_ACTIONS]
+    if not kinds:
+        unknown = [key for key in raw if key not in (*_COMMON_STEP_KEYS, "value", "label", "key")]
+        for key in unknown or list(raw)[:1]:
+            hint = did_you_mean(key, STEP_ACTIONS)
+            c.error(
+                doc.key_mark((*path, key)),
+                f"unknown step action {key!r}" if key in unknown else f"step {number} has no action",
+                f"did you mean {hint!r}?" if hint else f"step actions: {', '.join(STEP_ACTIONS)}",
+            )
+        if not raw:
+            c.error(doc.mark(path), f"step {number} is empty", f"step actions: {', '.join(STEP_ACTIONS)}")
+        return None
+    if len(kinds) > 1:
+        c.error(
+            doc.key_mark((*path, kinds[1])),
+            f"step {number} has two actions ({kinds[0]!r} and {kinds[1]!r})",
+            "split it into two steps",
+        )
+        return None
+    action = kinds[0]
+    before = len(c.errors)
+    c.schema_errors(per_action[action], raw, path, skip_steps=False)
+    if len(c.errors) > before:
+        return None
+    timeout = c.duration(raw.get("timeout"), (*path, "timeout")) or default_timeout
+    for key in (action, "value", "label", "key"):
+        if isinstance(raw.get(key), str):
+            c.placeholders(raw[key], (*path, key))
+    if action == "select_option" and ("value" in raw) == ("label" in raw):
+        c.error(doc.key_mark((*path, action)), "select_option needs exactly one of `value` and `label`")
+        return None
+    condition = None
+    if action == "wait_for":
+        condition = _check_condition(c, raw["wait_for"], (*path, "wait_for"))
+        if condition is None:
+            return None
+        if condition.timeout is not None:
+            timeout = condition.timeout
+    return ProfileStep(
+        action=action,
+        selector=raw[action] if isinstance(raw[action], str) else None,
+        timeout=timeout,
+        mark=doc.mark(path),
+        value=raw.get("value"),
+        label=raw.get("label"),
+        key=raw.get("key"),
+        condition=condition,
+        note=raw.get("note"),
+    )
+
+
+def _check_condition(c: _Checker, raw: Any, path: tuple[str | int, ...]) -> Condition | None:
+    if not isinstance(raw, dict) or not any(k in raw for k in ("selector", "text", "js")):
+        return None  # the schema reported it
+    for key in ("selector", "text"):
+        c.placeholders(raw.get(key), (*path, key))
+    return Condition(
+        selector=raw.get("selector"),
+        text=raw.get("text"),
+        js=raw.get("js"),
+        timeout=c.duration(raw.get("timeout"), (*path, "timeout")),
+        mark=c.doc.mark(path),
+    )

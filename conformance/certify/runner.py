@@ -1,0 +1,195 @@
+"""Certifying an app: every flow on every target, then the audit's rules, then the verdict.
+
+One Chromium serves every target (each session gets a fresh context). Natively, Chromium's
+fake microphone plays a known tone from a WAV file, so the far end can recognise it; under
+redirection the reference implementation's virtual microphones have their own tones. The
+bundled apps are served by the harness's page server; the signalling endpoint and the far
+ends run on this coroutine's event loop (Playwright's).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import math
+import struct
+import tempfile
+import time
+import wave
+from pathlib import Path
+from typing import Any
+
+from conformance.browser import find_chromium, launch_chromium
+from conformance.certify.apps import app_dir
+from conformance.certify.audit import merge_snapshots
+from conformance.certify.checks import check_ids, checks_json
+from conformance.certify.env import TargetEnv, make_result
+from conformance.certify.flows import FLOWS
+from conformance.certify.judge import apply_findings, audit_results
+from conformance.certify.model import Certification, CheckResult, TargetRun
+from conformance.certify.profile import Profile, substitute
+from conformance.certify.rules import RawFinding, evaluate, merge_findings
+from conformance.certify.signalling import SignallingServer
+from conformance.server import PageServer
+from conformance.targets import TargetUnavailable, make_target
+
+__all__ = ["NATIVE_MIC_TONE_HZ", "TARGET_NAMES", "certify", "target_names"]
+
+#: The tone of Chromium's fake microphone during a certification (distinct from the virtual
+#: microphones' 440/660/880 Hz and from the far end's 1200 Hz).
+NATIVE_MIC_TONE_HZ = 523.0
+TARGET_NAMES: tuple[str, ...] = ("native", "redirected")
+
+
+def _write_tone_wav(path: Path, frequency: float, seconds: float = 2.0, rate: int = 48_000) -> None:
+    """A mono 16-bit WAV of a sine tone that loops seamlessly (whole periods only)."""
+    periods = max(1, round(frequency * seconds))
+    count = round(periods * rate / frequency)
+    frames = b"".join(
+        struct.pack("<h", round(0.3 * 32767 * math.sin(2 * math.pi * frequency * i / rate)))
+        for i in range(count)
+    )
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(frames)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _app_url(profile: Profile, server: PageServer | None, signal: str) -> str:
+    values = {"signal": signal}
+    if profile.app.bundled is not None:
+        assert server is not None
+        return server.url(f"{profile.app.bundled}/{substitute(profile.app.path, values).lstrip('/')}")
+    return substitute(profile.app.url or "", values)
+
+
+async def certify(
+    profile: Profile,
+    targets: tuple[str, ...] = TARGET_NAMES,
+    *,
+    run_id: str,
+    browser_path: str | None = None,
+    headless: bool = True,
+    command: str = "",
+) -> Certification:
+    """Certify the app ``profile`` describes on ``targets``; never raises for app failures."""
+    from playwright.async_api import async_playwright
+
+    from conformance.recorder import suite_version
+
+    chromium = find_chromium(browser_path)
+    certification = Certification(
+        run_id=run_id,
+        app={"name": profile.app.name, "version": profile.app.version, "profile": profile.file},
+        suite_version=suite_version(),
+        browser={"path": chromium.path},
+        targets=list(targets),
+        checks=checks_json(),
+        started=_now(),
+        command=command,
+    )
+    mounts = {profile.app.bundled: app_dir(profile.app.bundled)} if profile.app.bundled else None
+    server = PageServer(mounts) if mounts else None
+    signalling = SignallingServer()
+    raws: list[RawFinding] = []
+    with tempfile.TemporaryDirectory(prefix="mmr-certify-") as scratch:
+        wav = Path(scratch) / "native-microphone.wav"
+        _write_tone_wav(wav, NATIVE_MIC_TONE_HZ)
+        try:
+            await signalling.start()
+            app_url = _app_url(profile, server, signalling.url)
+            certification.app["url"] = app_url.replace(signalling.secret, "<secret>")
+            async with async_playwright() as playwright:
+                browser = await launch_chromium(
+                    playwright,
+                    chromium,
+                    headless=headless,
+                    extra_args=(f"--use-file-for-fake-audio-capture={wav}",),
+                )
+                certification.browser.update(name="Chromium", version=browser.version)
+                try:
+                    for name in targets:
+                        target = make_target(name)
+                        try:
+                            env = TargetEnv(
+                                name, target, browser, profile, signalling, app_url, NATIVE_MIC_TONE_HZ
+                            )
+                            raws += await _certify_target(env, certification)
+                        finally:
+                            with contextlib.suppress(Exception):
+                                await target.close()
+                        if name == "redirected":
+                            certification.reference_impl_version = target.info().get("version")
+                finally:
+                    await browser.close()
+        finally:
+            await signalling.close()
+            if server is not None:
+                server.close()
+    certification.findings = merge_findings(raws)
+    apply_findings(certification.results, certification.findings)
+    order = check_ids()
+    certification.results.sort(key=lambda r: (order.index(r.check), targets.index(r.target)))
+    certification.ended = _now()
+    return certification
+
+
+async def _certify_target(env: TargetEnv, certification: Certification) -> list[RawFinding]:
+    started = time.perf_counter()
+    run = TargetRun(env.name)
+    certification.runs[env.name] = run
+    results: list[CheckResult] = []
+    try:
+        for flow in FLOWS:
+            results += await flow(env)
+    except TargetUnavailable as exc:
+        done = {r.check for r in results}
+        results += [
+            make_result(c, env.name, "error", f"target unavailable: {exc}")
+            for c in check_ids()
+            if c not in done
+        ]
+        certification.results += results
+        run.duration = time.perf_counter() - started
+        return []
+    if env.notes.get("app_version") and not certification.app.get("version"):
+        certification.app["version"] = str(env.notes["app_version"])
+    record = merge_snapshots(env.snapshots)
+    results += audit_results(env.name, record, env.notes, env.redirected, bool(env.profile.diagnostics))
+    certification.results += results
+    await _describe_run(env, run, record)
+    run.duration = time.perf_counter() - started
+    return [*env.notes.get("findings", []), *evaluate(env.name, record)]
+
+
+async def _describe_run(env: TargetEnv, run: TargetRun, record: dict[str, Any]) -> None:
+    run.diagnostics = dict(record.get("diagnostics") or {})
+    connection_ids: list[str] = []
+    for snap in record["snapshots"]:
+        value = (snap.get("redirection") or {}).get("diagnostics", {}).get("connectionId")
+        if value and value not in connection_ids:
+            connection_ids.append(str(value))
+    run.connection_ids = connection_ids
+    usage: dict[str, Any] = record.get("usage", {})
+    run.usage = {
+        "supported": {k: v["count"] for k, v in sorted(usage.items()) if v.get("kind") == "supported"},
+        "outside": {k: v["count"] for k, v in sorted(usage.items()) if v.get("kind") == "outside"},
+        "listeners": {k: v["count"] for k, v in sorted(record.get("listeners", {}).items())},
+    }
+    run.mmr_log = [e for e in record.get("mmrLog", []) if e.get("level") in ("warning", "error")][:50]
+    run.page_errors = [str(e.get("message")) for e in record.get("pageErrors", [])][:20]
+    run.info = {
+        "sessions": len({s.get("token") for s in record["snapshots"]}),
+        "console": env.console[:50],
+        **env.target.info(),
+    }
+
+
+def target_names(choice: str) -> tuple[str, ...]:
+    """``native``, ``redirected`` or ``all`` as a tuple of target names."""
+    return TARGET_NAMES if choice == "all" else (choice,)

@@ -1,0 +1,212 @@
+"""One app page under certification: a fresh browser context on a target, with the audit.
+
+A session loads the app (the target's shim first, then the audit layer, in every frame),
+runs the profile's set-up, waits until the app is ready, and then performs actions and
+reads the audit on behalf of the checks. Closing it closes the context.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from conformance.certify.audit import AUDIT_GLOBAL, audit_init_script
+from conformance.certify.profile import Condition, Profile
+from conformance.certify.steps import StepFailed, check_condition, run_step, wait_condition
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, BrowserContext, Frame, Page
+
+    from conformance.targets import Target
+
+__all__ = ["AppSession", "Devices", "SessionError"]
+
+_CLOSE_TIMEOUT = 10.0
+_MAX_LOG = 200
+
+
+class SessionError(Exception):
+    """The app could not be loaded, set up or made ready; the message says where."""
+
+
+@dataclass
+class Devices:
+    """The devices the suite picks for the app (never the default one when there is a choice)."""
+
+    mic_id: str = ""
+    mic_label: str = ""
+    speaker_id: str = ""
+    speaker_label: str = ""
+    microphones: int = 0
+    speakers: int = 0
+
+
+@dataclass
+class AppSession:
+    """A page of the app on one target."""
+
+    browser: Browser
+    target: Target
+    profile: Profile
+    url: str
+    values: dict[str, str]
+    context: BrowserContext | None = None
+    page: Page | None = None
+    console: list[dict[str, Any]] = field(default_factory=list)
+    navigations: int = 0
+    crashed: bool = False
+
+    async def open(self) -> None:
+        """Create the context, load the app, run set-up, wait until ready."""
+        self.context = await self.browser.new_context()
+        await self.target.prepare_context(self.context)
+        await self.context.add_init_script(audit_init_script())
+        page = self.page = await self.context.new_page()
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self._log("pageerror", str(error)))
+        page.on("crash", lambda _page: setattr(self, "crashed", True))
+        page.on("framenavigated", self._on_navigated)
+        try:
+            await page.goto(self.url, timeout=self.profile.timeout * 1000.0)
+        except Exception as exc:
+            raise SessionError(f"the app did not load from {self.url}: {str(exc).splitlines()[0]}") from None
+        try:
+            for step in self.profile.setup:
+                await run_step(page, step, self.values)
+        except StepFailed as exc:
+            raise SessionError(f"set-up failed: {exc}") from None
+        if not await self.frames_with_audit():
+            raise SessionError(
+                "the audit layer is missing from the page (a Content-Security-Policy or a non-HTML page?)"
+            )
+        if not await self.wait_ready():
+            raise SessionError(
+                f"the app never became ready ({self.profile.ready.describe() if self.profile.ready else ''})"
+            )
+
+    async def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait for the profile's ``ready`` condition (true at once when there is none)."""
+        if self.profile.ready is None:
+            return True
+        bound = timeout or self.profile.ready.timeout or self.profile.timeout
+        return await wait_condition(self._page, self.profile.ready, self.values, bound)
+
+    @property
+    def _page(self) -> Page:
+        assert self.page is not None, "open() first"
+        return self.page
+
+    def _log(self, kind: str, text: str) -> None:
+        if len(self.console) < _MAX_LOG:
+            self.console.append({"type": kind, "text": text[:500]})
+
+    def _on_console(self, message: Any) -> None:
+        if message.type in ("error", "warning"):
+            self._log(message.type, message.text)
+
+    def _on_navigated(self, frame: Frame) -> None:
+        if self.page is not None and frame == self.page.main_frame:
+            self.navigations += 1
+
+    # --- actions and conditions ------------------------------------------------------------
+    async def action(self, name: str, timeout: float | None = None) -> None:
+        """Run a profile action; :class:`StepFailed` when a step fails."""
+        for step in self.profile.actions.get(name, ()):
+            await run_step(self._page, step, self.values, timeout)
+
+    async def holds(self, condition: Condition) -> bool:
+        """Whether ``condition`` holds now."""
+        return await check_condition(self._page, condition, self.values)
+
+    async def wait(self, condition: Condition, timeout: float | None = None, *, want: bool = True) -> bool:
+        """Wait for ``condition`` to hold (or stop holding)."""
+        bound = timeout or condition.timeout or self.profile.timeout
+        return await wait_condition(self._page, condition, self.values, bound, want=want)
+
+    async def evaluate(self, expression: str) -> Any:
+        """Evaluate a JavaScript expression of the profile in the main frame."""
+        return await self._page.evaluate(f"() => (\n{expression}\n)")
+
+    # --- the audit -------------------------------------------------------------------------
+    async def frames_with_audit(self) -> list[Frame]:
+        """Frames whose audit layer answers (the main frame first)."""
+        found = []
+        for frame in self._page.frames:
+            with contextlib.suppress(Exception):
+                if await frame.evaluate(f"() => typeof window.{AUDIT_GLOBAL} === 'object'"):
+                    found.append(frame)
+        return found
+
+    async def audit(self, method: str, *args: Any) -> list[Any]:
+        """Call ``__mmrCertifyAudit.<method>(...args)`` in every frame; the answers in order."""
+        answers = []
+        for frame in await self.frames_with_audit():
+            with contextlib.suppress(Exception):
+                answers.append(
+                    await frame.evaluate(f"(args) => window.{AUDIT_GLOBAL}.{method}(...args)", list(args))
+                )
+        return answers
+
+    async def snapshots(self) -> list[dict[str, Any]]:
+        """The audit record of every frame."""
+        return [s for s in await self.audit("snapshot") if isinstance(s, dict)]
+
+    async def live(self) -> dict[str, int]:
+        """Open peer connections, live captured tracks and open audio contexts, over all frames."""
+        totals = {"peerConnections": 0, "capturedTracks": 0, "remoteTracks": 0, "audioContexts": 0}
+        for state in await self.audit("live"):
+            totals["peerConnections"] += int(state["peerConnections"]["open"])
+            totals["capturedTracks"] += int(state["capturedTracks"]["live"])
+            totals["remoteTracks"] += int(state["remoteTracks"]["live"])
+            totals["audioContexts"] += int(state["audioContexts"]["open"])
+        return totals
+
+    async def token(self) -> str:
+        """The main frame's document token: it changes when the page reloads."""
+        return str(
+            await self._page.evaluate(f"() => window.{AUDIT_GLOBAL} ? window.{AUDIT_GLOBAL}.token : ''")
+        )
+
+    async def devices(self) -> Devices:
+        """The second microphone and speaker the page lists (the first when there is one)."""
+        listed = await self._page.evaluate(
+            "async () => (await navigator.mediaDevices.enumerateDevices()).map(d => ({kind: d.kind, "
+            "deviceId: d.deviceId, label: d.label}))"
+        )
+        chosen = Devices()
+        for kind, prefix in (("audioinput", "mic"), ("audiooutput", "speaker")):
+            real = [
+                d for d in listed if d["kind"] == kind and d["deviceId"] not in ("default", "communications")
+            ]
+            if real:
+                pick = real[1] if len(real) > 1 else real[0]
+                setattr(chosen, f"{prefix}_id", pick["deviceId"])
+                setattr(chosen, f"{prefix}_label", pick["label"])
+            setattr(chosen, "microphones" if prefix == "mic" else "speakers", len(real))
+        return chosen
+
+    async def settle(self, quiet: float = 0.3, timeout: float = 5.0) -> bool:
+        """Wait until no audited promise is pending and nothing was called for ``quiet`` s."""
+        answers = await self.audit("settled", int(quiet * 1000), int(timeout * 1000))
+        return all(bool(a and a.get("settled")) for a in answers)
+
+    async def wait_released(self, timeout: float) -> dict[str, int]:
+        """Wait until no peer connection is open and no captured track is live; the last counts."""
+        deadline = time.monotonic() + timeout
+        while True:
+            counts = await self.live()
+            if (
+                counts["peerConnections"] == 0 and counts["capturedTracks"] == 0
+            ) or time.monotonic() >= deadline:
+                return counts
+            await asyncio.sleep(0.1)
+
+    async def close(self) -> None:
+        """Close the context (and so the page)."""
+        if self.context is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.context.close(), _CLOSE_TIMEOUT)
+            self.context = None
