@@ -158,3 +158,28 @@ def test_injected_faults_are_part_of_the_scenario(pytester: pytest.Pytester) -> 
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--target", "redirected",
                                            "--report-dir", str(pytester.path / "out"), timeout=240)
     assert result.parseoutcomes() == {"passed": 2}, result.stdout.str()[-3000:]
+
+
+def test_open_puts_any_page_under_the_redirected_target(tmp_path: Path) -> None:
+    """`conformance open` loads a third-party page with the shim in place, headless."""
+    from conformance.server import PageServer
+
+    (tmp_path / "index.html").write_text(
+        "<!doctype html><script>"
+        "console.log('redirected=' + navigator.mediaDevices.isCallRedirectionEnabled"
+        " + ' pc=' + (typeof RTCPeerConnection));"
+        "</script>"
+    )
+    server = PageServer({"app": tmp_path})
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "conformance.cli", "open", "--target", "redirected", "--headless",
+             "--timeout", "3", server.url("app/index.html")],
+            capture_output=True, text=True, timeout=120, check=False, stdin=subprocess.DEVNULL,
+        )
+    finally:
+        server.close()
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "on the redirected target" in done.stdout
+    # The shim installs before page scripts run (the detection flag is known at once).
+    assert "[console.log] redirected=true pc=function" in done.stdout, done.stdout
