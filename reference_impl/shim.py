@@ -22,6 +22,7 @@ SHIM_FILES: tuple[str, ...] = (
     "datachannel.js",
     "peerconnection.js",
     "mediaelement.js",
+    "webaudio.js",
     "install.js",
 )
 

@@ -23,6 +23,7 @@ from av import AudioFrame
 
 __all__ = [
     "SAMPLE_RATE",
+    "SILENCE_DBFS",
     "AudioAnalyser",
     "DeviceInfo",
     "Speaker",
@@ -155,13 +156,24 @@ def frame_to_mono(frame: AudioFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
     return result
 
 
+#: The level a record reports for digital silence, or for nothing rendered lately.
+SILENCE_DBFS = -200.0
+
+
 class AudioAnalyser:
-    """Level and dominant frequency of the most recent second of audio."""
+    """Level and dominant frequency of the most recent audio.
+
+    Only what was fed within the last window's duration counts (plus a little slack for
+    delivery jitter): a sink that stopped getting audio is silent now, whatever it got
+    before. ``rmsDbfs`` is ``None`` before any audio and :data:`SILENCE_DBFS` for silence.
+    """
 
     WINDOW = 1 << 14  # ~0.34 s at 48 kHz: ~3 Hz bins, enough to tell tones apart
+    SLACK_S = 0.1
 
-    def __init__(self) -> None:
-        self._buffer: deque[np.ndarray[Any, np.dtype[np.float64]]] = deque()
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._buffer: deque[tuple[float, np.ndarray[Any, np.dtype[np.float64]]]] = deque()
         self._buffered = 0
         self.sample_rate = SAMPLE_RATE
         self.frames = 0
@@ -171,10 +183,10 @@ class AudioAnalyser:
         mono = frame_to_mono(frame)
         self.sample_rate = frame.sample_rate or SAMPLE_RATE
         self.frames += 1
-        self._buffer.append(mono)
+        self._buffer.append((self._clock(), mono))
         self._buffered += len(mono)
-        while self._buffered - len(self._buffer[0]) >= self.WINDOW:
-            self._buffered -= len(self._buffer.popleft())
+        while self._buffered - len(self._buffer[0][1]) >= self.WINDOW:
+            self._buffered -= len(self._buffer.popleft()[1])
 
     def reset(self) -> None:
         """Forget everything."""
@@ -183,23 +195,25 @@ class AudioAnalyser:
         self.frames = 0
 
     def summary(self) -> dict[str, Any]:
-        """``{"frames", "rmsDbfs", "dominantHz"}`` (level -inf as ``None``)."""
-        if not self._buffer:
-            return {"frames": self.frames, "rmsDbfs": None, "dominantHz": None}
-        samples = np.concatenate(list(self._buffer))[-self.WINDOW:]
+        """``{"frames", "rmsDbfs", "dominantHz"}`` of what was rendered lately."""
+        if not self.frames:
+            return {"frames": 0, "rmsDbfs": None, "dominantHz": None}
+        horizon = self._clock() - self.WINDOW / self.sample_rate - self.SLACK_S
+        recent = [chunk for at, chunk in self._buffer if at >= horizon]
+        if not recent:
+            return {"frames": self.frames, "rmsDbfs": SILENCE_DBFS, "dominantHz": None}
+        samples = np.concatenate(recent)[-self.WINDOW:]
         rms = float(np.sqrt(np.mean(samples**2)))
-        level = 20 * math.log10(rms) if rms > 1e-9 else None
+        if rms <= 1e-9:
+            return {"frames": self.frames, "rmsDbfs": SILENCE_DBFS, "dominantHz": None}
+        level = max(20 * math.log10(rms), SILENCE_DBFS)
         dominant: float | None = None
-        if level is not None and len(samples) >= 256:
+        if len(samples) >= 256:
             spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
             spectrum[0] = 0.0  # ignore DC
             peak = int(np.argmax(spectrum))
             dominant = round(peak * self.sample_rate / len(samples), 1)
-        return {
-            "frames": self.frames,
-            "rmsDbfs": None if level is None else round(level, 2),
-            "dominantHz": dominant,
-        }
+        return {"frames": self.frames, "rmsDbfs": round(level, 2), "dominantHz": dominant}
 
 
 @dataclass

@@ -12,7 +12,7 @@ from av import AudioFrame
 from .devices import DeviceInfo, Speaker
 from .ops import op
 from .protocol import HostError, Request
-from .tracks import HostTrack
+from .tracks import HostTrack, scaled
 
 if TYPE_CHECKING:
     from .session import PageSession
@@ -25,6 +25,13 @@ _SAMPLE_RATE = 48_000
 @op("ping", needs_connection=False)
 async def ping(session: PageSession, request: Request) -> dict[str, Any]:
     """A no-op round trip (for latency measurement and liveness)."""
+    return {}
+
+
+@op("connection.ack", needs_connection=False)
+async def connection_ack(session: PageSession, request: Request) -> dict[str, Any]:
+    """The page handled a ``connection`` event (its listeners ran)."""
+    session.connection_acked.set()
     return {}
 
 
@@ -125,9 +132,12 @@ def capabilities(device: DeviceInfo) -> dict[str, Any]:
     }
 
 
-@op("getUserMedia")
+@op("getUserMedia", needs_connection=False)
 async def get_user_media(session: PageSession, request: Request) -> dict[str, Any]:
     """Capture from a virtual microphone; video is a reference limitation."""
+    if not session.state.connected:  # the page may not have heard of the disconnect yet
+        raise HostError("NotReadableError", "call redirection is disconnected: the local "
+                        "device's microphones are unavailable")
     constraints = request.obj("constraints")
     audio = constraints.get("audio", False)
     video = constraints.get("video", False)
@@ -216,7 +226,14 @@ class ElementHandle:
         self.speaker: Speaker = session.state.speaker(1)
         self.tracks: list[HostTrack] = []
         self.stream_ids: list[str] = []
+        self.volume = 1.0
+        self.muted = False
         self._renders: dict[str, tuple[MediaStreamTrack, asyncio.Task[None]]] = {}
+
+    @property
+    def gain(self) -> float:
+        """What ``volume`` and ``muted`` make of the samples."""
+        return 0.0 if self.muted else self.volume
 
     def play(self, tracks: list[HostTrack], stream_ids: list[str]) -> None:
         """Render ``tracks`` (replacing what played before)."""
@@ -236,7 +253,8 @@ class ElementHandle:
             while True:
                 frame = await consumer.recv()
                 if isinstance(frame, AudioFrame):
-                    speaker.feed(track.id, frame)
+                    gain = self.gain
+                    speaker.feed(track.id, frame if gain == 1.0 else scaled(frame, gain))
         speaker.stop_source(track.id)
 
     def stop(self) -> None:
@@ -282,11 +300,22 @@ def _speaker_for(session: PageSession, sink_id: str) -> Speaker:
         raise HostError("NotFoundError", f"no audio output device {sink_id!r}") from None
 
 
+def _apply_volume(element: ElementHandle, request: Request) -> None:
+    if "volume" in request.args:
+        volume = request.number("volume")
+        if not 0.0 <= volume <= 1.0:
+            raise HostError("IndexSizeError", f"volume {volume} is outside 0..1")
+        element.volume = volume
+    if "muted" in request.args:
+        element.muted = request.boolean("muted")
+
+
 @op("element.play", chain="element")
 async def element_play(session: PageSession, request: Request) -> dict[str, Any]:
     """Start rendering an element's redirected tracks on its sink."""
     element = _element(session, request.string("element"))
     speaker = _speaker_for(session, request.string("sinkId", optional=True))
+    _apply_volume(element, request)
     element.speaker = speaker
     tracks = [session.get(h, HostTrack) for h in request.str_list("tracks")]
     element.play(tracks, request.str_list("streamIds"))
@@ -309,3 +338,11 @@ async def element_set_sink_id(session: PageSession, request: Request) -> dict[st
     element = _element(session, request.string("element"))
     element.set_speaker(speaker)
     return {"speaker": speaker.info.index, "deviceId": speaker.info.deviceId}
+
+
+@op("element.setVolume", chain="element")
+async def element_set_volume(session: PageSession, request: Request) -> dict[str, Any]:
+    """``volume`` / ``muted`` changed: what plays is scaled (0 when muted)."""
+    element = _element(session, request.string("element"))
+    _apply_volume(element, request)
+    return {"volume": element.volume, "muted": element.muted}

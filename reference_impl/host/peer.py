@@ -9,6 +9,7 @@ the shim's mirrored state is current when the promise resolves.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import datetime
@@ -38,6 +39,66 @@ _DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 
 def _description(desc: RTCSessionDescription | None) -> dict[str, str] | None:
     return None if desc is None else {"type": desc.type, "sdp": desc.sdp}
+
+
+def _rejected_mids(desc: dict[str, str] | None) -> set[str]:
+    """The mids of a description's rejected m-sections (port 0, not bundle-only)."""
+    if desc is None:
+        return set()
+    rejected: set[str] = set()
+    mid: str | None = None
+    port_zero = bundle_only = False
+    for line in [*desc["sdp"].splitlines(), "m="]:
+        if line.startswith("m="):
+            if mid is not None and port_zero and not bundle_only:
+                rejected.add(mid)
+            parts = line[2:].split()
+            port_zero = len(parts) > 1 and parts[1] == "0"
+            bundle_only = False
+            mid = None
+        elif line.startswith("a=mid:"):
+            mid = line[len("a=mid:"):].strip()
+        elif line.strip() == "a=bundle-only":
+            bundle_only = True
+    return rejected
+
+
+def _reject_mids(text: str, mids: set[str]) -> str:
+    """``text`` with the m-sections of ``mids`` rejected, as JSEP writes a stopped
+    transceiver: port 0, ``a=inactive``, and out of the BUNDLE group. aiortc has no notion
+    of a rejected m-section, so the host edits what it produces."""
+    if not mids:
+        return text
+    newline = "\r\n" if "\r\n" in text else "\n"
+    sections: list[list[str]] = [[]]
+    for line in text.split(newline):
+        if line.startswith("m="):
+            sections.append([])
+        sections[-1].append(line)
+    out: list[str] = []
+    for line in sections[0]:
+        if line.startswith("a=group:BUNDLE"):
+            kept = [m for m in line.split()[1:] if m not in mids]
+            if not kept:
+                continue
+            line = "a=group:BUNDLE " + " ".join(kept)
+        out.append(line)
+    for section in sections[1:]:
+        mid = next((ln[len("a=mid:"):].strip() for ln in section if ln.startswith("a=mid:")), None)
+        if mid not in mids:
+            out.extend(section)
+            continue
+        head = section[0].split(" ")
+        if len(head) > 1:
+            head[1] = "0"
+        out.append(" ".join(head))
+        for line in section[1:]:
+            if line in ("a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive"):
+                line = "a=inactive"
+            elif line.startswith("a=candidate:") or line == "a=end-of-candidates":
+                continue
+            out.append(line)
+    return newline.join(out)
 
 
 def _epoch_ms(value: Any) -> Any:
@@ -85,16 +146,27 @@ class TransceiverHandle:
         if track is not None and self.remote is not None:
             self.remote.bind(track)
 
+    @property
+    def removed(self) -> bool:
+        """Stopped, and its m-section rejected by both current descriptions: the spec
+        disassociates it (``mid`` null) and drops it from ``getTransceivers()``."""
+        mid = self.transceiver.mid
+        return (self.stopped and mid is not None
+                and mid in _rejected_mids(self.peer.current_local)
+                and mid in _rejected_mids(self.peer.current_remote))
+
     def describe(self) -> dict[str, Any]:
         """The transceiver as mirrored by the shim."""
         t = self.transceiver
+        removed = self.removed
         return {
             "transceiver": self.handle,
             "sender": self.sender_handle,
             "receiver": self.receiver_handle,
             "receiverTrack": self.receiver_track.describe(),
             "kind": t.kind,
-            "mid": t.mid,
+            "mid": None if removed else t.mid,
+            "removed": removed,
             "direction": "stopped" if self.stopped else t.direction,
             "currentDirection": "stopped" if self.stopped else t.currentDirection,
             "stopped": self.stopped,
@@ -133,9 +205,19 @@ class ChannelHandle:
         def on_close() -> None:
             session.emit("dc.state", handle, **self.state())
 
-        @channel.on("bufferedamountlow")
-        def on_low() -> None:
-            session.emit("dc.bufferedamountlow", handle, bufferedAmount=channel.bufferedAmount)
+        # The page's bufferedAmount must go down as the host sends, not only when aiortc's
+        # own threshold is crossed: report every drain, at most once per loop iteration.
+        # (aiortc has no event for it; `_addBufferedAmount` is where its count changes.)
+        self._drain_reported = False
+        add_buffered = channel._addBufferedAmount
+
+        def add_buffered_and_report(amount: int) -> None:
+            add_buffered(amount)
+            if amount < 0 and not self._drain_reported:
+                self._drain_reported = True
+                asyncio.get_running_loop().call_soon(self._report_drain)
+
+        channel._addBufferedAmount = add_buffered_and_report  # type: ignore[method-assign]
 
         @channel.on("message")
         def on_message(data: str | bytes) -> None:
@@ -146,6 +228,12 @@ class ChannelHandle:
             else:
                 self.bytes_received += len(data)
                 session.emit("dc.message", handle, binary=base64.b64encode(data).decode())
+
+    def _report_drain(self) -> None:
+        self._drain_reported = False
+        if self.handle in self.peer.session.objects:
+            self.peer.session.emit("dc.buffered", self.handle,
+                                   bufferedAmount=self.channel.bufferedAmount)
 
     def state(self) -> dict[str, Any]:
         """What changes over the channel's life."""
@@ -243,8 +331,8 @@ class PeerHandle:
         """Everything the shim mirrors about this connection."""
         return {
             **self.states(),
-            "localDescription": _description(self.pc.localDescription),
-            "remoteDescription": _description(self.pc.remoteDescription),
+            "localDescription": self.pending_local or self.current_local,
+            "remoteDescription": self.pending_remote or self.current_remote,
             "pendingLocalDescription": self.pending_local,
             "currentLocalDescription": self.current_local,
             "pendingRemoteDescription": self.pending_remote,
@@ -283,6 +371,26 @@ class PeerHandle:
         self.transceivers.append(th)
         return th
 
+    def stopped_mids(self) -> set[str]:
+        """Mids of the stopped transceivers (rejected in what this end writes)."""
+        return {t.transceiver.mid for t in self.transceivers
+                if t.stopped and t.transceiver.mid is not None}
+
+    def local_json(self, desc: RTCSessionDescription) -> dict[str, str]:
+        """A description this end produced, with stopped transceivers rejected."""
+        return {"type": desc.type, "sdp": _reject_mids(desc.sdp, self.stopped_mids())}
+
+    async def stop_transceiver(self, th: TransceiverHandle) -> None:
+        """Stop sending and receiving for good (``stop()``, or rejected by the far end)."""
+        if th.stopped:
+            return
+        th.stopped = True
+        if th.feed is not None:
+            th.feed.set_source(None)
+        await th.transceiver.stop()
+        if th.remote is not None:
+            th.remote.finish()
+
     def transceiver(self, handle: str) -> TransceiverHandle:
         """A transceiver of this connection by handle."""
         for t in self.transceivers:
@@ -306,7 +414,9 @@ class PeerHandle:
                 t.feed.stop()
             if t.remote is not None:
                 t.remote.finish()
-        await self.pc.close()
+        # Shielded: aiortc may be closing on its own (all DTLS transports closed); cancelling a
+        # second close() would cancel its shared "closed" future and break the first.
+        await asyncio.shield(self.pc.close())
         for handle in [*self.channels, *(t.receiver_track.handle for t in self.transceivers)]:
             self.session.forget(handle)
 
@@ -396,7 +506,7 @@ async def pc_create_offer(session: PageSession, request: Request) -> dict[str, A
     """``createOffer()``; ``iceRestart`` and legacy ``offerToReceive*`` are ignored."""
     peer = _peer(session, request)
     offer = await peer.pc.createOffer()
-    return {"description": _description(offer), **peer.snapshot()}
+    return {"description": peer.local_json(offer), **peer.snapshot()}
 
 
 @op("pc.createAnswer", chain="pc")
@@ -404,7 +514,7 @@ async def pc_create_answer(session: PageSession, request: Request) -> dict[str, 
     """``createAnswer()``."""
     peer = _peer(session, request)
     answer = await peer.pc.createAnswer()
-    return {"description": _description(answer), **peer.snapshot()}
+    return {"description": peer.local_json(answer), **peer.snapshot()}
 
 
 def _candidates(description: RTCSessionDescription) -> list[dict[str, Any]]:
@@ -463,7 +573,7 @@ async def pc_set_local_description(session: PageSession, request: Request) -> di
         _check_sdp(desc.sdp)
     await peer.pc.setLocalDescription(desc)
     local = peer.pc.localDescription
-    current = _description(local)
+    current = peer.local_json(local)
     if local.type == "answer":
         peer.current_local, peer.pending_local = current, None
         peer.current_remote, peer.pending_remote = peer.pending_remote, None
@@ -506,6 +616,11 @@ async def pc_set_remote_description(session: PageSession, request: Request) -> d
     else:
         peer.pending_remote = remote
     peer.adopt_new_transceivers()
+    # A rejected m-section stops its transceiver, as natively (aiortc ignores port 0).
+    rejected = _rejected_mids(remote)
+    for t in list(peer.transceivers):
+        if t.transceiver.mid in rejected:
+            await peer.stop_transceiver(t)
     streams = _stream_ids(desc)
     events = []
     for track in new_tracks:
@@ -666,13 +781,7 @@ async def transceiver_stop(session: PageSession, request: Request) -> dict[str, 
     """``transceiver.stop()``: sender and receiver stop for good."""
     peer = _peer(session, request)
     th = peer.transceiver(request.string("transceiver"))
-    if not th.stopped:
-        th.stopped = True
-        if th.feed is not None:
-            th.feed.set_source(None)
-        await th.transceiver.stop()
-        if th.remote is not None:
-            th.remote.finish()
+    await peer.stop_transceiver(th)
     return peer.snapshot()
 
 

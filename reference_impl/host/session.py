@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from . import media as _media  # noqa: F401 - registers its operations
 from . import peer as _peer  # noqa: F401 - registers its operations
+from . import webaudio as _webaudio  # noqa: F401 - registers its operations
 from .ops import PAGE_OPS, OpSpec
 from .protocol import HostError, Request, encode, error_reply, event, ok_reply
 from .state import HostState
@@ -83,6 +85,7 @@ class PageSession:
         self._outbox: asyncio.Queue[tuple[float, str] | None] = asyncio.Queue()
         self._writer = asyncio.ensure_future(self._write())
         self._chains: dict[str, collections.deque[Request]] = {}
+        self.connection_acked = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
 
     # --- objects ------------------------------------------------------------------
@@ -213,12 +216,25 @@ class PageSession:
 
     async def connection_lost(self) -> None:
         """Simulated RDP disconnect."""
-        self.emit("connection", None, state="disconnected", connectionId=self.state.connection_id)
+        self._announce("disconnected")
         await self.kill_objects()
 
     def connection_restored(self) -> None:
         """Simulated RDP reconnect."""
-        self.emit("connection", None, state="connected", connectionId=self.state.connection_id)
+        self._announce("connected")
+
+    def _announce(self, state: str) -> None:
+        self.connection_acked.clear()
+        self.emit("connection", None, state=state, connectionId=self.state.connection_id)
+
+    async def announced(self, timeout: float = 2.0) -> None:
+        """Wait (bounded) until the page acknowledged the last ``connection`` event, i.e.
+        its shim changed state and its ``rdpClientConnectionStateChanged`` listeners ran,
+        so that what a harness does next in the page sees the new state."""
+        if self.closed:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.connection_acked.wait(), timeout)
 
     async def close(self) -> None:
         """The page went away."""

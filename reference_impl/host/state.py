@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,7 @@ class HostState:
         self.disconnects += 1
         for session in list(self.sessions):
             await session.connection_lost()
+        await self._flush_sessions()
 
     async def reconnect(self) -> None:
         """The RDP client is back with a new connection id."""
@@ -73,6 +75,11 @@ class HostState:
         self.connection_id = str(uuid.uuid4())
         for session in list(self.sessions):
             session.connection_restored()
+        await self._flush_sessions()
+
+    async def _flush_sessions(self) -> None:
+        """Return only once every page has handled what the fault told it (bounded)."""
+        await asyncio.gather(*(session.announced() for session in list(self.sessions)))
 
     def status(self) -> dict[str, Any]:
         """A summary for the control session."""

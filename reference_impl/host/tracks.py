@@ -22,7 +22,7 @@ from av import AudioFrame
 
 from .devices import DeviceInfo, ToneTrack
 
-__all__ = ["HostTrack", "QueueTrack", "RemoteSource", "SenderFeed", "silent_copy"]
+__all__ = ["HostTrack", "QueueTrack", "RemoteSource", "SenderFeed", "scaled", "silent_copy"]
 
 _QUEUE_FRAMES = 25  # 0.5 s of 20 ms frames: a slow consumer loses old audio, not memory
 
@@ -36,6 +36,20 @@ def silent_copy(frame: AudioFrame) -> AudioFrame:
     silent.pts = frame.pts
     silent.time_base = frame.time_base
     return silent
+
+
+def scaled(frame: AudioFrame, gain: float) -> AudioFrame:
+    """``frame`` with its samples multiplied by ``gain`` (an element's volume), as s16."""
+    data = frame.to_ndarray()
+    integer = np.issubdtype(data.dtype, np.integer)
+    floats = data.astype(np.float64) * gain / (1.0 if integer else 1.0 / 32767.0)
+    samples = np.clip(floats, -32768, 32767).astype(np.int16)
+    out = AudioFrame.from_ndarray(samples, format="s16p" if frame.format.is_planar else "s16",
+                                  layout=frame.layout.name)
+    out.sample_rate = frame.sample_rate
+    out.pts = frame.pts
+    out.time_base = frame.time_base
+    return out
 
 
 class QueueTrack(MediaStreamTrack):

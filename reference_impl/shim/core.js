@@ -25,7 +25,21 @@ const Native = {
   queueMicrotask: window.queueMicrotask.bind(window),
   consoleLog: console.log.bind(console),
   dispatchEvent: EventTarget.prototype.dispatchEvent,
+  addEventListener: EventTarget.prototype.addEventListener,
   randomUUID: (window.crypto && typeof crypto.randomUUID === "function") ? crypto.randomUUID.bind(crypto) : null,
+  // Web Audio: a redirected AudioContext is a native one with the redirected part added.
+  AudioContext: window.AudioContext,
+  AudioNode: window.AudioNode,
+  AudioParam: window.AudioParam,
+  AudioDestinationNode: window.AudioDestinationNode,
+  AnalyserNode: window.AnalyserNode,
+  MediaStreamAudioSourceNode: window.MediaStreamAudioSourceNode,
+  MediaStreamAudioDestinationNode: window.MediaStreamAudioDestinationNode,
+  MediaElementAudioSourceNode: window.MediaElementAudioSourceNode,
+  Float32Array: window.Float32Array,
+  Uint8Array: window.Uint8Array,
+  atob: window.atob.bind(window),
+  performanceNow: performance.now.bind(performance),
 };
 
 function uuid() {

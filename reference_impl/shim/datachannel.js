@@ -81,15 +81,38 @@ class RTCDataChannel extends Native.EventTarget {
       size = new Native.TextEncoder().encode(String(data)).length;
     }
     this._unacked += size;
-    // Sends leave in call order even when a Blob has to be read first.
-    this._sendChain = this._sendChain.then(() => payload).then((fields) => {
-      if (this._readyState === "closed") return undefined;
-      return channel.request("dc.send", { dc: this._handle, ...fields }).then((result) => {
+    // Requests leave in call order (a Blob has to be read first), without waiting for the
+    // previous reply: the host runs one channel's sends in arrival order anyway.
+    const issued = this._sendChain.then(() => payload).then((fields) => (
+      this._readyState === "closed" ? { reply: null } : { reply: channel.request("dc.send", { dc: this._handle, ...fields }) }
+    ));
+    this._sendChain = issued.then(() => undefined, () => undefined);
+    issued.then(({ reply }) => reply).then((result) => {
+      if (!result) return;
+      // The host now holds these bytes: move them from "unacknowledged" to the host's count.
+      this._updateBuffered(() => {
+        this._unacked -= size;
+        size = 0;
         this._hostBuffered = result.bufferedAmount || 0;
       });
     }).catch((error) => {
       log("error", `RTCDataChannel.send failed: ${error.name}: ${error.message}`);
-    }).finally(() => { this._unacked -= size; });
+    }).finally(() => {
+      if (size) this._updateBuffered(() => { this._unacked -= size; });
+    });
+  }
+
+  // bufferedAmount is what the page queued and the host has not sent yet. It only goes
+  // down here, and `bufferedamountlow` fires when it crosses the threshold, as natively:
+  // the shim judges the crossing on the total, so the event never comes while bytes the
+  // page queued are still on their way to the host.
+  _updateBuffered(change) {
+    const before = this.bufferedAmount;
+    change();
+    const after = this.bufferedAmount;
+    if (before > this._threshold && after <= this._threshold && this._readyState === "open") {
+      fireSimple(this, "bufferedamountlow");
+    }
   }
 
   close() {
@@ -111,6 +134,12 @@ class RTCDataChannel extends Native.EventTarget {
       this._readyState = "closing";
       fireSimple(this, "closing");
     } else if (state === "closed") {
+      // Closed by the far end (or the transport), not by close(): natively the channel
+      // goes through `closing` first. aiortc reports only the end, so the shim adds it.
+      if (this._readyState === "open" || this._readyState === "connecting") {
+        this._readyState = "closing";
+        fireSimple(this, "closing");
+      }
       this._close(true);
     }
   }
@@ -127,9 +156,9 @@ class RTCDataChannel extends Native.EventTarget {
     fire(this, new Native.MessageEvent("message", { data }));
   }
 
-  _onLow(message) {
-    this._hostBuffered = message.bufferedAmount || 0;
-    fireSimple(this, "bufferedamountlow");
+  // The host's send buffer drained (`dc.buffered`, `dc.bufferedamountlow`).
+  _onBuffered(message) {
+    this._updateBuffered(() => { this._hostBuffered = message.bufferedAmount || 0; });
   }
 
   _close(withEvent) {

@@ -5,6 +5,8 @@ channel.onEvent = (message) => {
   switch (message.event) {
     case "connection":
       setConnectionState(message.state, message.connectionId);
+      // Tell the host the page has seen it (listeners included): its fault is complete.
+      channel.post("connection.ack", { state: message.state });
       return;
     case "log":
       log(message.level, `host: ${message.message}`);
@@ -21,8 +23,12 @@ channel.onEvent = (message) => {
     case "dc.message":
       if (target instanceof RTCDataChannel) target._onMessage(message);
       return;
+    case "dc.buffered":
     case "dc.bufferedamountlow":
-      if (target instanceof RTCDataChannel) target._onLow(message);
+      if (target instanceof RTCDataChannel) target._onBuffered(message);
+      return;
+    case "audio.analyser":
+      if (target instanceof AnalyserNode) target._onData(message);
       return;
     case "track.ended":
       if (target instanceof MediaStreamTrack) target._end(true);
@@ -35,6 +41,7 @@ channel.onEvent = (message) => {
 installIntegration();
 installMediaDevices();
 installMediaElement();
+installWebAudio();
 installGlobal("RTCPeerConnection", RTCPeerConnection);
 if ("webkitRTCPeerConnection" in window) installGlobal("webkitRTCPeerConnection", RTCPeerConnection);
 installGlobal("MediaStream", MediaStream);
@@ -57,7 +64,8 @@ Object.defineProperty(window, "__mmrReferenceShim", {
     ping: () => channel.request("ping", {}),
     channelState: () => channel.state,
     isRedirected: (object) => object instanceof RTCPeerConnection || object instanceof MediaStreamTrack ||
-      object instanceof MediaStream || object instanceof RTCDataChannel,
+      object instanceof MediaStream || object instanceof RTCDataChannel ||
+      Boolean(nodeState.get(object) && nodeState.get(object).mode === "redirected"),
   }),
   enumerable: false,
 });

@@ -19,22 +19,80 @@ function descriptionInit(description) {
   return { type: init.type, sdp: init.sdp === undefined || init.sdp === null ? "" : String(init.sdp) };
 }
 
-function sanitizeConfiguration(configuration) {
-  try {
-    return Native.JSON.parse(Native.JSON.stringify(configuration, (key, value) => (key === "certificates" ? undefined : value))) || {};
-  } catch (_) {
-    return {};
+// RTCConfiguration as Chromium reads it: defaults filled in, enums and URLs checked, the
+// result shaped like Chromium's getConfiguration(). `prefix` starts every error message.
+const CONFIGURATION_ENUMS = {
+  iceTransportPolicy: ["relay", "all"],
+  bundlePolicy: ["balanced", "max-compat", "max-bundle"],
+  rtcpMuxPolicy: ["negotiate", "require"],
+};
+const CONFIGURATION_TYPES = {
+  iceTransportPolicy: "RTCIceTransportPolicy", bundlePolicy: "RTCBundlePolicy", rtcpMuxPolicy: "RTCRtcpMuxPolicy",
+};
+
+function normalizeConfiguration(configuration, prefix) {
+  const fail = (message) => `${prefix}${message}`;
+  const input = configuration === undefined || configuration === null ? {} : configuration;
+  if (typeof input !== "object") throw new TypeError(fail("The provided value is not of type 'RTCConfiguration'."));
+  const result = {
+    alwaysNegotiateDataChannels: Boolean(input.alwaysNegotiateDataChannels),
+    bundlePolicy: "balanced",
+    certificates: [],
+    encodedInsertableStreams: Boolean(input.encodedInsertableStreams),
+    iceCandidatePoolSize: 0,
+    iceServers: [],
+    iceTransportPolicy: "all",
+    rtcpMuxPolicy: "require",
+  };
+  for (const [key, allowed] of Object.entries(CONFIGURATION_ENUMS)) {
+    if (input[key] === undefined) continue;
+    const value = String(input[key]);
+    if (!allowed.includes(value)) {
+      throw new TypeError(fail(`Failed to read the '${key}' property from 'RTCConfiguration': The provided value '${value}' is not a valid enum value of type ${CONFIGURATION_TYPES[key]}.`));
+    }
+    result[key] = value;
   }
+  if (input.iceCandidatePoolSize !== undefined) {
+    const size = Number(input.iceCandidatePoolSize);
+    if (!Number.isFinite(size) || size < 0 || size > 255) {
+      throw new TypeError(fail("Failed to read the 'iceCandidatePoolSize' property from 'RTCConfiguration': Value is outside the 'octet' value range."));
+    }
+    result.iceCandidatePoolSize = Math.trunc(size);
+  }
+  if (Array.isArray(input.certificates)) result.certificates = [...input.certificates];
+  for (const server of input.iceServers || []) {
+    if (!server || typeof server !== "object" || server.urls === undefined) {
+      throw new TypeError(fail("Failed to read the 'urls' property from 'RTCIceServer': Required member is undefined."));
+    }
+    const urls = [].concat(server.urls).map(String);
+    for (const url of urls) {
+      const scheme = /^(stuns?|turns?):/i.exec(url);
+      if (!scheme) throw domError("SyntaxError", fail(`'${url}' is not a valid stun or turn URL.`));
+      if (/^turns?$/i.test(scheme[1]) && (server.username === undefined || server.credential === undefined)) {
+        throw domError("InvalidAccessError", fail("Both username and credential are required when the URL scheme is \"turn\" or \"turns\"."));
+      }
+    }
+    result.iceServers.push({
+      credential: server.credential === undefined ? "" : String(server.credential),
+      urls,
+      username: server.username === undefined ? "" : String(server.username),
+    });
+  }
+  return result;
+}
+
+// What goes to the host: plain JSON (certificates are native objects and stay here).
+function wireConfiguration(configuration) {
+  const { certificates: _certificates, ...rest } = configuration;
+  return Native.JSON.parse(Native.JSON.stringify(rest));
 }
 
 class RTCPeerConnection extends Native.EventTarget {
   constructor(configuration) {
-    if (configuration !== undefined && configuration !== null && typeof configuration !== "object") {
-      throw new TypeError("Failed to construct 'RTCPeerConnection': The provided value is not of type 'RTCConfiguration'.");
-    }
+    const normalized = normalizeConfiguration(configuration, "Failed to construct 'RTCPeerConnection': ");
     super();
     this._handle = newHandle();
-    this._configuration = sanitizeConfiguration(configuration || {});
+    this._configuration = normalized;
     this._signalingState = "stable";
     this._iceGatheringState = "new";
     this._iceConnectionState = "new";
@@ -42,6 +100,7 @@ class RTCPeerConnection extends Native.EventTarget {
     this._descriptions = {};
     this._descriptionCache = {};
     this._transceivers = [];
+    this._removedTransceivers = new Set();
     this._channels = [];
     this._remoteStreams = new Native.Map();
     this._closed = false;
@@ -60,7 +119,7 @@ class RTCPeerConnection extends Native.EventTarget {
     }
     living.add(this);
     log("verbose", `RTCPeerConnection ${this._handle} created`);
-    this._chainPost("pc.create", { configuration: this._configuration });
+    this._chainPost("pc.create", { configuration: wireConfiguration(this._configuration) });
   }
 
   // --- state ------------------------------------------------------------------------
@@ -107,12 +166,18 @@ class RTCPeerConnection extends Native.EventTarget {
       if (name in snapshot) this._descriptions[name] = snapshot[name];
     }
     for (const description of snapshot.transceivers || []) {
+      if (this._removedTransceivers.has(description.transceiver)) continue;
       let transceiver = this._transceivers.find((t) => t._handle === description.transceiver);
       if (!transceiver) {
         transceiver = new RTCRtpTransceiver(INTERNAL, this, description);
         this._transceivers.push(transceiver);
       }
       transceiver._apply(description);
+      if (description.removed) {
+        // Stopped and rejected on both sides: disassociated (mid null) and no longer listed.
+        this._removedTransceivers.add(description.transceiver);
+        this._transceivers = this._transceivers.filter((t) => t !== transceiver);
+      }
     }
     this._applyStates(snapshot);
   }
@@ -202,7 +267,7 @@ class RTCPeerConnection extends Native.EventTarget {
     let init;
     try { init = descriptionInit(description); } catch (error) { return rejected(error); }
     // {type} without sdp means "the last offer/answer I created": implicit in aiortc.
-    const wire = init && init.sdp ? init : null;
+    const wire = init && (init.sdp || init.type === "rollback") ? init : null;
     if (init && init.type === "rollback") {
       log("warning", "setLocalDescription(rollback) is not supported (limitation ref-no-rollback-pranswer)");
     }
@@ -409,11 +474,25 @@ class RTCPeerConnection extends Native.EventTarget {
     return rejected(domError("InvalidAccessError", "There is no sender or receiver for the track."));
   }
 
-  getConfiguration() { return JSON.parse(JSON.stringify(this._configuration)); }
+  getConfiguration() {
+    const copy = Native.JSON.parse(Native.JSON.stringify(wireConfiguration(this._configuration)));
+    copy.certificates = [...this._configuration.certificates];
+    return copy;
+  }
 
   setConfiguration(configuration) {
-    if (this._closed) throw this._closedError();
-    this._configuration = sanitizeConfiguration(configuration || {});
+    if (this._closed) throw domError("InvalidStateError", `Failed to execute 'setConfiguration' on 'RTCPeerConnection': ${CLOSED_MESSAGE}`);
+    const next = normalizeConfiguration(configuration, "Failed to execute 'setConfiguration' on 'RTCPeerConnection': ");
+    // Policies fixed at construction may not change (certificates neither, when given).
+    const certificatesChanged = configuration && Array.isArray(configuration.certificates) &&
+      (next.certificates.length !== this._configuration.certificates.length ||
+       next.certificates.some((c, i) => c !== this._configuration.certificates[i]));
+    if (next.bundlePolicy !== this._configuration.bundlePolicy || next.rtcpMuxPolicy !== this._configuration.rtcpMuxPolicy ||
+        certificatesChanged) {
+      throw domError("InvalidModificationError", "Failed to execute 'setConfiguration' on 'RTCPeerConnection': Attempted to modify the PeerConnection's configuration in an unsupported way.");
+    }
+    next.certificates = this._configuration.certificates;
+    this._configuration = next;
   }
 
   restartIce() {

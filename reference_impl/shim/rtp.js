@@ -49,10 +49,14 @@ class RTCRtpSender {
   }
 
   getParameters() {
-    this._transactionId = uuid();
+    // The spec (and Chromium) keep the returned parameters only until the current task
+    // ends: setParameters must follow getParameters in the same task.
+    const transactionId = uuid();
+    this._transactionId = transactionId;
+    Native.setTimeout(() => { if (this._transactionId === transactionId) this._transactionId = null; }, 0);
     const encodings = (this._parameters.encodings || [{ active: true }]).map((e) => ({ ...e }));
     return {
-      transactionId: this._transactionId,
+      transactionId,
       encodings,
       headerExtensions: this._headerExtensions.map((h) => ({ ...h })),
       rtcp: { cname: "", reducedSize: false },
@@ -64,8 +68,11 @@ class RTCRtpSender {
   setParameters(parameters) {
     if (this._pc._closed) return rejected(invalidState("The RTCPeerConnection's signalingState is 'closed'."));
     if (!parameters || typeof parameters !== "object") return rejected(new TypeError("parameters must be an object"));
-    if (this._transactionId === null || parameters.transactionId !== this._transactionId) {
-      return rejected(domError("InvalidModificationError", "Read-only field modified in setParameters(): transactionId (call getParameters() first)."));
+    if (this._transactionId === null) {
+      return rejected(invalidState("Failed to execute 'setParameters' on 'RTCRtpSender': getParameters() needs to be called before setParameters()."));
+    }
+    if (parameters.transactionId !== this._transactionId) {
+      return rejected(domError("InvalidModificationError", "Failed to execute 'setParameters' on 'RTCRtpSender': Read-only field modified in setParameters()."));
     }
     const current = this._parameters.encodings || [{ active: true }];
     if (!Array.isArray(parameters.encodings) || parameters.encodings.length !== current.length) {
@@ -216,7 +223,12 @@ class RTCRtpTransceiver {
 
   _apply(description) {
     this._mid = description.mid;
-    if (!this._stopped) {
+    if (description.stopped && !this._stopped) {
+      // Stopped by the far end rejecting its m-section.
+      this._stopped = true;
+      this._direction = "stopped";
+      this._currentDirection = "stopped";
+    } else if (!this._stopped) {
       this._direction = description.direction;
       this._currentDirection = description.currentDirection;
       if (description.currentDirection === "sendrecv" || description.currentDirection === "sendonly") this._everSent = true;

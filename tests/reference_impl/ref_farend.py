@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 from typing import Any
 
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from reference_impl.host.devices import AudioAnalyser, ToneTrack
@@ -36,7 +36,7 @@ class AiortcFarEnd:
             self._tasks.append(asyncio.ensure_future(self._consume(track)))
 
         @self.pc.on("datachannel")
-        def on_datachannel(channel: Any) -> None:
+        def on_datachannel(channel: RTCDataChannel) -> None:
             self.channel_open.set()
 
             @channel.on("message")

@@ -96,7 +96,8 @@ def test_proxies_keep_instanceof_and_handlers(run: Run, redirected_page: Page) -
       let viaProperty = 0, viaListener = 0;
       pc.onnegotiationneeded = () => { viaProperty += 1; };
       pc.addEventListener('negotiationneeded', () => { viaListener += 1; });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Wait for the (coalesced) event, then one more task in which a second one would show.
+      await new Promise((resolve) => pc.addEventListener('negotiationneeded', () => setTimeout(resolve, 0), {once: true}));
       const out = {
         pc: pc instanceof RTCPeerConnection && pc instanceof EventTarget,
         sender: sender instanceof RTCRtpSender && sender === transceiver.sender && sender.track === track,

@@ -153,7 +153,8 @@ def test_control_operations(run: Run, host: ReferenceHost) -> None:
         assert record["frames"] == 0 and record["deviceId"] == host.speaker(1).device_id
         with pytest.raises(HostError):
             await host.speaker_record(9)
-        assert host.memory_rss_bytes() is None or host.memory_rss_bytes() > 10_000_000  # type: ignore[operator]
+        rss = host.memory_rss_bytes()
+        assert rss is None or rss > 10_000_000
 
     run(scenario())
 
