@@ -194,9 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="only look; never install a package")
     setup.set_defaults(func=cmd_setup)
 
+    from conformance.certify import add_certify_command
     from conformance.cli_reports import add_report_commands
 
     add_report_commands(commands)
+    add_certify_command(commands)
     return parser
 
 

@@ -38,7 +38,8 @@ __all__ = ["FLOWS", "call_flow", "disconnected_flow", "incoming_flow", "reconnec
 
 AUDIO_TIMEOUT = 10.0
 SILENCE_TIMEOUT = 5.0
-RELEASE_TIMEOUT = 5.0
+RELEASE_TIMEOUT = 3.0
+CALL_END_TIMEOUT = 3.0
 REFUSAL_TIMEOUT = 3.0
 _CALL_CHECKS = ("call-connects", "audio-both-ways", "devices-honoured", "mute", "hang-up-releases")
 
@@ -142,7 +143,7 @@ async def _call_body(session: AppSession, flow: _Flow) -> None:
     call, evidence = await _place_call(env, session, flow, "call-connects")
     if call is None:
         return
-    flow.put("call-connects", "pass", evidence[0].replace("call_up", "the call is up:", 1), evidence)
+    flow.put("call-connects", "pass", "the call came up and the far end connected", evidence)
     carried = await env.carried_by_local_device(call)
     if carried is not None:
         env.notes.setdefault("carried", []).append(carried)
@@ -238,9 +239,10 @@ async def _device_finding(env: TargetEnv, session: AppSession, failures: list[st
                 evidence.append(f"{key} x{entry.get('count')}")
     if not any(e.endswith(".setSinkId") or ".setSinkId " in e for e in evidence):
         evidence.append("setSinkId was never called")
-    message = failures[0].split(" (", 1)[0]
+    kinds = [f.split(":", 1)[0] for f in failures]
+    message = " and ".join(f"the chosen {kind} is not used" for kind in kinds)
     env.notes.setdefault("findings", []).append(
-        RawFinding("device-not-honoured", env.name, message, evidence[-6:], sites[-3:])
+        RawFinding("device-not-honoured", env.name, message, [*failures, *evidence[-6:]], sites[-3:])
     )
 
 
@@ -448,11 +450,11 @@ async def _reconnect_body(session: AppSession, flow: _Flow) -> None:
         return
     fault = env.target.fault  # type: ignore[attr-defined]
     await fault("disconnect", {})
-    ended = await session.wait(env.profile.call_up, SILENCE_TIMEOUT, want=False)
+    ended = await session.wait(env.profile.call_up, CALL_END_TIMEOUT, want=False)
     evidence.append(
         "after the disconnect the app ended the call"
         if ended
-        else f"{SILENCE_TIMEOUT:g} s after the disconnect the app still shows the call as up"
+        else f"{CALL_END_TIMEOUT:g} s after the disconnect the app still shows the call as up"
     )
     await fault("reconnect", {})
     if not ended:

@@ -31,7 +31,8 @@ vertical-align:top}th{background:#f4f4f4}code,.mono{font-family:ui-monospace,mon
 .s-error{border-left:4px solid #a40000}.s-warning{border-left:4px solid #c98a00}
 .s-info{border-left:4px solid #888}
 .finding{padding:.2rem .8rem;margin:.8rem 0;background:#fafafa}ul.ev{margin:.2rem 0 .6rem}
-details{margin:.3rem 0}summary{cursor:pointer}
+details{margin:.3rem 0}summary{cursor:pointer}table.checks{width:100%;table-layout:fixed}
+table.checks th[scope=row]{width:24%}td small{color:inherit;opacity:.85}
 """
 
 
@@ -108,9 +109,16 @@ def _header(cert: Certification) -> list[str]:
         if cert.certified
         else f"Not certified: {len(failing)} check result(s) did not pass."
     )
+    failures = "".join(
+        f'<li><a href="#c-{_e(r.check)}"><code>{_e(r.check)}</code></a> on {_e(r.target)}: '
+        f"{_e(r.verdict)}: {_e(_cut(r.summary, 300))}</li>"
+        for r in failing
+    )
     return [
         f"<h1>Certification of {_e(app)}</h1>",
-        f'<p class="banner {"ok" if cert.certified else "ko"}" role="status">{_e(banner)}</p>',
+        f'<div class="banner {"ok" if cert.certified else "ko"}" role="status"><p>{_e(banner)}</p>'
+        + (f"<ul>{failures}</ul>" if failures else "")
+        + "</div>",
         f"<table>{rows}</table>",
     ]
 
@@ -126,7 +134,7 @@ def _checks(cert: Certification) -> list[str]:
         )
     return [
         '<h2 id="checks">Checks</h2>',
-        f'<table><thead><tr><th scope="col">Check</th>{head}</tr></thead>',
+        f'<table class="checks"><thead><tr><th scope="col">Check</th>{head}</tr></thead>',
         "<tbody>",
         *rows,
         "</tbody></table>",

@@ -308,8 +308,8 @@ def evaluate(target: str, record: dict[str, Any]) -> list[RawFinding]:
             RawFinding(
                 "outside-members",
                 target,
-                f"{len(outside)} members outside the registry",
-                [f"{key} x{usage[key]['count']}" for key in outside[:40]],
+                f"{len(outside)} member(s) outside the registry",
+                [", ".join(outside[:40])],
                 [],
             )
         )

@@ -1,0 +1,199 @@
+"""App profiles: the shipped ones load; mistakes are reported at file:line:col with a hint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from conformance.certify.cli import DEFAULT_PROFILE
+from conformance.certify.profile import Profile, load_profile, profile_schema, substitute
+from conformance.errors import ScenarioFileError
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = """\
+profile: 1
+app:
+  name: Demo
+  url: http://127.0.0.1:8080/index.html?signal={signal}
+actions:
+  start_call:
+    - click: '#call'
+  hang_up:
+    - click: '#hangup'
+call_up:
+  js: window.inCall === true
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "app.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def errors_of(tmp_path: Path, text: str) -> str:
+    path = write(tmp_path, text)
+    with pytest.raises(ScenarioFileError) as caught:
+        load_profile(path, display_path="app.yaml")
+    return caught.value.render()
+
+
+def shape(profile: Profile) -> tuple[object, ...]:
+    """What a profile does, without where its lines are."""
+    actions = {name: [step.describe() for step in steps] for name, steps in profile.actions.items()}
+    return (
+        profile.app,
+        profile.timeout,
+        actions,
+        profile.call_up.describe(),
+        profile.ready.describe() if profile.ready else None,
+        profile.diagnostics,
+        [step.describe() for step in profile.setup],
+    )
+
+
+def test_schema_is_a_valid_json_schema() -> None:
+    jsonschema.Draft202012Validator.check_schema(profile_schema())
+
+
+def test_example_profile_and_bundled_profile_are_the_same_profile() -> None:
+    example = load_profile(ROOT / "profiles" / "sample.yaml")
+    bundled = load_profile(DEFAULT_PROFILE)
+    assert example.app.bundled == "sample"
+    assert shape(example) == shape(bundled)
+    assert set(example.actions) == {
+        "start_call",
+        "answer",
+        "hang_up",
+        "mute",
+        "unmute",
+        "pick_microphone",
+        "pick_speaker",
+    }
+    assert example.actions["pick_microphone"][0].value == "{mic_id}"
+
+
+def test_minimal_profile_loads_with_defaults(tmp_path: Path) -> None:
+    profile = load_profile(write(tmp_path, GOOD))
+    assert profile.timeout == 15.0
+    assert profile.ready is None and not profile.has("mute") and profile.has("start_call")
+    assert profile.call_up.js == "window.inCall === true"
+    step = profile.actions["start_call"][0]
+    assert (step.action, step.selector, step.timeout, step.mark.line) == ("click", "#call", 15.0, 7)
+
+
+@pytest.mark.parametrize(
+    ("edit", "where", "message", "hint"),
+    [
+        (
+            ("  hang_up:", "  hangup:"),
+            "app.yaml:8:3",
+            "unknown key 'hangup' in 'actions'",
+            "did you mean 'hang_up'?",
+        ),
+        (
+            ("- click: '#call'", "- clik: '#call'"),
+            "app.yaml:7:7",
+            "unknown step action 'clik'",
+            "did you mean 'click'?",
+        ),
+        (
+            ("?signal={signal}", "?signal={signl}"),
+            "app.yaml:4:8",
+            "unknown placeholder {signl}",
+            "did you mean {signal}?",
+        ),
+        (
+            ("  url: http://127.0.0.1:8080/index.html?signal={signal}", "  bundled: sampel"),
+            "app.yaml:4:12",
+            "no bundled app called 'sampel'",
+            "did you mean 'sample'?",
+        ),
+        (
+            ("http://127.0.0.1:8080/index.html?signal={signal}", "ftp://host/?signal={signal}"),
+            "app.yaml:4:8",
+            "the app URL must be http or https",
+            None,
+        ),
+        (("?signal={signal}", ""), "app.yaml:4:8", "the app URL does not pass {signal}", "?signal={signal}"),
+        (
+            ("  js: window.inCall === true", "  jss: x"),
+            "app.yaml:11:3",
+            "unknown key 'jss' in 'call_up'",
+            "did you mean 'js'?",
+        ),
+        (("profile: 1", "profile: 2"), "app.yaml:1:10", "unsupported profile format 2", "profile: 1"),
+        (
+            ("    - click: '#hangup'", "    - click: '#hangup'\n      timeout: soon"),
+            "app.yaml:10:16",
+            "invalid duration 'soon'",
+            "use `500ms`",
+        ),
+    ],
+)
+def test_errors_point_at_the_place_with_a_hint(
+    tmp_path: Path, edit: tuple[str, str], where: str, message: str, hint: str | None
+) -> None:
+    assert edit[0] in GOOD
+    rendered = errors_of(tmp_path, GOOD.replace(edit[0], edit[1], 1))
+    assert f"{where}: error: {message}" in rendered
+    assert " > " in rendered  # the offending line is shown
+    if hint:
+        assert "hint:" in rendered and hint in rendered
+
+
+def test_missing_required_keys_and_every_error_reported(tmp_path: Path) -> None:
+    text = GOOD.replace("call_up:\n  js: window.inCall === true\n", "").replace("  hang_up:", "  hangup:")
+    rendered = errors_of(tmp_path, text)
+    assert "'call_up' is a required key" in rendered
+    assert "unknown key 'hangup'" in rendered
+
+
+def test_device_actions_must_use_the_device_placeholder(tmp_path: Path) -> None:
+    picking = "  pick_microphone:\n    - select_option: '#mic'\n      value: mic-1\n"
+    text = GOOD.replace("  hang_up:", picking + "  hang_up:")
+    rendered = errors_of(tmp_path, text)
+    assert "app.yaml:8:3: error: pick_microphone never uses {mic_id} or {mic_label}" in rendered
+
+
+def test_select_option_needs_value_or_label(tmp_path: Path) -> None:
+    text = GOOD.replace("  hang_up:", "  pick_speaker:\n    - select_option: '#spk'\n  hang_up:")
+    rendered = errors_of(tmp_path, text)
+    assert "select_option needs exactly one of `value` and `label`" in rendered
+
+
+def test_url_and_bundled_are_exclusive(tmp_path: Path) -> None:
+    text = GOOD.replace("  name: Demo", "  name: Demo\n  bundled: sample")
+    assert "exactly one of `url` and `bundled`" in errors_of(tmp_path, text)
+
+
+def test_malformed_yaml_points_at_the_line(tmp_path: Path) -> None:
+    rendered = errors_of(tmp_path, GOOD.replace("  name: Demo", "  name: [Demo"))
+    assert rendered.startswith("app.yaml:")
+    assert "malformed YAML" in rendered
+
+
+def test_wait_for_condition_and_placeholders_in_steps(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "  start_call:\n    - click: '#call'",
+        "  start_call:\n    - fill: '#number'\n      value: '{{42}}'\n"
+        "    - click: '#call'\n    - wait_for: {text: Calling, timeout: 2s}",
+    )
+    profile = load_profile(write(tmp_path, text))
+    fill, _click, wait = profile.actions["start_call"]
+    assert substitute(fill.value or "", {}) == "{42}"
+    assert wait.condition is not None and wait.condition.text == "Calling" and wait.timeout == 2.0
+
+
+def test_substitute_replaces_known_placeholders_only() -> None:
+    assert substitute("a={signal}&b={{x}}", {"signal": "http://s"}) == "a=http://s&b={x}"
+    with pytest.raises(KeyError):
+        substitute("{mic_id}", {})
+
+
+def test_schema_file_is_json(tmp_path: Path) -> None:
+    text = (ROOT / "conformance" / "schema" / "profile.schema.json").read_text()
+    assert json.loads(text)["properties"]["profile"]["const"] == 1

@@ -1,0 +1,99 @@
+"""Profile steps and conditions drive a real page through Playwright, with bounded waits
+and failures that name the profile line."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+from conformance.browser import find_chromium, launch_chromium
+from conformance.certify.profile import load_profile
+from conformance.certify.steps import StepFailed, check_condition, run_step, wait_condition
+
+PAGE = """<!doctype html><html><body data-state="idle">
+<form id="f"><input id="number"><select id="dev"><option value="a">Mic A</option>
+<option value="b">Mic B</option></select></form>
+<button id="go" onclick="setTimeout(() => { document.body.dataset.state = 'busy';
+  document.getElementById('out').textContent = 'Calling ' + document.getElementById('number').value
+  + ' with ' + document.getElementById('dev').value; }, 200)">Go</button>
+<p id="out"></p>
+<script>document.getElementById('f').addEventListener('submit', (e) => { e.preventDefault();
+  document.getElementById('out').textContent = 'submitted'; });</script>
+</body></html>"""
+
+PROFILE = """\
+profile: 1
+app: {name: Steps, url: "http://127.0.0.1:1/?s={signal}"}
+timeout: 3s
+actions:
+  start_call:
+    - fill: '#number'
+      value: '{mic_id}'
+    - press: '#number'
+      key: Enter
+    - wait_for: {text: submitted}
+    - select_option: '#dev'
+      label: '{mic_label}'
+    - click: '#go'
+    - wait_for: {js: "document.body.dataset.state === 'busy'", timeout: 2s}
+  hang_up:
+    - click: '#missing'
+      timeout: 300ms
+call_up:
+  selector: body[data-state="busy"]
+  text: Calling 42 with b
+"""
+
+
+def on_page(tmp_path: Path, body: Any) -> Any:
+    from playwright.async_api import async_playwright
+
+    path = tmp_path / "steps.yaml"
+    path.write_text(PROFILE, encoding="utf-8")
+    profile = load_profile(path, display_path="steps.yaml")
+
+    async def main() -> Any:
+        async with async_playwright() as playwright:
+            browser = await launch_chromium(playwright, find_chromium())
+            try:
+                page = await browser.new_page()
+                await page.set_content(PAGE)
+                return await body(page, profile)
+            finally:
+                await browser.close()
+
+    return asyncio.run(main())
+
+
+def test_actions_conditions_and_failures(tmp_path: Path) -> None:
+    values = {"mic_id": "42", "mic_label": "Mic B", "signal": "x"}
+
+    async def body(page: Any, profile: Any) -> None:
+        assert not await check_condition(page, profile.call_up, values)
+        for step in profile.actions["start_call"]:
+            await run_step(page, step, values)
+        assert await check_condition(page, profile.call_up, values)
+        assert await wait_condition(page, profile.call_up, values, 1.0)
+        # A condition that stops holding: any of its parts stops holding.
+        await page.evaluate("() => { document.getElementById('out').textContent = '' }")
+        assert await wait_condition(page, profile.call_up, values, 1.0, want=False)
+        started = time.monotonic()
+        assert not await wait_condition(page, profile.call_up, values, 0.3)
+        assert time.monotonic() - started < 2.0  # bounded
+        try:
+            await run_step(page, profile.actions["hang_up"][0], values)
+        except StepFailed as exc:
+            assert str(exc).startswith("steps.yaml:16:7: click '#missing': ")
+            assert "Timeout 300ms exceeded" in str(exc)
+        else:
+            raise AssertionError("the missing button was clicked")
+        try:
+            await run_step(page, profile.actions["start_call"][0], {})
+        except StepFailed as exc:
+            assert "no value for placeholder {mic_id}" in str(exc)
+        else:
+            raise AssertionError("an unknown placeholder was filled in")
+
+    on_page(tmp_path, body)
