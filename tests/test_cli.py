@@ -51,6 +51,17 @@ def test_list_json_names_every_scenario() -> None:
     assert all(row["covers"] and set(row["targets"]) == {"native", "redirected"} for row in rows)
 
 
+def test_certify_is_a_subcommand_and_validates_profiles(tmp_path: Path) -> None:
+    done = conformance("certify", "--validate")
+    assert done.returncode == 0, done.stderr
+    assert "valid profile of 'Sample calling app'" in done.stdout
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("profile: 1\napp:\n  name: x\n  urll: http://127.0.0.1/\n", encoding="utf-8")
+    done = conformance("certify", str(broken), "--validate")
+    assert done.returncode == 1
+    assert "broken.yaml:4:3" in done.stderr and "did you mean 'url'" in done.stderr, done.stderr
+
+
 def _statuses(report_dir: Path) -> dict[str, tuple[str, bool]]:
     document = json.loads((report_dir / "latest" / "results.json").read_text())
     return {r["test"]: (r["status"], r["expected"]) for r in document["results"]}
