@@ -21,7 +21,8 @@ __all__ = ["REGISTRY_FILENAME", "Limitation", "find_registry", "load_limitations
 REGISTRY_FILENAME = "limitations.yaml"
 
 _REQUIRED = ("id", "kind", "title", "behaviour")
-_ALLOWED = (*_REQUIRED, "vendor_wording", "affects", "note")
+# `untestable` gives the reason no scenario can show the deviation (validate stays quiet).
+_ALLOWED = (*_REQUIRED, "vendor_wording", "affects", "note", "untestable")
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Limitation:
     behaviour: str
     affects: tuple[str, ...] = ()
     vendor_wording: str = ""
+    untestable: str = ""
     mark: Mark | None = None
 
 
@@ -108,6 +110,7 @@ def load_limitations(path: Path) -> dict[str, Limitation]:
             behaviour=entry["behaviour"],
             affects=affects,
             vendor_wording=entry.get("vendor_wording", ""),
+            untestable=str(entry.get("untestable") or ""),
             mark=doc.mark((*path_, "id")),
         )
     if errors:

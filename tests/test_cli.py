@@ -42,6 +42,25 @@ def test_validate_reports_every_broken_file() -> None:
     assert f"{len(broken)} files with errors" in done.stdout
 
 
+def test_validate_warns_about_unexercised_limitations_unless_untestable(tmp_path: Path) -> None:
+    entry = "  - id: {id}\n    kind: reference\n    title: t\n    behaviour: b\n"
+    (tmp_path / "limitations.yaml").write_text(
+        "limitations:\n" + entry.format(id="used") + entry.format(id="unused")
+        + entry.format(id="unobservable") + "    untestable: no page can see it\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "s.yaml").write_text(
+        "id: s.one\ntitle: a scenario that names a limitation\ncovers: [MediaDevices]\n"
+        "steps:\n  - run: x = 1\n"
+        "expect:\n  native: pass\n  redirected: {limitation: used}\n",
+        encoding="utf-8",
+    )
+    done = conformance("validate", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "limitation 'unused' is not exercised" in done.stderr
+    assert "'used'" not in done.stderr and "unobservable" not in done.stderr
+
+
 def test_list_json_names_every_scenario() -> None:
     done = conformance("list", "--format", "json")
     assert done.returncode == 0, done.stderr

@@ -286,8 +286,10 @@ def test_latency_makes_analyser_data_late(run: Run, host: ReferenceHost, redirec
         }""")
         await page.wait_for_function("level() === 0", timeout=5_000, polling=10)
         settled_after_ms = await page.evaluate("performance.now() - disabledAt")
-        # The mirror is at least one channel latency late, and settles within a bound.
+        # The mirror is one channel latency late, and settles within a bound. The page stamps
+        # `disabledAt` just after its message left, and the host may handle that message
+        # before the stamp: allow a few ms below the latency (CI saw 199.7 ms).
         assert early > 0.1
-        assert 200 <= settled_after_ms < 2000
+        assert 195 <= settled_after_ms < 2000
         await page.evaluate("ctx.close()")
     run(scenario())
