@@ -64,9 +64,10 @@ def _markdown(data: dict[str, Any]) -> str:
         "| # | figure | value | target |",
         "|---|---|---|---|",
     ]
-    h = f["harness_overhead"]
-    lines.append(f"| 1 | harness overhead per item | harness {h['harness_ms_p50']} ms vs raw "
-                 f"{h['raw_ms_p50']} ms p50: **{h['ratio']}** | {h['target']} |")
+    h = f.get("harness_overhead")
+    if h:
+        lines.append(f"| 1 | harness overhead per item | harness {h['harness_ms_p50']} ms vs raw "
+                     f"{h['raw_ms_p50']} ms p50: **{h['ratio']}** | {h['target']} |")
     p = f.get("proxy_round_trip")
     if p:
         lines.append(f"| 2 | proxy round trip (no-op promise) | p50 **{p['noop_promise_ms']['p50']} ms**, "
@@ -117,20 +118,28 @@ def main() -> None:
         "figures": {},
     }
     figures = data["figures"]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def save() -> None:
+        # After every phase, so a crash or Ctrl-C keeps the figures already measured.
+        atomic_write_text(out / f"{data['date']}.json", json.dumps(data, indent=2))
+        atomic_write_text(out / f"{data['date']}.md", _markdown(data))
+
     with tempfile.TemporaryDirectory() as workdir:
         print("1/6 harness overhead", flush=True)
         figures["harness_overhead"] = measures.harness_overhead(overhead_rounds, Path(workdir))
+        save()
         print("2-4/6 proxy round trip, call set-up, media path", flush=True)
         figures.update(asyncio.run(_browser_figures(rounds, calls)))
+        save()
         if not args.quick:
             print("5/6 whole suite with -n 1 and -n 2", flush=True)
             figures["suite"] = suite.suite_wall_time(ROOT, Path(workdir))
+            save()
             print("6/6 host memory over 5 repetitions", flush=True)
             figures["host_memory"] = suite.host_memory_over_repetitions(ROOT, 5)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / f"{data['date']}.json", json.dumps(data, indent=2))
-    atomic_write_text(out / f"{data['date']}.md", _markdown(data))
+            save()
     print(_markdown(data))
 
 

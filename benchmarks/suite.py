@@ -54,10 +54,10 @@ class _PeakSampler(threading.Thread):
         self.root = root
         self.harness_kib = 0
         self.host_kib = 0
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.wait(0.1):
+        while not self._stopping.wait(0.1):
             tree, todo = _children(), [self.root]
             while todo:
                 pid = todo.pop()
@@ -69,7 +69,7 @@ class _PeakSampler(threading.Thread):
                     self.harness_kib = max(self.harness_kib, kib)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
         self.join(5)
 
 
