@@ -57,6 +57,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     default="retain-on-failure",
                     help="record Playwright traces: keep them for failing items (default), "
                          "for all, or not at all (fastest)")
+    group.addoption("--trace-snapshots", action="store_true", default=False,
+                    help="also record DOM snapshots in traces (slower; useful for pages with UI)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -240,7 +242,8 @@ def _harness(config: pytest.Config) -> Harness:
         config.stash[_harness_key] = Harness(
             browser_path=config.getoption("browser_path"),
             headless=not config.getoption("headed"),
-            artifacts=ArtifactPolicy(run_dir, config.getoption("trace_mode")),
+            artifacts=ArtifactPolicy(run_dir, config.getoption("trace_mode"),
+                                     snapshots=config.getoption("trace_snapshots")),
         )
     return config.stash[_harness_key]
 
