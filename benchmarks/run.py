@@ -108,6 +108,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds; skip whole-suite runs")
     parser.add_argument("--out", default=str(ROOT / "reports" / "bench"))
+    parser.add_argument("--only", choices=("micro", "suite"),
+                        help="only figures 1-4 (micro) or only 5-6 (whole suite, memory)")
     args = parser.parse_args()
     rounds, calls, overhead_rounds = (3, 300, 15) if args.quick else (7, 1000, 40)
     chromium = find_chromium()
@@ -129,13 +131,14 @@ def main() -> None:
         atomic_write_text(out / f"{data['date']}.md", _markdown(data))
 
     with tempfile.TemporaryDirectory() as workdir:
-        print("1/6 harness overhead", flush=True)
-        figures["harness_overhead"] = measures.harness_overhead(overhead_rounds, Path(workdir))
-        save()
-        print("2-4/6 proxy round trip, call set-up, media path", flush=True)
-        figures.update(asyncio.run(_browser_figures(rounds, calls)))
-        save()
-        if not args.quick:
+        if args.only != "suite":
+            print("1/6 harness overhead", flush=True)
+            figures["harness_overhead"] = measures.harness_overhead(overhead_rounds, Path(workdir))
+            save()
+            print("2-4/6 proxy round trip, call set-up, media path", flush=True)
+            figures.update(asyncio.run(_browser_figures(rounds, calls)))
+            save()
+        if not args.quick and args.only != "micro":
             print("5/6 whole suite with -n 1 and -n 2", flush=True)
             figures["suite"] = suite.suite_wall_time(ROOT, Path(workdir))
             save()

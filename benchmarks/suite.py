@@ -79,17 +79,23 @@ def suite_wall_time(root: Path, workdir: Path) -> dict[str, Any]:
     for workers in ("1", "2"):
         report_dir = workdir / f"suite-n{workers}"
         started = time.perf_counter()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "conformance.cli", "run", "-n", workers, "--trace-mode", "off",
-             "--report-dir", str(report_dir)],
-            cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-        )
-        sampler = _PeakSampler(process.pid)
-        sampler.start()
-        code = process.wait(timeout=3600)
-        sampler.stop()
+        output = workdir / f"suite-n{workers}.log"
+        with output.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "conformance.cli", "run", "-n", workers, "--report-dir",
+                 str(report_dir)],
+                cwd=root, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            )
+            sampler = _PeakSampler(process.pid)
+            sampler.start()
+            code = process.wait(timeout=3600)
+            sampler.stop()
         wall = time.perf_counter() - started
-        document = json.loads((report_dir / "latest" / "results.json").read_text())
+        results = report_dir / "latest" / "results.json"
+        if not results.is_file():
+            tail = output.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"the suite run with -n {workers} wrote no results (exit {code}):\n{tail}")
+        document = json.loads(results.read_text())
         items = len(document["results"])
         expected = sum(1 for r in document["results"] if r["expected"])
         figures[f"n{workers}"] = {

@@ -54,8 +54,14 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         pytest_args += ["--browser-path", args.browser_path]
     if args.headed:
         pytest_args.append("--headed")
+    if args.trace_mode:
+        pytest_args += ["--trace-mode", args.trace_mode]
+    if args.trace_snapshots:
+        pytest_args.append("--trace-snapshots")
     if args.verbose:
         pytest_args.append("-v")
+    # This process imported the plugin before pytest could rewrite its asserts (it has none).
+    pytest_args += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
     pytest_args += ["-rfE", *extra]
     return int(pytest.main(pytest_args))
 
@@ -165,6 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run each item N times; items with differing outcomes are flaky")
     run.add_argument("--browser-path", help="Chromium executable")
     run.add_argument("--headed", action="store_true", help="show the browser")
+    run.add_argument("--trace-mode", choices=("off", "on", "retain-on-failure"),
+                     help="Playwright traces: kept for failing items (default), all, or none (fastest)")
+    run.add_argument("--trace-snapshots", action="store_true",
+                     help="also record DOM snapshots in traces (slower)")
     run.add_argument("-v", "--verbose", action="store_true", help="one line per item")
     run.set_defaults(func=cmd_run)
 

@@ -140,6 +140,9 @@ class RunRecorder:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.run_dir is None:
             return
+        if self._log is not None:
+            self._log.close()  # every result is in it; the final files come next
+            self._log = None
         self.run_info.end_time = _now()
         self.run_info.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED or bool(
             session.shouldstop and exitstatus != pytest.ExitCode.OK

@@ -6,11 +6,11 @@ muted, pause, and local playback that stays on the remote session's default outp
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from playwright.async_api import Page
+from ref_speakers import wait_record
 
 from reference_impl import ReferenceHost
 
@@ -44,19 +44,6 @@ RINGTONE = """async () => {
 }"""
 
 
-async def _wait_record(host: ReferenceHost, speaker: int, check: Callable[[dict[str, Any]], bool],
-                       timeout: float = 8.0) -> dict[str, Any]:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    record = await host.speaker_record(speaker)
-    while not check(record):
-        if loop.time() > deadline:
-            raise AssertionError(f"speaker {speaker} never matched; last record {record}")
-        await asyncio.sleep(0.05)  # polling interval of a bounded wait
-        record = await host.speaker_record(speaker)
-    return record
-
-
 def _tone(hz: float) -> Callable[[dict[str, Any]], bool]:
     return lambda r: r["dominantHz"] is not None and abs(r["dominantHz"] - hz) <= 15
 
@@ -71,17 +58,17 @@ def test_redirected_stream_plays_pauses_and_moves(run: Run, host: ReferenceHost,
     async def scenario() -> None:
         started = await page.evaluate(PLAY_MIC, {"micId": host.microphone(2).device_id})
         assert started == {"paused": False, "srcObject": True}
-        record = await _wait_record(host, 1, _tone(880.0))
+        record = await wait_record(host, 1, _tone(880.0))
         track_id = await page.evaluate("stream.getAudioTracks()[0].id")
         assert track_id in record["activeTrackIds"]
         await page.wait_for_function("player.currentTime > 0.2", timeout=5_000)
         await page.evaluate("player.pause()")
         paused = await page.evaluate("({paused: player.paused, at: player.currentTime})")
         assert paused["paused"] is True
-        await _wait_record(host, 1, _silent)
+        await wait_record(host, 1, _silent)
         assert await page.evaluate("player.currentTime") == paused["at"]
         await page.evaluate("(id) => player.setSinkId(id).then(() => player.play())", host.speaker(2).device_id)
-        await _wait_record(host, 2, _tone(880.0))
+        await wait_record(host, 2, _tone(880.0))
         assert (await host.speaker_record(1))["activeTrackIds"] == []
         assert await page.evaluate("player.sinkId") == host.speaker(2).device_id
         assert await page.evaluate("events") == ["play", "playing", "pause", "play", "playing"]
@@ -93,16 +80,16 @@ def test_volume_and_muted_scale_what_the_speaker_gets(run: Run, host: ReferenceH
 
     async def scenario() -> None:
         await page.evaluate(PLAY_MIC, {"micId": host.microphone(1).device_id})
-        loud = await _wait_record(host, 1, _tone(440.0))
+        loud = await wait_record(host, 1, _tone(440.0))
         await page.evaluate("player.volume = 0.25")
         # 20*log10(0.25) = -12 dB
-        quiet = await _wait_record(host, 1, lambda r: r["rmsDbfs"] is not None and r["rmsDbfs"] < loud["rmsDbfs"] - 10)
+        quiet = await wait_record(host, 1, lambda r: r["rmsDbfs"] is not None and r["rmsDbfs"] < loud["rmsDbfs"] - 10)
         assert abs(quiet["rmsDbfs"] - (loud["rmsDbfs"] - 12.04)) < 1.5, (loud, quiet)
         await page.evaluate("player.muted = true")
-        await _wait_record(host, 1, _silent)
+        await wait_record(host, 1, _silent)
         assert await page.evaluate("[player.muted, player.paused, player.volume]") == [True, False, 0.25]
         await page.evaluate("player.muted = false; player.volume = 1")
-        await _wait_record(host, 1, lambda r: r["rmsDbfs"] is not None and abs(r["rmsDbfs"] - loud["rmsDbfs"]) < 1.5)
+        await wait_record(host, 1, lambda r: r["rmsDbfs"] is not None and abs(r["rmsDbfs"] - loud["rmsDbfs"]) < 1.5)
         refused = await page.evaluate("(() => { try { player.volume = 2; return 'accepted'; } catch (e) { return e.name; } })()")
         assert refused == "IndexSizeError"
         assert await page.evaluate("events.filter((e) => e === 'volumechange').length") == 4
@@ -150,5 +137,5 @@ def test_media_element_source_of_a_redirected_element_is_refused(run: Run, host:
         }""")
         assert outcome == {"name": "NotSupportedError", "mediaElement": True}
         # The element itself keeps playing on the local device.
-        await _wait_record(host, 1, _tone(440.0))
+        await wait_record(host, 1, _tone(440.0))
     run(scenario())

@@ -6,13 +6,13 @@ MediaStreamAudioDestinationNode, the node limit, and local Web Audio in the same
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from playwright.async_api import Page
 from ref_farend import AiortcFarEnd
+from ref_speakers import wait_record
 
 from reference_impl import ReferenceHost
 
@@ -48,20 +48,6 @@ async def _setup(page: Page, host: ReferenceHost, mic: int = 1, fft_size: int = 
     result: dict[str, Any] = await page.evaluate(SETUP, {"micId": host.microphone(mic).device_id,
                                                          "fftSize": fft_size})
     return result
-
-
-async def _wait_record(host: ReferenceHost, speaker: int, check: Callable[[dict[str, Any]], bool],
-                       timeout: float = 8.0) -> dict[str, Any]:
-    """Poll a speaker record until ``check`` accepts it (bounded)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    record = await host.speaker_record(speaker)
-    while not check(record):
-        if loop.time() > deadline:
-            raise AssertionError(f"speaker {speaker} never matched; last record {record}")
-        await asyncio.sleep(0.05)  # polling interval of a bounded wait
-        record = await host.speaker_record(speaker)
-    return record
 
 
 def _tone(hz: float, tolerance: float = 15.0) -> Callable[[dict[str, Any]], bool]:
@@ -216,10 +202,10 @@ def test_destination_stream_reaches_far_end_and_speaker(run: Run, host: Referenc
             answer = await far.answer(offer)
             await page.evaluate("(sdp) => pc.setRemoteDescription({type: 'answer', sdp})", answer)
             await far.wait_for_tone(880.0)
-            await _wait_record(host, 1, _tone(880.0))
+            await wait_record(host, 1, _tone(880.0))
             # The destination's track is an ordinary redirected track: it can be stopped.
             await page.evaluate("destination.stream.getAudioTracks()[0].stop()")
-            await _wait_record(host, 1, _silent)
+            await wait_record(host, 1, _silent)
         finally:
             await far.close()
             await page.evaluate("pc.close(); ctx.close()")
@@ -232,19 +218,19 @@ def test_context_destination_follows_state_and_sink(run: Run, host: ReferenceHos
     async def scenario() -> None:
         await _setup(page, host, 1)
         await page.evaluate("source.connect(ctx.destination)")
-        await _wait_record(host, 1, _tone(440.0))
+        await wait_record(host, 1, _tone(440.0))
         await page.evaluate("ctx.suspend()")
-        await _wait_record(host, 1, _silent)
+        await wait_record(host, 1, _silent)
         frozen = await page.evaluate("level()")
         await page.evaluate("ctx.resume()")
-        await _wait_record(host, 1, _tone(440.0))
+        await wait_record(host, 1, _tone(440.0))
         assert frozen > 0.1  # a suspended context keeps its last data
         await page.evaluate("(id) => ctx.setSinkId(id)", host.speaker(2).device_id)
         assert await page.evaluate("ctx.sinkId") == host.speaker(2).device_id
-        await _wait_record(host, 2, _tone(440.0))
-        await _wait_record(host, 1, _silent)
+        await wait_record(host, 2, _tone(440.0))
+        await wait_record(host, 1, _silent)
         await page.evaluate("ctx.close()")
-        await _wait_record(host, 2, _silent)
+        await wait_record(host, 2, _silent)
         status = await host.status()
         assert not any(s["objects"].get("SourceNode") for s in status["sessions"])
     run(scenario())
