@@ -141,6 +141,9 @@ class Harness:
                     lambda error: _append(result.console, {"type": "pageerror", "text": str(error)}))
             page.on("crash", lambda _page: crashed.set())
             await page.goto(self.server.url("index.html"))
+            not_ready = await target.page_ready(page)
+            if not_ready:
+                result.console.append({"type": "harness", "text": not_ready})
             faults = target if hasattr(target, "fault") else None
             item = ItemContext(page, scenario, target.name, faults, crashed, result.console)  # type: ignore[arg-type]
             status, message, steps = await run_steps(item)

@@ -8,12 +8,13 @@ The harness reaches the reference implementation only through its public API
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from playwright.async_api import BrowserContext
+    from playwright.async_api import BrowserContext, Page
 
 __all__ = ["NativeTarget", "RedirectedTarget", "Target", "TargetUnavailable"]
 
@@ -31,6 +32,10 @@ class Target:
 
     async def prepare_context(self, context: BrowserContext) -> None:
         """Install what the target needs in ``context`` before any page script runs."""
+
+    async def page_ready(self, page: Page) -> str | None:
+        """Wait (bounded) until the loaded page is fully on the target; a problem, or None."""
+        return None
 
     async def after_item(self) -> None:
         """Reset whatever an item changed (faults, latency) for the next item."""
@@ -90,6 +95,35 @@ class RedirectedTarget(Target):
         """Inject the shim (with this host's address and secret) into every frame."""
         host = await self.host()
         await host.prepare_context(context)
+
+    async def page_ready(self, page: Page, timeout: float = 5.0) -> str | None:
+        """Wait until the page's shim has said hello to the host.
+
+        The shim opens its channel asynchronously; until the host knows the page, a fault
+        (disconnect, reconnect, latency) would not reach it, and the page would show the
+        state baked into the shim (limitation ref-initial-state-optimistic). Under load that
+        window reached 170 ms, past a scenario's first steps.
+        """
+        host = self._host  # never a restart here: a host that died is problem()'s to report
+        if host is None:
+            return None
+        activity = await page.evaluate("() => navigator.mediaDevices?.activityId ?? null")
+        if not activity:
+            return "the page has no redirection activityId: the shim is not installed"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if not _alive(host):
+                return None
+            try:
+                status = await host.status()
+            except Exception:  # the host died meanwhile; problem() says how
+                return None
+            if any(s.get("activityId") == activity for s in status.get("sessions", [])):
+                return None
+            if loop.time() > deadline:
+                return f"the page's channel to the reference host did not open within {timeout:g} s"
+            await asyncio.sleep(0.01)  # polling interval of a bounded wait
 
     async def fault(self, kind: str, options: dict[str, Any]) -> None:
         """Inject a fault into the redirection."""
