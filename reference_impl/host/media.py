@@ -13,6 +13,7 @@ from .devices import DeviceInfo, Speaker
 from .ops import op
 from .protocol import HostError, Request
 from .tracks import HostTrack, scaled
+from .webaudio import speaker_for_sink
 
 if TYPE_CHECKING:
     from .session import PageSession
@@ -291,15 +292,6 @@ def _element(session: PageSession, handle: str) -> ElementHandle:
     return element
 
 
-def _speaker_for(session: PageSession, sink_id: str) -> Speaker:
-    if sink_id in ("", "default"):
-        return session.state.speaker(1)
-    try:
-        return session.state.speaker(sink_id)
-    except KeyError:
-        raise HostError("NotFoundError", f"no audio output device {sink_id!r}") from None
-
-
 def _apply_volume(element: ElementHandle, request: Request) -> None:
     if "volume" in request.args:
         volume = request.number("volume")
@@ -314,7 +306,7 @@ def _apply_volume(element: ElementHandle, request: Request) -> None:
 async def element_play(session: PageSession, request: Request) -> dict[str, Any]:
     """Start rendering an element's redirected tracks on its sink."""
     element = _element(session, request.string("element"))
-    speaker = _speaker_for(session, request.string("sinkId", optional=True))
+    speaker = speaker_for_sink(session, request.string("sinkId", optional=True))
     _apply_volume(element, request)
     element.speaker = speaker
     tracks = [session.get(h, HostTrack) for h in request.str_list("tracks")]
@@ -334,7 +326,7 @@ async def element_pause(session: PageSession, request: Request) -> dict[str, Any
 @op("element.setSinkId", chain="element")
 async def element_set_sink_id(session: PageSession, request: Request) -> dict[str, Any]:
     """Route an element to another local speaker."""
-    speaker = _speaker_for(session, request.string("sinkId", optional=True))
+    speaker = speaker_for_sink(session, request.string("sinkId", optional=True))
     element = _element(session, request.string("element"))
     element.set_speaker(speaker)
     return {"speaker": speaker.info.index, "deviceId": speaker.info.deviceId}
