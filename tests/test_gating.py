@@ -11,6 +11,9 @@ import textwrap
 import time
 from pathlib import Path
 
+#: How often a bounded wait polls (a wait on a condition, not a fixed sleep).
+POLL_INTERVAL_S = 0.05
+
 CONFORMANCE = [sys.executable, "-m", "conformance.cli"]
 
 
@@ -113,7 +116,7 @@ def test_killed_run_keeps_a_readable_report_of_finished_items(tmp_path: Path) ->
             if logs and len(logs[0].read_text().splitlines()) >= 2:
                 log = logs[0]
                 break
-            time.sleep(0.05)  # polling interval of a bounded wait
+            time.sleep(POLL_INTERVAL_S)
         assert log is not None, "the run never finished its first two items"
         os.killpg(run.pid, signal.SIGKILL)
         run.wait(timeout=30)
@@ -143,7 +146,7 @@ def test_interrupted_run_writes_its_reports(tmp_path: Path) -> None:
             logs = list((tmp_path / "out").glob("*/results.jsonl"))
             if logs and logs[0].read_text().strip():
                 break
-            time.sleep(0.05)  # polling interval of a bounded wait
+            time.sleep(POLL_INTERVAL_S)
         run.send_signal(signal.SIGINT)  # what Ctrl-C does
         output, _ = run.communicate(timeout=60)
     finally:

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+#: How often a bounded wait polls (a wait on a condition, not a fixed sleep).
+POLL_INTERVAL_S = 0.05
+
 LIMITATIONS = "limitations: []\n"
 
 
@@ -112,7 +115,7 @@ def test_killed_host_fails_only_its_item_with_the_reason(tmp_path: Path) -> None
             clients = _clients_of(host) if host is not None else 0
             if clients >= 2:
                 break
-            time.sleep(0.05)  # polling interval of a bounded wait
+            time.sleep(POLL_INTERVAL_S)
         assert host is not None and clients >= 2, "the page never connected to a host"
         os.kill(host, signal.SIGKILL)
         output, _ = run.communicate(timeout=180)

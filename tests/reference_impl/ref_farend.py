@@ -13,6 +13,9 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from reference_impl.host.devices import AudioAnalyser, ToneTrack
 from reference_impl.host.loopback import restrict_ice_to_loopback
 
+#: How often a bounded wait polls (a wait on a condition, not a fixed sleep).
+POLL_INTERVAL_S = 0.05
+
 #: The tone the far end sends back: distinct from every virtual microphone.
 FAR_END_TONE_HZ = 1200.0
 
@@ -92,7 +95,7 @@ class AiortcFarEnd:
             dominant = summary["dominantHz"]
             if summary["frames"] > 20 and dominant is not None and abs(dominant - hz) <= tolerance:
                 return summary
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(POLL_INTERVAL_S)
         raise AssertionError(f"far end never heard {hz} Hz; last summary {summary}")
 
     async def close(self) -> None:

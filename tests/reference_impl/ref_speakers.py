@@ -8,6 +8,9 @@ from typing import Any
 
 from reference_impl import ReferenceHost
 
+#: How often a bounded wait polls (a wait on a condition, not a fixed sleep).
+POLL_INTERVAL_S = 0.05
+
 
 async def wait_record(host: ReferenceHost, speaker: int, check: Callable[[dict[str, Any]], bool],
                       timeout: float = 8.0) -> dict[str, Any]:
@@ -18,6 +21,6 @@ async def wait_record(host: ReferenceHost, speaker: int, check: Callable[[dict[s
     while not check(record):
         if loop.time() > deadline:
             raise AssertionError(f"speaker {speaker} never matched; last record {record}")
-        await asyncio.sleep(0.05)  # polling interval of a bounded wait
+        await asyncio.sleep(POLL_INTERVAL_S)
         record = await host.speaker_record(speaker)
     return record

@@ -15,6 +15,9 @@ from playwright.async_api import BrowserContext
 import reference_impl
 from reference_impl import ReferenceHost
 
+#: How often a bounded wait polls (a wait on a condition, not a fixed sleep).
+POLL_INTERVAL_S = 0.05
+
 Run = Callable[[Awaitable[Any]], Any]
 
 async def _eventually(host: ReferenceHost, check: Callable[[dict[str, Any]], bool],
@@ -27,7 +30,7 @@ async def _eventually(host: ReferenceHost, check: Callable[[dict[str, Any]], boo
             return True
         if loop.time() >= end:
             return False
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(POLL_INTERVAL_S)
 
 
 RUNTIME = Path(__file__).resolve().parents[2] / "conformance" / "page" / "runtime.js"

@@ -5,12 +5,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from playwright.async_api import Browser, Page
 from ref_farend import FAR_END_TONE_HZ, AiortcFarEnd
+from ref_speakers import wait_record
 
 from reference_impl import ReferenceHost
 
@@ -104,15 +104,12 @@ def test_far_end_audio_renders_on_chosen_speaker(
               await audio.setSinkId(sinkId);
               await audio.play();
             }""", host.speaker(2).device_id)
-            deadline = asyncio.get_running_loop().time() + 10
-            record: dict[str, Any] = {}
-            while asyncio.get_running_loop().time() < deadline:
-                record = await host.speaker_record(2)
-                if record["frames"] > 20 and record["dominantHz"] is not None \
-                        and abs(record["dominantHz"] - FAR_END_TONE_HZ) < 15:
-                    break
-                await asyncio.sleep(0.05)
-            assert record["dominantHz"] is not None and abs(record["dominantHz"] - FAR_END_TONE_HZ) < 15, record
+            record = await wait_record(
+                host, 2,
+                lambda r: r["frames"] > 20 and r["dominantHz"] is not None
+                and abs(r["dominantHz"] - FAR_END_TONE_HZ) < 15,
+                timeout=10,
+            )
             remote_id = await page.evaluate("remoteTracks[0].id")
             assert remote_id in record["trackIds"]
             assert await page.evaluate("remoteStream.id") in record["streamIds"]
