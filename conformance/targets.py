@@ -136,6 +136,9 @@ class RedirectedTarget(Target):
         elif kind == "crash-host":
             self._crash_injected = True
             host.kill()
+            # Until the process is reaped the host still looks alive, and a next fault would
+            # go to its dead control session instead of a fresh host.
+            await host.wait_exit(timeout=10.0)
         elif kind == "latency":
             await host.set_latency(float(options.get("latency", 0.0)) * 1000.0)
         else:
