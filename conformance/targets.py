@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 __all__ = ["NativeTarget", "RedirectedTarget", "Target", "TargetUnavailable"]
 
 UNAVAILABLE_REASON = "reference implementation not available"
+#: How long a live host may take to answer the after-item health check.
+_PROBE_TIMEOUT_S = 5.0
 
 
 class TargetUnavailable(Exception):
@@ -153,9 +155,23 @@ class RedirectedTarget(Target):
     async def problem(self) -> str | None:
         """The host's exit when it died during the item without a ``crash-host`` step."""
         host = self._host
-        if host is None or _alive(host) or self._crash_injected:
+        if host is None or self._crash_injected:
             return None
-        code = await host.wait_exit(timeout=5.0)
+        if _alive(host):
+            # The process may be dead but not reaped yet (its exit reaches this event loop
+            # from a watcher thread, late under load) while the page already saw its channel
+            # drop. Ask the host itself: a live host answers its control session.
+            try:
+                await asyncio.wait_for(host.status(), _PROBE_TIMEOUT_S)
+                return None
+            except Exception:  # no answer: it died, or it hangs
+                pass
+        try:
+            code = await host.wait_exit(timeout=5.0)
+        except TimeoutError:
+            host.kill()  # a hung host is no use to the next item: it gets a fresh one
+            return (f"the reference host (pid {host.pid}) stopped answering its control session "
+                    f"during the item (no reply within {_PROBE_TIMEOUT_S:g} s)")
         tail = host.stderr_tail().strip().splitlines()[-5:]
         detail = f"; its last output: {' | '.join(tail)}" if tail else ""
         return f"the reference host (pid {host.pid}) died during the item with exit code {code}{detail}"

@@ -3,6 +3,7 @@ that is real (checked from the harness side, through the reference implementatio
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -129,6 +130,29 @@ def test_killed_host_fails_only_its_item_with_the_reason(tmp_path: Path) -> None
     assert died["status"] == "ERROR", output[-2000:]
     assert f"the reference host (pid {host}) died during the item with exit code -9" in died["message"]
     assert by_test["demo.next-item[redirected]"]["status"] == "PASS", output[-2000:]
+
+
+def test_a_host_killed_but_not_yet_reaped_is_reported() -> None:
+    """The host's exit reaches the event loop late (a watcher thread reaps it), after the page
+    may already have seen its channel drop: the end-of-item check asks the host itself."""
+    from conformance.targets import RedirectedTarget
+
+    async def main() -> tuple[bool, str | None, str | None]:
+        target = RedirectedTarget()
+        try:
+            host = await target.host()
+            healthy = await target.problem()
+            os.kill(host.pid, signal.SIGKILL)
+            # No await between the kill and the check: the loop cannot have reaped it yet.
+            looked_alive = host.alive
+            return looked_alive, healthy, await target.problem()
+        finally:
+            await target.close()
+
+    looked_alive, healthy, problem = asyncio.run(asyncio.wait_for(main(), 60))
+    assert looked_alive
+    assert healthy is None
+    assert problem is not None and "died during the item with exit code -9" in problem
 
 
 def test_injected_faults_are_part_of_the_scenario(pytester: pytest.Pytester) -> None:
