@@ -184,11 +184,18 @@ class RedirectedTarget(Target):
         if not _alive(self._host):
             await self._safe_close()
             return
-        if self._faulted:
-            self._faulted = False
-            await self._host.set_latency(0.0)
-            await self._host.reconnect()
-        await self._host.reset_speakers()
+        try:
+            if self._faulted:
+                self._faulted = False
+                await self._host.set_latency(0.0)
+                await self._host.reconnect()
+            await self._host.reset_speakers()
+        except Exception:
+            # A host that cannot be reset (dead but not yet reaped, or hung) would carry its
+            # state into the next item: that item gets a fresh host instead.
+            self._host.kill()
+            await self._safe_close()
+            raise
 
     async def _safe_close(self) -> None:
         host, self._host = self._host, None
