@@ -173,7 +173,8 @@ def test_latency_delays_replies(run: Run, host: ReferenceHost) -> None:
         await ws.send(json.dumps({"id": 2, "op": "ping"}))
         await _reply(ws)
         fast = loop.time() - start
-        assert slow >= 0.12 and fast < 0.1, (slow, fast)
+        # Below the latency it had: the delay is gone (a tighter bound would measure the machine).
+        assert slow >= 0.12 and fast < 0.12, (slow, fast)
         await ws.close()
 
     run(scenario())
