@@ -212,10 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
     setup.set_defaults(func=cmd_setup)
 
     from conformance.certify import add_certify_command
+    from conformance.cli_host import add_host_commands
     from conformance.cli_reports import add_report_commands
 
     add_report_commands(commands)
     add_certify_command(commands)
+    add_host_commands(commands)
     return parser
 
 

@@ -9,7 +9,6 @@ the connection is dropped, the user's browser and pages stay.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -142,12 +141,10 @@ class Browsers:
             if self.options.cdp:
                 self._attached = await playwright.chromium.connect_over_cdp(endpoint, timeout=30_000)
             else:
-                # A Playwright server launches the browser itself: ask it for the suite's
-                # flags (fake media devices, loopback ICE) unless the URL chose its own.
-                headers = {} if "launch-options" in endpoint else {
-                    "x-playwright-launch-options": json.dumps({"args": launch_args()})}
-                self._attached = await playwright.chromium.connect(endpoint, timeout=30_000,
-                                                                   headers=headers)
+                # A Playwright server launches the browser itself, with the options its URL
+                # asks for (`?launch-options=`, honoured by `run-server --unsafe`) or its
+                # own configuration: docs/targets.md shows the suite's flags.
+                self._attached = await playwright.chromium.connect(endpoint, timeout=30_000)
         except Exception as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise BrowserNotFoundError(f"cannot attach to {endpoint}: {first}") from None
