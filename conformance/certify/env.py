@@ -93,8 +93,11 @@ class TargetEnv:
         return await self.target.host_view()
 
     async def mic_tones(self) -> dict[str, tuple[float, str]]:
-        """deviceId -> (tone, description) of every microphone ('*' natively: one fake tone)."""
+        """deviceId -> (tone, description) of every microphone ('*' natively: one fake tone;
+        empty where the microphones are not the suite's, so any audible tone counts)."""
         host = await self.host()
+        if host is None and not self.target.launched_by_suite:
+            return {}  # a browser the suite did not start: its microphones are its own
         if host is None:
             return {"*": (self.native_mic_tone, "Chromium's fake capture")}
         return {m.device_id: (float(m.tone_hz), f"mic {m.index} {m.label!r}") for m in host.microphones}

@@ -45,6 +45,7 @@ class AttachTarget(Target):
     name = "attach"
     description = "a browser the suite did not start (--cdp URL or --ws URL)"
     fixed_kind = None
+    launched_by_suite = False
 
     def __init__(self, browsers: Browsers, expects: ExpectationKind | None = None) -> None:
         super().__init__(browsers)

@@ -161,6 +161,9 @@ class Target:
     #: The expectations that apply, when known without looking at a page (``None``: the
     #: target finds out from its first page, as ``attach`` does).
     fixed_kind: ClassVar[ExpectationKind | None] = "native"
+    #: Whether the suite launched the browser (and so chose its flags, e.g. the tone of
+    #: Chromium's fake microphone).
+    launched_by_suite: ClassVar[bool] = True
 
     def __init__(self, browsers: Browsers) -> None:
         self.browsers = browsers
