@@ -23,7 +23,7 @@ from conformance.errors import ScenarioFileError
 from conformance.harness import Harness
 from conformance.limitations import Limitation, find_registry, load_limitations
 from conformance.loader import duplicate_id_error, is_scenario_file, load_scenario
-from conformance.model import Scenario
+from conformance.model import Scenario, shard_of
 from conformance.recorder import (
     RESULT_PROPERTY,
     TARGET_PROPERTY,
@@ -108,10 +108,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if shard is None:
         return
     k, n = shard
-    # Slices are dealt round-robin over the sorted scenario ids, so they stay balanced and
-    # identical on every machine that has the same scenarios.
-    ids = sorted({item.scenario.id for item in items if isinstance(item, ScenarioItem)})
-    mine = {ident for index, ident in enumerate(ids) if index % n == k - 1}
+    mine = shard_of({item.scenario.id for item in items if isinstance(item, ScenarioItem)}, k, n)
     kept = [i for i in items if not isinstance(i, ScenarioItem) or i.scenario.id in mine]
     deselected = [i for i in items if isinstance(i, ScenarioItem) and i.scenario.id not in mine]
     if deselected:

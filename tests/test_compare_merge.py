@@ -27,6 +27,7 @@ from conformance.reports.baseline import (
 )
 from conformance.reports.compare import (
     compare,
+    compare_snapshots,
     comparison_to_json,
     render_comparison_md,
 )
@@ -515,3 +516,45 @@ def test_cli_merge_and_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert cli("report", str(one), str(two), "-o", str(page)) == 0
     text = page.read_text(encoding="utf-8")
     assert "shard-1 \u00b7 native" in text and "shard-2 \u00b7 reference" in text
+
+
+# --- a gate that cannot pass by accident -------------------------------------------------
+def _baseline_of(ids: list[str]) -> Any:
+    return snapshot_from_results(info(), [res(i) for i in ids])
+
+
+def test_missing_items_fail_the_gate_and_are_named() -> None:
+    ids = [f"pc.{n:02d}" for n in range(20)]
+    partial = snapshot_from_results(info("run-b"), [res(ids[0])])
+    comparison = compare_snapshots(_baseline_of(ids), partial)
+    assert not comparison.regressions and comparison.fails_gate
+    assert len(comparison.missing) == 19 and "19 baseline item(s) are missing" in comparison.gate_problems[0]
+    assert "pc.01[native]" in comparison.gate_problems[0]
+    assert "The gate fails" in render_comparison_md(comparison)
+    allowed = compare_snapshots(_baseline_of(ids), partial, allow_missing=True)
+    assert not allowed.fails_gate and len(allowed.missing) == 19
+
+
+def test_a_shard_is_expected_to_hold_only_its_slice() -> None:
+    ids = [f"pc.{n:02d}" for n in range(10)]
+    baseline = _baseline_of(ids)
+    mine = sorted(i for n, i in enumerate(sorted(ids)) if n % 2 == 0)  # shard 1/2
+    shard = snapshot_from_results(info("run-b", shard="1/2"), [res(i) for i in mine])
+    assert not compare_snapshots(baseline, shard).fails_gate
+    short = snapshot_from_results(info("run-b", shard="1/2"), [res(i) for i in mine[1:]])
+    failed = compare_snapshots(baseline, short)
+    assert failed.fails_gate and failed.missing == [f"{mine[0]}[native]"]
+
+
+def test_an_interrupted_run_fails_the_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ids = ["pc.a", "pc.b"]
+    write_run(tmp_path / "base", info("base"), [res(i) for i in ids])
+    write_run(tmp_path / "cut", info("cut", interrupted=True), [res(i) for i in ids])
+    parser = argparse.ArgumentParser()
+    add_report_commands(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["compare", str(tmp_path / "base" / "base"), str(tmp_path / "cut" / "cut")])
+    assert args.func(args, []) == 1
+    assert "interrupted" in capsys.readouterr().err
+    args = parser.parse_args(["compare", "--allow-missing", str(tmp_path / "base" / "base"),
+                              str(tmp_path / "cut" / "cut")])
+    assert args.func(args, []) == 0
