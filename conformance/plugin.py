@@ -34,7 +34,7 @@ from conformance.recorder import (
 from conformance.results import ScenarioResult
 from conformance.targets import TARGET_OPTIONS, TARGETS, options_from, parse_targets, target_choices
 
-__all__ = ["ScenarioFile", "ScenarioItem", "combine_repeats"]
+__all__ = ["INVALID_TARGET", "InvalidScenarioItem", "ScenarioFile", "ScenarioItem", "combine_repeats"]
 
 _harness_key = pytest.StashKey[Harness]()
 _registries_key = pytest.StashKey[dict[Path, dict[str, Limitation]]]()
@@ -143,7 +143,7 @@ def _collects(scenario: Scenario, target: str) -> bool:
 class ScenarioFile(pytest.File):
     """A scenario YAML file."""
 
-    def collect(self) -> list[ScenarioItem]:
+    def collect(self) -> list[pytest.Item]:
         config = self.config
         display = os.path.relpath(self.path, config.rootpath)
         registry_path = find_registry(self.path)
@@ -154,17 +154,52 @@ class ScenarioFile(pytest.File):
             limitations = registries.get(registry_path) if registry_path else {}
             scenario = load_scenario(self.path, limitations, display_path=display)
         except ScenarioFileError as exc:
-            raise self.CollectError(exc.render()) from None
+            # One broken file is one failed item, not a dead run: the rest still runs.
+            return [InvalidScenarioItem.from_parent(self, name=f"{display}[{INVALID_TARGET}]",
+                                                    file=display, error=exc.render())]
         seen = config.stash[_ids_key]
         first = seen.setdefault(scenario.id, scenario)
         if first.path != scenario.path:
-            raise self.CollectError(duplicate_id_error(scenario, first, self.path).render())
+            return [InvalidScenarioItem.from_parent(
+                self, name=f"{display}[{INVALID_TARGET}]", file=display,
+                error=duplicate_id_error(scenario, first, self.path).render())]
         return [
             ScenarioItem.from_parent(self, name=f"{scenario.id}[{target}]",
                                      scenario=scenario, target=target)
             for target in selected_targets(config)
             if _collects(scenario, target)
         ]
+
+
+#: The target name of the one result an invalid scenario file gets.
+INVALID_TARGET = "invalid"
+
+
+class InvalidScenarioItem(pytest.Item):
+    """An invalid scenario file: one ERROR result with the ``file:line:col`` error."""
+
+    def __init__(self, *, file: str, error: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.file = file
+        self.error = error
+
+    def runtest(self) -> None:
+        result = ScenarioResult(scenario=self.file, target=INVALID_TARGET, status="ERROR",
+                                expected=False, expectation={}, message=self.error,
+                                file=self.file, title="invalid scenario file")
+        self.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_json())))
+        raise InvalidScenarioFile(self.error)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        return str(excinfo.value)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"{self.file} (invalid)"
+
+
+class InvalidScenarioFile(Exception):
+    """A scenario file that does not load."""
 
 
 class ScenarioFailed(Exception):

@@ -63,14 +63,20 @@ def test_items_are_named_by_id_and_target_in_file_order(pytester: pytest.Pyteste
     ]
 
 
-def test_broken_file_is_a_collection_error_with_location(pytester: pytest.Pytester) -> None:
-    write(pytester, {"typo.yaml": scenario("demo.typo", "- rnu: x = 1\n")})
-    result = run(pytester)
-    assert result.ret == pytest.ExitCode.INTERRUPTED  # collection errors stop the run
+def test_broken_file_is_one_error_item_and_the_run_goes_on(pytester: pytest.Pytester) -> None:
+    write(pytester, {"typo.yaml": scenario("demo.typo", "- rnu: x = 1\n"),
+                     "fine.yaml": scenario("demo.fine", "- run: x = 1\n")})
+    result = run(pytester, "--target", "native")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines([
         "*scenarios/typo.yaml:5:5: error: unknown step kind 'rnu'*",
         "*did you mean 'run'?*",
     ])
+    outcomes = results(pytester)
+    assert outcomes["demo.fine[native]"]["status"] == "PASS"
+    broken = outcomes["scenarios/typo.yaml[invalid]"]
+    assert broken["status"] == "ERROR" and not broken["expected"]
+    assert "scenarios/typo.yaml:5:5: error: unknown step kind 'rnu'" in broken["message"]
 
 
 def test_failures_are_precise_and_the_run_goes_on(pytester: pytest.Pytester) -> None:
