@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +80,17 @@ def _targets(text: str) -> tuple[str, ...]:
     return chosen
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM and SIGHUP (CI time-outs, `docker stop`, a closed terminal) end a run as Ctrl-C
+    does: the finished results are kept, the reports written and marked interrupted, and
+    every process the run started is stopped."""
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, _interrupt)
     for target in TARGETS:
         config.addinivalue_line("markers", f"{target}: a scenario item on the {target} target")
     config.stash[_registries_key] = {}
