@@ -13,7 +13,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from test_gating import BLOCKING_SCENARIO, CONFORMANCE, POLL_INTERVAL_S, _folder
 
 _BOUND_S = 120.0
