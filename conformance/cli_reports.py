@@ -20,9 +20,8 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from conformance.reports.jsonio import InputError
-
 from conformance.reports.atomic import atomic_write_text
+from conformance.reports.jsonio import InputError
 
 if TYPE_CHECKING:
     from conformance.reports.rundir import LoadedRun
