@@ -18,6 +18,7 @@ class MediaStreamTrack extends Native.EventTarget {
     this._capabilities = init.capabilities || {};
     this._constraints = init.constraints || {};
     this._remote = Boolean(init.remote);
+    this._endWatchers = new Set(); // shim-internal callbacks run when the track ends
     objects.set(this._handle, this);
     if (this._readyState === "live") living.add(this);
   }
@@ -74,7 +75,12 @@ class MediaStreamTrack extends Native.EventTarget {
     living.delete(this);
     objects.delete(this._handle);
     if (withEvent) fireSimple(this, "ended");
+    for (const watcher of [...this._endWatchers]) watcher(this);
+    this._endWatchers.clear();
   }
+
+  _onEnd(watcher) { if (this._readyState === "live") this._endWatchers.add(watcher); }
+  _offEnd(watcher) { this._endWatchers.delete(watcher); }
 
   _die() {
     this._end(true);
