@@ -501,10 +501,31 @@ async def pc_close(session: PageSession, request: Request) -> dict[str, Any]:
     return {}
 
 
+def _offer_to_receive(peer: PeerHandle, kind: str, wanted: bool) -> None:
+    """The legacy ``offerToReceiveAudio``/``offerToReceiveVideo`` option, as Chromium applies
+    it: true adds a ``recvonly`` transceiver when none of that kind can receive; false stops
+    receiving on that kind's transceivers (``sendrecv`` -> ``sendonly``, ``recvonly`` ->
+    ``inactive``)."""
+    mine = [t for t in peer.transceivers if t.transceiver.kind == kind and not t.stopped]
+    if not wanted:
+        for t in mine:
+            t.transceiver.direction = {"sendrecv": "sendonly", "recvonly": "inactive"}.get(
+                t.transceiver.direction, t.transceiver.direction)
+        return
+    if not any(t.transceiver.direction in ("sendrecv", "recvonly") for t in mine):
+        peer.pc.addTransceiver(kind, direction="recvonly")
+        peer.adopt_new_transceivers()
+
+
 @op("pc.createOffer", chain="pc")
 async def pc_create_offer(session: PageSession, request: Request) -> dict[str, Any]:
-    """``createOffer()``; ``iceRestart`` and legacy ``offerToReceive*`` are ignored."""
+    """``createOffer(options)``; ``iceRestart`` is ignored (limitation ref-no-ice-restart)."""
     peer = _peer(session, request)
+    options = request.obj("options", optional=True)
+    for kind in ("audio", "video"):
+        wanted = options.get(f"offerToReceive{kind.capitalize()}")
+        if isinstance(wanted, bool):
+            _offer_to_receive(peer, kind, wanted)
     offer = await peer.pc.createOffer()
     return {"description": peer.local_json(offer), **peer.snapshot()}
 

@@ -12,6 +12,20 @@ defineToStringTag(RTCStatsReport, "RTCStatsReport");
 
 const CLOSED_MESSAGE = "The RTCPeerConnection's signalingState is 'closed'.";
 
+// RTCOfferOptions/RTCAnswerOptions for the host, with the legacy offerToReceiveAudio and
+// offerToReceiveVideo (a boolean, or a count as old pages write it) kept as booleans.
+function offerOptions(options) {
+  const input = options === undefined || options === null ? {} : options;
+  if (typeof input !== "object" && typeof input !== "function") {
+    throw new TypeError("Failed to execute 'createOffer' on 'RTCPeerConnection': The provided value is not of type 'RTCOfferOptions'.");
+  }
+  const wire = { iceRestart: Boolean(input.iceRestart) };
+  for (const name of ["offerToReceiveAudio", "offerToReceiveVideo"]) {
+    if (input[name] !== undefined) wire[name] = Boolean(input[name]);
+  }
+  return wire;
+}
+
 function descriptionInit(description) {
   if (description === undefined || description === null) return null;
   if (typeof description !== "object") throw new TypeError("The provided value is not of type 'RTCSessionDescriptionInit'.");
@@ -79,6 +93,20 @@ function normalizeConfiguration(configuration, prefix) {
     });
   }
   return result;
+}
+
+// The legacy callback overloads Chromium still supports (createOffer(success, failure,
+// options), setLocalDescription(description, success, failure), ...): the callbacks get the
+// result or the error, and the returned promise resolves with undefined. `first` is the
+// 1-based position of the success callback, for Chromium's error messages.
+function legacyCallbacks(method, args, first, operation) {
+  for (const [offset, callback] of [args[first - 1], args[first]].entries()) {
+    if (typeof callback !== "function") {
+      return rejected(new TypeError(`Failed to execute '${method}' on 'RTCPeerConnection': parameter ${first + offset} is not of type 'Function'.`));
+    }
+  }
+  const [success, failure] = [args[first - 1], args[first]];
+  return operation().then((result) => { success.call(undefined, result); }, (error) => { failure.call(undefined, error); });
 }
 
 // What goes to the host: plain JSON (certificates are native objects and stay here).
@@ -246,15 +274,27 @@ class RTCPeerConnection extends Native.EventTarget {
   }
 
   // --- offer/answer ---------------------------------------------------------------------
-  createOffer(options) {
+  createOffer(...args) {
+    if (args.length >= 2) return legacyCallbacks("createOffer", args, 1, () => this._createOffer(args[2]));
+    return this._createOffer(args[0]);
+  }
+
+  _createOffer(options) {
     if (this._closed) return rejected(this._closedError());
-    return this._chain("pc.createOffer", { options: options || {} }).then((result) => {
+    let wire;
+    try { wire = offerOptions(options); } catch (error) { return rejected(error); }
+    return this._chain("pc.createOffer", { options: wire }).then((result) => {
       this._applySnapshot(result);
       return new Native.RTCSessionDescription(result.description);
     });
   }
 
-  createAnswer(options) {
+  createAnswer(...args) {
+    if (args.length >= 2) return legacyCallbacks("createAnswer", args, 1, () => this._createAnswer(args[2]));
+    return this._createAnswer(args[0]);
+  }
+
+  _createAnswer(options) {
     if (this._closed) return rejected(this._closedError());
     return this._chain("pc.createAnswer", { options: options || {} }).then((result) => {
       this._applySnapshot(result);
@@ -262,7 +302,12 @@ class RTCPeerConnection extends Native.EventTarget {
     });
   }
 
-  setLocalDescription(description) {
+  setLocalDescription(...args) {
+    if (args.length >= 2) return legacyCallbacks("setLocalDescription", args, 2, () => this._setLocalDescription(args[0]));
+    return this._setLocalDescription(args[0]);
+  }
+
+  _setLocalDescription(description) {
     if (this._closed) return rejected(this._closedError());
     let init;
     try { init = descriptionInit(description); } catch (error) { return rejected(error); }
@@ -281,7 +326,14 @@ class RTCPeerConnection extends Native.EventTarget {
     });
   }
 
-  setRemoteDescription(description) {
+  setRemoteDescription(description, ...callbacks) {
+    if (callbacks.length >= 1) {
+      return legacyCallbacks("setRemoteDescription", [description, ...callbacks], 2, () => this._setRemoteDescription(description));
+    }
+    return this._setRemoteDescription(description);
+  }
+
+  _setRemoteDescription(description) {
     if (this._closed) return rejected(this._closedError());
     let init;
     try { init = descriptionInit(description); } catch (error) { return rejected(error); }
@@ -308,7 +360,12 @@ class RTCPeerConnection extends Native.EventTarget {
     });
   }
 
-  addIceCandidate(candidate) {
+  addIceCandidate(...args) {
+    if (args.length >= 2) return legacyCallbacks("addIceCandidate", args, 2, () => this._addIceCandidate(args[0]));
+    return this._addIceCandidate(args[0]);
+  }
+
+  _addIceCandidate(candidate) {
     if (this._closed) return rejected(this._closedError());
     let init = null;
     if (candidate !== undefined && candidate !== null) {
@@ -464,9 +521,10 @@ class RTCPeerConnection extends Native.EventTarget {
   }
 
   // --- misc -----------------------------------------------------------------------------
-  getStats(selector) {
+  getStats(selector = undefined) {
     if (selector === undefined || selector === null) return this._stats({});
-    if (!isShimTrack(selector)) return rejected(new TypeError("Failed to execute 'getStats' on 'RTCPeerConnection': the selector is not a MediaStreamTrack."));
+    // Chromium no longer has the legacy getStats(callback): a function is a wrong selector.
+    if (!isShimTrack(selector)) return rejected(new TypeError("Failed to execute 'getStats' on 'RTCPeerConnection': parameter 1 is not of type 'MediaStreamTrack'."));
     const sending = this._transceivers.find((t) => t.sender.track === selector);
     if (sending) return this._stats({ transceiver: sending._handle, side: "sender" });
     const receiving = this._transceivers.find((t) => t.receiver.track === selector);
