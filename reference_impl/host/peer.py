@@ -23,7 +23,6 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc import sdp as aiortc_sdp
-from aiortc.mediastreams import MediaStreamTrack
 
 from .ops import op
 from .protocol import HostError, Request
@@ -340,8 +339,10 @@ class PeerHandle:
             "transceivers": [t.describe() for t in self.transceivers],
         }
 
-    def adopt_new_transceivers(self) -> None:
-        """Name transceivers aiortc created on its own (from a remote offer)."""
+    def adopt_new_transceivers(self, track_ids: dict[str, str | None] | None = None) -> None:
+        """Name transceivers aiortc created on its own (from a remote offer, or for a legacy
+        ``offerToReceive*`` option). Their receiver tracks take the track id of the remote
+        ``a=msid`` (``track_ids``, by mid), as Chromium's do."""
         known = {id(t.transceiver) for t in self.transceivers}
         for transceiver in self.pc.getTransceivers():
             if id(transceiver) in known:
@@ -349,7 +350,8 @@ class PeerHandle:
             self.add_transceiver(transceiver, handle=self.session.new_handle(),
                                  sender=self.session.new_handle(),
                                  receiver=self.session.new_handle(),
-                                 receiver_track=self.session.new_handle())
+                                 receiver_track=self.session.new_handle(),
+                                 receiver_track_id=(track_ids or {}).get(transceiver.mid or ""))
         for t in self.transceivers:
             t.bind_remote()
 
@@ -357,7 +359,7 @@ class PeerHandle:
                         receiver: str, receiver_track: str,
                         receiver_track_id: str | None = None) -> TransceiverHandle:
         """Track a transceiver and create its receiver's track."""
-        track = HostTrack(receiver_track, kind=transceiver.kind, label="remote audio",
+        track = HostTrack(receiver_track, kind=transceiver.kind, label=f"remote {transceiver.kind}",
                           remote=RemoteSource(), track_id=receiver_track_id)
         self.session.register(receiver_track, track)
 
@@ -603,53 +605,54 @@ async def pc_set_local_description(session: PageSession, request: Request) -> di
     return {"candidates": _candidates(local), **peer.snapshot()}
 
 
-def _stream_ids(description: RTCSessionDescription) -> dict[str, list[str]]:
-    """``mid -> stream ids`` from the ``a=msid`` lines of a remote description."""
+def _remote_media(description: RTCSessionDescription) -> dict[str, dict[str, Any]]:
+    """``mid -> {receiving, streams, trackId}`` of a remote description, as Chromium reads
+    it: this end receives on an m-section the far end sends on; its ``a=msid`` names the
+    streams (``-`` for none) and the track id; a sending m-section without ``a=msid``
+    belongs to Chromium's ``default`` stream."""
     parsed = aiortc_sdp.SessionDescription.parse(description.sdp)
-    found: dict[str, list[str]] = {}
+    found: dict[str, dict[str, Any]] = {}
     for media in parsed.media:
-        if media.rtp.muxId and media.msid:
-            stream = media.msid.split()[0]
-            found[media.rtp.muxId] = [] if stream == "-" else [stream]
+        mid = media.rtp.muxId
+        if not mid:
+            continue
+        receiving = media.port != 0 and media.direction in ("sendrecv", "sendonly")
+        streams, track_id = ["default"], None
+        if media.msid:
+            stream, _, track_id = media.msid.partition(" ")
+            streams = [] if stream == "-" else [stream]
+        found[mid] = {"receiving": receiving, "streams": streams if receiving else [],
+                      "trackId": track_id or None}
     return found
 
 
 @op("pc.setRemoteDescription", chain="pc")
 async def pc_set_remote_description(session: PageSession, request: Request) -> dict[str, Any]:
-    """``setRemoteDescription(description)``; reports the ``track`` events it caused."""
+    """``setRemoteDescription(description)``; reports, per transceiver it describes, whether
+    this end now receives and on which remote streams (the shim fires ``track``,
+    ``addtrack`` and ``removetrack`` from that)."""
     peer = _peer(session, request)
     desc = _parse_description(request)
     _check_sdp(desc.sdp)
-    new_tracks: list[MediaStreamTrack] = []
-
-    def on_track(track: MediaStreamTrack) -> None:
-        new_tracks.append(track)
-
-    peer.pc.on("track", on_track)
-    try:
-        await peer.pc.setRemoteDescription(desc)
-    finally:
-        peer.pc.remove_listener("track", on_track)
+    await peer.pc.setRemoteDescription(desc)
     remote = _description(desc)
     if desc.type == "answer":
         peer.current_remote, peer.pending_remote = remote, None
         peer.current_local, peer.pending_local = peer.pending_local, None
     else:
         peer.pending_remote = remote
-    peer.adopt_new_transceivers()
+    media = _remote_media(desc)
+    peer.adopt_new_transceivers({mid: m["trackId"] for mid, m in media.items()})
     # A rejected m-section stops its transceiver, as natively (aiortc ignores port 0).
     rejected = _rejected_mids(remote)
     for t in list(peer.transceivers):
         if t.transceiver.mid in rejected:
             await peer.stop_transceiver(t)
-    streams = _stream_ids(desc)
-    events = []
-    for track in new_tracks:
-        for t in peer.transceivers:
-            if t.transceiver.receiver.track is track:
-                events.append({"transceiver": t.handle,
-                               "streams": streams.get(t.transceiver.mid or "", [])})
-    return {"trackEvents": events, **peer.snapshot()}
+    described = [{"transceiver": t.handle, "receiving": media[mid]["receiving"],
+                  "streams": media[mid]["streams"]}
+                 for t in peer.transceivers
+                 if (mid := t.transceiver.mid) is not None and mid in media and not t.stopped]
+    return {"remoteMedia": described, **peer.snapshot()}
 
 
 @op("pc.addIceCandidate", chain="pc")

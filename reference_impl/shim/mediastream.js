@@ -151,6 +151,13 @@ class MediaStream extends Native.EventTarget {
     this._tracks.push(track);
     fire(this, new MediaStreamTrackEvent("addtrack", { track }));
   }
+
+  _remoteRemove(track) {
+    const index = this._tracks.indexOf(track);
+    if (index < 0) return;
+    this._tracks.splice(index, 1);
+    fire(this, new MediaStreamTrackEvent("removetrack", { track }));
+  }
 }
 defineEventHandlers(MediaStream.prototype, ["addtrack", "removetrack"]);
 defineToStringTag(MediaStream, "MediaStream");

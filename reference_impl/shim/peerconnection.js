@@ -268,6 +268,40 @@ class RTCPeerConnection extends Native.EventTarget {
     return stream;
   }
 
+  // A remote description set which transceivers receive, on which remote streams: the
+  // spec's "set the associated remote streams" (removetrack/addtrack on streams that
+  // already existed) and then a track event for each receiver that starts receiving or
+  // joins a stream, as Chromium does.
+  _applyRemoteMedia(remoteMedia) {
+    const events = [];
+    for (const media of remoteMedia) {
+      const transceiver = this._transceivers.find((t) => t._handle === media.transceiver);
+      if (!transceiver || transceiver._stopped) continue;
+      const track = transceiver.receiver.track;
+      const before = transceiver._remoteStreams;
+      const after = media.streams.map((id) => this._remoteStreams.get(id) || null);
+      for (const stream of before) {
+        if (!media.streams.includes(stream.id)) stream._remoteRemove(track);
+      }
+      let joined = false;
+      const streams = media.streams.map((id, index) => {
+        const stream = after[index] || this._remoteStream(id);
+        if (!before.includes(stream)) {
+          joined = true;
+          if (after[index]) stream._remoteAdd(track);
+          else if (!stream._tracks.includes(track)) stream._tracks.push(track);
+        }
+        return stream;
+      });
+      transceiver._remoteStreams = streams;
+      if (media.receiving && (!transceiver._firedReceiving || joined)) events.push({ transceiver, track, streams });
+      transceiver._firedReceiving = media.receiving;
+    }
+    for (const { transceiver, track, streams } of events) {
+      fire(this, new RTCTrackEvent("track", { receiver: transceiver.receiver, track, streams, transceiver }));
+    }
+  }
+
   _stats(args) {
     if (this._closed) return Promise.resolve(new RTCStatsReport(INTERNAL, []));
     return this._chain("pc.getStats", args).then((list) => new RTCStatsReport(INTERNAL, list.map((s) => [s.id, s])));
@@ -344,19 +378,7 @@ class RTCPeerConnection extends Native.EventTarget {
       this._applySnapshot(result);
       if (this._closed) return;
       this._canTrickle = /a=ice-options:[^\r\n]*trickle/.test(init.sdp);
-      for (const trackEvent of result.trackEvents || []) {
-        const transceiver = this._transceivers.find((t) => t._handle === trackEvent.transceiver);
-        if (!transceiver) continue;
-        const track = transceiver.receiver.track;
-        const streams = trackEvent.streams.map((id) => {
-          const known = this._remoteStreams.has(id);
-          const stream = this._remoteStream(id);
-          if (known) stream._remoteAdd(track);
-          else if (!stream._tracks.includes(track)) stream._tracks.push(track);
-          return stream;
-        });
-        fire(this, new RTCTrackEvent("track", { receiver: transceiver.receiver, track, streams, transceiver }));
-      }
+      this._applyRemoteMedia(result.remoteMedia || []);
     });
   }
 
@@ -384,7 +406,7 @@ class RTCPeerConnection extends Native.EventTarget {
     const trackHandle = newHandle();
     const description = {
       transceiver: newHandle(), sender: newHandle(), receiver: newHandle(),
-      receiverTrack: { track: trackHandle, id: uuid(), kind, label: "remote audio" }, kind, direction,
+      receiverTrack: { track: trackHandle, id: uuid(), kind, label: `remote ${kind}` }, kind, direction,
     };
     const transceiver = new RTCRtpTransceiver(INTERNAL, this, description);
     this._transceivers.push(transceiver);

@@ -173,6 +173,8 @@ class RTCRtpTransceiver {
     this._currentDirection = null;
     this._stopped = false;
     this._everSent = false;
+    this._firedReceiving = false; // the spec's [[FiredDirection]] includes receiving
+    this._remoteStreams = []; // the receiver's associated remote streams
     this.__sender = new RTCRtpSender(INTERNAL, pc, description.sender);
     const track = new MediaStreamTrack(INTERNAL, { ...description.receiverTrack, remote: true });
     this.__receiver = new RTCRtpReceiver(INTERNAL, pc, description.receiver, track);
