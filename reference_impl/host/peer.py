@@ -202,7 +202,7 @@ class ChannelHandle:
 
         @channel.on("close")
         def on_close() -> None:
-            session.emit("dc.state", handle, **self.state())
+            session.emit("dc.state", handle, **self.state(), **self._abort_error())
 
         # The page's bufferedAmount must go down as the host sends, not only when aiortc's
         # own threshold is crossed: report every drain, at most once per loop iteration.
@@ -233,6 +233,16 @@ class ChannelHandle:
         if self.handle in self.peer.session.objects:
             self.peer.session.emit("dc.buffered", self.handle,
                                    bufferedAmount=self.channel.bufferedAmount)
+
+    def _abort_error(self) -> dict[str, Any]:
+        """``{"error": ...}`` when the channel closes because the association went away
+        under it (the far end closed its peer connection: SCTP ABORT), which Chromium
+        reports as an RTCError before ``close``; ``{}`` for an orderly close."""
+        sctp = self.peer.pc.sctp
+        if self.peer.closed or sctp is None or sctp.state != "closed":
+            return {}
+        return {"error": {"errorDetail": "sctp-failure", "sctpCauseCode": 12,
+                          "message": "User-Initiated Abort, reason=Close called"}}
 
     def state(self) -> dict[str, Any]:
         """What changes over the channel's life."""

@@ -7,6 +7,8 @@ const Native = {
   RTCSessionDescription: window.RTCSessionDescription,
   RTCIceCandidate: window.RTCIceCandidate,
   RTCPeerConnectionIceEvent: window.RTCPeerConnectionIceEvent,
+  RTCError: window.RTCError,
+  RTCErrorEvent: window.RTCErrorEvent,
   MediaStream: window.MediaStream,
   MediaStreamTrack: window.MediaStreamTrack,
   WebSocket: window.WebSocket,

@@ -595,10 +595,16 @@ class RTCPeerConnection extends Native.EventTarget {
       transceiver._stopped = true;
       transceiver._currentDirection = "stopped";
       transceiver._direction = "stopped";
-      transceiver.receiver.track._end(false);
       objects.delete(transceiver._handle);
     }
-    for (const dc of this._channels) dc._close(false);
+    // Chromium ends the received tracks (with `ended`) and closes open channels (`closing`,
+    // `close`, no error) in a later task, not inside close().
+    const tracks = this._transceivers.map((t) => t.receiver.track);
+    const channels = [...this._channels];
+    Native.setTimeout(() => {
+      for (const track of tracks) track._end(true);
+      for (const dc of channels) dc._closeWith(null);
+    }, 0);
     living.delete(this);
     objects.delete(this._handle);
     log("verbose", `RTCPeerConnection ${this._handle} closed`);
