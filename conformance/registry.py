@@ -68,7 +68,8 @@ SUPPORTED_INTERFACES: dict[str, tuple[str, ...]] = {
         "onconnectionstatechange", "signalingState", "onsignalingstatechange",
         "onnegotiationneeded", "addTrack", "removeTrack", "addTransceiver", "getSenders",
         "getReceivers", "getTransceivers", "ontrack", "createDataChannel", "ondatachannel",
-        "getStats", "getConfiguration", "setConfiguration", "restartIce", "close",
+        "getStats", "getConfiguration", "setConfiguration", "restartIce", "close", "sctp",
+        "canTrickleIceCandidates",
     ),
     "RTCRtpReceiver": (
         "track", "transport", "getParameters", "getStats", "getSynchronizationSources",

@@ -106,6 +106,19 @@ def _epoch_ms(value: Any) -> Any:
     return value
 
 
+def _remote_certificates(dtls: Any) -> list[str]:
+    """The far end's DTLS certificate (DER, base64) once the handshake is done."""
+    ssl = getattr(dtls, "_ssl", None)
+    if dtls.state != "connected" or ssl is None:
+        return []
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    certificate = ssl.get_peer_certificate(as_cryptography=True)
+    if certificate is None:
+        return []
+    return [base64.b64encode(certificate.public_bytes(Encoding.DER)).decode()]
+
+
 class TransceiverHandle:
     """One transceiver with its sender and receiver, and the page's names for them."""
 
@@ -334,7 +347,74 @@ class PeerHandle:
             # which is what pages test for (limitation ref-ice-states).
             "iceConnectionState": "connected" if ice == "completed" else ice,
             "connectionState": self.pc.connectionState,
+            "transport": self.transport_state(),
         }
+
+    #: Transports whose state changes are reported (by ``id``), see :meth:`_watch_transports`.
+    _watched: frozenset[int] = frozenset()
+
+    def _dtls_transport(self) -> Any:
+        """The connection's DTLS transport (everything is bundled on one), or None."""
+        if self.pc.sctp is not None:
+            return self.pc.sctp.transport
+        for t in self.transceivers:
+            if t.transceiver.mid is not None and not t.stopped:
+                return t.transceiver.sender.transport
+        return None
+
+    def _watch_transports(self) -> None:
+        """Report DTLS, ICE and SCTP state changes as ``pc.state`` events. aiortc emits
+        ``statechange`` for DTLS and ICE; the SCTP association has no event, so the host
+        wraps the method where its state changes (as for ``_addBufferedAmount``)."""
+        dtls = self._dtls_transport()
+        sctp = self.pc.sctp
+        for obj in (dtls, dtls.transport if dtls is not None else None):
+            if obj is not None and id(obj) not in self._watched:
+                self._watched = self._watched | {id(obj)}
+                obj.on("statechange", self._state_changed)
+        if sctp is not None and id(sctp) not in self._watched:
+            self._watched = self._watched | {id(sctp)}
+            set_state = sctp._set_state
+
+            def set_state_and_report(state: Any) -> None:
+                before = sctp.state
+                set_state(state)
+                if sctp.state != before:
+                    asyncio.get_running_loop().call_soon(self._state_changed)
+
+            sctp._set_state = set_state_and_report  # type: ignore[method-assign]
+
+    def transport_state(self) -> dict[str, Any]:
+        """What the shim's RTCDtlsTransport, RTCIceTransport and RTCSctpTransport mirror
+        (``{}`` before the connection has a transport)."""
+        dtls = self._dtls_transport()
+        if dtls is None:
+            return {}
+        self._watch_transports()
+        ice = dtls.transport
+        ice_state = "connected" if ice.state == "completed" else ice.state  # ref-ice-states
+        state: dict[str, Any] = {"dtlsState": dtls.state, "iceState": ice_state,
+                                 "selectedCandidatePair": self._selected_pair(ice),
+                                 "remoteCertificates": _remote_certificates(dtls)}
+        sctp = self.pc.sctp
+        if sctp is not None:
+            state["sctpState"] = sctp.state
+            state["maxChannels"] = sctp.maxChannels if sctp.state == "connected" else None
+        return state
+
+    def _selected_pair(self, ice: Any) -> dict[str, Any] | None:
+        """The nominated ICE candidate pair (aioice keeps it per component)."""
+        pair = getattr(ice, "_connection", None) and ice._connection._nominated.get(1)
+        if pair is None:
+            return None
+        # The first m-section's mid: the BUNDLE transport's (RTCIceCandidate needs one).
+        local = self.current_local or self.pending_local
+        mid = next((ln[len("a=mid:"):].strip() for ln in (local["sdp"] if local else "").splitlines()
+                    if ln.startswith("a=mid:")), "0")
+        return {side: {"candidate": f"candidate:{candidate.to_sdp()}", "sdpMid": mid,
+                       "sdpMLineIndex": 0}
+                for side, candidate in (("local", pair.local_candidate),
+                                        ("remote", pair.remote_candidate))}
 
     def snapshot(self) -> dict[str, Any]:
         """Everything the shim mirrors about this connection."""

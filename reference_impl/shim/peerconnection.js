@@ -131,6 +131,8 @@ class RTCPeerConnection extends Native.EventTarget {
     this._removedTransceivers = new Set();
     this._channels = [];
     this._remoteStreams = new Native.Map();
+    this._dtls = new RTCDtlsTransport(INTERNAL, this); // one bundled transport per connection
+    this._sctp = null; // once a description with an m=application section is applied
     this._closed = false;
     this._gathered = false;
     this._canTrickle = null;
@@ -156,7 +158,7 @@ class RTCPeerConnection extends Native.EventTarget {
   get iceConnectionState() { return this._iceConnectionState; }
   get connectionState() { return this._connectionState; }
   get canTrickleIceCandidates() { return this._canTrickle; }
-  get sctp() { return null; } // RTCSctpTransport is not proxied (ref-no-transport-objects)
+  get sctp() { return this._sctp; }
   get localDescription() { return this._description("localDescription"); }
   get remoteDescription() { return this._description("remoteDescription"); }
   get currentLocalDescription() { return this._description("currentLocalDescription"); }
@@ -212,6 +214,10 @@ class RTCPeerConnection extends Native.EventTarget {
 
   _applyStates(states) {
     if (this._closed) return;
+    if (states.transport) {
+      this._dtls._apply(states.transport);
+      if (this._sctp) this._sctp._apply(states.transport);
+    }
     if (states.signalingState && states.signalingState !== this._signalingState && states.signalingState !== "closed") {
       this._signalingState = states.signalingState;
       fireSimple(this, "signalingstatechange");
@@ -224,6 +230,18 @@ class RTCPeerConnection extends Native.EventTarget {
     if (states.connectionState && states.connectionState !== this._connectionState && states.connectionState !== "closed") {
       this._connectionState = states.connectionState;
       fireSimple(this, "connectionstatechange");
+    }
+  }
+
+  // A description was applied: transceivers with a mid now use the transport, and an
+  // m=application section brings the SCTP transport.
+  _associateTransports() {
+    for (const transceiver of this._transceivers) {
+      if (transceiver._mid !== null) transceiver._transportAssociated = true;
+    }
+    const descriptions = [this._descriptions.localDescription, this._descriptions.remoteDescription];
+    if (!this._sctp && descriptions.some((d) => d && /\nm=application /.test(d.sdp))) {
+      this._sctp = new RTCSctpTransport(INTERNAL, this, this._dtls);
     }
   }
 
@@ -245,6 +263,7 @@ class RTCPeerConnection extends Native.EventTarget {
   _synthesiseCandidates(candidates) {
     Native.setTimeout(() => {
       if (this._closed) return;
+      this._dtls.iceTransport._setGathering("gathering");
       this._iceGatheringState = "gathering";
       fireSimple(this, "icegatheringstatechange");
       for (const init of candidates) {
@@ -253,6 +272,7 @@ class RTCPeerConnection extends Native.EventTarget {
         fire(this, new Native.RTCPeerConnectionIceEvent("icecandidate", { candidate }));
       }
       if (this._closed) return;
+      this._dtls.iceTransport._setGathering("complete", candidates);
       this._iceGatheringState = "complete";
       fireSimple(this, "icegatheringstatechange");
       fire(this, new Native.RTCPeerConnectionIceEvent("icecandidate", { candidate: null }));
@@ -352,6 +372,7 @@ class RTCPeerConnection extends Native.EventTarget {
     }
     return this._chain("pc.setLocalDescription", { description: wire }).then((result) => {
       this._applySnapshot(result);
+      this._associateTransports();
       this._negotiation.dirty = false;
       if (!this._gathered) {
         this._gathered = true;
@@ -377,6 +398,7 @@ class RTCPeerConnection extends Native.EventTarget {
     return this._chain("pc.setRemoteDescription", { description: init }).then((result) => {
       this._applySnapshot(result);
       if (this._closed) return;
+      this._associateTransports();
       this._canTrickle = /a=ice-options:[^\r\n]*trickle/.test(init.sdp);
       this._applyRemoteMedia(result.remoteMedia || []);
     });
@@ -591,6 +613,8 @@ class RTCPeerConnection extends Native.EventTarget {
     this._signalingState = "closed";
     this._iceConnectionState = "closed";
     this._connectionState = "closed";
+    this._dtls._close();
+    if (this._sctp) this._sctp._close();
     for (const transceiver of this._transceivers) {
       transceiver._stopped = true;
       transceiver._currentDirection = "stopped";
@@ -621,6 +645,8 @@ class RTCPeerConnection extends Native.EventTarget {
     fireSimple(this, "iceconnectionstatechange");
     this._connectionState = "closed";
     fireSimple(this, "connectionstatechange");
+    this._dtls._close();
+    if (this._sctp) this._sctp._close();
     for (const transceiver of this._transceivers) transceiver._die();
     for (const dc of this._channels) dc._die();
     objects.delete(this._handle);

@@ -18,6 +18,13 @@ function capabilitiesFor(kind) {
   return kind === "audio" ? JSON.parse(JSON.stringify(AUDIO_CAPABILITIES)) : null;
 }
 
+// A sender's or receiver's RTCDtlsTransport: the connection's, once a description gave
+// its transceiver a mid (null before, as natively; kept after close).
+function transportOf(senderOrReceiver) {
+  const transceiver = senderOrReceiver._transceiver;
+  return transceiver && transceiver._transportAssociated ? senderOrReceiver._pc._dtls : null;
+}
+
 class RTCRtpSender {
   constructor(token, pc, handle) {
     if (token !== INTERNAL) throw new TypeError("Illegal constructor");
@@ -32,7 +39,7 @@ class RTCRtpSender {
     this._transactionId = null;
   }
   get track() { return this._track; }
-  get transport() { return null; } // RTCDtlsTransport is not proxied (ref-no-transport-objects)
+  get transport() { return transportOf(this); }
   get dtmf() { return null; }
   static getCapabilities(kind) { return capabilitiesFor(kind); }
 
@@ -113,7 +120,7 @@ class RTCRtpReceiver {
     this._refreshing = false;
   }
   get track() { return this._track; }
-  get transport() { return null; }
+  get transport() { return transportOf(this); }
   static getCapabilities(kind) { return capabilitiesFor(kind); }
 
   getParameters() {
@@ -173,7 +180,8 @@ class RTCRtpTransceiver {
     this._currentDirection = null;
     this._stopped = false;
     this._everSent = false;
-    this._firedReceiving = false; // the spec's [[FiredDirection]] includes receiving
+    this._firedReceiving = false;
+    this._transportAssociated = false; // the spec's [[FiredDirection]] includes receiving
     this._remoteStreams = []; // the receiver's associated remote streams
     this.__sender = new RTCRtpSender(INTERNAL, pc, description.sender);
     const track = new MediaStreamTrack(INTERNAL, { ...description.receiverTrack, remote: true });
