@@ -136,6 +136,37 @@ class TransceiverHandle:
         self.stream_ids: list[str] = []
         self.parameters: dict[str, Any] = {}
         self.stopped = False
+        #: SSRC/CSRC -> what its last RTP packet said, for getSynchronizationSources().
+        self.sources: dict[str, dict[int, dict[str, Any]]] = {"ssrc": {}, "csrc": {}}
+        self._watch_sources()
+
+    def _watch_sources(self) -> None:
+        """Record the RTP timestamp, audio level (RFC 6464 header extension) and CSRCs of
+        every packet the receiver handles; aiortc's own list keeps only SSRC and time.
+        (aiortc has no hook: the host wraps the method that handles each packet.)"""
+        receiver = self.transceiver.receiver
+        handle_packet = receiver._handle_rtp_packet
+
+        async def handle_and_record(packet: Any, arrival_time_ms: int) -> None:
+            now = datetime.datetime.now(datetime.UTC).timestamp() * 1000.0
+            level = packet.extensions.audio_level
+            entry: dict[str, Any] = {"timestamp": now, "rtpTimestamp": packet.timestamp}
+            if level is not None:
+                # -dBov in 0..127, 127 meaning silence; the spec wants a linear 0..1.
+                entry["audioLevel"] = 0.0 if level[1] >= 127 else 10 ** (-level[1] / 20)
+            self.sources["ssrc"][packet.ssrc] = entry
+            for csrc in packet.csrc:
+                self.sources["csrc"][csrc] = {k: v for k, v in entry.items() if k != "audioLevel"}
+            await handle_packet(packet, arrival_time_ms)
+
+        receiver._handle_rtp_packet = handle_and_record  # type: ignore[method-assign]
+
+    def synchronization_sources(self) -> dict[str, list[dict[str, Any]]]:
+        """The sources heard in the last 10 s, as the spec keeps them."""
+        cutoff = datetime.datetime.now(datetime.UTC).timestamp() * 1000.0 - 10_000.0
+        return {kind: [{"source": source, **entry} for source, entry in found.items()
+                       if entry["timestamp"] >= cutoff]
+                for kind, found in self.sources.items()}
 
     def set_track(self, track: HostTrack | None) -> None:
         """Make ``track`` the sender's source (addTrack, replaceTrack, removeTrack)."""
@@ -926,12 +957,11 @@ async def sender_set_parameters(session: PageSession, request: Request) -> dict[
 
 @op("receiver.getSynchronizationSources", chain="pc", needs_connection=False)
 async def receiver_sources(session: PageSession, request: Request) -> dict[str, Any]:
-    """``getSynchronizationSources()`` (and an empty contributing list: aiortc has none)."""
+    """``getSynchronizationSources()`` and ``getContributingSources()`` (epoch ms)."""
     peer = _peer(session, request, open_required=False)
     th = peer.transceiver(request.string("transceiver"))
-    sources = [{"source": s.source, "timestamp": _epoch_ms(s.timestamp)}
-               for s in th.transceiver.receiver.getSynchronizationSources()]
-    return {"synchronizationSources": sources, "contributingSources": []}
+    sources = th.synchronization_sources()
+    return {"synchronizationSources": sources["ssrc"], "contributingSources": sources["csrc"]}
 
 
 # --- data channels ---------------------------------------------------------------------

@@ -117,6 +117,7 @@ class RTCRtpReceiver {
     this._codecs = [];
     this._headerExtensions = [];
     this._sources = [];
+    this._contributing = [];
     this._refreshing = false;
   }
   get track() { return this._track; }
@@ -135,8 +136,8 @@ class RTCRtpReceiver {
     return this._pc._stats({ transceiver: this._transceiver._handle, side: "receiver" });
   }
 
-  // Synchronous natively; here it returns what the host last reported and asks for a
-  // fresh list (limitation ref-async-sources: poll again to see new sources).
+  // Synchronous natively; here they return what the host last reported and ask for a
+  // fresh list (limitation async-proxy-state: poll again to see new sources).
   getSynchronizationSources() {
     this._refresh();
     return this._sources.map((s) => ({ ...s }));
@@ -144,7 +145,7 @@ class RTCRtpReceiver {
 
   getContributingSources() {
     this._refresh();
-    return [];
+    return this._contributing.map((s) => ({ ...s }));
   }
 
   _refresh() {
@@ -152,10 +153,11 @@ class RTCRtpReceiver {
     this._refreshing = true;
     channel.request("receiver.getSynchronizationSources", { pc: this._pc._handle, transceiver: this._transceiver._handle })
       .then((result) => {
+        // The host reports epoch milliseconds; the page's clock is performance.now()'s.
         const origin = performance.timeOrigin;
-        this._sources = result.synchronizationSources.map((s) => ({
-          source: s.source, timestamp: s.timestamp - origin, rtpTimestamp: 0,
-        }));
+        const local = (s) => ({ ...s, timestamp: s.timestamp - origin });
+        this._sources = result.synchronizationSources.map(local);
+        this._contributing = (result.contributingSources || []).map(local);
       }, () => {})
       .finally(() => { this._refreshing = false; });
   }
