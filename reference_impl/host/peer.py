@@ -816,9 +816,10 @@ async def pc_add_transceiver(session: PageSession, request: Request) -> dict[str
     track_handle = request.opt_str("track")
     track = session.get(track_handle, HostTrack) if track_handle else None
     kind = track.kind if track else request.string("kind")
-    if kind != "audio":
-        raise HostError("NotSupportedError", f"{kind} transceivers are not supported by the "
-                        "reference host (limitation ref-video-capture)")
+    if kind not in ("audio", "video"):
+        raise HostError("TypeError", f"invalid transceiver kind {kind!r}")
+    # A video transceiver negotiates (aiortc's codecs) but never sends: no redirected track
+    # is video; what it receives is decoded and dropped (limitation ref-video-capture).
     direction = _check_direction(request.string("direction", optional=True) or "sendrecv")
     transceiver = peer.pc.addTransceiver(kind, direction=direction)
     th = peer.add_transceiver(transceiver, handle=request.string("transceiver"),

@@ -493,8 +493,8 @@ class RTCPeerConnection extends Native.EventTarget {
       throw new TypeError("Failed to execute 'addTransceiver' on 'RTCPeerConnection': parameter 1 is not a MediaStreamTrack or a kind.");
     }
     if (kind === "video") {
-      log("warning", "addTransceiver('video'): video is not redirected by the reference implementation (limitation ref-video-capture)");
-      throw domError("NotSupportedError", "video is not redirected by the reference implementation (limitation ref-video-capture)");
+      // Negotiated, never captured or rendered (no redirected track can be video).
+      log("verbose", "addTransceiver('video'): video is negotiated but not rendered on the local device (limitation ref-video-capture)");
     }
     const direction = (init && init.direction) || "sendrecv";
     if (!DIRECTIONS.includes(direction)) {

@@ -13,9 +13,25 @@ const AUDIO_CAPABILITIES = Object.freeze({
   ],
 });
 
+// Video is negotiated (aiortc's codecs) but never captured or rendered on the local
+// device (limitation ref-video-capture): an app that offers or receives video still
+// completes its audio call.
+const VIDEO_CAPABILITIES = Object.freeze({
+  codecs: [
+    { mimeType: "video/VP8", clockRate: 90000 },
+    { mimeType: "video/rtx", clockRate: 90000 },
+    { mimeType: "video/H264", clockRate: 90000, sdpFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f" },
+    { mimeType: "video/H264", clockRate: 90000, sdpFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f" },
+  ],
+  headerExtensions: [
+    { uri: "urn:ietf:params:rtp-hdrext:sdes:mid" },
+    { uri: "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time" },
+  ],
+});
+
 function capabilitiesFor(kind) {
-  // Only audio is redirected (limitation ref-video-capture).
-  return kind === "audio" ? JSON.parse(JSON.stringify(AUDIO_CAPABILITIES)) : null;
+  const capabilities = { audio: AUDIO_CAPABILITIES, video: VIDEO_CAPABILITIES }[kind];
+  return capabilities ? JSON.parse(JSON.stringify(capabilities)) : null;
 }
 
 // A sender's or receiver's RTCDtlsTransport: the connection's, once a description gave
@@ -223,7 +239,7 @@ class RTCRtpTransceiver {
 
   setCodecPreferences(codecs) {
     if (!Array.isArray(codecs)) throw new TypeError("setCodecPreferences needs a sequence of codecs");
-    const known = AUDIO_CAPABILITIES.codecs.map((c) => c.mimeType.toLowerCase());
+    const known = capabilitiesFor(this._kind).codecs.map((c) => c.mimeType.toLowerCase());
     for (const codec of codecs) {
       if (!codec || !known.includes(String(codec.mimeType).toLowerCase())) {
         throw domError("InvalidModificationError", `Invalid codec preference: ${codec && codec.mimeType}`);
