@@ -21,7 +21,8 @@ from ._version import (
     PROTOCOL_VERSION,
     VERSION,
 )
-from .client import Device, HostError, HostStartError, ReferenceHost
+from .client import Device, HostError, HostStartError, ReferenceHost, page_init_script
+from .extension import build_extension
 from .shim import build_init_script
 
 __all__ = [
@@ -34,7 +35,9 @@ __all__ = [
     "HostError",
     "HostStartError",
     "ReferenceHost",
+    "build_extension",
     "build_init_script",
+    "page_init_script",
 ]
 
 __version__ = VERSION

@@ -27,7 +27,7 @@ from .shim import build_init_script
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext
 
-__all__ = ["Device", "HostError", "HostStartError", "ReferenceHost"]
+__all__ = ["Device", "HostError", "HostStartError", "ReferenceHost", "page_init_script"]
 
 _STARTUP_TIMEOUT_S = 30.0
 _REQUEST_TIMEOUT_S = 30.0
@@ -192,24 +192,22 @@ class ReferenceHost:
         return None
 
     # --- the page side ---------------------------------------------------------------
+    def page_binding(self) -> dict[str, str]:
+        """What a page needs to reach this host: its channel ``url`` and the page ``secret``.
+
+        The page secret lets a page open redirected objects, nothing more; control
+        operations need the control secret, which never leaves this process.
+        """
+        return {"url": self.url, "secret": str(self._ready["pageSecret"]),
+                "connectionId": self.connection_id}
+
     def init_script(self, *, console_logging: bool = False) -> str:
         """The whole shim, with this host's URL and page secret baked in.
 
         Inject it at document start in every frame (``BrowserContext.add_init_script``).
-        The page secret lets a page open redirected objects, nothing more; control
-        operations need the control secret, which never leaves this process.
         """
-        return build_init_script({
-            "url": self.url,
-            "secret": self._ready["pageSecret"],
-            "protocol": PROTOCOL_VERSION,
-            "connected": self.connected,
-            "connectionId": self.connection_id,
-            "clientVersion": CLIENT_VERSION,
-            "hostVersion": HOST_VERSION,
-            "extensionVersion": EXTENSION_VERSION,
-            "consoleLogging": console_logging,
-        })
+        return page_init_script(self.page_binding(), connected=self.connected,
+                                console_logging=console_logging)
 
     async def prepare_context(self, context: BrowserContext, *, console_logging: bool = False
                               ) -> None:
@@ -285,6 +283,23 @@ class ReferenceHost:
             error = reply.get("error") or {}
             raise HostError(str(error.get("name", "Error")), str(error.get("message", "")))
         return reply.get("result")
+
+
+def page_init_script(binding: dict[str, str], *, connected: bool = True,
+                     console_logging: bool = False) -> str:
+    """The shim bound to a host described by :meth:`ReferenceHost.page_binding` (also for a
+    host in another process, e.g. the one a browser extension is built for)."""
+    return build_init_script({
+        "url": binding["url"],
+        "secret": binding["secret"],
+        "protocol": PROTOCOL_VERSION,
+        "connected": connected,
+        "connectionId": binding.get("connectionId", ""),
+        "clientVersion": CLIENT_VERSION,
+        "hostVersion": HOST_VERSION,
+        "extensionVersion": EXTENSION_VERSION,
+        "consoleLogging": console_logging,
+    })
 
 
 async def _drain(stream: asyncio.StreamReader, tail: collections.deque[str]) -> None:

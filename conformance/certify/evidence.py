@@ -72,7 +72,8 @@ def _audio(stats: dict[str, Any]) -> tuple[int, float, float]:
 
 
 async def far_end_hears(call: Call, tones: dict[float, str], timeout: float) -> Measurement:
-    """Wait until the far end receives fresh audio at one of ``tones`` (tone -> what it means)."""
+    """Wait until the far end receives fresh audio at one of ``tones`` (tone -> what it means;
+    empty: any audible tone, where the target's microphones are not the suite's)."""
     deadline = time.monotonic() + timeout
     frames_before, level, dominant = _audio(await call.stats())
     while True:
@@ -80,16 +81,17 @@ async def far_end_hears(call: Call, tones: dict[float, str], timeout: float) -> 
         frames, level, dominant = _audio(await call.stats())
         fresh = frames > frames_before
         frames_before = frames
-        match = next((tone for tone in tones if _near(dominant, tone)), None)
+        match = next((tone for tone in tones if _near(dominant, tone)), None) if tones else dominant
         if fresh and level > HEARD_DBFS and match is not None:
+            what = tones.get(match, "a microphone of the attached browser: its tone is not known")
             return Measurement(
                 True,
-                f"the far end heard {dominant:.0f} Hz at {level:.1f} dBFS ({tones[match]})",
+                f"the far end heard {dominant:.0f} Hz at {level:.1f} dBFS ({what})",
                 tone=match,
                 data={"frames": frames, "levelDbfs": level, "dominantHz": dominant},
             )
         if time.monotonic() >= deadline:
-            expected = " or ".join(f"{t:.0f} Hz ({what})" for t, what in tones.items())
+            expected = " or ".join(f"{t:.0f} Hz ({what})" for t, what in tones.items()) or "any tone"
             heard = (
                 f"{dominant:.0f} Hz at {level:.1f} dBFS"
                 if fresh

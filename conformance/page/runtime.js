@@ -15,48 +15,57 @@
   const created = { peerConnections: new Set(), tracks: new Set(), audioContexts: new Set() };
 
   // --- object tracking (for cleanup) -----------------------------------------------
-  // Constructors are wrapped in a Proxy: `new`, `instanceof`, `.prototype` and static
-  // members behave exactly as before, whichever implementation (native or shim) is below.
-  function trackConstructor(name, set) {
-    const Original = window[name];
-    if (typeof Original !== "function") return;
-    window[name] = new Proxy(Original, {
-      construct(target, args, newTarget) {
-        const object = Reflect.construct(target, args, newTarget);
-        set.add(object);
-        return object;
-      },
-    });
-  }
-  trackConstructor("RTCPeerConnection", created.peerConnections);
-  trackConstructor("AudioContext", created.audioContexts);
-
-  function trackStream(stream) {
-    if (stream && typeof stream.getTracks === "function") {
-      for (const track of stream.getTracks()) created.tracks.add(track);
+  // The hooks go in at the first step, not at document start: a redirection the suite did
+  // not inject (a browser extension, as in a real session) may install itself after this
+  // script, and hooks on the native objects below it would bypass it. By the first step
+  // every document-start script of the page has run.
+  let tracking = false;
+  function installTracking() {
+    if (tracking) return;
+    tracking = true;
+    // Constructors are wrapped in a Proxy: `new`, `instanceof`, `.prototype` and static
+    // members behave exactly as before, whichever implementation (native or shim) is below.
+    function trackConstructor(name, set) {
+      const Original = window[name];
+      if (typeof Original !== "function") return;
+      window[name] = new Proxy(Original, {
+        construct(target, args, newTarget) {
+          const object = Reflect.construct(target, args, newTarget);
+          set.add(object);
+          return object;
+        },
+      });
     }
-    return stream;
-  }
+    trackConstructor("RTCPeerConnection", created.peerConnections);
+    trackConstructor("AudioContext", created.audioContexts);
 
-  const mediaDevices = navigator.mediaDevices;
-  if (mediaDevices && typeof mediaDevices.getUserMedia === "function") {
-    const getUserMedia = mediaDevices.getUserMedia;
-    // An own property shadows the prototype's method so both native and shim are covered.
-    Object.defineProperty(mediaDevices, "getUserMedia", {
-      configurable: true,
-      writable: true,
-      value: function getUserMedia_(constraints) {
-        return getUserMedia.call(this, constraints).then(trackStream);
-      },
-    });
-  }
-  if (window.MediaStreamTrack && MediaStreamTrack.prototype.clone) {
-    const clone = MediaStreamTrack.prototype.clone;
-    MediaStreamTrack.prototype.clone = function clone_() {
-      const copy = clone.call(this);
-      created.tracks.add(copy);
-      return copy;
-    };
+    function trackStream(stream) {
+      if (stream && typeof stream.getTracks === "function") {
+        for (const track of stream.getTracks()) created.tracks.add(track);
+      }
+      return stream;
+    }
+
+    const mediaDevices = navigator.mediaDevices;
+    if (mediaDevices && typeof mediaDevices.getUserMedia === "function") {
+      const getUserMedia = mediaDevices.getUserMedia;
+      // An own property shadows the prototype's method so both native and shim are covered.
+      Object.defineProperty(mediaDevices, "getUserMedia", {
+        configurable: true,
+        writable: true,
+        value: function getUserMedia_(constraints) {
+          return getUserMedia.call(this, constraints).then(trackStream);
+        },
+      });
+    }
+    if (window.MediaStreamTrack && MediaStreamTrack.prototype.clone) {
+      const clone = MediaStreamTrack.prototype.clone;
+      MediaStreamTrack.prototype.clone = function clone_() {
+        const copy = clone.call(this);
+        created.tracks.add(copy);
+        return copy;
+      };
+    }
   }
 
   async function cleanup() {
@@ -155,6 +164,7 @@
 
   // --- step kinds -------------------------------------------------------------------
   async function run(source) {
+    installTracking();
     const compiled = compile("body", source);
     if (compiled.syntaxError) return { ok: false, syntax: true, error: compiled.syntaxError };
     try {
@@ -167,6 +177,7 @@
 
   // Evaluate `source` until `check` accepts the value or `waitMs` passes (0: once).
   async function expect(source, waitMs, expected) {
+    installTracking();
     const compiled = compile("expression", source);
     if (compiled.syntaxError) return { ok: false, syntax: true, error: compiled.syntaxError };
     const end = deadline(waitMs);
@@ -199,6 +210,7 @@
   }
 
   async function expectError(source) {
+    installTracking();
     const compiled = compile("action", source);
     if (compiled.syntaxError) return { ok: false, syntax: true, error: compiled.syntaxError };
     try {
@@ -210,6 +222,7 @@
   }
 
   async function waitEvent(onSource, type, untilSource, triggerSource, timeoutMs) {
+    installTracking();
     const target = compile("expression", onSource);
     if (target.syntaxError) return { ok: false, syntax: true, error: target.syntaxError, part: "on" };
     const until = untilSource ? compile("expression", untilSource) : null;
