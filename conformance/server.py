@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["PageServer"]
+__all__ = ["LoopbackServer", "PageServer"]
 
 PAGE_DIR = Path(str(resources.files("conformance").joinpath("page")))
 
@@ -63,21 +63,35 @@ class _Server(http.server.ThreadingHTTPServer):
     mounts: dict[str, Path]
 
 
-class PageServer:
-    """A loopback HTTP server for scenario pages (and mounted app folders)."""
+class LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1 (an ephemeral port), served from a daemon thread."""
 
-    def __init__(self, mounts: dict[str, Path] | None = None) -> None:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.secret = secrets.token_urlsafe(16)
-        self._server.mounts = dict(mounts or {})
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="conformance-page-server")
+    def __init__(self, server: http.server.ThreadingHTTPServer, name: str) -> None:
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True, name=name)
         self._thread.start()
 
     @property
     def port(self) -> int:
         """The ephemeral port the server listens on."""
         return int(self._server.server_address[1])
+
+    def close(self) -> None:
+        """Stop serving and release the socket."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class PageServer(LoopbackServer):
+    """A loopback HTTP server for scenario pages (and mounted app folders)."""
+
+    def __init__(self, mounts: dict[str, Path] | None = None) -> None:
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.secret = secrets.token_urlsafe(16)
+        server.mounts = dict(mounts or {})
+        super().__init__(server, "conformance-page-server")
+        self._server: _Server = server
 
     @property
     def base_url(self) -> str:
@@ -87,9 +101,3 @@ class PageServer:
     def url(self, path: str = "index.html") -> str:
         """The URL of a served file."""
         return self.base_url + path.lstrip("/")
-
-    def close(self) -> None:
-        """Stop serving and release the socket."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
