@@ -38,6 +38,10 @@ const Native = {
   MediaStreamAudioSourceNode: window.MediaStreamAudioSourceNode,
   MediaStreamAudioDestinationNode: window.MediaStreamAudioDestinationNode,
   MediaElementAudioSourceNode: window.MediaElementAudioSourceNode,
+  // For media elements' silent stand-ins: read before any page (or audit) script wraps them.
+  createMediaStreamDestination: window.BaseAudioContext && BaseAudioContext.prototype.createMediaStreamDestination,
+  destinationStream: window.MediaStreamAudioDestinationNode &&
+    Object.getOwnPropertyDescriptor(MediaStreamAudioDestinationNode.prototype, "stream").get,
   Float32Array: window.Float32Array,
   Uint8Array: window.Uint8Array,
   atob: window.atob.bind(window),

@@ -45,7 +45,8 @@ function recordLocalPlayback(element) {
 // A silent native stream standing in for a redirected one on the native element.
 function newStandIn() {
   if (standInContext === null || standInContext.state === "closed") standInContext = new Native.AudioContext();
-  return standInContext.createMediaStreamDestination().stream;
+  const destination = Native.createMediaStreamDestination.call(standInContext);
+  return Native.destinationStream.call(destination);
 }
 
 function installMediaElement() {
