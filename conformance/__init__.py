@@ -10,13 +10,17 @@ The public Python API. Everything else is internal and may change between releas
 - Browsers: :func:`find_chromium`, :func:`launch_chromium`, :data:`CHROMIUM_ARGS`.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from conformance.browser import CHROMIUM_ARGS, BrowserNotFoundError, find_chromium, launch_chromium
 from conformance.errors import ScenarioError, ScenarioFileError
-from conformance.harness import Harness
 from conformance.loader import load_scenario, load_scenarios
 from conformance.model import TARGETS, Expectation, Scenario, Step
 from conformance.reports import load_results_json, write_reports
 from conformance.results import RunInfo, ScenarioResult
+
+if TYPE_CHECKING:
+    from conformance.harness import Harness
 
 __all__ = [
     "CHROMIUM_ARGS",
@@ -37,3 +41,13 @@ __all__ = [
     "load_scenarios",
     "write_reports",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The harness pulls in aiortc and Playwright (seconds of imports): commands that only
+    # read files (validate, list, compare) should not pay for it.
+    if name == "Harness":
+        from conformance.harness import Harness
+
+        return Harness
+    raise AttributeError(f"module 'conformance' has no attribute {name!r}")

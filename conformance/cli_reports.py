@@ -51,7 +51,8 @@ def cmd_compare(args: argparse.Namespace, _extra: list[str]) -> int:
 
     try:
         comparison = compare(
-            args.baseline, args.current, flaky_as_regression=args.flaky_is_regression
+            args.baseline, args.current, flaky_as_regression=args.flaky_is_regression,
+            allow_missing=args.allow_missing,
         )
     except ValueError as exc:
         _error("compare", exc)
@@ -71,12 +72,16 @@ def cmd_compare(args: argparse.Namespace, _extra: list[str]) -> int:
                 print(f"  {change.test}: {', '.join(change.kinds)}")
         else:
             print("no regressions")
+        for problem in comparison.gate_problems:
+            print(f"the gate fails: {problem}")
         print(f"comparison written to {output}")
     else:
         sys.stdout.write(text)
     for warning in comparison.warnings:
         _error("compare", f"warning: {warning}")
-    return 1 if comparison.has_regressions else 0
+    for problem in comparison.gate_problems:
+        _error("compare", f"the gate fails: {problem}")
+    return 1 if comparison.fails_gate else 0
 
 
 def cmd_baseline(args: argparse.Namespace, _extra: list[str]) -> int:
@@ -212,6 +217,10 @@ def add_report_commands(
                       help="report format (default: md)")
     comp.add_argument("--output", "-o", metavar="FILE",
                       help="write the report to FILE (the verdict still goes to stdout)")
+    comp.add_argument("--allow-missing", action="store_true",
+                      help="do not fail when baseline items are missing from the run (for a "
+                           "--shard run only its shard's items are expected anyway) or when "
+                           "the run was interrupted")
     comp.add_argument("--flaky-is-regression", action="store_true",
                       help="a flaky item (--repeat) whose reported status regressed fails the gate")
     comp.set_defaults(func=cmd_compare)

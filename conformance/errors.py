@@ -17,6 +17,10 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
+#: Characters of a long line shown around an error's column.
+_WINDOW = 120
+
+
 def _excerpt(mark: Mark, text: str | None, context: int = 1) -> str:
     """The lines around ``mark`` with a line-number gutter and a caret under the column."""
     if text is None:
@@ -30,12 +34,22 @@ def _excerpt(mark: Mark, text: str | None, context: int = 1) -> str:
     first = max(1, mark.line - context)
     last = min(len(lines), mark.line + context)
     width = len(str(last))
+    # A very long line (a huge scalar, 5000 brackets) is shown as a window around the column.
+    start = max(0, mark.column - 1 - _WINDOW // 2) if len(lines[mark.line - 1]) > _WINDOW else 0
     out = []
     for number in range(first, last + 1):
         pointer = ">" if number == mark.line else " "
-        out.append(f" {pointer} {number:>{width}} | {lines[number - 1]}")
+        line = lines[number - 1]
+        offset = start if number == mark.line else 0
+        shown = line[offset:offset + _WINDOW]
+        if offset:
+            shown = "..." + shown
+        if len(line) > offset + _WINDOW:
+            shown += "..."
+        out.append(f" {pointer} {number:>{width}} | {shown}")
         if number == mark.line:
-            out.append(f"   {' ' * width} | {' ' * (mark.column - 1)}^")
+            caret = mark.column - 1 - start + (3 if start else 0)
+            out.append(f"   {' ' * width} | {' ' * caret}^")
     return "\n".join(out)
 
 

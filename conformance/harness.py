@@ -151,6 +151,7 @@ class Harness:
             on_context=self._artifacts.start,
         )
         opened = None
+        unresponsive = False
         try:
             opened = await target.open_page(self.server.url("index.html"), setup)
             if opened.not_ready:
@@ -167,7 +168,15 @@ class Harness:
                 # Whatever the steps concluded, the item ran on a broken target: say why.
                 result.status = "ERROR"
                 result.message = f"{broken}; {message}" if message else broken
-            if not opened.crashed.is_set():
+            if status == "TIMEOUT" and not opened.crashed.is_set() and not await _responsive(opened.page):
+                # A script that never yields (`while (true) {}`) holds the renderer: nothing
+                # more can be evaluated there, so close it at once instead of waiting on
+                # cleanup, the screenshot and the context's close in turn.
+                unresponsive = True
+                result.message += ("; the page stayed unresponsive after the step (a script "
+                                   "that never yields): the harness closed it without cleanup")
+                await _kill_renderer(opened.page)
+            elif not opened.crashed.is_set():
                 await self._collect_and_clean(opened.page, result)
         finally:
             await asyncio.wait_for(parties.close(), _CLOSE_TIMEOUT)
@@ -175,7 +184,8 @@ class Harness:
                 try:
                     await asyncio.wait_for(
                         self._artifacts.finish(opened.context if opened.owns_context else None,
-                                               opened.page, result), _CLOSE_TIMEOUT)
+                                               None if unresponsive else opened.page, result),
+                        _CLOSE_TIMEOUT)
                 except Exception as exc:  # artifacts are a bonus; the verdict stands
                     result.console.append({"type": "harness", "text": f"artifacts failed: {exc}"})
                 await opened.close()
@@ -195,6 +205,29 @@ class Harness:
         cleaned = {k: v for k, v in state["cleaned"].items() if v}
         if cleaned:
             result.console.append({"type": "harness", "text": f"cleanup closed {cleaned}"})
+
+
+#: How long a page may take to answer a trivial evaluation before it counts as hung.
+_RESPONSIVE_TIMEOUT = 1.0
+
+
+async def _responsive(page: Any) -> bool:
+    """Whether the page's main thread still runs scripts (a trivial evaluation answers)."""
+    try:
+        await asyncio.wait_for(page.evaluate("1"), _RESPONSIVE_TIMEOUT)
+    except Exception:  # timed out, or the page went away meanwhile
+        return False
+    return True
+
+
+async def _kill_renderer(page: Any) -> None:
+    """End a hung page's renderer through the DevTools protocol (the browser side handles
+    it, so a busy main thread does not delay it); closing the page follows."""
+    try:
+        session = await page.context.new_cdp_session(page)
+        await asyncio.wait_for(session.send("Page.crash"), _RESPONSIVE_TIMEOUT)
+    except Exception:  # not Chromium, or already gone: closing the page still ends it
+        pass
 
 
 def _append(entries: list[dict[str, Any]], entry: dict[str, Any]) -> None:

@@ -82,6 +82,15 @@ def load_limitations(path: Path) -> dict[str, Limitation]:
         if missing:
             errors.append(ScenarioError(doc.mark(path_), f"missing {', '.join(missing)}"))
             continue
+        wrong = [key for key in entry if key != "affects" and not isinstance(entry[key], str)]
+        if "affects" in entry and not (isinstance(entry["affects"], list | type(None))
+                                       and all(isinstance(a, str) for a in entry["affects"] or ())):
+            wrong.append("affects")
+        if wrong:
+            for key in wrong:
+                what = "a list of member names" if key == "affects" else "a string"
+                errors.append(ScenarioError(doc.mark((*path_, key)), f"`{key}` must be {what}"))
+            continue
         if entry["kind"] not in ("product", "reference"):
             errors.append(
                 ScenarioError(doc.mark((*path_, "kind")), "kind is `product` or `reference`")

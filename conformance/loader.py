@@ -229,7 +229,8 @@ def _check(c: _Checker) -> Scenario | None:
     if "timeout" in data:
         default_timeout = c.duration(data["timeout"], ("timeout",)) or DEFAULT_STEP_TIMEOUT
 
-    for i, name in enumerate(data.get("covers") or []):
+    covers = data.get("covers")
+    for i, name in enumerate(covers if isinstance(covers, list) else []):
         if isinstance(name, str) and not is_known_member(name):
             hint = did_you_mean(name, known_names())
             c.error(

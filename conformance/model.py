@@ -20,6 +20,7 @@ __all__ = [
     "Step",
     "StepKind",
     "canonical_target_name",
+    "shard_of",
 ]
 
 #: The two sets of expectations a scenario states: for a page on the browser's own media
@@ -33,6 +34,12 @@ TARGETS = EXPECTATION_KINDS
 TARGET_NAMES: tuple[str, ...] = ("native", "reference", "attach")
 #: Former target names, still read everywhere (CLI, results, baselines).
 TARGET_ALIASES: dict[str, str] = {"redirected": "reference"}
+
+
+def shard_of(scenario_ids: set[str] | list[str], k: int, n: int) -> set[str]:
+    """The scenario ids of shard ``k`` of ``n`` (1-based): dealt round-robin over the sorted
+    ids, so slices are balanced and identical on every machine with the same scenarios."""
+    return {ident for index, ident in enumerate(sorted(set(scenario_ids))) if index % n == k - 1}
 
 
 def canonical_target_name(name: str) -> str:

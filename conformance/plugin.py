@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ from conformance.errors import ScenarioFileError
 from conformance.harness import Harness
 from conformance.limitations import Limitation, find_registry, load_limitations
 from conformance.loader import duplicate_id_error, is_scenario_file, load_scenario
-from conformance.model import Scenario
+from conformance.model import Scenario, shard_of
 from conformance.recorder import (
     RESULT_PROPERTY,
     TARGET_PROPERTY,
@@ -34,7 +36,7 @@ from conformance.recorder import (
 from conformance.results import ScenarioResult
 from conformance.targets import TARGET_OPTIONS, TARGETS, options_from, parse_targets, target_choices
 
-__all__ = ["ScenarioFile", "ScenarioItem", "combine_repeats"]
+__all__ = ["INVALID_TARGET", "InvalidScenarioItem", "ScenarioFile", "ScenarioItem", "combine_repeats"]
 
 _harness_key = pytest.StashKey[Harness]()
 _registries_key = pytest.StashKey[dict[Path, dict[str, Limitation]]]()
@@ -78,7 +80,17 @@ def _targets(text: str) -> tuple[str, ...]:
     return chosen
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM and SIGHUP (CI time-outs, `docker stop`, a closed terminal) end a run as Ctrl-C
+    does: the finished results are kept, the reports written and marked interrupted, and
+    every process the run started is stopped."""
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, _interrupt)
     for target in TARGETS:
         config.addinivalue_line("markers", f"{target}: a scenario item on the {target} target")
     config.stash[_registries_key] = {}
@@ -108,10 +120,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if shard is None:
         return
     k, n = shard
-    # Slices are dealt round-robin over the sorted scenario ids, so they stay balanced and
-    # identical on every machine that has the same scenarios.
-    ids = sorted({item.scenario.id for item in items if isinstance(item, ScenarioItem)})
-    mine = {ident for index, ident in enumerate(ids) if index % n == k - 1}
+    mine = shard_of({item.scenario.id for item in items if isinstance(item, ScenarioItem)}, k, n)
     kept = [i for i in items if not isinstance(i, ScenarioItem) or i.scenario.id in mine]
     deselected = [i for i in items if isinstance(i, ScenarioItem) and i.scenario.id not in mine]
     if deselected:
@@ -146,7 +155,7 @@ def _collects(scenario: Scenario, target: str) -> bool:
 class ScenarioFile(pytest.File):
     """A scenario YAML file."""
 
-    def collect(self) -> list[ScenarioItem]:
+    def collect(self) -> list[pytest.Item]:
         config = self.config
         display = os.path.relpath(self.path, config.rootpath)
         registry_path = find_registry(self.path)
@@ -157,17 +166,52 @@ class ScenarioFile(pytest.File):
             limitations = registries.get(registry_path) if registry_path else {}
             scenario = load_scenario(self.path, limitations, display_path=display)
         except ScenarioFileError as exc:
-            raise self.CollectError(exc.render()) from None
+            # One broken file is one failed item, not a dead run: the rest still runs.
+            return [InvalidScenarioItem.from_parent(self, name=f"{display}[{INVALID_TARGET}]",
+                                                    file=display, error=exc.render())]
         seen = config.stash[_ids_key]
         first = seen.setdefault(scenario.id, scenario)
         if first.path != scenario.path:
-            raise self.CollectError(duplicate_id_error(scenario, first, self.path).render())
+            return [InvalidScenarioItem.from_parent(
+                self, name=f"{display}[{INVALID_TARGET}]", file=display,
+                error=duplicate_id_error(scenario, first, self.path).render())]
         return [
             ScenarioItem.from_parent(self, name=f"{scenario.id}[{target}]",
                                      scenario=scenario, target=target)
             for target in selected_targets(config)
             if _collects(scenario, target)
         ]
+
+
+#: The target name of the one result an invalid scenario file gets.
+INVALID_TARGET = "invalid"
+
+
+class InvalidScenarioItem(pytest.Item):
+    """An invalid scenario file: one ERROR result with the ``file:line:col`` error."""
+
+    def __init__(self, *, file: str, error: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.file = file
+        self.error = error
+
+    def runtest(self) -> None:
+        result = ScenarioResult(scenario=self.file, target=INVALID_TARGET, status="ERROR",
+                                expected=False, expectation={}, message=self.error,
+                                file=self.file, title="invalid scenario file")
+        self.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_json())))
+        raise InvalidScenarioFile(self.error)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        return str(excinfo.value)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"{self.file} (invalid)"
+
+
+class InvalidScenarioFile(Exception):
+    """A scenario file that does not load."""
 
 
 class ScenarioFailed(Exception):

@@ -127,6 +127,8 @@ class RunRecorder:
             info.reference_impl_version = None
         else:
             info.reference_impl_version = VERSION
+        shard = self.config.getoption("shard")
+        info.shard = f"{shard[0]}/{shard[1]}" if shard else ""
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:

@@ -113,6 +113,8 @@ class RunInfo:
     #: Per target name: what it was (``kind``; ``redirection``: the reference implementation
     #: and its version, or the product with the versions its page reported; the browser).
     target_details: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: ``K/N`` when the run was one shard of a suite (``--shard``), else empty.
+    shard: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict.

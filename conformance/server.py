@@ -26,7 +26,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     server: _Server
 
     def do_GET(self) -> None:
+        if len(self.path) > _MAX_PATH:
+            self.send_error(414)
+            return
         path = unquote(urlsplit(self.path).path)
+        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in path):
+            self.send_error(400, "control characters in the path")
+            return
         prefix = f"/{self.server.secret}/"
         if not path.startswith(prefix):
             self.send_error(404)
@@ -36,10 +42,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         root = self.server.mounts.get(mount)
         # A first segment naming a mounted folder (an app) serves from it; else the page dir.
         file = _inside(root, rest or "index.html") if root is not None else _inside(PAGE_DIR, relative)
-        if file is None or not file.is_file():
+        try:
+            body = file.read_bytes() if file is not None else None
+        except OSError:
+            body = None
+        if file is None or body is None:
             self.send_error(404)
             return
-        body = file.read_bytes()
         self.send_response(200)
         self.send_header("Content-Type", mimetypes.guess_type(file.name)[0] or "application/octet-stream")
         self.send_header("Content-Length", str(len(body)))
@@ -51,10 +60,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         """Silence per-request logging: the harness reports what matters."""
 
 
+#: Longest request path served (longer ones get 414).
+_MAX_PATH = 2048
+
+
 def _inside(root: Path, relative: str) -> Path | None:
-    """``root/relative`` if it stays inside ``root`` (no ``..`` escapes), else ``None``."""
-    candidate = (root / relative).resolve()
-    return candidate if candidate.is_relative_to(root.resolve()) else None
+    """``root/relative`` if it stays inside ``root`` (no ``..`` escapes) and names a file,
+    else ``None`` (also for names the file system refuses: too long, too deep)."""
+    try:
+        candidate = (root / relative).resolve()
+        inside = candidate.is_relative_to(root.resolve())
+        return candidate if inside and candidate.is_file() else None
+    except (OSError, ValueError):
+        return None
 
 
 class _Server(http.server.ThreadingHTTPServer):

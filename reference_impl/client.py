@@ -113,9 +113,12 @@ class ReferenceHost:
         env = dict(os.environ)
         package_root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        # The host watches its stdin: this process holds the pipe's other end, so the host
+        # shuts down when this process ends, even by SIGKILL (no orphaned listener).
         process = await asyncio.create_subprocess_exec(
             python or sys.executable, "-m", "reference_impl.host", "--latency-ms", str(latency_ms),
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            "--exit-with-stdin",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, env=env,
             start_new_session=True,  # a Ctrl-C in the terminal is the harness's to handle
         )
@@ -172,6 +175,8 @@ class ReferenceHost:
             except TimeoutError:
                 self.kill()
         await self._process.wait()
+        if self._process.stdin is not None:
+            self._process.stdin.close()
         with contextlib.suppress(Exception):
             await self._control.close()
         await asyncio.gather(*self._readers, return_exceptions=True)

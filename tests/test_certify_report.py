@@ -30,7 +30,7 @@ def certification(verdicts: dict[str, str] | None = None) -> Certification:
         app={"name": HOSTILE, "version": "1<b>", "url": "http://127.0.0.1/?a=<x>", "profile": "p.yaml"},
         suite_version="0.1.0",
         browser={"name": "Chromium", "version": "156"},
-        targets=["native", "redirected"],
+        targets=["native", "reference"],
         checks=checks_json(),
     )
     for check in checks_json():
@@ -54,8 +54,8 @@ def certification(verdicts: dict[str, str] | None = None) -> Certification:
             sites=[CallSite("http://localhost/app.js", 3, 4, "<fn>")],
         )
     )
-    cert.runs["redirected"] = TargetRun(
-        "redirected", 1.5, {"connectionId": HOSTILE}, [HOSTILE], {}, [{"level": "error", "message": HOSTILE}]
+    cert.runs["reference"] = TargetRun(
+        "reference", 1.5, {"connectionId": HOSTILE}, [HOSTILE], {}, [{"level": "error", "message": HOSTILE}]
     )
     return cert
 
@@ -64,7 +64,7 @@ def test_certified_only_when_every_result_passes_or_does_not_apply() -> None:
     assert certification().certified
     assert certification({"mute/native": "not-applicable"}).certified
     for verdict in ("fail", "error", "not-evaluated"):
-        cert = certification({"mute/redirected": verdict})
+        cert = certification({"mute/reference": verdict})
         assert not cert.certified and cert.verdict == "not certified"
         assert cert.check_verdict("mute") == verdict
     empty = certification()
@@ -73,11 +73,11 @@ def test_certified_only_when_every_result_passes_or_does_not_apply() -> None:
 
 
 def test_json_shape() -> None:
-    data = certification({"mute/redirected": "fail"}).to_json()
+    data = certification({"mute/reference": "fail"}).to_json()
     assert data["format"] == "mmr-certification" and data["format_version"] == 1
     assert data["verdict"] == "not certified" and data["certified"] is False
     mute = next(c for c in data["checks"] if c["id"] == "mute")
-    assert mute["verdict"] == "fail" and set(mute["results"]) == {"native", "redirected"}
+    assert mute["verdict"] == "fail" and set(mute["results"]) == {"native", "reference"}
     assert data["findings"][0]["sites"][0] == {
         "url": "http://localhost/app.js",
         "line": 3,
@@ -88,7 +88,7 @@ def test_json_shape() -> None:
 
 
 def test_markdown_escapes_everything_from_the_app() -> None:
-    text = render_markdown(certification({"mute/redirected": "fail"}))
+    text = render_markdown(certification({"mute/reference": "fail"}))
     assert "<script>" not in text and "&lt;script&gt;" in text
     assert "\\| \\`tick\\`" in text  # a `|` never splits a table cell
     assert "NOT CERTIFIED" in text.splitlines()[0]
@@ -97,7 +97,7 @@ def test_markdown_escapes_everything_from_the_app() -> None:
 
 
 def test_html_is_self_contained_escaped_and_locked_down() -> None:
-    page = render_html(certification({"mute/redirected": "fail"}))
+    page = render_html(certification({"mute/reference": "fail"}))
     assert "<script" not in page.lower().replace("&lt;script", "")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert not re.search(r"""(src|href)=["']?(https?:|//|javascript:)""", page)

@@ -27,6 +27,7 @@ from conformance.reports.baseline import (
 )
 from conformance.reports.compare import (
     compare,
+    compare_snapshots,
     comparison_to_json,
     render_comparison_md,
 )
@@ -46,7 +47,7 @@ def info(run_id: str = "run-a", **overrides: Any) -> RunInfo:
     values: dict[str, Any] = {
         "run_id": run_id,
         "suite_version": "0.1.0",
-        "targets": ["native", "redirected"],
+        "targets": ["native", "reference"],
         "browser": "Chromium",
         "browser_version": "156.0",
         "start_time": "2024-06-01T12:00:00+00:00",
@@ -100,11 +101,11 @@ BEFORE = [
     res("pc.c", status="FAIL", expected=False),                   # FAIL -> ERROR
     res("pc.d", status="FAIL", expected=False),                   # FAIL -> TIMEOUT
     res("pc.e", status="ERROR", expected=False),                  # ERROR -> TIMEOUT: a change
-    res("pc.f", "redirected", "FAIL", True, limited=True),        # -> unexpected FAIL
-    res("pc.g", "redirected", "FAIL", True, limited=True),        # -> unexpected PASS
+    res("pc.f", "reference", "FAIL", True, limited=True),        # -> unexpected FAIL
+    res("pc.g", "reference", "FAIL", True, limited=True),        # -> unexpected PASS
     res("pc.h", status="FAIL", expected=False),                   # -> fixed
     res("pc.i", status="FAIL", expected=False),                   # -> documented limitation
-    res("pc.j", "redirected", "FAIL", True, limited=True),        # -> pass, expectation updated
+    res("pc.j", "reference", "FAIL", True, limited=True),        # -> pass, expectation updated
     res("pc.k"),                                                  # -> SKIP
     res("pc.l"),                                                  # unchanged
     res("pc.m", covers=["MediaStream.clone"]),                    # removed
@@ -115,11 +116,11 @@ AFTER = [
     res("pc.c", status="ERROR", expected=False),
     res("pc.d", status="TIMEOUT", expected=False),
     res("pc.e", status="TIMEOUT", expected=False),
-    res("pc.f", "redirected", "FAIL", False, limited=True),
-    res("pc.g", "redirected", "PASS", False, limited=True),
+    res("pc.f", "reference", "FAIL", False, limited=True),
+    res("pc.g", "reference", "PASS", False, limited=True),
     res("pc.h"),
     res("pc.i", status="FAIL", expected=True, limited=True),
-    res("pc.j", "redirected"),
+    res("pc.j", "reference"),
     res("pc.k", status="SKIP", expected=False),
     res("pc.l"),
     res("pc.n"),                                                  # new, fine
@@ -140,8 +141,8 @@ def test_compare_regression_kinds() -> None:
         "pc.b[native]": ("pass-now-failing",),
         "pc.c[native]": ("new-error",),
         "pc.d[native]": ("new-timeout",),
-        "pc.f[redirected]": ("became-unexpected",),
-        "pc.g[redirected]": ("unexpected-pass",),
+        "pc.f[reference]": ("became-unexpected",),
+        "pc.g[reference]": ("unexpected-pass",),
         "pc.o[native]": ("new-unexpected",),
         "pc.p[native]": ("new-error", "new-unexpected"),
     }
@@ -155,7 +156,7 @@ def test_compare_improvements_changes_and_unchanged() -> None:
     assert kinds(result.improvements) == {
         "pc.h[native]": ("fixed", "now-expected"),
         "pc.i[native]": ("now-expected",),
-        "pc.j[redirected]": ("fixed",),
+        "pc.j[reference]": ("fixed",),
     }
     assert kinds(result.changes) == {
         "pc.e[native]": ("status-changed",),
@@ -207,14 +208,14 @@ def test_compare_failure_of_an_item_known_flaky_in_the_baseline_is_a_change() ->
 
 
 def test_compare_warnings() -> None:
-    before = snapshot_from_results(info(), [res("pc.a"), res("pc.b", "redirected")])
+    before = snapshot_from_results(info(), [res("pc.a"), res("pc.b", "reference")])
     after = snapshot_from_results(
         info(suite_version="0.2.0", interrupted=True, targets=["native"]), [res("pc.a")]
     )
     warnings = "\n".join(compare(before, after).warnings)
     assert "suite 0.1.0" in warnings and "suite 0.2.0" in warnings
     assert "interrupted" in warnings
-    assert "redirected" in warnings
+    assert "reference" in warnings
 
 
 def test_duplicate_items_in_one_side_keep_the_worst() -> None:
@@ -260,7 +261,7 @@ def test_baseline_round_trip(tmp_path: Path) -> None:
     jsonschema.Draft202012Validator(json.loads(BASELINE_SCHEMA.read_text())).validate(document)
     assert document["kind"] == BASELINE_KIND
     assert document["suite_version"] == "0.1.0"
-    assert document["items"]["pc.f[redirected]"] == {
+    assert document["items"]["pc.f[reference]"] == {
         "status": "FAIL", "expected": True, "covers": ["RTCPeerConnection.f"],
         "limitation": "webaudio-node-limit",
     }
@@ -326,23 +327,23 @@ def test_unreadable_sides_are_errors(tmp_path: Path) -> None:
 
 # --- merge --------------------------------------------------------------------------------
 
-SHARD_1 = [res("pc.a"), res("pc.a", "redirected"), res("pc.c", status="FAIL", expected=False)]
-SHARD_2 = [res("pc.b"), res("pc.b", "redirected", "FAIL", True, limited=True)]
+SHARD_1 = [res("pc.a"), res("pc.a", "reference"), res("pc.c", status="FAIL", expected=False)]
+SHARD_2 = [res("pc.b"), res("pc.b", "reference", "FAIL", True, limited=True)]
 
 
 def test_merge_unions_results_and_run_info(tmp_path: Path) -> None:
-    one = write_run(tmp_path / "m1", info("shard-1", workers=2, targets=["native", "redirected"],
+    one = write_run(tmp_path / "m1", info("shard-1", workers=2, targets=["native", "reference"],
                                           start_time="2024-06-01T12:00:00+00:00",
                                           end_time="2024-06-01T12:04:00+00:00"), SHARD_1)
-    two = write_run(tmp_path / "m2", info("shard-2", workers=3, targets=["redirected", "native"],
+    two = write_run(tmp_path / "m2", info("shard-2", workers=3, targets=["reference", "native"],
                                           browser_version="157.0", interrupted=True,
                                           start_time="2024-06-01T11:59:00+00:00",
                                           end_time="2024-06-01T12:06:00+00:00"), SHARD_2)
     run_info, results = merge_runs([one, two / "results.json"], run_id="merged")
     assert sorted(r.test for r in results) == sorted(r.test for r in [*SHARD_1, *SHARD_2])
-    assert [r.test for r in results][:2] == ["pc.a[native]", "pc.a[redirected]"]  # report order
+    assert [r.test for r in results][:2] == ["pc.a[native]", "pc.a[reference]"]  # report order
     assert run_info.run_id == "merged"
-    assert run_info.targets == ["native", "redirected"]
+    assert run_info.targets == ["native", "reference"]
     assert run_info.start_time == "2024-06-01T11:59:00+00:00"
     assert run_info.end_time == "2024-06-01T12:06:00+00:00"
     assert run_info.interrupted
@@ -471,7 +472,7 @@ def test_cli_compare_exit_codes_and_names(tmp_path: Path, capsys: pytest.Capture
     report = tmp_path / "out" / "comparison.md"
     assert cli("compare", str(baseline), str(after), "-o", str(report)) == 1
     out = capsys.readouterr().out
-    assert "8 regression(s):" in out and "pc.g[redirected]: unexpected-pass" in out
+    assert "8 regression(s):" in out and "pc.g[reference]: unexpected-pass" in out
     assert report.read_text(encoding="utf-8").startswith("# Conformance comparison")
     assert cli("compare", str(baseline), str(tmp_path / "nowhere")) == 2
     assert "no such file" in capsys.readouterr().err
@@ -514,4 +515,46 @@ def test_cli_merge_and_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     page = tmp_path / "side" / "both.html"
     assert cli("report", str(one), str(two), "-o", str(page)) == 0
     text = page.read_text(encoding="utf-8")
-    assert "shard-1 \u00b7 native" in text and "shard-2 \u00b7 redirected" in text
+    assert "shard-1 \u00b7 native" in text and "shard-2 \u00b7 reference" in text
+
+
+# --- a gate that cannot pass by accident -------------------------------------------------
+def _baseline_of(ids: list[str]) -> Any:
+    return snapshot_from_results(info(), [res(i) for i in ids])
+
+
+def test_missing_items_fail_the_gate_and_are_named() -> None:
+    ids = [f"pc.{n:02d}" for n in range(20)]
+    partial = snapshot_from_results(info("run-b"), [res(ids[0])])
+    comparison = compare_snapshots(_baseline_of(ids), partial)
+    assert not comparison.regressions and comparison.fails_gate
+    assert len(comparison.missing) == 19 and "19 baseline item(s) are missing" in comparison.gate_problems[0]
+    assert "pc.01[native]" in comparison.gate_problems[0]
+    assert "The gate fails" in render_comparison_md(comparison)
+    allowed = compare_snapshots(_baseline_of(ids), partial, allow_missing=True)
+    assert not allowed.fails_gate and len(allowed.missing) == 19
+
+
+def test_a_shard_is_expected_to_hold_only_its_slice() -> None:
+    ids = [f"pc.{n:02d}" for n in range(10)]
+    baseline = _baseline_of(ids)
+    mine = sorted(i for n, i in enumerate(sorted(ids)) if n % 2 == 0)  # shard 1/2
+    shard = snapshot_from_results(info("run-b", shard="1/2"), [res(i) for i in mine])
+    assert not compare_snapshots(baseline, shard).fails_gate
+    short = snapshot_from_results(info("run-b", shard="1/2"), [res(i) for i in mine[1:]])
+    failed = compare_snapshots(baseline, short)
+    assert failed.fails_gate and failed.missing == [f"{mine[0]}[native]"]
+
+
+def test_an_interrupted_run_fails_the_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ids = ["pc.a", "pc.b"]
+    write_run(tmp_path / "base", info("base"), [res(i) for i in ids])
+    write_run(tmp_path / "cut", info("cut", interrupted=True), [res(i) for i in ids])
+    parser = argparse.ArgumentParser()
+    add_report_commands(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["compare", str(tmp_path / "base" / "base"), str(tmp_path / "cut" / "cut")])
+    assert args.func(args, []) == 1
+    assert "interrupted" in capsys.readouterr().err
+    args = parser.parse_args(["compare", "--allow-missing", str(tmp_path / "base" / "base"),
+                              str(tmp_path / "cut" / "cut")])
+    assert args.func(args, []) == 0

@@ -32,7 +32,7 @@ def run_info(**overrides: Any) -> RunInfo:
     values: dict[str, Any] = {
         "run_id": "20240601-120000-abcd",
         "suite_version": "0.1.0",
-        "targets": ["native", "redirected"],
+        "targets": ["native", "reference"],
         "browser": "Chromium",
         "browser_version": "156.0",
         "git_revision": "0123456789abcdef0123",
@@ -60,12 +60,12 @@ def sample() -> list[ScenarioResult]:
     return [
         ScenarioResult("pc.offer", "native", "PASS", True, ok, covers=["RTCPeerConnection.createOffer"],
                        title="createOffer works", steps=[StepRecord(0, "run", 5, 0.1, "ok")]),
-        ScenarioResult("pc.offer", "redirected", "PASS", True, ok,
+        ScenarioResult("pc.offer", "reference", "PASS", True, ok,
                        covers=["RTCPeerConnection.createOffer"], title="createOffer works"),
         ScenarioResult("pc.state", "native", "PASS", True, ok,
                        covers=["RTCPeerConnection.connectionState"], title=IMG),
         ScenarioResult(
-            "pc.state", "redirected", "FAIL", False, ok, covers=["RTCPeerConnection.connectionState"],
+            "pc.state", "reference", "FAIL", False, ok, covers=["RTCPeerConnection.connectionState"],
             title=IMG, message=f"{FAILURE}\n{XSS}", duration=2.2, steps=STEPS_FAILED,
             console=[{"type": "error", "text": f"ICE failed {XSS}"}, {"type": "log", "text": "hello"}],
             mmr_log=[{"level": "info", "message": "redirection <b>on</b>"}],
@@ -74,15 +74,15 @@ def sample() -> list[ScenarioResult]:
                        "evil": "javascript:alert(1)"},
         ),
         ScenarioResult("audio.gain", "native", "PASS", True, ok, covers=["AudioContext.createGain"]),
-        ScenarioResult("audio.gain", "redirected", "FAIL", True, limit, covers=["AudioContext.createGain"],
+        ScenarioResult("audio.gain", "reference", "FAIL", True, limit, covers=["AudioContext.createGain"],
                        limitation="webaudio-node-limit", title=XSS,
                        message="NotSupportedError: createGain is not supported"),
-        ScenarioResult("md.enum", "redirected", "PASS", False,
+        ScenarioResult("md.enum", "reference", "PASS", False,
                        {"outcome": "fail", "limitation": "async-proxy-state"},
                        limitation="async-proxy-state", covers=["MediaDevices.enumerateDevices"]),
-        ScenarioResult("track.stop", "redirected", "SKIP", False, ok, covers=["MediaStreamTrack.stop"],
+        ScenarioResult("track.stop", "reference", "SKIP", False, ok, covers=["MediaStreamTrack.stop"],
                        message="target unavailable"),
-        ScenarioResult("track.enabled", "redirected", "TIMEOUT", False, ok,
+        ScenarioResult("track.enabled", "reference", "TIMEOUT", False, ok,
                        covers=["MediaStreamTrack.enabled"], message="step 1 did not finish in 10s"),
     ]
 
@@ -171,7 +171,7 @@ def test_cell_panel_lists_its_results_and_records_hold_the_logs() -> None:
                        page, re.S)
     assert record is not None
     text = record.group(0)
-    assert "pc.state[redirected]" in text
+    assert "pc.state[reference]" in text
     assert "Step log (3)" in text and "not-run" in text
     assert "Console (2)" in text and "mmrExtensionLog (1)" in text
     assert "ICE failed &lt;script&gt;" in text
@@ -214,14 +214,14 @@ def test_header_interrupted_and_merged_runs() -> None:
 
 def test_multi_run_matrix_has_a_column_group_per_run() -> None:
     first = sample()
-    second = [r for r in sample() if r.target == "redirected"]
+    second = [r for r in sample() if r.target == "reference"]
     matrix, placed = build_multi_run_matrix([
-        ("before", ["native", "redirected"], first), ("after", ["redirected"], second),
+        ("before", ["native", "reference"], first), ("after", ["reference"], second),
     ])
     assert matrix.multi_run
-    assert matrix.targets == ["before \u00b7 native", "before \u00b7 redirected",
-                              "after \u00b7 redirected"]
-    assert matrix.column("after \u00b7 redirected").run == "after"
+    assert matrix.targets == ["before \u00b7 native", "before \u00b7 reference",
+                              "after \u00b7 reference"]
+    assert matrix.column("after \u00b7 reference").run == "after"
     assert len({r.test for r in placed}) == len(first) + len(second)
     page = render_matrix_html(matrix, {"before": run_info(), "after": run_info(run_id="r2")}, placed)
     assert '<th scope="colgroup" colspan="2">before</th>' in page
@@ -230,7 +230,7 @@ def test_multi_run_matrix_has_a_column_group_per_run() -> None:
     with pytest.raises(ValueError, match="unique"):
         build_multi_run_matrix([("x", ["native"], []), ("x", ["native"], [])])
     side = render_runs_html([("a", run_info(), first), ("b", run_info(), second)])
-    assert "b \u00b7 redirected" in side
+    assert "b \u00b7 reference" in side
 
 
 # --- in Chromium --------------------------------------------------------------------------

@@ -37,7 +37,7 @@ def run_info(**overrides: Any) -> RunInfo:
     values: dict[str, Any] = {
         "run_id": "20240601-120000",
         "suite_version": "0.1.0",
-        "targets": ["native", "redirected"],
+        "targets": ["native", "reference"],
         "browser": "chromium",
         "browser_version": "126.0",
         "start_time": "2024-06-01T12:00:00",
@@ -83,7 +83,7 @@ def skipped(scenario: str, target: str, covers: list[str]) -> ScenarioResult:
 def sample_results() -> list[ScenarioResult]:
     """A mix of every outcome, deliberately out of order."""
     return [
-        limited("audio.gain-node", "redirected", ["AudioContext.createGain"]),
+        limited("audio.gain-node", "reference", ["AudioContext.createGain"]),
         passed(
             "pc.offer", "native", ["RTCPeerConnection.createOffer"], duration=1.5,
             title="createOffer", steps=[StepRecord(0, "run", 7, 0.25, "ok")],
@@ -92,14 +92,14 @@ def sample_results() -> list[ScenarioResult]:
             artifacts={"screenshot": "artifacts/pc.offer-native.png"},
         ),
         unexpected(
-            "pc.offer", "redirected", ["RTCPeerConnection.createOffer"], duration=2.0,
+            "pc.offer", "reference", ["RTCPeerConnection.createOffer"], duration=2.0,
             title=XSS, message=f"expected a | b\nbut got {XSS}",
             steps=[StepRecord(0, "expect", 9, 2.0, "failed", "value mismatch")],
             console=[{"type": "error", "text": "boom"}],
         ),
         passed("audio.gain-node", "native", ["AudioContext.createGain"]),
-        unexpected("dc.send", "redirected", ["RTCDataChannel.send"], status="TIMEOUT"),
-        unexpected_pass("md.gum", "redirected", ["MediaDevices.getUserMedia"]),
+        unexpected("dc.send", "reference", ["RTCDataChannel.send"], status="TIMEOUT"),
+        unexpected_pass("md.gum", "reference", ["MediaDevices.getUserMedia"]),
         skipped("md.gum", "native", ["MediaDevices.getUserMedia"]),
         passed("pc.offer", "chrome-beta", ["RTCPeerConnection.createOffer"]),
     ]
@@ -131,20 +131,20 @@ def test_results_sorted_by_scenario_then_native_redirected_others() -> None:
     tests = [entry["test"] for entry in document["results"]]
     assert tests == [
         "audio.gain-node[native]",
-        "audio.gain-node[redirected]",
-        "dc.send[redirected]",
+        "audio.gain-node[reference]",
+        "dc.send[reference]",
         "md.gum[native]",
-        "md.gum[redirected]",
+        "md.gum[reference]",
         "pc.offer[native]",
-        "pc.offer[redirected]",
+        "pc.offer[reference]",
         "pc.offer[chrome-beta]",
     ]
 
 
 def test_summary_counts_per_target_and_overall() -> None:
     summary = build_results_document(run_info(), sample_results())["summary"]
-    assert list(summary["by_target"]) == ["native", "redirected", "chrome-beta"]
-    redirected = summary["by_target"]["redirected"]
+    assert list(summary["by_target"]) == ["native", "reference", "chrome-beta"]
+    redirected = summary["by_target"]["reference"]
     assert redirected == {
         "total": 4, "PASS": 1, "FAIL": 2, "ERROR": 0, "TIMEOUT": 1, "SKIP": 0,
         "expected": 1, "unexpected": 3,
@@ -157,15 +157,15 @@ def test_summary_counts_per_target_and_overall() -> None:
 
 def test_summary_counts_skip_neither_expected_nor_unexpected() -> None:
     # The engine marks a SKIP not-expected; a gate must still not see it as a regression.
-    skip = ScenarioResult("a.b", "redirected", "SKIP", False, {"outcome": "pass"})
-    counts = build_results_document(run_info(), [skip])["summary"]["by_target"]["redirected"]
+    skip = ScenarioResult("a.b", "reference", "SKIP", False, {"outcome": "pass"})
+    counts = build_results_document(run_info(), [skip])["summary"]["by_target"]["reference"]
     assert (counts["SKIP"], counts["expected"], counts["unexpected"]) == (1, 0, 0)
 
 
 def test_declared_target_without_results_still_summarised() -> None:
-    info = run_info(targets=["native", "redirected"])
+    info = run_info(targets=["native", "reference"])
     summary = build_results_document(info, [passed("a.b", "native", ["MediaStream"])])["summary"]
-    assert summary["by_target"]["redirected"]["total"] == 0
+    assert summary["by_target"]["reference"]["total"] == 0
 
 
 def test_round_trip_through_load_results_json(tmp_path: Path) -> None:
@@ -222,8 +222,8 @@ def case(root: ET.Element, name: str) -> ET.Element:
 def test_junit_one_suite_per_target_with_counts(tmp_path: Path) -> None:
     root = parse_junit(tmp_path, sample_results())
     suites = {s.get("name"): s for s in root.findall("testsuite")}
-    assert list(suites) == ["native", "redirected", "chrome-beta"]
-    redirected = suites["redirected"]
+    assert list(suites) == ["native", "reference", "chrome-beta"]
+    redirected = suites["reference"]
     # FAIL (unexpected) + unexpected PASS are failures; TIMEOUT is an error;
     # the known limitation is skipped, not failed.
     assert {k: redirected.get(k) for k in ("tests", "failures", "errors", "skipped")} == {
@@ -239,7 +239,7 @@ def test_junit_one_suite_per_target_with_counts(tmp_path: Path) -> None:
 
 def test_junit_known_limitation_is_skipped_not_failed(tmp_path: Path) -> None:
     root = parse_junit(tmp_path, sample_results())
-    element = case(root, "audio.gain-node[redirected]")
+    element = case(root, "audio.gain-node[reference]")
     assert element.find("failure") is None
     assert element.find("error") is None
     skip = element.find("skipped")
@@ -253,7 +253,7 @@ def test_junit_known_limitation_is_skipped_not_failed(tmp_path: Path) -> None:
 
 def test_junit_unexpected_pass_is_failure(tmp_path: Path) -> None:
     root = parse_junit(tmp_path, sample_results())
-    failure = case(root, "md.gum[redirected]").find("failure")
+    failure = case(root, "md.gum[reference]").find("failure")
     assert failure is not None
     assert (failure.get("message") or "").startswith("unexpected pass: ")
     assert "async-proxy-state" in (failure.get("message") or "")
@@ -261,7 +261,7 @@ def test_junit_unexpected_pass_is_failure(tmp_path: Path) -> None:
 
 def test_junit_failure_and_error_carry_message_and_step_log(tmp_path: Path) -> None:
     root = parse_junit(tmp_path, sample_results())
-    failing = case(root, "pc.offer[redirected]")
+    failing = case(root, "pc.offer[reference]")
     failure = failing.find("failure")
     assert failure is not None
     # ElementTree escaped the markup: parsing gives back the exact original text.
@@ -270,7 +270,7 @@ def test_junit_failure_and_error_carry_message_and_step_log(tmp_path: Path) -> N
     assert "value mismatch" in (failure.text or "")
     assert "[error] boom" in (failing.findtext("system-out") or "")
     assert failing.get("time") == "2.000"
-    error = case(root, "dc.send[redirected]").find("error")
+    error = case(root, "dc.send[reference]").find("error")
     assert error is not None
     assert error.get("type") == "TIMEOUT"
 
@@ -334,13 +334,13 @@ PRECEDENCE_CASES = [
         Outcome.PASS, id="pass-over-skip",
     ),
     pytest.param([skipped("a.e", "native", COVER)], Outcome.NOT_RUN, id="only-skips"),
-    pytest.param([passed("a.d", "redirected", COVER)], Outcome.NOT_APPLICABLE, id="no-result"),
+    pytest.param([passed("a.d", "reference", COVER)], Outcome.NOT_APPLICABLE, id="no-result"),
 ]
 
 
 @pytest.mark.parametrize(("results", "state"), PRECEDENCE_CASES)
 def test_matrix_cell_precedence(results: list[ScenarioResult], state: Outcome) -> None:
-    matrix = build_matrix(results, ["native", "redirected"])
+    matrix = build_matrix(results, ["native", "reference"])
     (section,) = matrix.sections
     assert section.row.cells["native"].state is state
     (member_row,) = section.members
@@ -351,15 +351,15 @@ def test_matrix_cell_precedence(results: list[ScenarioResult], state: Outcome) -
 def test_matrix_cell_rendering() -> None:
     results = [
         passed("a.a", "native", COVER), passed("a.b", "native", COVER),
-        limited("a.c", "redirected", COVER, ident="webaudio-node-limit"),
-        limited("a.d", "redirected", COVER, ident="async-proxy-state"),
+        limited("a.c", "reference", COVER, ident="webaudio-node-limit"),
+        limited("a.d", "reference", COVER, ident="async-proxy-state"),
     ]
-    cells = build_matrix(results, ["native", "redirected", "other"]).sections[0].row.cells
+    cells = build_matrix(results, ["native", "reference", "other"]).sections[0].row.cells
     assert render_cell(cells["native"]) == "✅ pass (2)"
-    assert render_cell(cells["redirected"]) == (
+    assert render_cell(cells["reference"]) == (
         "⚠️ known limitation: async-proxy-state, webaudio-node-limit"
     )
-    assert cells["redirected"].limitations["async-proxy-state"] == ["async-proxy-state applies"]
+    assert cells["reference"].limitations["async-proxy-state"] == ["async-proxy-state applies"]
     assert render_cell(cells["other"]) == "—"
 
 
@@ -392,13 +392,13 @@ def test_matrix_ignores_targets_not_asked_for() -> None:
 def test_matrix_markdown_escapes_data() -> None:
     results = [
         unexpected(
-            "pc.evil", "redirected", ["RTCPeerConnection.createOffer"], title=XSS,
+            "pc.evil", "reference", ["RTCPeerConnection.createOffer"], title=XSS,
             message="got a | b\nand <img src=x onerror=alert(1)> & more",
         ),
         limited("pc.lim", "native", COVER, ident="bad|id"),
     ]
     info = run_info(run_id="run|<1>")
-    text = render_matrix_md(build_matrix(results, ["native", "redirected"]), info)
+    text = render_matrix_md(build_matrix(results, ["native", "reference"]), info)
     assert "<script>" not in text
     assert "<img" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
@@ -416,7 +416,7 @@ def test_matrix_markdown_escapes_data() -> None:
 def test_matrix_markdown_structure() -> None:
     results = sample_results()
     text = render_matrix_md(
-        build_matrix(results, ["native", "redirected"]), run_info(interrupted=True)
+        build_matrix(results, ["native", "reference"]), run_info(interrupted=True)
     )
     assert "browser **chromium 126.0**" in text
     assert "suite **0.1.0**" in text
@@ -429,8 +429,8 @@ def test_matrix_markdown_structure() -> None:
     # chrome-beta is not a column here, so its result is not counted.
     assert "**Overall:** 7 results" in text
     failures = text.split("## Failures", 1)[1]
-    assert "dc.send\\[redirected\\]** (TIMEOUT)" in failures
-    assert "md.gum\\[redirected\\]** (PASS): unexpected pass" in failures
+    assert "dc.send\\[reference\\]** (TIMEOUT)" in failures
+    assert "md.gum\\[reference\\]** (PASS): unexpected pass" in failures
     assert "audio.gain-node" not in failures
     limitations = text.split("## Known limitations", 1)[1].split("## Failures")[0]
     assert "**webaudio-node-limit**: webaudio-node-limit applies" in limitations
@@ -577,6 +577,6 @@ def test_write_reports_writes_every_report(tmp_path: Path) -> None:
     assert len(loaded) == 8
     ET.parse(paths["junit"])
     # The extra target of a result gets its own matrix column.
-    assert "| Interface / member | native | redirected | chrome-beta |" in (
+    assert "| Interface / member | native | reference | chrome-beta |" in (
         paths["matrix"].read_text(encoding="utf-8")
     )

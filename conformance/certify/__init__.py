@@ -15,14 +15,18 @@ Public surface:
 - :data:`CHECKS`, :data:`RULES` - the checks and the audit's rules.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from conformance.certify.checks import CHECKS
 from conformance.certify.cli import add_certify_command
 from conformance.certify.model import Certification
 from conformance.certify.profile import Profile, load_profile
 from conformance.certify.report import write_certification
 from conformance.certify.rules import RULES
-from conformance.certify.runner import certify
-from conformance.certify.signalling import SignallingServer
+
+if TYPE_CHECKING:
+    from conformance.certify.runner import certify
+    from conformance.certify.signalling import SignallingServer
 
 __all__ = [
     "CHECKS",
@@ -35,3 +39,17 @@ __all__ = [
     "load_profile",
     "write_certification",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The runner and the signalling server pull in aiortc (seconds of imports); `conformance
+    # validate` and `certify --validate` should not pay for it.
+    if name == "certify":
+        from conformance.certify.runner import certify
+
+        return certify
+    if name == "SignallingServer":
+        from conformance.certify.signalling import SignallingServer
+
+        return SignallingServer
+    raise AttributeError(f"module 'conformance.certify' has no attribute {name!r}")

@@ -180,6 +180,8 @@ class Snapshot:
     targets: list[str]
     items: dict[str, ItemState]
     interrupted: bool = False
+    #: ``(K, N)`` when the side is the K-th of N shards of a suite.
+    shard: tuple[int, int] | None = None
     #: Items that appeared more than once (the worst state was kept).
     duplicates: list[str] = field(default_factory=list)
 
@@ -222,6 +224,7 @@ def snapshot_from_results(
         targets=ordered_targets(run_info.targets, ordered),
         items=items,
         interrupted=run_info.interrupted,
+        shard=_parse_shard(run_info.shard),
         duplicates=duplicates,
     )
 
@@ -302,6 +305,14 @@ def _validate_baseline(document: Any, path: Path) -> None:
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "(document)"
         raise ValueError(f"{path}: baseline is invalid at {where}: {error.message}")
+
+
+def _parse_shard(text: str) -> tuple[int, int] | None:
+    """``"K/N"`` as ``(K, N)``; ``None`` for an empty or malformed value."""
+    k, slash, n = text.partition("/")
+    if slash and k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n):
+        return int(k), int(n)
+    return None
 
 
 def _current_item_name(name: str) -> str:

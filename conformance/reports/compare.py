@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.model import shard_of
 from conformance.reports.atomic import atomic_write_text
 from conformance.reports.baseline import ItemState, Snapshot, load_snapshot
 from conformance.reports.markdown import md_code, md_escape, md_truncate
@@ -130,11 +131,21 @@ class Comparison:
     unchanged: int = 0
     #: Things the reader should know before trusting the verdict.
     warnings: list[str] = field(default_factory=list)
+    #: Baseline items the current run should have had (all, or those of its shard) and lacks.
+    missing: list[str] = field(default_factory=list)
+    #: Why the gate fails besides regressions: missing items, an interrupted run.
+    gate_problems: list[str] = field(default_factory=list)
 
     @property
     def has_regressions(self) -> bool:
-        """Whether the gate fails."""
+        """Whether any item regressed."""
         return bool(self.regressions)
+
+    @property
+    def fails_gate(self) -> bool:
+        """Whether the gate fails: a regression, or a run that cannot vouch for the baseline
+        (items missing, interrupted) unless told to allow it."""
+        return bool(self.regressions or self.gate_problems)
 
     @property
     def regressed_tests(self) -> list[str]:
@@ -199,7 +210,8 @@ def _known_flake(before: ItemState | None, after: ItemState) -> bool:
 
 
 def compare_snapshots(
-    baseline: Snapshot, current: Snapshot, *, flaky_as_regression: bool = False
+    baseline: Snapshot, current: Snapshot, *, flaky_as_regression: bool = False,
+    allow_missing: bool = False,
 ) -> Comparison:
     """Compare two sides already read (see :func:`compare`)."""
     result = Comparison(baseline=baseline, current=current)
@@ -234,7 +246,36 @@ def compare_snapshots(
     result.members_added = sorted(covered_after - covered_before, key=pair_key)
     result.members_removed = sorted(covered_before - covered_after, key=pair_key)
     result.warnings = _warnings(baseline, current, result)
+    result.missing = _expected_missing(baseline, current, result.items_removed)
+    if not allow_missing:
+        result.gate_problems = _gate_problems(current, result.missing)
     return result
+
+
+def _scenario_of(test: str) -> str:
+    return test.partition("[")[0]
+
+
+def _expected_missing(baseline: Snapshot, current: Snapshot, removed: list[str]) -> list[str]:
+    """The removed items the current run was meant to run: all of them, or, for one shard
+    of a suite, those whose scenario falls in that shard."""
+    if current.shard is None:
+        return list(removed)
+    k, n = current.shard
+    mine = shard_of({_scenario_of(test) for test in baseline.items}, k, n)
+    return [test for test in removed if _scenario_of(test) in mine]
+
+
+def _gate_problems(current: Snapshot, missing: list[str]) -> list[str]:
+    problems = []
+    if missing:
+        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        problems.append(f"{len(missing)} baseline item(s) are missing from the current run: {shown} "
+                        "(pass --allow-missing if that is intended)")
+    if current.interrupted:
+        problems.append("the current run was interrupted: it cannot vouch for the baseline "
+                        "(pass --allow-missing to compare what finished)")
+    return problems
 
 
 def _warnings(baseline: Snapshot, current: Snapshot, result: Comparison) -> list[str]:
@@ -273,17 +314,20 @@ def compare(
     current: Path | str | Snapshot,
     *,
     flaky_as_regression: bool = False,
+    allow_missing: bool = False,
 ) -> Comparison:
     """Compare ``current`` with ``baseline``.
 
     Each side is a :class:`Snapshot` or a path to a baseline file, a results.json, a run
     folder or a reports root. With ``flaky_as_regression`` a flaky item whose reported
-    status is a regression also fails the gate. Raises ``ValueError`` when a side cannot
-    be read.
+    status is a regression also fails the gate. Baseline items missing from the current run
+    (for a shard: those of its shard) and an interrupted run fail the gate too, unless
+    ``allow_missing``. Raises ``ValueError`` when a side cannot be read.
     """
     before = baseline if isinstance(baseline, Snapshot) else load_snapshot(baseline)
     after = current if isinstance(current, Snapshot) else load_snapshot(current)
-    return compare_snapshots(before, after, flaky_as_regression=flaky_as_regression)
+    return compare_snapshots(before, after, flaky_as_regression=flaky_as_regression,
+                             allow_missing=allow_missing)
 
 
 def _side_json(side: Snapshot) -> dict[str, Any]:
@@ -306,7 +350,9 @@ def comparison_to_json(comparison: Comparison) -> dict[str, Any]:
     """
     c = comparison
     return {
-        "gate": "fail" if c.has_regressions else "pass",
+        "gate": "fail" if c.fails_gate else "pass",
+        "gate_problems": list(c.gate_problems),
+        "missing": list(c.missing),
         "regressed": c.regressed_tests,
         "baseline": _side_json(c.baseline),
         "current": _side_json(c.current),
@@ -402,6 +448,8 @@ def render_comparison_md(comparison: Comparison) -> str:
     if c.has_regressions:
         noun = "regression" if len(c.regressions) == 1 else "regressions"
         verdict = f"❌ **{len(c.regressions)} {noun}**: the gate fails."
+    elif c.gate_problems:
+        verdict = f"❌ **The gate fails**: {md_escape(c.gate_problems[0])}"
     else:
         verdict = "✅ **No regressions**: the gate passes."
     counts = (

@@ -178,11 +178,22 @@ def add_target_arguments(parser: argparse.ArgumentParser, *, default: str | None
                                 metavar="|".join([*TARGETS, *ALIASES]),
                                 help=f"the target (default: {default})")
         else:
-            parser.add_argument("--target", default=default, metavar="|".join(target_choices()),
+            parser.add_argument("--target", default=default, type=_checked_targets,
+                                metavar="|".join(target_choices()),
                                 help="targets, comma-separated (default: all = native,reference; "
                                      "'redirected' is the former name of 'reference')")
     for flags, kwargs in TARGET_OPTIONS:
         parser.add_argument(*flags, **kwargs)
+
+
+def _checked_targets(text: str) -> str:
+    """``--target`` text, refused by argparse when it names an unknown target."""
+    try:
+        if not parse_targets(text):
+            raise ValueError(f"{text!r} names no target")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def target_arguments_for_pytest(values: Any) -> list[str]:

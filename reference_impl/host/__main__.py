@@ -29,7 +29,19 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--any-interface-ice", action="store_true",
                         help="gather ICE candidates on every interface, not just 127.0.0.1")
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--exit-with-stdin", action="store_true",
+                        help="shut down when stdin closes (the parent died, even by SIGKILL)")
     return parser.parse_args(argv)
+
+
+async def _exit_when_stdin_closes(server: HostServer) -> None:
+    """Shut the host down at EOF on stdin: the parent holds the other end of the pipe, and
+    the kernel closes it however the parent ends, so the host never outlives it."""
+    reader = asyncio.StreamReader()
+    loop = asyncio.get_running_loop()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    await reader.read()
+    await server.close()
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -38,8 +50,9 @@ async def _serve(args: argparse.Namespace) -> None:
     server = HostServer(state, keys)
     port = await server.start(args.port)
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         loop.add_signal_handler(signum, lambda: asyncio.ensure_future(server.close()))
+    watcher = asyncio.ensure_future(_exit_when_stdin_closes(server)) if args.exit_with_stdin else None
     ready = {
         "ready": True,
         "protocol": PROTOCOL_VERSION,
@@ -57,6 +70,8 @@ async def _serve(args: argparse.Namespace) -> None:
     sys.stdout.write(json.dumps(ready) + "\n")
     sys.stdout.flush()
     await server.stopped.wait()
+    if watcher is not None:
+        watcher.cancel()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -27,16 +27,22 @@ from .protocol import (
 from .session import PageSession, map_exception
 from .state import HostState
 
-__all__ = ["HELLO_TIMEOUT_S", "HostServer", "Secrets"]
+__all__ = ["HELLO_TIMEOUT_S", "MAX_UNAUTHENTICATED", "PRE_AUTH_MAX_BYTES", "HostServer", "Secrets"]
 
 logger = logging.getLogger("reference_impl.host")
 
 #: A connection that does not authenticate within this time is closed.
-HELLO_TIMEOUT_S = 10.0
+HELLO_TIMEOUT_S = 5.0
+#: Largest frame accepted before the hello (a hello is a few hundred bytes); authenticated
+#: sessions get TRANSPORT_MAX_BYTES. An unauthenticated peer cannot make the host buffer more.
+PRE_AUTH_MAX_BYTES = 8 * 1024
+#: Connections waiting for their hello at once; more are turned away at once (1013).
+MAX_UNAUTHENTICATED = 16
 
 # WebSocket close codes (RFC 6455 and the private range).
 _POLICY_VIOLATION = 1008
 _NOT_AUTHENTICATED = 4401
+_TRY_AGAIN_LATER = 1013
 
 
 @dataclass(frozen=True)
@@ -56,12 +62,14 @@ class HostServer:
         self.keys = keys
         self._server: Server | None = None
         self.stopped = asyncio.Event()
+        self._unauthenticated = 0
 
     async def start(self, port: int = 0) -> int:
         """Listen on 127.0.0.1 and return the port."""
         self._server = await serve(
             self._connection, "127.0.0.1", port,
-            max_size=TRANSPORT_MAX_BYTES,
+            max_size=PRE_AUTH_MAX_BYTES,
+            open_timeout=HELLO_TIMEOUT_S,
             # Pages on any origin may connect (the shim runs in every frame); the secret
             # is the gate. Compression off: it costs latency and invites decompression bombs.
             compression=None,
@@ -80,12 +88,20 @@ class HostServer:
         self.stopped.set()
 
     async def _connection(self, ws: ServerConnection) -> None:
+        if self._unauthenticated >= MAX_UNAUTHENTICATED:
+            await ws.close(_TRY_AGAIN_LATER, "too many unauthenticated connections")
+            return
+        self._unauthenticated += 1
         try:
             hello = await self._authenticate(ws)
         except (ConnectionClosed, TimeoutError):
             return
+        finally:
+            self._unauthenticated -= 1
         if hello is None:
             return
+        # Authenticated: messages up to the transport's limit (calls carry SDP, stats).
+        ws.protocol.max_message_size = TRANSPORT_MAX_BYTES
         request, role = hello
         if role == "control":
             await self._control(ws, request)

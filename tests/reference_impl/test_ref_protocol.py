@@ -178,3 +178,44 @@ def test_latency_delays_replies(run: Run, host: ReferenceHost) -> None:
         await ws.close()
 
     run(scenario())
+
+
+def test_unauthenticated_peers_cost_little(run: Run, host: ReferenceHost) -> None:
+    """Before the hello: frames over 8 KiB close the connection, at most 16 connections may
+    wait for their hello (more are turned away with 1013), and a flood of 100 stalled
+    connections adds under 20 MiB to the host; after the flood pages authenticate again."""
+    from reference_impl.host.server import MAX_UNAUTHENTICATED, PRE_AUTH_MAX_BYTES
+
+    async def scenario() -> tuple[int, int]:
+        big = await _open(host)
+        await big.send("x" * (PRE_AUTH_MAX_BYTES + 1))
+        assert await _closed(big)
+        before = host.memory_rss_bytes() or 0
+        stalled: list[ClientConnection] = []
+        turned_away = 0
+        try:
+            for _ in range(100):
+                ws = await _open(host)
+                stalled.append(ws)
+            for ws in stalled:
+                # Pending connections beyond the cap are closed at once with 1013.
+                try:
+                    await asyncio.wait_for(ws.recv(), 0.05)
+                except ConnectionClosed as closed:
+                    turned_away += closed.rcvd is not None and closed.rcvd.code == 1013
+                except TimeoutError:
+                    pass
+            after = host.memory_rss_bytes() or 0
+        finally:
+            for ws in stalled:
+                await ws.close()
+        # Once the flood is gone, pages authenticate as before.
+        page = await _page_session(host)
+        await page.send(json.dumps({"id": 1, "op": "ping"}))
+        assert (await _reply(page))["ok"]
+        await page.close()
+        return turned_away, after - before
+
+    turned_away, grown = run(scenario())
+    assert turned_away >= 100 - MAX_UNAUTHENTICATED - 1
+    assert grown < 20 * 2**20, f"the host grew by {grown / 2**20:.1f} MiB"
