@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["LoopbackServer", "PageServer"]
+__all__ = ["LoopbackServer", "PageServer", "checked_path"]
 
 PAGE_DIR = Path(str(resources.files("conformance").joinpath("page")))
 
@@ -26,12 +26,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     server: _Server
 
     def do_GET(self) -> None:
-        if len(self.path) > _MAX_PATH:
-            self.send_error(414)
-            return
-        path = unquote(urlsplit(self.path).path)
-        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in path):
-            self.send_error(400, "control characters in the path")
+        path = checked_path(self)
+        if path is None:
             return
         prefix = f"/{self.server.secret}/"
         if not path.startswith(prefix):
@@ -62,6 +58,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 #: Longest request path served (longer ones get 414).
 _MAX_PATH = 2048
+
+
+def checked_path(handler: http.server.BaseHTTPRequestHandler) -> str | None:
+    """The request's decoded path; ``None`` once it answered 414 (too long) or 400
+    (control characters) for a path no served file can have."""
+    if len(handler.path) > _MAX_PATH:
+        handler.send_error(414)
+        return None
+    path = unquote(urlsplit(handler.path).path)
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in path):
+        handler.send_error(400, "control characters in the path")
+        return None
+    return path
 
 
 def _inside(root: Path, relative: str) -> Path | None:

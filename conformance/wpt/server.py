@@ -23,9 +23,8 @@ import secrets
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
-from conformance.server import LoopbackServer, _inside
+from conformance.server import LoopbackServer, _inside, checked_path
 
 __all__ = ["WptServer", "script_metadata"]
 
@@ -78,8 +77,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.headers.get("Host", "").lower() != self.server.host:
             self.send_error(404)
             return
-        path = unquote(urlsplit(self.path).path)
-        found = self._resolve(path)
+        path = checked_path(self)
+        if path is None:
+            return
+        try:
+            found = self._resolve(path)
+        except OSError:  # unreadable, or a name the file system refuses
+            found = None
         if found is None:
             self.send_error(404)
             return
@@ -98,7 +102,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if relative == "resources/testharnessreport.js":
             return REPORT_JS, "text/javascript; charset=utf-8"
         file = _inside(root, relative or "index.html")
-        if file is not None and file.is_file():
+        if file is not None:
             kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
             if kind in ("text/javascript", "application/javascript", "text/html", "text/css"):
                 kind += "; charset=utf-8"
@@ -108,7 +112,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         wrapped = _WRAPPED.match(relative)
         if wrapped is not None:
             script = _inside(root, f"{wrapped['stem']}.{wrapped['scope']}.js")
-            if script is not None and script.is_file():
+            if script is not None:
                 source = script.read_text(encoding="utf-8", errors="replace")
                 return _wrapper("/" + script.relative_to(root.resolve()).as_posix(), source), \
                     "text/html; charset=utf-8"

@@ -39,9 +39,10 @@ const Native = {
   MediaStreamAudioDestinationNode: window.MediaStreamAudioDestinationNode,
   MediaElementAudioSourceNode: window.MediaElementAudioSourceNode,
   // For media elements' silent stand-ins: read before any page (or audit) script wraps them.
-  createMediaStreamDestination: window.BaseAudioContext && BaseAudioContext.prototype.createMediaStreamDestination,
+  // (Through `window.`: the shim declares classes of the same names later in this scope.)
+  createMediaStreamDestination: window.AudioContext && window.AudioContext.prototype.createMediaStreamDestination,
   destinationStream: window.MediaStreamAudioDestinationNode &&
-    Object.getOwnPropertyDescriptor(MediaStreamAudioDestinationNode.prototype, "stream").get,
+    Object.getOwnPropertyDescriptor(window.MediaStreamAudioDestinationNode.prototype, "stream").get,
   Float32Array: window.Float32Array,
   Uint8Array: window.Uint8Array,
   atob: window.atob.bind(window),
