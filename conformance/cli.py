@@ -145,6 +145,12 @@ def cmd_setup(args: argparse.Namespace, _extra: list[str]) -> int:
         print(f"conformance setup: {exc}", file=sys.stderr)
         return 1
     print(f"chromium: {info.path} ({info.source})")
+    from conformance.wpt.testharness import PACKAGE, HarnessUnavailable, fetch_testharness
+
+    try:  # for `conformance wpt`; everything else works without it
+        print(f"testharness.js: {fetch_testharness()} (npm {PACKAGE})")
+    except HarnessUnavailable as exc:
+        print(f"conformance setup: warning: {exc}; `conformance wpt` needs it", file=sys.stderr)
     return 0
 
 
@@ -210,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also inject the harness helpers (mic(), farEnd() needs a run)")
     opener.set_defaults(func=cmd_open)
 
-    setup = commands.add_parser("setup", help="find or install a Chromium")
+    setup = commands.add_parser("setup", help="find or install a Chromium; fetch testharness.js")
     setup.add_argument("--browser-path")
     setup.add_argument("--no-install", action="store_true",
                        help="only look; never install a package")
@@ -219,10 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance.certify import add_certify_command
     from conformance.cli_host import add_host_commands
     from conformance.cli_reports import add_report_commands
+    from conformance.wpt import add_wpt_command
 
     add_report_commands(commands)
     add_certify_command(commands)
     add_host_commands(commands)
+    add_wpt_command(commands)
     return parser
 
 

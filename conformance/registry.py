@@ -30,6 +30,10 @@ SUPPORTED_INTERFACES: dict[str, tuple[str, ...]] = {
     "HTMLAudioElement": (
         "srcObject", "src", "play", "pause", "paused", "muted", "volume", "sinkId",
         "setSinkId", "autoplay", "currentTime", "onplaying", "onended",
+        # Media element state and events, as pages wait for them before showing a call.
+        "readyState", "networkState", "duration", "ended", "onloadstart", "onloadedmetadata",
+        "onloadeddata", "oncanplay", "oncanplaythrough", "onplay", "onpause", "ontimeupdate",
+        "onemptied", "onabort",
     ),
     "MediaDevices": (
         "enumerateDevices", "getUserMedia", "getSupportedConstraints", "ondevicechange",
@@ -64,7 +68,8 @@ SUPPORTED_INTERFACES: dict[str, tuple[str, ...]] = {
         "onconnectionstatechange", "signalingState", "onsignalingstatechange",
         "onnegotiationneeded", "addTrack", "removeTrack", "addTransceiver", "getSenders",
         "getReceivers", "getTransceivers", "ontrack", "createDataChannel", "ondatachannel",
-        "getStats", "getConfiguration", "setConfiguration", "restartIce", "close",
+        "getStats", "getConfiguration", "setConfiguration", "restartIce", "close", "sctp",
+        "canTrickleIceCandidates",
     ),
     "RTCRtpReceiver": (
         "track", "transport", "getParameters", "getStats", "getSynchronizationSources",

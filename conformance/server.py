@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["PageServer"]
+__all__ = ["LoopbackServer", "PageServer", "checked_path"]
 
 PAGE_DIR = Path(str(resources.files("conformance").joinpath("page")))
 
@@ -26,12 +26,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     server: _Server
 
     def do_GET(self) -> None:
-        if len(self.path) > _MAX_PATH:
-            self.send_error(414)
-            return
-        path = unquote(urlsplit(self.path).path)
-        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in path):
-            self.send_error(400, "control characters in the path")
+        path = checked_path(self)
+        if path is None:
             return
         prefix = f"/{self.server.secret}/"
         if not path.startswith(prefix):
@@ -64,6 +60,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 _MAX_PATH = 2048
 
 
+def checked_path(handler: http.server.BaseHTTPRequestHandler) -> str | None:
+    """The request's decoded path; ``None`` once it answered 414 (too long) or 400
+    (control characters) for a path no served file can have."""
+    if len(handler.path) > _MAX_PATH:
+        handler.send_error(414)
+        return None
+    path = unquote(urlsplit(handler.path).path)
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in path):
+        handler.send_error(400, "control characters in the path")
+        return None
+    return path
+
+
 def _inside(root: Path, relative: str) -> Path | None:
     """``root/relative`` if it stays inside ``root`` (no ``..`` escapes) and names a file,
     else ``None`` (also for names the file system refuses: too long, too deep)."""
@@ -81,21 +90,35 @@ class _Server(http.server.ThreadingHTTPServer):
     mounts: dict[str, Path]
 
 
-class PageServer:
-    """A loopback HTTP server for scenario pages (and mounted app folders)."""
+class LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1 (an ephemeral port), served from a daemon thread."""
 
-    def __init__(self, mounts: dict[str, Path] | None = None) -> None:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.secret = secrets.token_urlsafe(16)
-        self._server.mounts = dict(mounts or {})
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="conformance-page-server")
+    def __init__(self, server: http.server.ThreadingHTTPServer, name: str) -> None:
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True, name=name)
         self._thread.start()
 
     @property
     def port(self) -> int:
         """The ephemeral port the server listens on."""
         return int(self._server.server_address[1])
+
+    def close(self) -> None:
+        """Stop serving and release the socket."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class PageServer(LoopbackServer):
+    """A loopback HTTP server for scenario pages (and mounted app folders)."""
+
+    def __init__(self, mounts: dict[str, Path] | None = None) -> None:
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.secret = secrets.token_urlsafe(16)
+        server.mounts = dict(mounts or {})
+        super().__init__(server, "conformance-page-server")
+        self._server: _Server = server
 
     @property
     def base_url(self) -> str:
@@ -105,9 +128,3 @@ class PageServer:
     def url(self, path: str = "index.html") -> str:
         """The URL of a served file."""
         return self.base_url + path.lstrip("/")
-
-    def close(self) -> None:
-        """Stop serving and release the socket."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)

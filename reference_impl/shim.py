@@ -19,6 +19,7 @@ SHIM_FILES: tuple[str, ...] = (
     "mediastream.js",
     "mediadevices.js",
     "rtp.js",
+    "transport.js",
     "datachannel.js",
     "peerconnection.js",
     "mediaelement.js",

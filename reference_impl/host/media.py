@@ -115,6 +115,8 @@ def settings_for(device: DeviceInfo, audio: dict[str, Any]) -> dict[str, Any]:
         "echoCancellation": _bool_setting(audio, "echoCancellation", True),
         "autoGainControl": _bool_setting(audio, "autoGainControl", True),
         "noiseSuppression": _bool_setting(audio, "noiseSuppression", True),
+        # Chromium reports it (false: no voice isolation on this device).
+        "voiceIsolation": False,
     }
 
 
@@ -130,6 +132,7 @@ def capabilities(device: DeviceInfo) -> dict[str, Any]:
         "echoCancellation": [True, False],
         "autoGainControl": [True, False],
         "noiseSuppression": [True, False],
+        "voiceIsolation": [False],
     }
 
 

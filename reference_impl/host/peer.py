@@ -23,7 +23,6 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc import sdp as aiortc_sdp
-from aiortc.mediastreams import MediaStreamTrack
 
 from .ops import op
 from .protocol import HostError, Request
@@ -107,6 +106,19 @@ def _epoch_ms(value: Any) -> Any:
     return value
 
 
+def _remote_certificates(dtls: Any) -> list[str]:
+    """The far end's DTLS certificate (DER, base64) once the handshake is done."""
+    ssl = getattr(dtls, "_ssl", None)
+    if dtls.state != "connected" or ssl is None:
+        return []
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    certificate = ssl.get_peer_certificate(as_cryptography=True)
+    if certificate is None:
+        return []
+    return [base64.b64encode(certificate.public_bytes(Encoding.DER)).decode()]
+
+
 class TransceiverHandle:
     """One transceiver with its sender and receiver, and the page's names for them."""
 
@@ -124,6 +136,37 @@ class TransceiverHandle:
         self.stream_ids: list[str] = []
         self.parameters: dict[str, Any] = {}
         self.stopped = False
+        #: SSRC/CSRC -> what its last RTP packet said, for getSynchronizationSources().
+        self.sources: dict[str, dict[int, dict[str, Any]]] = {"ssrc": {}, "csrc": {}}
+        self._watch_sources()
+
+    def _watch_sources(self) -> None:
+        """Record the RTP timestamp, audio level (RFC 6464 header extension) and CSRCs of
+        every packet the receiver handles; aiortc's own list keeps only SSRC and time.
+        (aiortc has no hook: the host wraps the method that handles each packet.)"""
+        receiver = self.transceiver.receiver
+        handle_packet = receiver._handle_rtp_packet
+
+        async def handle_and_record(packet: Any, arrival_time_ms: int) -> None:
+            now = datetime.datetime.now(datetime.UTC).timestamp() * 1000.0
+            level = packet.extensions.audio_level
+            entry: dict[str, Any] = {"timestamp": now, "rtpTimestamp": packet.timestamp}
+            if level is not None:
+                # -dBov in 0..127, 127 meaning silence; the spec wants a linear 0..1.
+                entry["audioLevel"] = 0.0 if level[1] >= 127 else 10 ** (-level[1] / 20)
+            self.sources["ssrc"][packet.ssrc] = entry
+            for csrc in packet.csrc:
+                self.sources["csrc"][csrc] = {k: v for k, v in entry.items() if k != "audioLevel"}
+            await handle_packet(packet, arrival_time_ms)
+
+        receiver._handle_rtp_packet = handle_and_record  # type: ignore[method-assign]
+
+    def synchronization_sources(self) -> dict[str, list[dict[str, Any]]]:
+        """The sources heard in the last 10 s, as the spec keeps them."""
+        cutoff = datetime.datetime.now(datetime.UTC).timestamp() * 1000.0 - 10_000.0
+        return {kind: [{"source": source, **entry} for source, entry in found.items()
+                       if entry["timestamp"] >= cutoff]
+                for kind, found in self.sources.items()}
 
     def set_track(self, track: HostTrack | None) -> None:
         """Make ``track`` the sender's source (addTrack, replaceTrack, removeTrack)."""
@@ -203,7 +246,7 @@ class ChannelHandle:
 
         @channel.on("close")
         def on_close() -> None:
-            session.emit("dc.state", handle, **self.state())
+            session.emit("dc.state", handle, **self.state(), **self._abort_error())
 
         # The page's bufferedAmount must go down as the host sends, not only when aiortc's
         # own threshold is crossed: report every drain, at most once per loop iteration.
@@ -234,6 +277,16 @@ class ChannelHandle:
         if self.handle in self.peer.session.objects:
             self.peer.session.emit("dc.buffered", self.handle,
                                    bufferedAmount=self.channel.bufferedAmount)
+
+    def _abort_error(self) -> dict[str, Any]:
+        """``{"error": ...}`` when the channel closes because the association went away
+        under it (the far end closed its peer connection: SCTP ABORT), which Chromium
+        reports as an RTCError before ``close``; ``{}`` for an orderly close."""
+        sctp = self.peer.pc.sctp
+        if self.peer.closed or sctp is None or sctp.state != "closed":
+            return {}
+        return {"error": {"errorDetail": "sctp-failure", "sctpCauseCode": 12,
+                          "message": "User-Initiated Abort, reason=Close called"}}
 
     def state(self) -> dict[str, Any]:
         """What changes over the channel's life."""
@@ -325,7 +378,74 @@ class PeerHandle:
             # which is what pages test for (limitation ref-ice-states).
             "iceConnectionState": "connected" if ice == "completed" else ice,
             "connectionState": self.pc.connectionState,
+            "transport": self.transport_state(),
         }
+
+    #: Transports whose state changes are reported (by ``id``), see :meth:`_watch_transports`.
+    _watched: frozenset[int] = frozenset()
+
+    def _dtls_transport(self) -> Any:
+        """The connection's DTLS transport (everything is bundled on one), or None."""
+        if self.pc.sctp is not None:
+            return self.pc.sctp.transport
+        for t in self.transceivers:
+            if t.transceiver.mid is not None and not t.stopped:
+                return t.transceiver.sender.transport
+        return None
+
+    def _watch_transports(self) -> None:
+        """Report DTLS, ICE and SCTP state changes as ``pc.state`` events. aiortc emits
+        ``statechange`` for DTLS and ICE; the SCTP association has no event, so the host
+        wraps the method where its state changes (as for ``_addBufferedAmount``)."""
+        dtls = self._dtls_transport()
+        sctp = self.pc.sctp
+        for obj in (dtls, dtls.transport if dtls is not None else None):
+            if obj is not None and id(obj) not in self._watched:
+                self._watched = self._watched | {id(obj)}
+                obj.on("statechange", self._state_changed)
+        if sctp is not None and id(sctp) not in self._watched:
+            self._watched = self._watched | {id(sctp)}
+            set_state = sctp._set_state
+
+            def set_state_and_report(state: Any) -> None:
+                before = sctp.state
+                set_state(state)
+                if sctp.state != before:
+                    asyncio.get_running_loop().call_soon(self._state_changed)
+
+            sctp._set_state = set_state_and_report  # type: ignore[method-assign]
+
+    def transport_state(self) -> dict[str, Any]:
+        """What the shim's RTCDtlsTransport, RTCIceTransport and RTCSctpTransport mirror
+        (``{}`` before the connection has a transport)."""
+        dtls = self._dtls_transport()
+        if dtls is None:
+            return {}
+        self._watch_transports()
+        ice = dtls.transport
+        ice_state = "connected" if ice.state == "completed" else ice.state  # ref-ice-states
+        state: dict[str, Any] = {"dtlsState": dtls.state, "iceState": ice_state,
+                                 "selectedCandidatePair": self._selected_pair(ice),
+                                 "remoteCertificates": _remote_certificates(dtls)}
+        sctp = self.pc.sctp
+        if sctp is not None:
+            state["sctpState"] = sctp.state
+            state["maxChannels"] = sctp.maxChannels if sctp.state == "connected" else None
+        return state
+
+    def _selected_pair(self, ice: Any) -> dict[str, Any] | None:
+        """The nominated ICE candidate pair (aioice keeps it per component)."""
+        pair = getattr(ice, "_connection", None) and ice._connection._nominated.get(1)
+        if pair is None:
+            return None
+        # The first m-section's mid: the BUNDLE transport's (RTCIceCandidate needs one).
+        local = self.current_local or self.pending_local
+        mid = next((ln[len("a=mid:"):].strip() for ln in (local["sdp"] if local else "").splitlines()
+                    if ln.startswith("a=mid:")), "0")
+        return {side: {"candidate": f"candidate:{candidate.to_sdp()}", "sdpMid": mid,
+                       "sdpMLineIndex": 0}
+                for side, candidate in (("local", pair.local_candidate),
+                                        ("remote", pair.remote_candidate))}
 
     def snapshot(self) -> dict[str, Any]:
         """Everything the shim mirrors about this connection."""
@@ -340,8 +460,10 @@ class PeerHandle:
             "transceivers": [t.describe() for t in self.transceivers],
         }
 
-    def adopt_new_transceivers(self) -> None:
-        """Name transceivers aiortc created on its own (from a remote offer)."""
+    def adopt_new_transceivers(self, track_ids: dict[str, str | None] | None = None) -> None:
+        """Name transceivers aiortc created on its own (from a remote offer, or for a legacy
+        ``offerToReceive*`` option). Their receiver tracks take the track id of the remote
+        ``a=msid`` (``track_ids``, by mid), as Chromium's do."""
         known = {id(t.transceiver) for t in self.transceivers}
         for transceiver in self.pc.getTransceivers():
             if id(transceiver) in known:
@@ -349,7 +471,8 @@ class PeerHandle:
             self.add_transceiver(transceiver, handle=self.session.new_handle(),
                                  sender=self.session.new_handle(),
                                  receiver=self.session.new_handle(),
-                                 receiver_track=self.session.new_handle())
+                                 receiver_track=self.session.new_handle(),
+                                 receiver_track_id=(track_ids or {}).get(transceiver.mid or ""))
         for t in self.transceivers:
             t.bind_remote()
 
@@ -357,7 +480,7 @@ class PeerHandle:
                         receiver: str, receiver_track: str,
                         receiver_track_id: str | None = None) -> TransceiverHandle:
         """Track a transceiver and create its receiver's track."""
-        track = HostTrack(receiver_track, kind=transceiver.kind, label="remote audio",
+        track = HostTrack(receiver_track, kind=transceiver.kind, label=f"remote {transceiver.kind}",
                           remote=RemoteSource(), track_id=receiver_track_id)
         self.session.register(receiver_track, track)
 
@@ -501,10 +624,31 @@ async def pc_close(session: PageSession, request: Request) -> dict[str, Any]:
     return {}
 
 
+def _offer_to_receive(peer: PeerHandle, kind: str, wanted: bool) -> None:
+    """The legacy ``offerToReceiveAudio``/``offerToReceiveVideo`` option, as Chromium applies
+    it: true adds a ``recvonly`` transceiver when none of that kind can receive; false stops
+    receiving on that kind's transceivers (``sendrecv`` -> ``sendonly``, ``recvonly`` ->
+    ``inactive``)."""
+    mine = [t for t in peer.transceivers if t.transceiver.kind == kind and not t.stopped]
+    if not wanted:
+        for t in mine:
+            t.transceiver.direction = {"sendrecv": "sendonly", "recvonly": "inactive"}.get(
+                t.transceiver.direction, t.transceiver.direction)
+        return
+    if not any(t.transceiver.direction in ("sendrecv", "recvonly") for t in mine):
+        peer.pc.addTransceiver(kind, direction="recvonly")
+        peer.adopt_new_transceivers()
+
+
 @op("pc.createOffer", chain="pc")
 async def pc_create_offer(session: PageSession, request: Request) -> dict[str, Any]:
-    """``createOffer()``; ``iceRestart`` and legacy ``offerToReceive*`` are ignored."""
+    """``createOffer(options)``; ``iceRestart`` is ignored (limitation ref-no-ice-restart)."""
     peer = _peer(session, request)
+    options = request.obj("options", optional=True)
+    for kind in ("audio", "video"):
+        wanted = options.get(f"offerToReceive{kind.capitalize()}")
+        if isinstance(wanted, bool):
+            _offer_to_receive(peer, kind, wanted)
     offer = await peer.pc.createOffer()
     return {"description": peer.local_json(offer), **peer.snapshot()}
 
@@ -582,53 +726,54 @@ async def pc_set_local_description(session: PageSession, request: Request) -> di
     return {"candidates": _candidates(local), **peer.snapshot()}
 
 
-def _stream_ids(description: RTCSessionDescription) -> dict[str, list[str]]:
-    """``mid -> stream ids`` from the ``a=msid`` lines of a remote description."""
+def _remote_media(description: RTCSessionDescription) -> dict[str, dict[str, Any]]:
+    """``mid -> {receiving, streams, trackId}`` of a remote description, as Chromium reads
+    it: this end receives on an m-section the far end sends on; its ``a=msid`` names the
+    streams (``-`` for none) and the track id; a sending m-section without ``a=msid``
+    belongs to Chromium's ``default`` stream."""
     parsed = aiortc_sdp.SessionDescription.parse(description.sdp)
-    found: dict[str, list[str]] = {}
+    found: dict[str, dict[str, Any]] = {}
     for media in parsed.media:
-        if media.rtp.muxId and media.msid:
-            stream = media.msid.split()[0]
-            found[media.rtp.muxId] = [] if stream == "-" else [stream]
+        mid = media.rtp.muxId
+        if not mid:
+            continue
+        receiving = media.port != 0 and media.direction in ("sendrecv", "sendonly")
+        streams, track_id = ["default"], None
+        if media.msid:
+            stream, _, track_id = media.msid.partition(" ")
+            streams = [] if stream == "-" else [stream]
+        found[mid] = {"receiving": receiving, "streams": streams if receiving else [],
+                      "trackId": track_id or None}
     return found
 
 
 @op("pc.setRemoteDescription", chain="pc")
 async def pc_set_remote_description(session: PageSession, request: Request) -> dict[str, Any]:
-    """``setRemoteDescription(description)``; reports the ``track`` events it caused."""
+    """``setRemoteDescription(description)``; reports, per transceiver it describes, whether
+    this end now receives and on which remote streams (the shim fires ``track``,
+    ``addtrack`` and ``removetrack`` from that)."""
     peer = _peer(session, request)
     desc = _parse_description(request)
     _check_sdp(desc.sdp)
-    new_tracks: list[MediaStreamTrack] = []
-
-    def on_track(track: MediaStreamTrack) -> None:
-        new_tracks.append(track)
-
-    peer.pc.on("track", on_track)
-    try:
-        await peer.pc.setRemoteDescription(desc)
-    finally:
-        peer.pc.remove_listener("track", on_track)
+    await peer.pc.setRemoteDescription(desc)
     remote = _description(desc)
     if desc.type == "answer":
         peer.current_remote, peer.pending_remote = remote, None
         peer.current_local, peer.pending_local = peer.pending_local, None
     else:
         peer.pending_remote = remote
-    peer.adopt_new_transceivers()
+    media = _remote_media(desc)
+    peer.adopt_new_transceivers({mid: m["trackId"] for mid, m in media.items()})
     # A rejected m-section stops its transceiver, as natively (aiortc ignores port 0).
     rejected = _rejected_mids(remote)
     for t in list(peer.transceivers):
         if t.transceiver.mid in rejected:
             await peer.stop_transceiver(t)
-    streams = _stream_ids(desc)
-    events = []
-    for track in new_tracks:
-        for t in peer.transceivers:
-            if t.transceiver.receiver.track is track:
-                events.append({"transceiver": t.handle,
-                               "streams": streams.get(t.transceiver.mid or "", [])})
-    return {"trackEvents": events, **peer.snapshot()}
+    described = [{"transceiver": t.handle, "receiving": media[mid]["receiving"],
+                  "streams": media[mid]["streams"]}
+                 for t in peer.transceivers
+                 if (mid := t.transceiver.mid) is not None and mid in media and not t.stopped]
+    return {"remoteMedia": described, **peer.snapshot()}
 
 
 @op("pc.addIceCandidate", chain="pc")
@@ -671,9 +816,10 @@ async def pc_add_transceiver(session: PageSession, request: Request) -> dict[str
     track_handle = request.opt_str("track")
     track = session.get(track_handle, HostTrack) if track_handle else None
     kind = track.kind if track else request.string("kind")
-    if kind != "audio":
-        raise HostError("NotSupportedError", f"{kind} transceivers are not supported by the "
-                        "reference host (limitation ref-video-capture)")
+    if kind not in ("audio", "video"):
+        raise HostError("TypeError", f"invalid transceiver kind {kind!r}")
+    # A video transceiver negotiates (aiortc's codecs) but never sends: no redirected track
+    # is video; what it receives is decoded and dropped (limitation ref-video-capture).
     direction = _check_direction(request.string("direction", optional=True) or "sendrecv")
     transceiver = peer.pc.addTransceiver(kind, direction=direction)
     th = peer.add_transceiver(transceiver, handle=request.string("transceiver"),
@@ -812,12 +958,11 @@ async def sender_set_parameters(session: PageSession, request: Request) -> dict[
 
 @op("receiver.getSynchronizationSources", chain="pc", needs_connection=False)
 async def receiver_sources(session: PageSession, request: Request) -> dict[str, Any]:
-    """``getSynchronizationSources()`` (and an empty contributing list: aiortc has none)."""
+    """``getSynchronizationSources()`` and ``getContributingSources()`` (epoch ms)."""
     peer = _peer(session, request, open_required=False)
     th = peer.transceiver(request.string("transceiver"))
-    sources = [{"source": s.source, "timestamp": _epoch_ms(s.timestamp)}
-               for s in th.transceiver.receiver.getSynchronizationSources()]
-    return {"synchronizationSources": sources, "contributingSources": []}
+    sources = th.synchronization_sources()
+    return {"synchronizationSources": sources["ssrc"], "contributingSources": sources["csrc"]}
 
 
 # --- data channels ---------------------------------------------------------------------

@@ -7,6 +7,8 @@ const Native = {
   RTCSessionDescription: window.RTCSessionDescription,
   RTCIceCandidate: window.RTCIceCandidate,
   RTCPeerConnectionIceEvent: window.RTCPeerConnectionIceEvent,
+  RTCError: window.RTCError,
+  RTCErrorEvent: window.RTCErrorEvent,
   MediaStream: window.MediaStream,
   MediaStreamTrack: window.MediaStreamTrack,
   WebSocket: window.WebSocket,
@@ -36,6 +38,11 @@ const Native = {
   MediaStreamAudioSourceNode: window.MediaStreamAudioSourceNode,
   MediaStreamAudioDestinationNode: window.MediaStreamAudioDestinationNode,
   MediaElementAudioSourceNode: window.MediaElementAudioSourceNode,
+  // For media elements' silent stand-ins: read before any page (or audit) script wraps them.
+  // (Through `window.`: the shim declares classes of the same names later in this scope.)
+  createMediaStreamDestination: window.AudioContext && window.AudioContext.prototype.createMediaStreamDestination,
+  destinationStream: window.MediaStreamAudioDestinationNode &&
+    Object.getOwnPropertyDescriptor(window.MediaStreamAudioDestinationNode.prototype, "stream").get,
   Float32Array: window.Float32Array,
   Uint8Array: window.Uint8Array,
   atob: window.atob.bind(window),

@@ -134,14 +134,25 @@ class RTCDataChannel extends Native.EventTarget {
       this._readyState = "closing";
       fireSimple(this, "closing");
     } else if (state === "closed") {
-      // Closed by the far end (or the transport), not by close(): natively the channel
-      // goes through `closing` first. aiortc reports only the end, so the shim adds it.
-      if (this._readyState === "open" || this._readyState === "connecting") {
-        this._readyState = "closing";
-        fireSimple(this, "closing");
-      }
-      this._close(true);
+      this._closeWith(message.error || null);
     }
+  }
+
+  // Closed by the far end or the transport, not by close(): natively the channel goes
+  // through `closing` first (aiortc reports only the end, so the shim adds it); when the
+  // association was aborted (`error`: the far end closed its peer connection) Chromium
+  // fires an RTCErrorEvent between the two.
+  _closeWith(error) {
+    if (this._readyState === "closed") return;
+    if (this._readyState === "open" || this._readyState === "connecting") {
+      this._readyState = "closing";
+      fireSimple(this, "closing");
+    }
+    if (error) {
+      const rtcError = new Native.RTCError({ errorDetail: error.errorDetail, sctpCauseCode: error.sctpCauseCode }, error.message);
+      fire(this, new Native.RTCErrorEvent("error", { error: rtcError }));
+    }
+    this._close(true);
   }
 
   _onMessage(message) {

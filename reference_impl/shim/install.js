@@ -54,6 +54,9 @@ installGlobal("RTCTrackEvent", RTCTrackEvent);
 installGlobal("RTCDataChannelEvent", RTCDataChannelEvent);
 installGlobal("MediaStreamTrackEvent", MediaStreamTrackEvent);
 installGlobal("RTCStatsReport", RTCStatsReport);
+installGlobal("RTCIceTransport", RTCIceTransport);
+installGlobal("RTCDtlsTransport", RTCDtlsTransport);
+installGlobal("RTCSctpTransport", RTCSctpTransport);
 
 // A small, documented diagnostic hook (README: "The page-side hook"): tools may measure
 // the channel and read versions; it exposes no way to reach the host's control plane.

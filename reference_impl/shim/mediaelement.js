@@ -2,9 +2,7 @@
 //
 // An element whose srcObject is a redirected MediaStream renders on the local device:
 // while it plays, the host feeds its audio tracks to the element's sink (a virtual
-// speaker), scaled by volume and silenced by muted. play/pause/paused/currentTime and the
-// play, playing and pause events behave as natively; the native element itself has no
-// source.
+// speaker), scaled by volume and silenced by muted.
 //
 // Anything else (a URL, a non-redirected stream) is local playback: it stays native and
 // therefore plays on the remote session's default output, whatever setSinkId asked for
@@ -12,9 +10,18 @@
 // the local device's outputs and sinkId reflects the request; the shim logs an `info`
 // entry naming the real sink whenever such playback starts.
 
+// A redirected stream has no native media, so the element would stay HAVE_NOTHING and
+// fire no loading events. The shim gives the native element a silent native stand-in
+// stream instead (one track from a destination node of a private AudioContext, live while
+// the redirected stream is active): Chromium itself then drives readyState, networkState,
+// the loading and playback events, autoplay, paused and currentTime exactly as for any live
+// MediaStream, and the host renders the real audio while the native element is playing.
+
 const elementState = new WeakMap(); // element -> redirected rendering state
 const requestedSinks = new WeakMap(); // element -> the sinkId the page asked for
 const localPlaybackWatched = new WeakSet();
+const renderingWatched = new WeakSet();
+let standInContext = null;
 
 const REMOTE_DEFAULT_OUTPUT = "the remote session's default output";
 
@@ -35,13 +42,20 @@ function recordLocalPlayback(element) {
     `not on the requested local speaker ${wanted} (limitation local-playback-default-output)`);
 }
 
+// A silent native stream standing in for a redirected one on the native element.
+function newStandIn() {
+  if (standInContext === null || standInContext.state === "closed") standInContext = new Native.AudioContext();
+  const destination = Native.createMediaStreamDestination.call(standInContext);
+  return Native.destinationStream.call(destination);
+}
+
 function installMediaElement() {
   if (typeof HTMLMediaElement === "undefined") return;
   const proto = HTMLMediaElement.prototype;
   const native = {
     srcObject: Object.getOwnPropertyDescriptor(proto, "srcObject"),
     paused: Object.getOwnPropertyDescriptor(proto, "paused"),
-    currentTime: Object.getOwnPropertyDescriptor(proto, "currentTime"),
+    ended: Object.getOwnPropertyDescriptor(proto, "ended"),
     volume: Object.getOwnPropertyDescriptor(proto, "volume"),
     muted: Object.getOwnPropertyDescriptor(proto, "muted"),
     sinkId: Object.getOwnPropertyDescriptor(proto, "sinkId"),
@@ -56,35 +70,52 @@ function installMediaElement() {
   }
 
   // --- redirected rendering -------------------------------------------------------------
-  function render(element, state) {
+  // The host renders while the native element plays (not paused, not ended) and the stream
+  // is active; sync() makes it so and is idempotent, so every trigger may call it.
+  function sync(element, state) {
+    const wanted = elementState.get(element) === state && state.stream.active &&
+      !native.paused.get.call(element) && !native.ended.get.call(element);
+    if (wanted === state.rendering) return state.started;
+    state.rendering = wanted;
+    if (!wanted) {
+      state.started = Promise.resolve();
+      channel.post("element.pause", { element: state.handle });
+      return state.started;
+    }
     const tracks = state.stream.getAudioTracks().filter((t) => t.readyState === "live").map((t) => t._handle);
-    const wasPaused = state.paused;
-    state.paused = false;
-    if (wasPaused) Native.setTimeout(() => fireSimple(element, "play"), 0);
-    const generation = ++state.generation;
-    return channel.request("element.play", {
+    log("verbose", `rendering redirected stream ${state.stream.id} on the local device`);
+    state.started = channel.request("element.play", {
       element: state.handle, tracks, streamIds: [state.stream.id], sinkId: requestedSinks.get(element) || "",
       ...volumeOf(element),
-    }).then(() => {
-      if (state.paused || generation !== state.generation) return;
-      state.playingSince = Native.performanceNow();
-      fireSimple(element, "playing");
-    }, (error) => {
-      state.paused = true;
+    }).then(() => undefined, (error) => {
+      state.rendering = false;
       throw error;
     });
+    return state.started;
   }
 
-  function stopRendering(element, state, withEvent) {
-    if (state.paused) return;
-    state.paused = true;
-    state.generation += 1;
-    if (state.playingSince !== null) {
-      state.position += (Native.performanceNow() - state.playingSince) / 1000;
-      state.playingSince = null;
+  // Follow the native element's playback (autoplay included) and the stream's end.
+  function watchRendering(element) {
+    if (renderingWatched.has(element)) return;
+    renderingWatched.add(element);
+    for (const type of ["play", "pause", "ended", "emptied"]) {
+      Native.addEventListener.call(element, type, () => {
+        const state = elementState.get(element);
+        if (state) sync(element, state).catch((error) => log("warning", `redirected playback failed: ${error.message}`));
+      });
     }
-    channel.post("element.pause", { element: state.handle });
-    if (withEvent) Native.setTimeout(() => fireSimple(element, "pause"), 0);
+  }
+
+  // The stand-in lives while the redirected stream is active: when its last live track
+  // ends, the native stream ends too, and the element reacts as natively.
+  function followStream(element, state) {
+    const check = () => {
+      if (elementState.get(element) !== state || state.stream.active) return;
+      for (const track of state.standIn.getTracks()) track.stop();
+      sync(element, state).catch(() => {});
+    };
+    for (const track of state.stream.getTracks()) track._onEnd(check);
+    state.unfollow = () => { for (const track of state.stream.getTracks()) track._offEnd(check); };
   }
 
   Object.defineProperty(proto, "srcObject", {
@@ -96,44 +127,25 @@ function installMediaElement() {
     },
     set(value) {
       const previous = elementState.get(this);
-      if (previous) stopRendering(this, previous, false);
+      if (previous) {
+        elementState.delete(this);
+        previous.unfollow();
+        sync(this, previous).catch(() => {});
+        for (const track of previous.standIn.getTracks()) track.stop();
+      }
       if (value instanceof MediaStream) {
         const state = {
-          stream: value, handle: previous ? previous.handle : newHandle(), paused: true,
-          position: 0, playingSince: null, generation: 0,
+          stream: value, handle: previous ? previous.handle : newHandle(), rendering: false,
+          started: Promise.resolve(), standIn: newStandIn(), unfollow: () => {},
         };
+        if (!value.active) for (const track of state.standIn.getTracks()) track.stop();
         elementState.set(this, state);
-        native.srcObject.set.call(this, null);
-        if (this.autoplay) render(this, state).catch((error) => log("warning", `autoplay of redirected audio failed: ${error.message}`));
+        watchRendering(this);
+        followStream(this, state);
+        native.srcObject.set.call(this, state.standIn);
         return;
       }
-      if (previous) elementState.delete(this);
       native.srcObject.set.call(this, value);
-    },
-  });
-
-  Object.defineProperty(proto, "paused", {
-    configurable: true,
-    enumerable: true,
-    get() {
-      const state = elementState.get(this);
-      return state ? state.paused : native.paused.get.call(this);
-    },
-  });
-
-  // A MediaStream's position is the time it has played (it cannot be sought).
-  Object.defineProperty(proto, "currentTime", {
-    configurable: true,
-    enumerable: true,
-    get() {
-      const state = elementState.get(this);
-      if (!state) return native.currentTime.get.call(this);
-      const running = state.playingSince === null ? 0 : (Native.performanceNow() - state.playingSince) / 1000;
-      return state.position + running;
-    },
-    set(value) {
-      if (elementState.has(this)) return; // ignored for streams, as natively
-      native.currentTime.set.call(this, value);
     },
   });
 
@@ -154,17 +166,14 @@ function installMediaElement() {
   proto.play = function play() {
     const state = elementState.get(this);
     if (!state) return native.play.call(this);
-    log("verbose", `rendering redirected stream ${state.stream.id} on the local device`);
-    return render(this, state);
-  };
-
-  proto.pause = function pause() {
-    const state = elementState.get(this);
-    if (state) {
-      stopRendering(this, state, true);
-      return undefined;
-    }
-    return native.pause.call(this);
+    // A play() call is a user activation point: let a suspended stand-in context run.
+    if (standInContext && standInContext.state === "suspended") standInContext.resume().catch(() => {});
+    const played = native.play.call(this);
+    const rendered = sync(this, state);
+    return Promise.all([played, rendered]).then(() => undefined, (error) => {
+      if (elementState.get(this) === state && !native.paused.get.call(this)) native.pause.call(this);
+      throw error;
+    });
   };
 
   // setSinkId: the ids are the local device's. Redirected audio moves to that speaker;

@@ -2,6 +2,18 @@
 // (a virtual microphone capture or a received remote track); a stream is a page-side
 // collection of tracks with an id, as natively.
 
+// What Chromium reports for a received audio track: its source is named by the track id and
+// has no processing to offer.
+function remoteAudioSettings(id) {
+  return { deviceId: id, sampleSize: 16 };
+}
+function remoteAudioCapabilities(id) {
+  return {
+    autoGainControl: [false], deviceId: id, echoCancellation: [false], noiseSuppression: [false],
+    sampleSize: { max: 16, min: 16 }, voiceIsolation: [false],
+  };
+}
+
 class MediaStreamTrack extends Native.EventTarget {
   constructor(token, init) {
     if (token !== INTERNAL) throw new TypeError("Illegal constructor");
@@ -14,10 +26,12 @@ class MediaStreamTrack extends Native.EventTarget {
     this._muted = false;
     this._readyState = init.readyState === "ended" ? "ended" : "live";
     this._contentHint = "";
-    this._settings = init.settings || {};
-    this._capabilities = init.capabilities || {};
+    const remoteAudio = Boolean(init.remote) && this._kind === "audio";
+    this._settings = init.settings || (remoteAudio ? remoteAudioSettings(this._id) : {});
+    this._capabilities = init.capabilities || (remoteAudio ? remoteAudioCapabilities(this._id) : {});
     this._constraints = init.constraints || {};
     this._remote = Boolean(init.remote);
+    this._endWatchers = new Set(); // shim-internal callbacks run when the track ends
     objects.set(this._handle, this);
     if (this._readyState === "live") living.add(this);
   }
@@ -74,7 +88,12 @@ class MediaStreamTrack extends Native.EventTarget {
     living.delete(this);
     objects.delete(this._handle);
     if (withEvent) fireSimple(this, "ended");
+    for (const watcher of [...this._endWatchers]) watcher(this);
+    this._endWatchers.clear();
   }
+
+  _onEnd(watcher) { if (this._readyState === "live") this._endWatchers.add(watcher); }
+  _offEnd(watcher) { this._endWatchers.delete(watcher); }
 
   _die() {
     this._end(true);
@@ -144,6 +163,13 @@ class MediaStream extends Native.EventTarget {
     if (this._tracks.includes(track)) return;
     this._tracks.push(track);
     fire(this, new MediaStreamTrackEvent("addtrack", { track }));
+  }
+
+  _remoteRemove(track) {
+    const index = this._tracks.indexOf(track);
+    if (index < 0) return;
+    this._tracks.splice(index, 1);
+    fire(this, new MediaStreamTrackEvent("removetrack", { track }));
   }
 }
 defineEventHandlers(MediaStream.prototype, ["addtrack", "removetrack"]);

@@ -12,6 +12,20 @@ defineToStringTag(RTCStatsReport, "RTCStatsReport");
 
 const CLOSED_MESSAGE = "The RTCPeerConnection's signalingState is 'closed'.";
 
+// RTCOfferOptions/RTCAnswerOptions for the host, with the legacy offerToReceiveAudio and
+// offerToReceiveVideo (a boolean, or a count as old pages write it) kept as booleans.
+function offerOptions(options) {
+  const input = options === undefined || options === null ? {} : options;
+  if (typeof input !== "object" && typeof input !== "function") {
+    throw new TypeError("Failed to execute 'createOffer' on 'RTCPeerConnection': The provided value is not of type 'RTCOfferOptions'.");
+  }
+  const wire = { iceRestart: Boolean(input.iceRestart) };
+  for (const name of ["offerToReceiveAudio", "offerToReceiveVideo"]) {
+    if (input[name] !== undefined) wire[name] = Boolean(input[name]);
+  }
+  return wire;
+}
+
 function descriptionInit(description) {
   if (description === undefined || description === null) return null;
   if (typeof description !== "object") throw new TypeError("The provided value is not of type 'RTCSessionDescriptionInit'.");
@@ -81,6 +95,20 @@ function normalizeConfiguration(configuration, prefix) {
   return result;
 }
 
+// The legacy callback overloads Chromium still supports (createOffer(success, failure,
+// options), setLocalDescription(description, success, failure), ...): the callbacks get the
+// result or the error, and the returned promise resolves with undefined. `first` is the
+// 1-based position of the success callback, for Chromium's error messages.
+function legacyCallbacks(method, args, first, operation) {
+  for (const [offset, callback] of [args[first - 1], args[first]].entries()) {
+    if (typeof callback !== "function") {
+      return rejected(new TypeError(`Failed to execute '${method}' on 'RTCPeerConnection': parameter ${first + offset} is not of type 'Function'.`));
+    }
+  }
+  const [success, failure] = [args[first - 1], args[first]];
+  return operation().then((result) => { success.call(undefined, result); }, (error) => { failure.call(undefined, error); });
+}
+
 // What goes to the host: plain JSON (certificates are native objects and stay here).
 function wireConfiguration(configuration) {
   const { certificates: _certificates, ...rest } = configuration;
@@ -103,6 +131,8 @@ class RTCPeerConnection extends Native.EventTarget {
     this._removedTransceivers = new Set();
     this._channels = [];
     this._remoteStreams = new Native.Map();
+    this._dtls = new RTCDtlsTransport(INTERNAL, this); // one bundled transport per connection
+    this._sctp = null; // once a description with an m=application section is applied
     this._closed = false;
     this._gathered = false;
     this._canTrickle = null;
@@ -128,7 +158,7 @@ class RTCPeerConnection extends Native.EventTarget {
   get iceConnectionState() { return this._iceConnectionState; }
   get connectionState() { return this._connectionState; }
   get canTrickleIceCandidates() { return this._canTrickle; }
-  get sctp() { return null; } // RTCSctpTransport is not proxied (ref-no-transport-objects)
+  get sctp() { return this._sctp; }
   get localDescription() { return this._description("localDescription"); }
   get remoteDescription() { return this._description("remoteDescription"); }
   get currentLocalDescription() { return this._description("currentLocalDescription"); }
@@ -184,6 +214,10 @@ class RTCPeerConnection extends Native.EventTarget {
 
   _applyStates(states) {
     if (this._closed) return;
+    if (states.transport) {
+      this._dtls._apply(states.transport);
+      if (this._sctp) this._sctp._apply(states.transport);
+    }
     if (states.signalingState && states.signalingState !== this._signalingState && states.signalingState !== "closed") {
       this._signalingState = states.signalingState;
       fireSimple(this, "signalingstatechange");
@@ -196,6 +230,18 @@ class RTCPeerConnection extends Native.EventTarget {
     if (states.connectionState && states.connectionState !== this._connectionState && states.connectionState !== "closed") {
       this._connectionState = states.connectionState;
       fireSimple(this, "connectionstatechange");
+    }
+  }
+
+  // A description was applied: transceivers with a mid now use the transport, and an
+  // m=application section brings the SCTP transport.
+  _associateTransports() {
+    for (const transceiver of this._transceivers) {
+      if (transceiver._mid !== null) transceiver._transportAssociated = true;
+    }
+    const descriptions = [this._descriptions.localDescription, this._descriptions.remoteDescription];
+    if (!this._sctp && descriptions.some((d) => d && /\nm=application /.test(d.sdp))) {
+      this._sctp = new RTCSctpTransport(INTERNAL, this, this._dtls);
     }
   }
 
@@ -217,6 +263,7 @@ class RTCPeerConnection extends Native.EventTarget {
   _synthesiseCandidates(candidates) {
     Native.setTimeout(() => {
       if (this._closed) return;
+      this._dtls.iceTransport._setGathering("gathering");
       this._iceGatheringState = "gathering";
       fireSimple(this, "icegatheringstatechange");
       for (const init of candidates) {
@@ -225,6 +272,7 @@ class RTCPeerConnection extends Native.EventTarget {
         fire(this, new Native.RTCPeerConnectionIceEvent("icecandidate", { candidate }));
       }
       if (this._closed) return;
+      this._dtls.iceTransport._setGathering("complete", candidates);
       this._iceGatheringState = "complete";
       fireSimple(this, "icegatheringstatechange");
       fire(this, new Native.RTCPeerConnectionIceEvent("icecandidate", { candidate: null }));
@@ -240,21 +288,67 @@ class RTCPeerConnection extends Native.EventTarget {
     return stream;
   }
 
+  // A remote description set which transceivers receive, on which remote streams: the
+  // spec's "set the associated remote streams" (removetrack/addtrack on streams that
+  // already existed) and then a track event for each receiver that starts receiving or
+  // joins a stream, as Chromium does.
+  _applyRemoteMedia(remoteMedia) {
+    const events = [];
+    for (const media of remoteMedia) {
+      const transceiver = this._transceivers.find((t) => t._handle === media.transceiver);
+      if (!transceiver || transceiver._stopped) continue;
+      const track = transceiver.receiver.track;
+      const before = transceiver._remoteStreams;
+      const after = media.streams.map((id) => this._remoteStreams.get(id) || null);
+      for (const stream of before) {
+        if (!media.streams.includes(stream.id)) stream._remoteRemove(track);
+      }
+      let joined = false;
+      const streams = media.streams.map((id, index) => {
+        const stream = after[index] || this._remoteStream(id);
+        if (!before.includes(stream)) {
+          joined = true;
+          if (after[index]) stream._remoteAdd(track);
+          else if (!stream._tracks.includes(track)) stream._tracks.push(track);
+        }
+        return stream;
+      });
+      transceiver._remoteStreams = streams;
+      if (media.receiving && (!transceiver._firedReceiving || joined)) events.push({ transceiver, track, streams });
+      transceiver._firedReceiving = media.receiving;
+    }
+    for (const { transceiver, track, streams } of events) {
+      fire(this, new RTCTrackEvent("track", { receiver: transceiver.receiver, track, streams, transceiver }));
+    }
+  }
+
   _stats(args) {
     if (this._closed) return Promise.resolve(new RTCStatsReport(INTERNAL, []));
     return this._chain("pc.getStats", args).then((list) => new RTCStatsReport(INTERNAL, list.map((s) => [s.id, s])));
   }
 
   // --- offer/answer ---------------------------------------------------------------------
-  createOffer(options) {
+  createOffer(...args) {
+    if (args.length >= 2) return legacyCallbacks("createOffer", args, 1, () => this._createOffer(args[2]));
+    return this._createOffer(args[0]);
+  }
+
+  _createOffer(options) {
     if (this._closed) return rejected(this._closedError());
-    return this._chain("pc.createOffer", { options: options || {} }).then((result) => {
+    let wire;
+    try { wire = offerOptions(options); } catch (error) { return rejected(error); }
+    return this._chain("pc.createOffer", { options: wire }).then((result) => {
       this._applySnapshot(result);
       return new Native.RTCSessionDescription(result.description);
     });
   }
 
-  createAnswer(options) {
+  createAnswer(...args) {
+    if (args.length >= 2) return legacyCallbacks("createAnswer", args, 1, () => this._createAnswer(args[2]));
+    return this._createAnswer(args[0]);
+  }
+
+  _createAnswer(options) {
     if (this._closed) return rejected(this._closedError());
     return this._chain("pc.createAnswer", { options: options || {} }).then((result) => {
       this._applySnapshot(result);
@@ -262,7 +356,12 @@ class RTCPeerConnection extends Native.EventTarget {
     });
   }
 
-  setLocalDescription(description) {
+  setLocalDescription(...args) {
+    if (args.length >= 2) return legacyCallbacks("setLocalDescription", args, 2, () => this._setLocalDescription(args[0]));
+    return this._setLocalDescription(args[0]);
+  }
+
+  _setLocalDescription(description) {
     if (this._closed) return rejected(this._closedError());
     let init;
     try { init = descriptionInit(description); } catch (error) { return rejected(error); }
@@ -273,6 +372,7 @@ class RTCPeerConnection extends Native.EventTarget {
     }
     return this._chain("pc.setLocalDescription", { description: wire }).then((result) => {
       this._applySnapshot(result);
+      this._associateTransports();
       this._negotiation.dirty = false;
       if (!this._gathered) {
         this._gathered = true;
@@ -281,7 +381,14 @@ class RTCPeerConnection extends Native.EventTarget {
     });
   }
 
-  setRemoteDescription(description) {
+  setRemoteDescription(description, ...callbacks) {
+    if (callbacks.length >= 1) {
+      return legacyCallbacks("setRemoteDescription", [description, ...callbacks], 2, () => this._setRemoteDescription(description));
+    }
+    return this._setRemoteDescription(description);
+  }
+
+  _setRemoteDescription(description) {
     if (this._closed) return rejected(this._closedError());
     let init;
     try { init = descriptionInit(description); } catch (error) { return rejected(error); }
@@ -291,24 +398,18 @@ class RTCPeerConnection extends Native.EventTarget {
     return this._chain("pc.setRemoteDescription", { description: init }).then((result) => {
       this._applySnapshot(result);
       if (this._closed) return;
+      this._associateTransports();
       this._canTrickle = /a=ice-options:[^\r\n]*trickle/.test(init.sdp);
-      for (const trackEvent of result.trackEvents || []) {
-        const transceiver = this._transceivers.find((t) => t._handle === trackEvent.transceiver);
-        if (!transceiver) continue;
-        const track = transceiver.receiver.track;
-        const streams = trackEvent.streams.map((id) => {
-          const known = this._remoteStreams.has(id);
-          const stream = this._remoteStream(id);
-          if (known) stream._remoteAdd(track);
-          else if (!stream._tracks.includes(track)) stream._tracks.push(track);
-          return stream;
-        });
-        fire(this, new RTCTrackEvent("track", { receiver: transceiver.receiver, track, streams, transceiver }));
-      }
+      this._applyRemoteMedia(result.remoteMedia || []);
     });
   }
 
-  addIceCandidate(candidate) {
+  addIceCandidate(...args) {
+    if (args.length >= 2) return legacyCallbacks("addIceCandidate", args, 2, () => this._addIceCandidate(args[0]));
+    return this._addIceCandidate(args[0]);
+  }
+
+  _addIceCandidate(candidate) {
     if (this._closed) return rejected(this._closedError());
     let init = null;
     if (candidate !== undefined && candidate !== null) {
@@ -327,7 +428,7 @@ class RTCPeerConnection extends Native.EventTarget {
     const trackHandle = newHandle();
     const description = {
       transceiver: newHandle(), sender: newHandle(), receiver: newHandle(),
-      receiverTrack: { track: trackHandle, id: uuid(), kind, label: "remote audio" }, kind, direction,
+      receiverTrack: { track: trackHandle, id: uuid(), kind, label: `remote ${kind}` }, kind, direction,
     };
     const transceiver = new RTCRtpTransceiver(INTERNAL, this, description);
     this._transceivers.push(transceiver);
@@ -392,8 +493,8 @@ class RTCPeerConnection extends Native.EventTarget {
       throw new TypeError("Failed to execute 'addTransceiver' on 'RTCPeerConnection': parameter 1 is not a MediaStreamTrack or a kind.");
     }
     if (kind === "video") {
-      log("warning", "addTransceiver('video'): video is not redirected by the reference implementation (limitation ref-video-capture)");
-      throw domError("NotSupportedError", "video is not redirected by the reference implementation (limitation ref-video-capture)");
+      // Negotiated, never captured or rendered (no redirected track can be video).
+      log("verbose", "addTransceiver('video'): video is negotiated but not rendered on the local device (limitation ref-video-capture)");
     }
     const direction = (init && init.direction) || "sendrecv";
     if (!DIRECTIONS.includes(direction)) {
@@ -464,9 +565,10 @@ class RTCPeerConnection extends Native.EventTarget {
   }
 
   // --- misc -----------------------------------------------------------------------------
-  getStats(selector) {
+  getStats(selector = undefined) {
     if (selector === undefined || selector === null) return this._stats({});
-    if (!isShimTrack(selector)) return rejected(new TypeError("Failed to execute 'getStats' on 'RTCPeerConnection': the selector is not a MediaStreamTrack."));
+    // Chromium no longer has the legacy getStats(callback): a function is a wrong selector.
+    if (!isShimTrack(selector)) return rejected(new TypeError("Failed to execute 'getStats' on 'RTCPeerConnection': parameter 1 is not of type 'MediaStreamTrack'."));
     const sending = this._transceivers.find((t) => t.sender.track === selector);
     if (sending) return this._stats({ transceiver: sending._handle, side: "sender" });
     const receiving = this._transceivers.find((t) => t.receiver.track === selector);
@@ -511,14 +613,22 @@ class RTCPeerConnection extends Native.EventTarget {
     this._signalingState = "closed";
     this._iceConnectionState = "closed";
     this._connectionState = "closed";
+    this._dtls._close();
+    if (this._sctp) this._sctp._close();
     for (const transceiver of this._transceivers) {
       transceiver._stopped = true;
       transceiver._currentDirection = "stopped";
       transceiver._direction = "stopped";
-      transceiver.receiver.track._end(false);
       objects.delete(transceiver._handle);
     }
-    for (const dc of this._channels) dc._close(false);
+    // Chromium ends the received tracks (with `ended`) and closes open channels (`closing`,
+    // `close`, no error) in a later task, not inside close().
+    const tracks = this._transceivers.map((t) => t.receiver.track);
+    const channels = [...this._channels];
+    Native.setTimeout(() => {
+      for (const track of tracks) track._end(true);
+      for (const dc of channels) dc._closeWith(null);
+    }, 0);
     living.delete(this);
     objects.delete(this._handle);
     log("verbose", `RTCPeerConnection ${this._handle} closed`);
@@ -535,6 +645,8 @@ class RTCPeerConnection extends Native.EventTarget {
     fireSimple(this, "iceconnectionstatechange");
     this._connectionState = "closed";
     fireSimple(this, "connectionstatechange");
+    this._dtls._close();
+    if (this._sctp) this._sctp._close();
     for (const transceiver of this._transceivers) transceiver._die();
     for (const dc of this._channels) dc._die();
     objects.delete(this._handle);

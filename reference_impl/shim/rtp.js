@@ -13,9 +13,32 @@ const AUDIO_CAPABILITIES = Object.freeze({
   ],
 });
 
+// Video is negotiated (aiortc's codecs) but never captured or rendered on the local
+// device (limitation ref-video-capture): an app that offers or receives video still
+// completes its audio call.
+const VIDEO_CAPABILITIES = Object.freeze({
+  codecs: [
+    { mimeType: "video/VP8", clockRate: 90000 },
+    { mimeType: "video/rtx", clockRate: 90000 },
+    { mimeType: "video/H264", clockRate: 90000, sdpFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f" },
+    { mimeType: "video/H264", clockRate: 90000, sdpFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f" },
+  ],
+  headerExtensions: [
+    { uri: "urn:ietf:params:rtp-hdrext:sdes:mid" },
+    { uri: "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time" },
+  ],
+});
+
 function capabilitiesFor(kind) {
-  // Only audio is redirected (limitation ref-video-capture).
-  return kind === "audio" ? JSON.parse(JSON.stringify(AUDIO_CAPABILITIES)) : null;
+  const capabilities = { audio: AUDIO_CAPABILITIES, video: VIDEO_CAPABILITIES }[kind];
+  return capabilities ? JSON.parse(JSON.stringify(capabilities)) : null;
+}
+
+// A sender's or receiver's RTCDtlsTransport: the connection's, once a description gave
+// its transceiver a mid (null before, as natively; kept after close).
+function transportOf(senderOrReceiver) {
+  const transceiver = senderOrReceiver._transceiver;
+  return transceiver && transceiver._transportAssociated ? senderOrReceiver._pc._dtls : null;
 }
 
 class RTCRtpSender {
@@ -32,7 +55,7 @@ class RTCRtpSender {
     this._transactionId = null;
   }
   get track() { return this._track; }
-  get transport() { return null; } // RTCDtlsTransport is not proxied (ref-no-transport-objects)
+  get transport() { return transportOf(this); }
   get dtmf() { return null; }
   static getCapabilities(kind) { return capabilitiesFor(kind); }
 
@@ -110,10 +133,11 @@ class RTCRtpReceiver {
     this._codecs = [];
     this._headerExtensions = [];
     this._sources = [];
+    this._contributing = [];
     this._refreshing = false;
   }
   get track() { return this._track; }
-  get transport() { return null; }
+  get transport() { return transportOf(this); }
   static getCapabilities(kind) { return capabilitiesFor(kind); }
 
   getParameters() {
@@ -128,8 +152,8 @@ class RTCRtpReceiver {
     return this._pc._stats({ transceiver: this._transceiver._handle, side: "receiver" });
   }
 
-  // Synchronous natively; here it returns what the host last reported and asks for a
-  // fresh list (limitation ref-async-sources: poll again to see new sources).
+  // Synchronous natively; here they return what the host last reported and ask for a
+  // fresh list (limitation async-proxy-state: poll again to see new sources).
   getSynchronizationSources() {
     this._refresh();
     return this._sources.map((s) => ({ ...s }));
@@ -137,7 +161,7 @@ class RTCRtpReceiver {
 
   getContributingSources() {
     this._refresh();
-    return [];
+    return this._contributing.map((s) => ({ ...s }));
   }
 
   _refresh() {
@@ -145,10 +169,11 @@ class RTCRtpReceiver {
     this._refreshing = true;
     channel.request("receiver.getSynchronizationSources", { pc: this._pc._handle, transceiver: this._transceiver._handle })
       .then((result) => {
+        // The host reports epoch milliseconds; the page's clock is performance.now()'s.
         const origin = performance.timeOrigin;
-        this._sources = result.synchronizationSources.map((s) => ({
-          source: s.source, timestamp: s.timestamp - origin, rtpTimestamp: 0,
-        }));
+        const local = (s) => ({ ...s, timestamp: s.timestamp - origin });
+        this._sources = result.synchronizationSources.map(local);
+        this._contributing = (result.contributingSources || []).map(local);
       }, () => {})
       .finally(() => { this._refreshing = false; });
   }
@@ -173,6 +198,9 @@ class RTCRtpTransceiver {
     this._currentDirection = null;
     this._stopped = false;
     this._everSent = false;
+    this._firedReceiving = false;
+    this._transportAssociated = false; // the spec's [[FiredDirection]] includes receiving
+    this._remoteStreams = []; // the receiver's associated remote streams
     this.__sender = new RTCRtpSender(INTERNAL, pc, description.sender);
     const track = new MediaStreamTrack(INTERNAL, { ...description.receiverTrack, remote: true });
     this.__receiver = new RTCRtpReceiver(INTERNAL, pc, description.receiver, track);
@@ -211,7 +239,7 @@ class RTCRtpTransceiver {
 
   setCodecPreferences(codecs) {
     if (!Array.isArray(codecs)) throw new TypeError("setCodecPreferences needs a sequence of codecs");
-    const known = AUDIO_CAPABILITIES.codecs.map((c) => c.mimeType.toLowerCase());
+    const known = capabilitiesFor(this._kind).codecs.map((c) => c.mimeType.toLowerCase());
     for (const codec of codecs) {
       if (!codec || !known.includes(String(codec.mimeType).toLowerCase())) {
         throw domError("InvalidModificationError", `Invalid codec preference: ${codec && codec.mimeType}`);

@@ -1,0 +1,133 @@
+"""``conformance wpt``: discovery, the read-only loopback server, and a real run on both
+targets (real Chromium, the real reference host) over the small WPT-layout tree in
+``tests/data/wpt`` (the project's own testharness-style files; no W3C files)."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from conformance.limitations import load_limitations
+from conformance.wpt import run_wpt
+from conformance.wpt.report import differences
+from conformance.wpt.runner import DEFAULT_TIMEOUT_S, LONG_TIMEOUT_S, discover
+from conformance.wpt.server import WptServer
+from conformance.wpt.testharness import HarnessUnavailable, fetch_testharness
+
+TREE = Path(__file__).parent / "data" / "wpt"
+REGISTRY = Path(__file__).parent.parent / "scenarios" / "limitations.yaml"
+
+
+@pytest.fixture(scope="module")
+def testharness() -> Path:
+    """The testharness.js set-up fetched (CI requires it: a failure there is not a skip)."""
+    try:
+        return fetch_testharness()
+    except HarnessUnavailable as error:
+        if os.environ.get("CONFORMANCE_REQUIRE_TESTHARNESS"):
+            raise
+        pytest.skip(f"testharness.js cannot be fetched: {error}")
+
+
+def _get(server: WptServer, path: str, *, host: str | None = None, method: str = "GET") -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        connection.request(method, path, headers={"Host": host or server.url("").split("/")[2]})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_discovery_finds_testharness_files_only(tmp_path: Path) -> None:
+    tests = discover(TREE, [])
+    assert [t.url for t in tests] == ["/webrtc/basics.https.html", "/webrtc/datachannel.window.html",
+                                      "/webrtc/never-finishes.html"]
+    assert {t.timeout for t in tests} == {DEFAULT_TIMEOUT_S}
+    assert [t.url for t in discover(TREE, ["webrtc/never-finishes.html"])] == ["/webrtc/never-finishes.html"]
+    (tmp_path / "slow.any.js").write_text("// META: timeout=long\ntest(() => {});\n")
+    assert [(t.url, t.timeout) for t in discover(tmp_path, [])] == [("/slow.any.html", LONG_TIMEOUT_S)]
+    with pytest.raises(FileNotFoundError):
+        discover(TREE, ["../test_wpt.py"])
+
+
+def test_server_is_read_only_behind_its_host_name(testharness: Path) -> None:
+    server = WptServer(TREE, testharness)
+    try:
+        status, body = _get(server, "/webrtc/support/helper.js")
+        assert status == 200 and b"helperExpectedTracks" in body
+        assert _get(server, "/resources/testharness.js")[1] == testharness.read_bytes()
+        assert b"__conformanceWptReport" in _get(server, "/resources/testharnessreport.js")[1]
+        status, wrapper = _get(server, "/webrtc/datachannel.window.html")
+        assert status == 200
+        assert b'<script src="support/helper.js"></script>' in wrapper
+        assert b'<script src="/webrtc/datachannel.window.js"></script>' in wrapper
+        assert _get(server, "/webrtc/support/helper.js", host=f"localhost:{server.port}")[0] == 404
+        assert _get(server, "/../test_wpt.py")[0] == 404
+        assert _get(server, "/webrtc/missing.html")[0] == 404
+        assert _get(server, "/webrtc/support/helper.js", method="POST")[0] == 501
+    finally:
+        server.close()
+
+
+def test_differences_group_by_message_and_name_limitations() -> None:
+    def report(*subtests: tuple[str, str, str | None]) -> dict[str, object]:
+        return {"results": [{"test": "/a.html", "status": "OK", "message": None,
+                             "subtests": [{"name": n, "status": s, "message": m} for n, s, m in subtests]}]}
+
+    native = report(("one", "PASS", None), ("two", "PASS", None), ("three", "PASS", None),
+                    ("four", "FAIL", "x"))
+    other = report(("one", "PASS", None),
+                   ("two", "FAIL", "NotSupportedError: video capture (limitation ref-video-capture)\nstack"),
+                   ("four", "FAIL", "x"))
+    diff = differences({"native": native, "reference": other}, load_limitations(REGISTRY))
+    data = diff["targets"]["reference"]
+    assert (data["native_passing"], data["also_passing"], data["percent"]) == (3, 1, 33.3)
+    groups = {g["message"]: g for g in data["groups"]}
+    video = groups["NotSupportedError: video capture (limitation ref-video-capture)"]
+    assert (video["count"], video["limitation"], video["limitation_certain"]) == (
+        1, "ref-video-capture", True)
+    assert groups["(no message)"]["subtests"] == [
+        {"test": "/a.html", "subtest": "three", "status": "MISSING (OK)"}]
+
+
+def test_run_on_both_targets_writes_reports_and_differences(testharness: Path, tmp_path: Path) -> None:
+    summary = asyncio.run(_run(tmp_path))
+    native = json.loads((tmp_path / "wptreport-native.json").read_text())
+    reference = json.loads((tmp_path / "wptreport-reference.json").read_text())
+    assert summary["tests"] == 3
+    by_test = {r["test"]: r for r in native["results"]}
+    assert by_test["/webrtc/basics.https.html"]["status"] == "OK"
+    assert all(s["status"] == "PASS" for s in by_test["/webrtc/basics.https.html"]["subtests"])
+    assert by_test["/webrtc/datachannel.window.html"]["subtests"] == [
+        {"name": "a message sent on a data channel arrives", "status": "PASS", "message": None}]
+    # The deadline: the finished subtest is kept, the file is TIMEOUT.
+    slow = by_test["/webrtc/never-finishes.html"]
+    assert slow["status"] == "TIMEOUT" and [s["name"] for s in slow["subtests"]] == ["finishes at once"]
+    assert native["run_info"]["target"] == "native" and reference["run_info"]["target"] == "reference"
+    data = json.loads((tmp_path / "differences.json").read_text())["targets"]["reference"]
+    assert data["native_passing"] == 6
+    # Video capture is the one documented difference, mapped to its limitation by the message.
+    assert [(g["count"], g["limitation"], g["limitation_certain"]) for g in data["groups"]] == [
+        (1, "ref-video-capture", True)]
+    assert data["groups"][0]["subtests"][0]["subtest"] == "getUserMedia gives one video track"
+    assert "ref-video-capture" in (tmp_path / "differences.md").read_text()
+
+
+async def _run(report_dir: Path) -> dict[str, object]:
+    from conformance.targets import TargetOptions
+
+    # Half the normal deadline keeps never-finishes.html short (5 s per target).
+    return await run_wpt(TREE, [], ("native", "reference"), TargetOptions(), report_dir=report_dir,
+                         multiplier=0.5, limitations_file=REGISTRY)
+
+
+def test_cli_rejects_a_missing_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["wpt", "--wpt-root", str(tmp_path / "nowhere")]) == 2
+    assert "not a folder" in capsys.readouterr().err
