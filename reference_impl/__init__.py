@@ -22,12 +22,14 @@ from ._version import (
     VERSION,
 )
 from .client import Device, HostError, HostStartError, ReferenceHost
+from .host.ice import ICE_MODES
 from .shim import build_init_script
 
 __all__ = [
     "CLIENT_VERSION",
     "EXTENSION_VERSION",
     "HOST_VERSION",
+    "ICE_MODES",
     "PROTOCOL_VERSION",
     "VERSION",
     "Device",
