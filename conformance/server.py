@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import http.server
 import mimetypes
+import os
 import secrets
 import threading
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -33,10 +35,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         relative = path[len(prefix):] or "index.html"
         mount, _, rest = relative.partition("/")
-        root = self.server.mounts.get(mount)
+        roots = self.server.mounts.get(mount)
         # A first segment naming a mounted folder (an app) serves from it; else the page dir.
-        file = _inside(root, rest or "index.html") if root is not None else _inside(PAGE_DIR, relative)
-        if file is None or not file.is_file():
+        file = (_first_file(roots, rest or "index.html") if roots is not None
+                else _first_file((PAGE_DIR,), relative))
+        if file is None:
             self.send_error(404)
             return
         body = file.read_bytes()
@@ -52,24 +55,45 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 def _inside(root: Path, relative: str) -> Path | None:
-    """``root/relative`` if it stays inside ``root`` (no ``..`` escapes), else ``None``."""
-    candidate = (root / relative).resolve()
-    return candidate if candidate.is_relative_to(root.resolve()) else None
+    """``root/relative`` if its path stays inside ``root`` (no ``..`` escapes), else ``None``.
+
+    The path is normalised without resolving symbolic links: a link the served folder itself
+    holds is followed (Debian's packaged web apps link their libraries in that way), a
+    ``..`` in the URL is not."""
+    base = Path(os.path.abspath(root))
+    candidate = Path(os.path.normpath(base / relative))
+    return candidate if candidate.is_relative_to(base) else None
+
+
+def _first_file(roots: tuple[Path, ...], relative: str) -> Path | None:
+    """The first ``root/relative`` that is a file: earlier roots overlay later ones."""
+    for root in roots:
+        file = _inside(root, relative)
+        if file is not None and file.is_file():
+            return file
+    return None
 
 
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     secret: str
-    mounts: dict[str, Path]
+    mounts: dict[str, tuple[Path, ...]]
 
 
 class PageServer:
-    """A loopback HTTP server for scenario pages (and mounted app folders)."""
+    """A loopback HTTP server for scenario pages (and mounted app folders).
 
-    def __init__(self, mounts: dict[str, Path] | None = None) -> None:
+    ``mounts`` maps a first path segment to a folder, or to a sequence of folders in which
+    the first that holds a file serves it (an overrides folder over an unmodified app).
+    """
+
+    def __init__(self, mounts: Mapping[str, Path | Sequence[Path]] | None = None) -> None:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.secret = secrets.token_urlsafe(16)
-        self._server.mounts = dict(mounts or {})
+        self._server.mounts = {
+            name: (roots,) if isinstance(roots, Path) else tuple(roots)
+            for name, roots in (mounts or {}).items()
+        }
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name="conformance-page-server")
         self._thread.start()

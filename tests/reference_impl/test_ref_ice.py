@@ -5,7 +5,7 @@ servers and transport policy, and the host's view of what ICE selected."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -29,15 +29,6 @@ OFFER = """async ({micId, config}) => {
 }"""
 
 CLEANUP = "pc.close(); stream.getTracks().forEach((t) => t.stop())"
-
-
-@pytest.fixture
-def all_host(run: Run) -> Iterator[ReferenceHost]:
-    """A host that gathers like a local device (every interface, the page's servers)."""
-    host = run(ReferenceHost.start(ice="all"))
-    yield host
-    run(host.close())
-    assert "Traceback" not in host.stderr_tail(), host.stderr_tail()
 
 
 async def _open(host: ReferenceHost, context: BrowserContext, url: str) -> Page:
