@@ -240,9 +240,23 @@
     "onicegatheringstatechange", "onicecandidate", "ontrack", "ondatachannel", "onnegotiationneeded",
     "canTrickleIceCandidates", "sctp"]);
 
-  function unredirected(what, site) {
-    const active = redirectionActive();
-    if (redirection.everActive && !active) event("unredirected", { what }, site);
+  // A call attempt while redirection is expected but inactive is only an "attempt" (an info
+  // finding: a good app may retry while disconnected, and the attempt fails cleanly). It
+  // becomes "unredirected" (an error) only when the call really proceeds outside redirection:
+  // the connection connects, or the capture yields live audio.
+  function expectedButInactive() {
+    return redirection.everActive && !redirectionActive();
+  }
+  function unredirectedAttempt(what, site) {
+    if (expectedButInactive()) event("unredirected-attempt", { what }, site);
+    return expectedButInactive();
+  }
+  function watchUnredirectedPeer(pc, site) {
+    N.addEventListener.call(pc, "connectionstatechange", () => {
+      if (peek(pc, "connectionState") === "connected") {
+        event("unredirected", { what: "an RTCPeerConnection created while redirection was inactive connected" }, site);
+      }
+    });
   }
 
   const hooks = {
@@ -250,7 +264,7 @@
       before(self, args, site) {
         const constraints = args[0] || {};
         if (constraints && constraints.video) event("video-capture", { api: "getUserMedia" }, site);
-        unredirected("getUserMedia", site);
+        unredirectedAttempt("getUserMedia", site);
         let deviceId = null;
         try {
           const audio = constraints.audio;
@@ -259,6 +273,9 @@
         event("capture", { constraints: safeJson(constraints), deviceId: safeJson(deviceId) }, site);
       },
       after(self, args, stream, site) {
+        if (expectedButInactive() && tracksOf(stream).some((t) => peek(t, "kind") === "audio" && peek(t, "readyState") === "live")) {
+          event("unredirected", { what: "getUserMedia while redirection was inactive yielded live audio" }, site);
+        }
         for (const track of tracksOf(stream)) {
           live.captured.add(track);
           created.set(track, site);
@@ -270,8 +287,11 @@
       before(self, args, site) { event("display-capture", {}, site); },
     },
     "RTCPeerConnection.constructor": {
-      before(self, args, site) { unredirected("RTCPeerConnection", site); },
-      after(self, args, pc, site) { trackPeer(pc, site); },
+      before(self, args, site) { unredirectedAttempt("RTCPeerConnection", site); },
+      after(self, args, pc, site) {
+        trackPeer(pc, site);
+        if (expectedButInactive()) watchUnredirectedPeer(pc, site);
+      },
     },
     "RTCPeerConnection.addTrack": {
       before(self, args, site) {
