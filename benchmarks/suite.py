@@ -17,7 +17,7 @@ from typing import Any
 
 from conformance.harness import Harness
 from conformance.loader import load_scenarios
-from conformance.targets import RedirectedTarget
+from conformance.targets import ReferenceTarget
 
 __all__ = ["host_memory_over_repetitions", "suite_wall_time"]
 
@@ -121,7 +121,7 @@ def host_memory_over_repetitions(root: Path, repetitions: int) -> dict[str, Any]
                 if "redirected" in scenario.expect:
                     harness.run_item(scenario, "redirected")
             target = harness._target("redirected")
-            assert isinstance(target, RedirectedTarget)
+            assert isinstance(target, ReferenceTarget)
             host = harness._runner.run(target.host())
             rss.append(round((host.memory_rss_bytes() or 0) / 2**20, 1))
     finally:

@@ -58,12 +58,17 @@ class ArtifactPolicy:
         if self.tracing:
             await context.tracing.start(screenshots=True, snapshots=self.snapshots)
 
-    async def finish(self, context: BrowserContext, page: Page | None,
+    async def finish(self, context: BrowserContext | None, page: Page | None,
                      result: ScenarioResult) -> None:
-        """Save what a failing item needs for diagnosis; drop the trace of a passing one."""
+        """Save what a failing item needs for diagnosis; drop the trace of a passing one.
+
+        ``context`` is ``None`` when the item's page lives in a context it does not own (an
+        attached browser's default context): nothing was traced there.
+        """
+        tracing = self.tracing and context is not None
         keep = self.run_dir is not None and (result.status != "PASS" or self.trace == "on")
         if not keep:
-            if self.tracing:
+            if tracing and context is not None:
                 await context.tracing.stop()
             return
         folder = self.folder(result)
@@ -74,7 +79,7 @@ class ArtifactPolicy:
                 result.artifacts["screenshot"] = self.relative(shot)
             except Exception as exc:  # a crashed page has no pixels; say so
                 result.console.append({"type": "harness", "text": f"no screenshot: {exc}"})
-        if self.tracing:
+        if tracing and context is not None:
             trace = folder / "trace.zip"
             await context.tracing.stop(path=str(trace))
             result.artifacts["trace"] = self.relative(trace)

@@ -18,6 +18,12 @@ from conformance.browser import BrowserNotFoundError
 from conformance.errors import ScenarioFileError
 from conformance.limitations import REGISTRY_FILENAME, load_limitations
 from conformance.loader import iter_registry_usage, load_scenarios
+from conformance.targets import (
+    add_target_arguments,
+    channel_problem,
+    options_from,
+    target_arguments_for_pytest,
+)
 
 __all__ = ["main"]
 
@@ -36,8 +42,13 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     """Run scenarios through pytest with the suite's defaults."""
     import pytest
 
+    problem = channel_problem(args.browser) if args.browser else None
+    if problem:
+        print(f"conformance run: {problem}", file=sys.stderr)
+        return 2
     pytest_args = [str(p) for p in _paths(args.paths)]
     pytest_args += ["--target", args.target, "-p", "no:cacheprovider"]
+    pytest_args += target_arguments_for_pytest(args)
     if args.k:
         pytest_args += ["-k", args.k]
     if args.n is not None and args.n != "0":
@@ -50,10 +61,6 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         pytest_args += ["--shard", args.shard]
     if args.repeat and args.repeat > 1:
         pytest_args += ["--repeat", str(args.repeat)]
-    if args.browser_path:
-        pytest_args += ["--browser-path", args.browser_path]
-    if args.headed:
-        pytest_args.append("--headed")
     if args.trace_mode:
         pytest_args += ["--trace-mode", args.trace_mode]
     if args.trace_snapshots:
@@ -144,9 +151,12 @@ def cmd_open(args: argparse.Namespace, _extra: list[str]) -> int:
 
     from conformance.open_page import open_page
 
-    return asyncio.run(open_page(args.url, target_name=args.target, headless=args.headless,
-                                 timeout=args.timeout, browser_path=args.browser_path,
-                                 with_runtime=args.with_runtime))
+    if args.headless:
+        args.headed = False
+    else:
+        args.headed = True
+    return asyncio.run(open_page(args.url, target_name=args.target, options=options_from(args),
+                                 timeout=args.timeout, with_runtime=args.with_runtime))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run scenarios and write reports")
     run.add_argument("paths", nargs="*", help="scenario files or folders (default: scenarios)")
-    run.add_argument("--target", choices=("native", "redirected", "all"), default="all")
+    add_target_arguments(run, default="all")
     run.add_argument("-k", help="only scenarios whose item name matches this pytest expression")
     run.add_argument("-n", help="parallel workers (pytest-xdist), e.g. 2 or auto")
     run.add_argument("--report-dir", help="reports folder (default: ./reports)")
@@ -169,8 +179,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--shard", metavar="K/N", help="run the K-th of N deterministic slices")
     run.add_argument("--repeat", type=int, metavar="N",
                      help="run each item N times; items with differing outcomes are flaky")
-    run.add_argument("--browser-path", help="Chromium executable")
-    run.add_argument("--headed", action="store_true", help="show the browser")
     run.add_argument("--trace-mode", choices=("off", "on", "retain-on-failure"),
                      help="Playwright traces: kept for failing items (default), all, or none (fastest)")
     run.add_argument("--trace-snapshots", action="store_true",
@@ -189,11 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     opener = commands.add_parser("open", help="open any page under a target for exploration")
     opener.add_argument("url")
-    opener.add_argument("--target", choices=("native", "redirected"), default="redirected")
+    add_target_arguments(opener, default="reference", single=True)
     opener.add_argument("--headless", action="store_true",
                         help="no window; wait until --timeout, Ctrl-C or the page closes")
     opener.add_argument("--timeout", type=float, default=None, help="seconds before closing")
-    opener.add_argument("--browser-path")
     opener.add_argument("--with-runtime", action="store_true",
                         help="also inject the harness helpers (mic(), farEnd() needs a run)")
     opener.set_defaults(func=cmd_open)

@@ -20,7 +20,8 @@ from conformance.results import ScenarioResult, Status, StepRecord
 if TYPE_CHECKING:
     from playwright.async_api import Page
 
-__all__ = ["FaultInjector", "ItemContext", "StepOutcome", "judge", "new_result", "run_steps"]
+__all__ = ["FaultInjector", "ItemContext", "SpeakerRecords", "StepOutcome", "judge", "new_result",
+           "run_steps"]
 
 _ANONYMOUS_LINE = re.compile(r"<anonymous>:(\d+):(\d+)")
 # `new AsyncFunction(body)` puts two header lines before the body in Chromium.
@@ -31,10 +32,14 @@ _PAGE_WAIT_GRACE = 2.0
 
 
 class FaultInjector(Protocol):
-    """What a target offers to fault and speaker steps (the redirected target does)."""
+    """What a target with fault injection offers to ``fault`` steps."""
 
     async def fault(self, kind: str, options: dict[str, Any]) -> None:
         """Inject ``kind`` (disconnect, reconnect, crash-host, latency)."""
+
+
+class SpeakerRecords(Protocol):
+    """What a target with speaker records offers to ``speaker`` steps."""
 
     async def speaker_record(self, speaker: int | str) -> dict[str, Any]:
         """What a virtual speaker rendered."""
@@ -46,8 +51,10 @@ class ItemContext:
 
     page: Page
     scenario: Scenario
-    target: str
+    #: The expectation kind that applies (``native``/``redirected``): step filters use it.
+    kind: str
     faults: FaultInjector | None
+    speakers: SpeakerRecords | None
     crashed: asyncio.Event
     console: list[dict[str, Any]]
 
@@ -107,12 +114,16 @@ async def _run_step(item: ItemContext, step: Step) -> StepOutcome | None:
         session = await page.context.new_cdp_session(page)
         await session.send("Page.crash")
         return StepOutcome("ERROR", f"{where}: the page did not crash")
-    if faults is None:
-        return StepOutcome("ERROR", f"{where}: `{kind}` steps need the redirected target")
+    # Items whose target lacks a capability are SKIP before they start (see
+    # conformance.targets.missing_capabilities); this guards direct users of the engine.
     if kind == "fault":
+        if faults is None:
+            return StepOutcome("ERROR", f"{where}: `fault` steps need a target with fault injection")
         await faults.fault(step.source, step.options)
         return None
-    return await _speaker(faults, step, where)
+    if item.speakers is None:
+        return StepOutcome("ERROR", f"{where}: `speaker` steps need a target with speaker records")
+    return await _speaker(item.speakers, step, where)
 
 
 def _exception(step: Step, where: str, reply: dict[str, Any]) -> StepOutcome:
@@ -212,12 +223,12 @@ async def _console(console: list[dict[str, Any]], step: Step, where: str) -> Ste
         await asyncio.sleep(0.02)  # polling interval of a bounded wait: console events arrive async
 
 
-async def _speaker(faults: FaultInjector, step: Step, where: str) -> StepOutcome | None:
+async def _speaker(speakers: SpeakerRecords, step: Step, where: str) -> StepOutcome | None:
     speaker = step.source if not step.source.isdigit() else int(step.source)
     wait = float(step.options.get("eventually", 0.0))
     deadline = time.monotonic() + wait
     while True:
-        record = await faults.speaker_record(speaker)
+        record = await speakers.speaker_record(speaker)
         problem = _speaker_problem(record, step.options)
         if problem is None:
             return None
@@ -246,7 +257,7 @@ async def run_steps(item: ItemContext) -> tuple[Status, str, list[StepRecord]]:
     ``item.crashed`` is set by the caller when the page crashes, so a step waiting on a
     dead page ends at once with that reason instead of at its timeout.
     """
-    scenario, target = item.scenario, item.target
+    scenario, target = item.scenario, item.kind
     records: list[StepRecord] = []
     status: Status = "PASS"
     message = ""
@@ -314,9 +325,15 @@ def judge(expectation: Expectation, status: Status, message: str) -> tuple[bool,
     return True, f"{label}: {message}"
 
 
-def new_result(scenario: Scenario, target: str) -> ScenarioResult:
-    """An empty result for ``scenario`` on ``target`` (filled in by the harness)."""
-    expectation = scenario.expect[target]
+def new_result(scenario: Scenario, target: str, expectation: Expectation | None = None
+               ) -> ScenarioResult:
+    """An empty result for ``scenario`` on ``target`` (filled in by the harness).
+
+    ``expectation`` is the one that applies on the target (by default the scenario's own
+    for a target named like an expectation kind; ``pass`` when there is none).
+    """
+    if expectation is None:
+        expectation = scenario.expect.get(target) or Expectation("pass")
     return ScenarioResult(
         scenario=scenario.id,
         target=target,

@@ -1,10 +1,10 @@
-"""The per-worker harness: one event loop, one browser, one page server, the targets.
+"""The per-worker harness: one event loop, the browsers, one page server, the targets.
 
 pytest calls items synchronously; the harness owns an :class:`asyncio.Runner` and runs each
 item's coroutine on it, so Playwright stays async throughout and its objects live on one
-loop for the whole session. Every item gets a fresh browser context and page (isolation:
-permissions, storage, and no leftover objects), on a browser that is reused; a browser
-that crashed is relaunched for the next item.
+loop for the whole session. Every item opens its page through its target's one
+``open_page`` (a fresh context on a launched browser; a new page in an attached browser's
+default context); a browser that crashed is relaunched for the next item.
 """
 
 from __future__ import annotations
@@ -16,17 +16,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance.artifacts import ArtifactPolicy
-from conformance.browser import ChromiumInfo, find_chromium, launch_chromium
+from conformance.browser import BrowserNotFoundError
 from conformance.engine import ItemContext, judge, new_result, run_steps
-from conformance.model import Scenario
+from conformance.model import Expectation, Scenario
 from conformance.parties import BINDING_NAME, NativePageParty, PartyBroker
 from conformance.parties.native_party import DEFAULT_TONE_HZ
 from conformance.results import ScenarioResult
 from conformance.server import PageServer
-from conformance.targets import Target, TargetUnavailable, make_target
+from conformance.targets import (
+    AttachTarget,
+    Browsers,
+    PageSetup,
+    Target,
+    TargetOptions,
+    TargetUnavailable,
+    applicable_expectation,
+    canonical_target,
+    make_target,
+    missing_capabilities,
+)
+from conformance.targets.base import CapabilityMissing
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, ConsoleMessage, Playwright
+    from playwright.async_api import ConsoleMessage
 
 __all__ = ["Harness"]
 
@@ -38,27 +50,28 @@ _MAX_LOG_ENTRIES = 500
 class Harness:
     """Runs scenarios on targets; one instance per pytest worker."""
 
-    def __init__(self, *, browser_path: str | None = None, headless: bool = True,
+    def __init__(self, options: TargetOptions | None = None, *,
                  mounts: dict[str, Path] | None = None,
                  artifacts: ArtifactPolicy | None = None) -> None:
         self._runner = asyncio.Runner()
         self._artifacts = artifacts or ArtifactPolicy(None)
-        self._browser_path = browser_path
-        self._headless = headless
+        self._options = options or TargetOptions()
         self._mounts = mounts
-        self._playwright: Playwright | None = None
-        self._browser: Browser | None = None
         self._server: PageServer | None = None
+        self.browsers = Browsers(self._options.browser)
         self._targets: dict[str, Target] = {}
-        self.chromium: ChromiumInfo | None = None
 
     # --- lifecycle --------------------------------------------------------------
     def run_item(self, scenario: Scenario, target: str) -> ScenarioResult:
         """Run ``scenario`` on ``target`` and return its result (never raises for page faults)."""
         return self._runner.run(self._run_item(scenario, target))
 
+    def identity(self, target: str) -> dict[str, Any]:
+        """What ``target`` is (browser, redirection, versions), for run_info."""
+        return self._runner.run(self._target(target).identity())
+
     def close(self) -> None:
-        """Close targets, browser, Playwright and the page server."""
+        """Close targets, browsers, Playwright and the page server."""
         try:
             self._runner.run(self._close())
         finally:
@@ -70,25 +83,15 @@ class Harness:
     async def _close(self) -> None:
         for target in self._targets.values():
             await target.close()
-        if self._browser is not None:
-            await self._browser.close()
-        if self._playwright is not None:
-            await self._playwright.stop()
-
-    async def _ensure_browser(self) -> Browser:
-        if self._browser is not None and self._browser.is_connected():
-            return self._browser
-        if self._playwright is None:
-            from playwright.async_api import async_playwright
-
-            self._playwright = await async_playwright().start()
-        self.chromium = self.chromium or find_chromium(self._browser_path)
-        self._browser = await launch_chromium(self._playwright, self.chromium, headless=self._headless)
-        return self._browser
+        await self.browsers.close()
 
     def _target(self, name: str) -> Target:
+        name = canonical_target(name)
         if name not in self._targets:
-            self._targets[name] = make_target(name)
+            target = make_target(name, self.browsers, self._options)
+            if isinstance(target, AttachTarget):
+                target.probe_url = self.server.url("index.html")
+            self._targets[name] = target
         return self._targets[name]
 
     @property
@@ -100,13 +103,24 @@ class Harness:
 
     # --- one item ---------------------------------------------------------------
     async def _run_item(self, scenario: Scenario, target_name: str) -> ScenarioResult:
-        result = new_result(scenario, target_name)
         started = time.perf_counter()
         target = self._target(target_name)
+        result = new_result(scenario, target.name, Expectation("pass"))
         try:
-            await self._run_in_page(scenario, target, result)
+            expectation = await applicable_expectation(scenario, target)
+            if expectation is None:
+                kind = await target.expectation_kind()
+                raise TargetUnavailable(f"the scenario states no expectation for {kind} pages")
+            result = new_result(scenario, target.name, expectation)
+            kind = await target.expectation_kind()
+            for capability in missing_capabilities(scenario, kind, target):
+                raise CapabilityMissing(target.name, capability)
+            await self._run_in_page(scenario, target, kind, result)
         except TargetUnavailable as exc:
             result.status, result.message = "SKIP", str(exc)
+            expectation = None
+        except BrowserNotFoundError as exc:
+            result.status, result.message = "ERROR", str(exc)
         except Exception as exc:  # the harness itself failed around the steps
             result.status, result.message = "ERROR", f"harness error: {type(exc).__name__}: {exc}"
         finally:
@@ -115,37 +129,37 @@ class Harness:
             except Exception as exc:
                 result.console.append({"type": "harness", "text": f"target reset failed: {exc}"})
         result.duration = time.perf_counter() - started
-        result.expected, result.message = judge(scenario.expect[target_name], result.status,
+        result.expected, result.message = judge(Expectation(**result.expectation), result.status,
                                                 result.message)
         return result
 
-    async def _run_in_page(self, scenario: Scenario, target: Target, result: ScenarioResult) -> None:
-        browser = await self._ensure_browser()
-        context = await browser.new_context()
-        crashed = asyncio.Event()
+    async def _run_in_page(self, scenario: Scenario, target: Target, kind: str,
+                           result: ScenarioResult) -> None:
+        far_end_browser = await target.far_end_browser()
 
         async def open_native_party(tone_hz: float | None) -> NativePageParty:
-            return await NativePageParty.open(browser, self.server.url("far-end.html"),
+            return await NativePageParty.open(far_end_browser, self.server.url("far-end.html"),
                                               tone_hz or DEFAULT_TONE_HZ)
 
         parties = PartyBroker(open_native_party)
-        page = None
+        setup = PageSetup(
+            init_scripts=(RUNTIME_JS,),
+            bindings={BINDING_NAME: parties.handle},
+            on_console=lambda message: _log_console(result, message),
+            on_page_error=lambda error: _append(result.console, {"type": "pageerror",
+                                                                 "text": str(error)}),
+            on_context=self._artifacts.start,
+        )
+        opened = None
         try:
-            await self._artifacts.start(context)
-            await context.expose_binding(BINDING_NAME, parties.handle)
-            await target.prepare_context(context)
-            await context.add_init_script(RUNTIME_JS)
-            page = await context.new_page()
-            page.on("console", lambda message: _log_console(result, message))
-            page.on("pageerror",
-                    lambda error: _append(result.console, {"type": "pageerror", "text": str(error)}))
-            page.on("crash", lambda _page: crashed.set())
-            await page.goto(self.server.url("index.html"))
-            not_ready = await target.page_ready(page)
-            if not_ready:
-                result.console.append({"type": "harness", "text": not_ready})
-            faults = target if hasattr(target, "fault") else None
-            item = ItemContext(page, scenario, target.name, faults, crashed, result.console)  # type: ignore[arg-type]
+            opened = await target.open_page(self.server.url("index.html"), setup)
+            if opened.not_ready:
+                result.console.append({"type": "harness", "text": opened.not_ready})
+            caps = target.capabilities
+            item = ItemContext(opened.page, scenario, kind,
+                               target.faults() if caps.faults else None,
+                               target.speaker_records() if caps.speaker_records else None,
+                               opened.crashed, result.console)
             status, message, steps = await run_steps(item)
             result.status, result.message, result.steps = status, message, steps
             broken = await target.problem()
@@ -153,18 +167,18 @@ class Harness:
                 # Whatever the steps concluded, the item ran on a broken target: say why.
                 result.status = "ERROR"
                 result.message = f"{broken}; {message}" if message else broken
-            if not crashed.is_set():
-                await self._collect_and_clean(page, result)
+            if not opened.crashed.is_set():
+                await self._collect_and_clean(opened.page, result)
         finally:
             await asyncio.wait_for(parties.close(), _CLOSE_TIMEOUT)
-            try:
-                await asyncio.wait_for(self._artifacts.finish(context, page, result), _CLOSE_TIMEOUT)
-            except Exception as exc:  # artifacts are a bonus; the verdict stands
-                result.console.append({"type": "harness", "text": f"artifacts failed: {exc}"})
-            try:
-                await asyncio.wait_for(context.close(), _CLOSE_TIMEOUT)
-            except Exception as exc:
-                result.console.append({"type": "harness", "text": f"context close failed: {exc}"})
+            if opened is not None:
+                try:
+                    await asyncio.wait_for(
+                        self._artifacts.finish(opened.context if opened.owns_context else None,
+                                               opened.page, result), _CLOSE_TIMEOUT)
+                except Exception as exc:  # artifacts are a bonus; the verdict stands
+                    result.console.append({"type": "harness", "text": f"artifacts failed: {exc}"})
+                await opened.close()
 
     async def _collect_and_clean(self, page: Any, result: ScenarioResult) -> None:
         """Read the redirection log, then close every peer connection and track left open."""

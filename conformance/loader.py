@@ -367,8 +367,9 @@ def _check_expectation(c: _Checker, raw: Any, path: tuple[str, str]) -> Expectat
             f"did you mean {hint!r}?" if hint else "ids live in scenarios/limitations.yaml",
         )
         return None
+    entry = (c.limitations or {}).get(ident)
     return Expectation("fail", limitation=ident, fails_with=raw.get("fails_with"),
-                       note=raw.get("note"))
+                       note=raw.get("note"), limitation_kind=entry.kind if entry else None)
 
 
 def load_scenarios(paths: Iterable[Path], root: Path | None = None

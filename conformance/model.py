@@ -10,16 +10,37 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = [
+    "EXPECTATION_KINDS",
     "TARGETS",
+    "TARGET_ALIASES",
+    "TARGET_NAMES",
     "Expectation",
     "Mark",
     "Scenario",
     "Step",
     "StepKind",
+    "canonical_target_name",
 ]
 
-#: The targets every scenario runs on, in this order.
-TARGETS: tuple[str, ...] = ("native", "redirected")
+#: The two sets of expectations a scenario states: for a page on the browser's own media
+#: stack, and for a page under redirection (the reference implementation or a real product).
+#: Targets (``conformance.targets``) say which set applies to them.
+EXPECTATION_KINDS: tuple[str, ...] = ("native", "redirected")
+#: The former name of :data:`EXPECTATION_KINDS` (step ``targets:`` filters use these words).
+TARGETS = EXPECTATION_KINDS
+#: Target names in report order (the registry in ``conformance.targets`` defines each one;
+#: reports, which sit below it, only need the names and their order).
+TARGET_NAMES: tuple[str, ...] = ("native", "reference", "attach")
+#: Former target names, still read everywhere (CLI, results, baselines).
+TARGET_ALIASES: dict[str, str] = {"redirected": "reference"}
+
+
+def canonical_target_name(name: str) -> str:
+    """``name`` with a former name replaced by today's (unknown names pass unchanged)."""
+    return TARGET_ALIASES.get(name, name)
+
+#: Step kinds and the target capability each needs (``crash-page`` faults need none).
+_STEP_NEEDS: dict[str, str] = {"fault": "faults", "speaker": "speaker_records"}
 
 StepKind = Literal["run", "expect", "expect_error", "wait_event", "fault", "speaker", "console"]
 
@@ -71,6 +92,8 @@ class Expectation:
     limitation: str | None = None
     fails_with: str | None = None
     note: str | None = None
+    #: ``product`` or ``reference``: whose deviation ``limitation`` is (from the registry).
+    limitation_kind: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The expectation as it appears in results.json."""
@@ -98,5 +121,13 @@ class Scenario:
 
     @property
     def targets(self) -> tuple[str, ...]:
-        """The targets this scenario declares an expectation for, in canonical order."""
-        return tuple(t for t in TARGETS if t in self.expect)
+        """The expectation kinds this scenario declares, in canonical order."""
+        return tuple(t for t in EXPECTATION_KINDS if t in self.expect)
+
+    def capabilities_needed(self, kind: str) -> frozenset[str]:
+        """Target capabilities the steps that run under ``kind`` need (see
+        ``conformance.targets.Capabilities``)."""
+        return frozenset(
+            _STEP_NEEDS[step.kind] for step in self.steps
+            if step.kind in _STEP_NEEDS and step.applies_to(kind) and step.source != "crash-page"
+        )

@@ -23,29 +23,35 @@ from conformance.errors import ScenarioFileError
 from conformance.harness import Harness
 from conformance.limitations import Limitation, find_registry, load_limitations
 from conformance.loader import duplicate_id_error, is_scenario_file, load_scenario
-from conformance.model import TARGETS, Scenario
-from conformance.recorder import RunRecorder, new_run_id, reports_root
+from conformance.model import Scenario
+from conformance.recorder import (
+    RESULT_PROPERTY,
+    TARGET_PROPERTY,
+    RunRecorder,
+    new_run_id,
+    reports_root,
+)
 from conformance.results import ScenarioResult
+from conformance.targets import TARGET_OPTIONS, TARGETS, options_from, parse_targets, target_choices
 
 __all__ = ["ScenarioFile", "ScenarioItem", "combine_repeats"]
 
-RESULT_PROPERTY = "conformance_result"
 _harness_key = pytest.StashKey[Harness]()
 _registries_key = pytest.StashKey[dict[Path, dict[str, Limitation]]]()
 _ids_key = pytest.StashKey[dict[str, Scenario]]()
+_described_key = pytest.StashKey[set[str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "call-redirection conformance scenarios")
-    group.addoption("--target", choices=("native", "redirected", "all"), default="all",
-                    help="run scenarios on this target only (default: all)")
+    group.addoption("--target", default="all", type=_targets, metavar="|".join(target_choices()),
+                    help="targets to run on, comma-separated ('redirected' is the old name of "
+                         "'reference'; default: all = native,reference)")
     group.addoption("--report-dir", default=None,
                     help="where runs write their reports (default: <rootdir>/reports)")
     group.addoption("--no-reports", action="store_true", help="do not write report files")
-    group.addoption("--browser-path", default=None,
-                    help="Chromium executable (default: $CONFORMANCE_CHROMIUM, Playwright's, "
-                         "/usr/bin/chromium, Chrome, Edge)")
-    group.addoption("--headed", action="store_true", help="show the browser")
+    for flags, kwargs in TARGET_OPTIONS:
+        group.addoption(*flags, **kwargs)
     group.addoption("--run-id", default=None, help="name of the run's report folder")
     group.addoption("--shard", default=None, metavar="K/N", type=_shard,
                     help="run the K-th of N deterministic slices of the scenarios (1-based)")
@@ -59,6 +65,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "for all, or not at all (fastest)")
     group.addoption("--trace-snapshots", action="store_true", default=False,
                     help="also record DOM snapshots in traces (slower; useful for pages with UI)")
+
+
+def _targets(text: str) -> tuple[str, ...]:
+    """Parse ``--target`` (``all``, a name or alias, or a comma-separated list)."""
+    try:
+        chosen = parse_targets(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not chosen:
+        raise argparse.ArgumentTypeError(f"--target {text!r} names no target")
+    return chosen
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -114,9 +131,16 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def selected_targets(config: pytest.Config) -> tuple[str, ...]:
-    """The targets ``--target`` selects, in canonical order."""
+    """The targets ``--target`` selects, in report order."""
     choice = config.getoption("target")
-    return TARGETS if choice == "all" else (choice,)
+    return choice if isinstance(choice, tuple) else _targets(str(choice))
+
+
+def _collects(scenario: Scenario, target: str) -> bool:
+    """Whether ``scenario`` has an item on ``target``: an expectation for the target's kind
+    (any expectation where the kind is only known from a page)."""
+    kind = TARGETS[target].fixed_kind
+    return bool(scenario.expect) if kind is None else kind in scenario.expect
 
 
 class ScenarioFile(pytest.File):
@@ -142,7 +166,7 @@ class ScenarioFile(pytest.File):
             ScenarioItem.from_parent(self, name=f"{scenario.id}[{target}]",
                                      scenario=scenario, target=target)
             for target in selected_targets(config)
-            if target in scenario.expect
+            if _collects(scenario, target)
         ]
 
 
@@ -177,6 +201,15 @@ class ScenarioItem(pytest.Item):
             result = combine_repeats([result, *again])
         self.result = result
         self.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_json())))
+        described = self.config.stash.setdefault(_described_key, set())
+        if self.target not in described:
+            try:
+                identity = harness.identity(self.target)
+            except Exception as exc:  # a target that never came up has no identity to give
+                identity = {"name": self.target, "error": str(exc).splitlines()[0] if str(exc) else ""}
+            else:
+                described.add(self.target)
+            self.user_properties.append((TARGET_PROPERTY, json.dumps(identity)))
         if result.status == "SKIP":
             pytest.skip(result.message)
         if result.flaky:
@@ -208,9 +241,9 @@ def combine_repeats(runs: list[ScenarioResult]) -> ScenarioResult:
 
 def format_failure(scenario: Scenario, result: ScenarioResult) -> str:
     """A failing item's report: what was expected, what happened, and the step log."""
-    expectation = scenario.expect[result.target]
-    wanted = ("pass" if expectation.outcome == "pass"
-              else f"known limitation {expectation.limitation}")
+    expectation = result.expectation
+    wanted = ("pass" if expectation.get("outcome") == "pass"
+              else f"known limitation {expectation.get('limitation')}")
     flaky = f", FLAKY over {sum(result.outcomes.values())} runs: {result.outcomes}" if result.flaky else ""
     lines = [
         f"{scenario.id}[{result.target}]: {result.status} (expected: {wanted}){flaky}",
@@ -240,8 +273,7 @@ def _harness(config: pytest.Config) -> Harness:
         if reports_enabled(config) and config.getoption("run_id"):
             run_dir = reports_root(config) / config.getoption("run_id")
         config.stash[_harness_key] = Harness(
-            browser_path=config.getoption("browser_path"),
-            headless=not config.getoption("headed"),
+            options_from(config.option),
             artifacts=ArtifactPolicy(run_dir, config.getoption("trace_mode"),
                                      snapshots=config.getoption("trace_snapshots")),
         )

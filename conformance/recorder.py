@@ -23,13 +23,18 @@ import pytest
 
 from conformance.browser import BrowserNotFoundError, chromium_version, find_chromium
 from conformance.results import RunInfo, ScenarioResult
+from conformance.targets import TARGETS
 
 if TYPE_CHECKING:
     from conformance.reports import ResultsLog
 
-__all__ = ["RunRecorder", "new_run_id", "reports_root", "suite_version"]
+__all__ = ["RESULT_PROPERTY", "TARGET_PROPERTY", "RunRecorder", "new_run_id", "reports_root",
+           "suite_version"]
 
+#: The user property that carries an item's result from a worker to the controller.
 RESULT_PROPERTY = "conformance_result"
+#: A worker's description of a target (browser, redirection, versions) for run_info.
+TARGET_PROPERTY = "conformance_target"
 
 
 def new_run_id() -> str:
@@ -116,15 +121,24 @@ class RunRecorder:
             info.browser_version = next((w for w in words if w[:1].isdigit()), "")
         except BrowserNotFoundError as exc:
             info.browser = f"not found: {exc}"
-        from conformance.targets import RedirectedTarget
-
-        info.reference_impl_version = RedirectedTarget().info().get("version")
+        try:
+            from reference_impl import VERSION
+        except ImportError:
+            info.reference_impl_version = None
+        else:
+            info.reference_impl_version = VERSION
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":
             return  # teardown reports carry the same user_properties again
         for name, value in report.user_properties:
+            if name == TARGET_PROPERTY:
+                identity = json.loads(str(value))
+                known = self.run_info.target_details.get(identity.get("name", ""))
+                if known is None or "error" in known:
+                    self.run_info.target_details[identity.get("name", "")] = identity
+                continue
             if name != RESULT_PROPERTY:
                 continue
             result = ScenarioResult.from_json(json.loads(str(value)))
@@ -147,7 +161,7 @@ class RunRecorder:
         self.run_info.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED or bool(
             session.shouldstop and exitstatus != pytest.ExitCode.OK
         )
-        order = {"native": 0, "redirected": 1}
+        order = {name: index for index, name in enumerate(TARGETS)}
         self.run_info.targets.sort(key=lambda t: order.get(t, 9))
         from conformance.reports import update_latest_pointer, write_reports
 

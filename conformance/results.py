@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from conformance.model import canonical_target_name
+
 __all__ = [
     "SCHEMA_VERSION",
     "STATUSES",
@@ -81,6 +83,8 @@ class ScenarioResult:
         """The inverse of :meth:`to_json`."""
         fields = {k: v for k, v in data.items() if k != "test"}
         fields["steps"] = [StepRecord(**s) for s in fields.get("steps", [])]
+        # Results written before the target registry call the reference target `redirected`.
+        fields["target"] = canonical_target_name(str(fields.get("target", "")))
         return cls(**fields)
 
 
@@ -106,6 +110,9 @@ class RunInfo:
     #: (``run_id``, ``suite_version``, ``targets``, ``browser_version``, ``start_time``,
     #: ``end_time``, ``interrupted``, ``results``, ``source``). Empty for a normal run.
     merged_from: list[dict[str, Any]] = field(default_factory=list)
+    #: Per target name: what it was (``kind``; ``redirection``: the reference implementation
+    #: and its version, or the product with the versions its page reported; the browser).
+    target_details: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict.
@@ -120,5 +127,7 @@ class RunInfo:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunInfo:
-        """The inverse of :meth:`to_json`."""
-        return cls(**data)
+        """The inverse of :meth:`to_json` (former target names are read as today's)."""
+        fields = dict(data)
+        fields["targets"] = [canonical_target_name(str(t)) for t in fields.get("targets", [])]
+        return cls(**fields)

@@ -50,15 +50,15 @@ def test_sample_app_is_certified_on_both_targets(tmp_path: Path, capsys: pytest.
     assert run_cli("--report-dir", str(tmp_path)) == 0
     assert "Sample calling app: CERTIFIED" in capsys.readouterr().out
     report = json.loads((tmp_path / "certify" / "latest" / "certification.json").read_text())
-    assert report["certified"] is True and report["targets"] == ["native", "redirected"]
+    assert report["certified"] is True and report["targets"] == ["native", "reference"]
     assert report["app"]["version"] == "1.0.0" and report["browser"]["version"]
     verdicts = {c["id"]: {t: r["verdict"] for t, r in c["results"].items()} for c in report["checks"]}
     native_only_na = {"reconnect-recovery", "detection-diagnostics", "no-unredirected-call"}
     for check, by_target in verdicts.items():
-        assert by_target["redirected"] == "pass", check
+        assert by_target["reference"] == "pass", check
         assert by_target["native"] == ("not-applicable" if check in native_only_na else "pass"), check
     results = {(c["id"], t): r for c in report["checks"] for t, r in c["results"].items()}
-    audio = " ".join(results[("audio-both-ways", "redirected")]["evidence"])
+    audio = " ".join(results[("audio-both-ways", "reference")]["evidence"])
     heard = re.search(r"the far end heard (\d+) Hz .*\(mic 2 ", audio)
     rendered = re.search(r"speaker \d .* renders (\d+) Hz", audio)
     assert heard and abs(int(heard.group(1)) - 880) <= 20, audio  # the chosen mic 2 is 880 Hz
@@ -66,11 +66,11 @@ def test_sample_app_is_certified_on_both_targets(tmp_path: Path, capsys: pytest.
     native = re.search(r"plays (\d+) Hz", " ".join(results[("audio-both-ways", "native")]["evidence"]))
     assert native and abs(int(native.group(1)) - 1200) <= 20
     assert "DTLS fingerprint is the local device's" in " ".join(
-        results[("no-unredirected-call", "redirected")]["evidence"]
+        results[("no-unredirected-call", "reference")]["evidence"]
     )
-    diagnostics = report["runs"]["redirected"]["diagnostics"]
+    diagnostics = report["runs"]["reference"]["diagnostics"]
     assert diagnostics["isCallRedirectionEnabled"] is True and diagnostics["mmrExtensionVersion"]
-    assert len(report["runs"]["redirected"]["connection_ids"]) >= 2  # a new one after the reconnect
+    assert len(report["runs"]["reference"]["connection_ids"]) >= 2  # a new one after the reconnect
     assert not [f for f in report["findings"] if f["severity"] in ("error", "warning")]
     html = (tmp_path / "certify" / "latest" / "certification.html").read_text()
     assert "Certified: every check passed" in html

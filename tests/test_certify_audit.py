@@ -142,7 +142,8 @@ def test_listeners_and_handler_properties(snapshots: dict[str, dict[str, Any]]) 
 
 
 def test_rules_on_the_recorded_probe(snapshots: dict[str, dict[str, Any]]) -> None:
-    findings = {f.rule: f for f in merge_findings(evaluate("native", merge_snapshots([snapshots["listen"]])))}
+    raws = evaluate("native", merge_snapshots([snapshots["listen"]]), redirected=False)
+    findings = {f.rule: f for f in merge_findings(raws)}
     assert {
         "sync-proxy-state-read",
         "webaudio-unsupported-node",

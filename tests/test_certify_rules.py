@@ -37,7 +37,8 @@ def snapshot(
 
 
 def findings_for(target: str, *snaps: dict[str, Any]) -> list[Any]:
-    return merge_findings(evaluate(target, merge_snapshots(list(snaps))))
+    return merge_findings(evaluate(target, merge_snapshots(list(snaps)),
+                                   redirected=target != "native"))
 
 
 def test_every_rule_and_check_names_known_ids() -> None:
@@ -107,8 +108,8 @@ def test_a_call_attempt_that_did_not_proceed_is_only_information() -> None:
 
 def test_same_finding_on_both_targets_is_one_finding() -> None:
     event = {"kind": "sync-read", "member": "RTCDataChannel.id", "after": "createDataChannel", "site": SITE}
-    raws = evaluate("native", merge_snapshots([snapshot([event])]))
-    raws += evaluate("redirected", merge_snapshots([snapshot([event, event])]))
+    raws = evaluate("native", merge_snapshots([snapshot([event])]), redirected=False)
+    raws += evaluate("redirected", merge_snapshots([snapshot([event, event])]), redirected=True)
     (finding,) = merge_findings(raws)
     assert finding.targets == ["native", "redirected"] and finding.id == "sync-proxy-state-read-1"
     assert len(finding.sites) == 1

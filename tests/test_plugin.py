@@ -57,9 +57,9 @@ def test_items_are_named_by_id_and_target_in_file_order(pytester: pytest.Pyteste
     lines = [line for line in result.outlines if "::" in line]
     assert lines == [
         "scenarios/a.yaml::demo.first[native]",
-        "scenarios/a.yaml::demo.first[redirected]",
+        "scenarios/a.yaml::demo.first[reference]",
         "scenarios/b.yaml::demo.second[native]",
-        "scenarios/b.yaml::demo.second[redirected]",
+        "scenarios/b.yaml::demo.second[reference]",
     ]
 
 
@@ -176,7 +176,7 @@ def test_objects_left_open_are_closed_after_the_item(pytester: pytest.Pytester) 
 def test_redirected_target_never_passes_silently(pytester: pytest.Pytester) -> None:
     write(pytester, {"a.yaml": scenario("demo.redirected", "- run: x = 1\n")})
     result = run(pytester, "--target", "redirected")
-    outcome = results(pytester)["demo.redirected[redirected]"]
+    outcome = results(pytester)["demo.redirected[reference]"]
     if outcome["status"] == "SKIP":
         assert outcome["message"] == "reference implementation not available"
         assert outcome["expected"] is False

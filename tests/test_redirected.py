@@ -126,19 +126,19 @@ def test_killed_host_fails_only_its_item_with_the_reason(tmp_path: Path) -> None
             run.communicate()
     document = json.loads((tmp_path / "out" / "latest" / "results.json").read_text())
     by_test = {r["test"]: r for r in document["results"]}
-    died = by_test["demo.host-dies[redirected]"]
+    died = by_test["demo.host-dies[reference]"]
     assert died["status"] == "ERROR", output[-2000:]
     assert f"the reference host (pid {host}) died during the item with exit code -9" in died["message"]
-    assert by_test["demo.next-item[redirected]"]["status"] == "PASS", output[-2000:]
+    assert by_test["demo.next-item[reference]"]["status"] == "PASS", output[-2000:]
 
 
 def test_a_host_killed_but_not_yet_reaped_is_reported() -> None:
     """The host's exit reaches the event loop late (a watcher thread reaps it), after the page
     may already have seen its channel drop: the end-of-item check asks the host itself."""
-    from conformance.targets import RedirectedTarget
+    from conformance.targets import Browsers, ReferenceTarget
 
     async def main() -> tuple[bool, str | None, str | None]:
-        target = RedirectedTarget()
+        target = ReferenceTarget(Browsers())
         try:
             host = await target.host()
             healthy = await target.problem()
@@ -223,6 +223,6 @@ def test_open_puts_any_page_under_the_redirected_target(tmp_path: Path) -> None:
     finally:
         server.close()
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "on the redirected target" in done.stdout
+    assert "on the reference target" in done.stdout
     # The shim installs before page scripts run (the detection flag is known at once).
     assert "[console.log] redirected=true pc=function" in done.stdout, done.stdout

@@ -1,4 +1,4 @@
-"""``conformance certify [PROFILE] [--target native|redirected|all] [--report-dir DIR]``.
+"""``conformance certify [PROFILE] [--target native|reference|attach|all] [--report-dir DIR]``.
 
 :func:`add_certify_command` adds the sub-command to the ``conformance`` parser. Exit codes:
 0 certified, 1 not certified, 2 the certification could not run (invalid profile, no
@@ -17,6 +17,7 @@ from typing import Any
 from conformance.certify.apps import APPS_DIR
 from conformance.certify.profile import load_profile
 from conformance.errors import ScenarioFileError
+from conformance.targets import add_target_arguments, options_from
 
 __all__ = ["DEFAULT_PROFILE", "add_certify_command", "cmd_certify"]
 
@@ -35,10 +36,8 @@ def add_certify_command(subparsers: Any) -> argparse.ArgumentParser:
         "(JSON, Markdown, HTML) to <report-dir>/certify/<run-id>/.",
     )
     parser.add_argument("profile", nargs="?", help="the app profile (default: the bundled sample app)")
-    parser.add_argument("--target", choices=("native", "redirected", "all"), default="all")
+    add_target_arguments(parser, default="all")
     parser.add_argument("--report-dir", help="reports folder (default: ./reports)")
-    parser.add_argument("--browser-path", help="Chromium executable")
-    parser.add_argument("--headed", action="store_true", help="show the browser")
     parser.add_argument("--validate", action="store_true", help="only check the profile; exit 1 on errors")
     parser.set_defaults(func=cmd_certify)
     return parser
@@ -67,8 +66,7 @@ def cmd_certify(args: argparse.Namespace, _extra: list[str] | None = None) -> in
                 profile,
                 target_names(args.target),
                 run_id=new_run_id(),
-                browser_path=args.browser_path,
-                headless=not args.headed,
+                options=options_from(args),
                 command=command.strip(),
             )
         )

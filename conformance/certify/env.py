@@ -1,4 +1,4 @@
-"""What the flows of one target share: browser, target, profile, far end, audit records."""
+"""What the flows of one target share: target, profile, far end, audit records."""
 
 from __future__ import annotations
 
@@ -10,11 +10,9 @@ from conformance.certify.model import CheckResult, Verdict
 from conformance.certify.session import AppSession
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser
-
     from conformance.certify.profile import Profile
     from conformance.certify.signalling import Call, SignallingServer
-    from conformance.targets import Target
+    from conformance.targets import HostView, Target
 
 __all__ = ["TargetEnv", "make_result"]
 
@@ -37,11 +35,12 @@ class TargetEnv:
 
     name: str
     target: Target
-    browser: Browser
     profile: Profile
     signalling: SignallingServer
     app_url: str
     native_mic_tone: float
+    #: Which expectations apply on the target: ``native`` or ``redirected``.
+    kind: str = "native"
     snapshots: list[dict[str, Any]] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
     console: list[dict[str, Any]] = field(default_factory=list)
@@ -53,13 +52,20 @@ class TargetEnv:
 
     @property
     def redirected(self) -> bool:
-        """Whether the target can inject redirection faults (disconnect/reconnect)."""
-        return hasattr(self.target, "fault")
+        """Whether pages on the target are redirected (the reference or a real product)."""
+        return self.kind == "redirected"
+
+    def no_faults_reason(self) -> str | None:
+        """Why a check that disconnects the redirection cannot run here, or ``None``."""
+        if self.target.capabilities.faults:
+            return None
+        return (f"the {self.name} target cannot inject a disconnect (no fault injection): "
+                "this check needs the reference target")
 
     async def open_session(self) -> AppSession:
         """A loaded, set-up, ready app page (the caller finishes it)."""
         session = AppSession(
-            self.browser, self.target, self.profile, self.app_url, {"signal": self.signalling.url}
+            self.target, self.profile, self.app_url, {"signal": self.signalling.url}
         )
         try:
             await session.open()
@@ -79,10 +85,12 @@ class TargetEnv:
         with contextlib.suppress(Exception):
             await self.target.after_item()
 
-    async def host(self) -> Any:
-        """The reference host behind a redirected target, or ``None``."""
-        getter = getattr(self.target, "host", None)
-        return await getter() if getter is not None else None
+    async def host(self) -> HostView | None:
+        """The local device behind the target when it offers one (reference), else ``None``:
+        the flows then use the page-side evidence, as natively."""
+        if not self.target.capabilities.host_peer_connections:
+            return None
+        return await self.target.host_view()
 
     async def mic_tones(self) -> dict[str, tuple[float, str]]:
         """deviceId -> (tone, description) of every microphone ('*' natively: one fake tone)."""
@@ -101,7 +109,7 @@ class TargetEnv:
         negotiated belongs to one of the reference host's peer connections. ``None`` when
         the target cannot tell."""
         host = await self.host()
-        if host is None or not hasattr(host, "peer_connections"):
+        if host is None:
             return None
         fingerprints = {
             line.strip() for line in call.app_sdp.splitlines() if line.startswith("a=fingerprint:")

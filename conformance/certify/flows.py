@@ -436,6 +436,9 @@ async def reconnect_flow(env: TargetEnv) -> list[CheckResult]:
     flow = _Flow(env, ("reconnect-recovery",))
     if not env.redirected:
         return flow.finish("native Chromium has no remote-desktop connection to lose", "not-applicable")
+    no_faults = env.no_faults_reason()
+    if no_faults:
+        return flow.finish(no_faults, "not-applicable")
     return await _run(env, flow, _reconnect_body)
 
 
@@ -448,7 +451,7 @@ async def _reconnect_body(session: AppSession, flow: _Flow) -> None:
             check
         ].summary = f"the first call failed, before any disconnect: {flow.results[check].summary}"
         return
-    fault = env.target.fault  # type: ignore[attr-defined]
+    fault = env.target.faults().fault
     await fault("disconnect", {})
     ended = await session.wait(env.profile.call_up, CALL_END_TIMEOUT, want=False)
     evidence.append(
@@ -498,13 +501,16 @@ async def disconnected_flow(env: TargetEnv) -> list[CheckResult]:
     flow = _Flow(env, ("no-unredirected-call",))
     if not env.redirected:
         return flow.finish("redirection is never active natively, so no call can bypass it", "not-applicable")
+    no_faults = env.no_faults_reason()
+    if no_faults:
+        return flow.finish(no_faults, "not-applicable")
     return await _run(env, flow, _disconnected_body)
 
 
 async def _disconnected_body(session: AppSession, flow: _Flow) -> None:
     env, check = flow.env, "no-unredirected-call"
     since = env.signalling.last_id
-    fault = env.target.fault  # type: ignore[attr-defined]
+    fault = env.target.faults().fault
     await fault("disconnect", {})
     seen = False
     deadline = time.monotonic() + SILENCE_TIMEOUT

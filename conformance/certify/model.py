@@ -20,6 +20,7 @@ __all__ = [
     "Severity",
     "TargetRun",
     "Verdict",
+    "describe_target",
 ]
 
 FORMAT = "mmr-certification"
@@ -136,6 +137,14 @@ class Certification:
     started: str = ""
     ended: str = ""
     command: str = ""
+    #: Per target: what it was (see ``Target.identity``): kind, redirection, browser.
+    target_details: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def ran_against(self) -> str:
+        """What the certification ran against, in words, e.g. "the reference redirection
+        implementation 0.1.0 and native Chromium 156.0"."""
+        parts = [describe_target(name, self.target_details.get(name, {})) for name in self.targets]
+        return " and ".join(parts) if len(parts) < 3 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
     def result(self, check: str, target: str) -> CheckResult | None:
         """The result of ``check`` on ``target``."""
@@ -172,6 +181,8 @@ class Certification:
             "reference_impl_version": self.reference_impl_version,
             "browser": self.browser,
             "targets": self.targets,
+            "target_details": self.target_details,
+            "ran_against": self.ran_against(),
             "started": self.started,
             "ended": self.ended,
             "command": self.command,
@@ -186,3 +197,22 @@ class Certification:
             "findings": [f.to_json() for f in self.findings],
             "runs": {name: run.to_json() for name, run in self.runs.items()},
         }
+
+
+def describe_target(name: str, details: dict[str, Any]) -> str:
+    """One target of a certification in words (for banners and facts)."""
+    browser = " ".join(str(p) for p in ("Chromium" if details.get("browser") in (None, "chromium")
+                                          else details.get("browser"),
+                                          details.get("browser_version")) if p)
+    redirection = details.get("redirection")
+    if not redirection:
+        if details.get("kind") == "native" or name == "native":
+            return f"native {browser}".strip()
+        return f"the {name} target"
+    if redirection.get("implementation") == "reference":
+        version = redirection.get("version") or redirection.get("extension_version") or ""
+        return f"the reference redirection implementation {version}".strip() + f" in {browser}"
+    versions = ", ".join(f"{label} {redirection[key]}" for key, label in (
+        ("extension_version", "extension"), ("client_version", "client"), ("host_version", "host"))
+        if redirection.get(key))
+    return f"Microsoft multimedia redirection ({versions or 'versions not reported'}) in {browser}"

@@ -105,9 +105,9 @@ def _header(cert: Certification) -> list[str]:
     )
     failing = [r for r in cert.results if r.verdict not in ("pass", "not-applicable")]
     banner = (
-        "Certified: every check passed or does not apply on every target."
+        f"Certified against {cert.ran_against()}: every check passed or does not apply on every target."
         if cert.certified
-        else f"Not certified: {len(failing)} check result(s) did not pass."
+        else f"Not certified against {cert.ran_against()}: {len(failing)} check result(s) did not pass."
     )
     failures = "".join(
         f'<li><a href="#c-{_e(r.check)}"><code>{_e(r.check)}</code></a> on {_e(r.target)}: '

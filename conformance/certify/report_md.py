@@ -65,6 +65,7 @@ def _facts(cert: Certification) -> list[str]:
         ("URL", cert.app.get("url", "")),
         ("Profile", cert.app.get("profile", "")),
         ("Suite", cert.suite_version),
+        ("Ran against", cert.ran_against()),
         ("Browser", browser or "unknown"),
         ("Reference implementation", cert.reference_impl_version or "not used"),
         ("Targets", ", ".join(cert.targets)),
@@ -81,11 +82,12 @@ def _facts(cert: Certification) -> list[str]:
 def _verdict_text(cert: Certification) -> str:
     if cert.certified:
         return (
-            "**Certified**: every check passed or does not apply on every target "
-            f"({', '.join(cert.targets)})."
+            f"**Certified against {_t(cert.ran_against())}**: every check passed or does not "
+            f"apply on every target ({', '.join(cert.targets)})."
         )
     failing = [r for r in cert.results if r.verdict not in ("pass", "not-applicable")]
-    lines = [f"**Not certified**: {len(failing)} check result(s) did not pass."]
+    lines = [f"**Not certified against {_t(cert.ran_against())}**: {len(failing)} check result(s) "
+             "did not pass."]
     lines += [f"- `{r.check}` on {r.target}: {r.verdict}: {_t(r.summary)}" for r in failing]
     return "\n".join(lines)
 

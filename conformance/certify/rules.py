@@ -287,10 +287,11 @@ def _group(raws: Iterable[RawFinding]) -> list[RawFinding]:
     return list(grouped.values())
 
 
-def evaluate(target: str, record: dict[str, Any]) -> list[RawFinding]:
-    """The raw findings of one target's merged audit record."""
+def evaluate(target: str, record: dict[str, Any], *, redirected: bool) -> list[RawFinding]:
+    """The raw findings of one target's merged audit record (``redirected``: whether the
+    target's pages are redirected)."""
     raws: list[RawFinding] = []
-    redirected_active = target == "redirected" and bool(record.get("everActive"))
+    redirected_active = redirected and bool(record.get("everActive"))
     for event in record.get("events", []):
         kind = str(event.get("kind"))
         site = CallSite.from_json(event.get("site"))

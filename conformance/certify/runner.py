@@ -10,6 +10,7 @@ ends run on this coroutine's event loop (Playwright's).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import math
 import struct
@@ -19,7 +20,7 @@ import wave
 from pathlib import Path
 from typing import Any
 
-from conformance.browser import find_chromium, launch_chromium
+from conformance.browser import BrowserNotFoundError
 from conformance.certify.apps import app_dir
 from conformance.certify.audit import merge_snapshots
 from conformance.certify.checks import check_ids, checks_json
@@ -31,14 +32,24 @@ from conformance.certify.profile import Profile, substitute
 from conformance.certify.rules import RawFinding, evaluate, merge_findings
 from conformance.certify.signalling import SignallingServer
 from conformance.server import PageServer
-from conformance.targets import TargetUnavailable, make_target
+from conformance.targets import (
+    DEFAULT_TARGETS,
+    AttachTarget,
+    Browsers,
+    Target,
+    TargetOptions,
+    TargetUnavailable,
+    canonical_target,
+    make_target,
+    parse_targets,
+)
 
 __all__ = ["NATIVE_MIC_TONE_HZ", "TARGET_NAMES", "certify", "target_names"]
 
 #: The tone of Chromium's fake microphone during a certification (distinct from the virtual
 #: microphones' 440/660/880 Hz and from the far end's 1200 Hz).
 NATIVE_MIC_TONE_HZ = 523.0
-TARGET_NAMES: tuple[str, ...] = ("native", "redirected")
+TARGET_NAMES: tuple[str, ...] = DEFAULT_TARGETS
 
 
 def _write_tone_wav(path: Path, frequency: float, seconds: float = 2.0, rate: int = 48_000) -> None:
@@ -73,21 +84,19 @@ async def certify(
     targets: tuple[str, ...] = TARGET_NAMES,
     *,
     run_id: str,
-    browser_path: str | None = None,
-    headless: bool = True,
+    options: TargetOptions | None = None,
     command: str = "",
 ) -> Certification:
     """Certify the app ``profile`` describes on ``targets``; never raises for app failures."""
-    from playwright.async_api import async_playwright
-
     from conformance.recorder import suite_version
 
-    chromium = find_chromium(browser_path)
+    options = options or TargetOptions()
+    targets = tuple(canonical_target(name) for name in targets)
     certification = Certification(
         run_id=run_id,
         app={"name": profile.app.name, "version": profile.app.version, "profile": profile.file},
         suite_version=suite_version(),
-        browser={"path": chromium.path},
+        browser={},
         targets=list(targets),
         checks=checks_json(),
         started=_now(),
@@ -100,34 +109,38 @@ async def certify(
     with tempfile.TemporaryDirectory(prefix="mmr-certify-") as scratch:
         wav = Path(scratch) / "native-microphone.wav"
         _write_tone_wav(wav, NATIVE_MIC_TONE_HZ)
+        browser_options = dataclasses.replace(
+            options.browser,
+            extra_args=(*options.browser.extra_args, f"--use-file-for-fake-audio-capture={wav}"))
+        # One browser serves every launched target (each session gets its own context).
+        browsers = Browsers(browser_options)
         try:
             await signalling.start()
             app_url = _app_url(profile, server, signalling.url)
             certification.app["url"] = app_url.replace(signalling.secret, "<secret>")
-            async with async_playwright() as playwright:
-                browser = await launch_chromium(
-                    playwright,
-                    chromium,
-                    headless=headless,
-                    extra_args=(f"--use-file-for-fake-audio-capture={wav}",),
-                )
-                certification.browser.update(name="Chromium", version=browser.version)
+            for name in targets:
+                target = make_target(name, browsers, options)
                 try:
-                    for name in targets:
-                        target = make_target(name)
-                        try:
-                            env = TargetEnv(
-                                name, target, browser, profile, signalling, app_url, NATIVE_MIC_TONE_HZ
-                            )
-                            raws += await _certify_target(env, certification)
-                        finally:
-                            with contextlib.suppress(Exception):
-                                await target.close()
-                        if name == "redirected":
-                            certification.reference_impl_version = target.info().get("version")
+                    kind = await _kind(target, app_url)
+                    env = TargetEnv(name, target, profile, signalling, app_url, NATIVE_MIC_TONE_HZ,
+                                    kind=kind)
+                    raws += await _certify_target(env, certification)
+                    identity = await target.identity()
+                    certification.target_details[name] = identity
+                    certification.browser.setdefault("name", identity.get("browser") or "Chromium")
+                    certification.browser.setdefault("version", identity.get("browser_version", ""))
+                except (TargetUnavailable, BrowserNotFoundError) as exc:
+                    certification.results += [
+                        make_result(c, name, "error", f"target unavailable: {exc}") for c in check_ids()
+                    ]
                 finally:
-                    await browser.close()
+                    with contextlib.suppress(Exception):
+                        await target.close()
+                if name == "reference":
+                    certification.reference_impl_version = (
+                        (certification.target_details.get(name, {}).get("redirection") or {}).get("version"))
         finally:
+            await browsers.close()
             await signalling.close()
             if server is not None:
                 server.close()
@@ -137,6 +150,13 @@ async def certify(
     certification.results.sort(key=lambda r: (order.index(r.check), targets.index(r.target)))
     certification.ended = _now()
     return certification
+
+
+async def _kind(target: Target, app_url: str) -> str:
+    """Which expectations apply on ``target``; an attached browser shows it on the app's page."""
+    if isinstance(target, AttachTarget):
+        target.probe_url = app_url
+    return await target.expectation_kind()
 
 
 async def _certify_target(env: TargetEnv, certification: Certification) -> list[RawFinding]:
@@ -164,7 +184,7 @@ async def _certify_target(env: TargetEnv, certification: Certification) -> list[
     certification.results += results
     await _describe_run(env, run, record)
     run.duration = time.perf_counter() - started
-    return [*env.notes.get("findings", []), *evaluate(env.name, record)]
+    return [*env.notes.get("findings", []), *evaluate(env.name, record, redirected=env.redirected)]
 
 
 async def _describe_run(env: TargetEnv, run: TargetRun, record: dict[str, Any]) -> None:
@@ -186,10 +206,10 @@ async def _describe_run(env: TargetEnv, run: TargetRun, record: dict[str, Any]) 
     run.info = {
         "sessions": len({s.get("token") for s in record["snapshots"]}),
         "console": env.console[:50],
-        **env.target.info(),
+        **await env.target.identity(),
     }
 
 
 def target_names(choice: str) -> tuple[str, ...]:
-    """``native``, ``redirected`` or ``all`` as a tuple of target names."""
-    return TARGET_NAMES if choice == "all" else (choice,)
+    """``--target`` (``all``, a name or alias, a comma-separated list) as target names."""
+    return parse_targets(choice)

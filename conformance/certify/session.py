@@ -1,8 +1,9 @@
-"""One app page under certification: a fresh browser context on a target, with the audit.
+"""One app page under certification: a page opened on a target, with the audit.
 
-A session loads the app (the target's shim first, then the audit layer, in every frame),
-runs the profile's set-up, waits until the app is ready, and then performs actions and
-reads the audit on behalf of the checks. Closing it closes the context.
+A session loads the app through the target's one ``open_page`` (the target's shim first,
+then the audit layer, in every frame), runs the profile's set-up, waits until the app is
+ready, and then performs actions and reads the audit on behalf of the checks. Closing it
+closes what was opened for it (the context, or only the page in an attached browser).
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ from typing import TYPE_CHECKING, Any
 from conformance.certify.audit import AUDIT_GLOBAL, audit_init_script
 from conformance.certify.profile import Condition, Profile
 from conformance.certify.steps import StepFailed, check_condition, run_step, wait_condition
+from conformance.targets import OpenedPage, PageSetup
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, BrowserContext, Frame, Page
+    from playwright.async_api import Frame, Page
 
     from conformance.targets import Target
 
 __all__ = ["AppSession", "Devices", "SessionError"]
 
-_CLOSE_TIMEOUT = 10.0
 _MAX_LOG = 200
 
 
@@ -48,31 +49,31 @@ class Devices:
 class AppSession:
     """A page of the app on one target."""
 
-    browser: Browser
     target: Target
     profile: Profile
     url: str
     values: dict[str, str]
-    context: BrowserContext | None = None
+    opened: OpenedPage | None = None
     page: Page | None = None
     console: list[dict[str, Any]] = field(default_factory=list)
     navigations: int = 0
-    crashed: bool = False
 
     async def open(self) -> None:
-        """Create the context, load the app, run set-up, wait until ready."""
-        self.context = await self.browser.new_context()
-        await self.target.prepare_context(self.context)
-        await self.context.add_init_script(audit_init_script())
-        page = self.page = await self.context.new_page()
-        page.on("console", self._on_console)
-        page.on("pageerror", lambda error: self._log("pageerror", str(error)))
-        page.on("crash", lambda _page: setattr(self, "crashed", True))
-        page.on("framenavigated", self._on_navigated)
+        """Open the app's page on the target, run set-up, wait until ready."""
+        setup = PageSetup(
+            init_scripts=(audit_init_script(),),
+            on_console=self._on_console,
+            on_page_error=lambda error: self._log("pageerror", str(error)),
+            on_navigated=self._on_navigated,
+            goto_timeout=self.profile.timeout,
+        )
         try:
-            await page.goto(self.url, timeout=self.profile.timeout * 1000.0)
+            self.opened = await self.target.open_page(self.url, setup)
         except Exception as exc:
             raise SessionError(f"the app did not load from {self.url}: {str(exc).splitlines()[0]}") from None
+        page = self.page = self.opened.page
+        if self.opened.not_ready:
+            self._log("harness", self.opened.not_ready)
         try:
             for step in self.profile.setup:
                 await run_step(page, step, self.values)
@@ -204,9 +205,13 @@ class AppSession:
                 return counts
             await asyncio.sleep(0.1)
 
+    @property
+    def crashed(self) -> bool:
+        """Whether the app's page crashed."""
+        return self.opened is not None and self.opened.crashed.is_set()
+
     async def close(self) -> None:
-        """Close the context (and so the page)."""
-        if self.context is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.context.close(), _CLOSE_TIMEOUT)
-            self.context = None
+        """Close what was opened for the session."""
+        if self.opened is not None:
+            await self.opened.close()
+            self.opened = None

@@ -31,6 +31,7 @@ from typing import Any
 
 import jsonschema
 
+from conformance.model import canonical_target_name
 from conformance.reports.atomic import atomic_write_text
 from conformance.reports.outcome import (
     FAILING_STATUSES,
@@ -303,6 +304,14 @@ def _validate_baseline(document: Any, path: Path) -> None:
         raise ValueError(f"{path}: baseline is invalid at {where}: {error.message}")
 
 
+def _current_item_name(name: str) -> str:
+    """``id[redirected]`` (a baseline written before the target registry) as ``id[reference]``."""
+    ident, bracket, target = name.partition("[")
+    if not bracket or not target.endswith("]"):
+        return name
+    return f"{ident}[{canonical_target_name(target[:-1])}]"
+
+
 def _snapshot_from_baseline(document: dict[str, Any], path: Path) -> Snapshot:
     version = document.get("schema_version")
     if version != BASELINE_VERSION:
@@ -311,13 +320,13 @@ def _snapshot_from_baseline(document: dict[str, Any], path: Path) -> Snapshot:
             f"(this suite reads version {BASELINE_VERSION})"
         )
     _validate_baseline(document, path)
-    items = {str(k): ItemState.from_json(v) for k, v in document["items"].items()}
+    items = {_current_item_name(str(k)): ItemState.from_json(v) for k, v in document["items"].items()}
     return Snapshot(
         source=str(path),
         kind="baseline",
         suite_version=str(document["suite_version"]),
         run_id=str(document.get("run_id") or ""),
-        targets=[str(t) for t in document.get("targets", [])],
+        targets=[canonical_target_name(str(t)) for t in document.get("targets", [])],
         items=items,
     )
 

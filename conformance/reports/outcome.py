@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from conformance.model import TARGETS
+from conformance.model import TARGET_NAMES, canonical_target_name
 from conformance.results import ScenarioResult
 
 __all__ = [
@@ -92,11 +92,11 @@ def unexpected_pass_message(result: ScenarioResult) -> str:
 
 
 def target_sort_key(target: str) -> tuple[int, str]:
-    """Canonical target order: native, redirected, then any other target by name."""
+    """Canonical target order: native, reference, attach, then any other target by name."""
     try:
-        return (TARGETS.index(target), "")
+        return (TARGET_NAMES.index(canonical_target_name(target)), "")
     except ValueError:
-        return (len(TARGETS), target)
+        return (len(TARGET_NAMES), target)
 
 
 def ordered_targets(declared: Iterable[str], results: Iterable[ScenarioResult]) -> list[str]:

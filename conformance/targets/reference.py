@@ -1,9 +1,9 @@
-"""Targets: what a page runs on. ``native`` is plain Chromium; ``redirected`` puts the page
-under the reference redirection implementation (its shim in the page, its host process as
-the local device).
+"""``reference``: pages under the reference redirection implementation (alias ``redirected``).
 
+The shim goes into every frame at document start; the host process is the local device.
 The harness reaches the reference implementation only through its public API
-(``reference_impl.ReferenceHost``), never through the shim's internals.
+(``reference_impl.ReferenceHost``), never through the shim's internals. One host per
+process, started on first use; after a host crash the next item gets a fresh host.
 """
 
 from __future__ import annotations
@@ -13,67 +13,46 @@ import contextlib
 import importlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from playwright.async_api import BrowserContext, Page
+from conformance.targets.base import (
+    Capabilities,
+    FaultInjector,
+    HostView,
+    SpeakerRecords,
+    Target,
+    TargetUnavailable,
+)
 
-__all__ = ["NativeTarget", "RedirectedTarget", "Target", "TargetUnavailable"]
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+    from conformance.targets.browsers import Browsers
+
+__all__ = ["ReferenceTarget"]
 
 UNAVAILABLE_REASON = "reference implementation not available"
 #: How long a live host may take to answer the after-item health check.
 _PROBE_TIMEOUT_S = 5.0
+_HELLO_TIMEOUT_S = 5.0
 
 
-class TargetUnavailable(Exception):
-    """The target cannot run on this machine; the message is the SKIP reason."""
+class ReferenceTarget(Target):
+    """The reference redirection implementation: shim in the page, host on loopback."""
 
+    name = "reference"
+    description = "the reference redirection implementation (shim + aiortc local device)"
+    capabilities = Capabilities(faults=True, speaker_records=True, host_peer_connections=True)
+    fixed_kind = "redirected"
 
-class Target:
-    """Base class: a target prepares a browser context and may inject faults."""
-
-    name = ""
-
-    async def prepare_context(self, context: BrowserContext) -> None:
-        """Install what the target needs in ``context`` before any page script runs."""
-
-    async def page_ready(self, page: Page) -> str | None:
-        """Wait (bounded) until the loaded page is fully on the target; a problem, or None."""
-        return None
-
-    async def after_item(self) -> None:
-        """Reset whatever an item changed (faults, latency) for the next item."""
-
-    async def problem(self) -> str | None:
-        """Why the target broke during the item (not through a scenario's fault), if it did."""
-        return None
-
-    async def close(self) -> None:
-        """Release the target's resources."""
-
-    def info(self) -> dict[str, Any]:
-        """Facts about the target for ``run_info``."""
-        return {"name": self.name}
-
-
-class NativeTarget(Target):
-    """Chromium's own WebRTC and media stack."""
-
-    name = "native"
-
-
-class RedirectedTarget(Target):
-    """The reference redirection implementation: shim in the page, host on loopback.
-
-    One host per worker, started on first use. After a host crash (a ``crash-host`` fault
-    or a real one) the next item gets a fresh host.
-    """
-
-    name = "redirected"
-
-    def __init__(self) -> None:
+    def __init__(self, browsers: Browsers) -> None:
+        super().__init__(browsers)
         self._host: Any = None
         self._faulted = False
         self._crash_injected = False
         self._host_class: Any = None
+
+    def honours_reference_limitations(self) -> bool:
+        """Our own implementation's documented deviations are expected here."""
+        return True
 
     def _load(self) -> Any:
         if self._host_class is None:
@@ -87,18 +66,18 @@ class RedirectedTarget(Target):
     async def host(self) -> Any:
         """The running host, started (or restarted after a crash) when needed."""
         host_class = self._load()
-        if self._host is not None and not _alive(self._host):
+        if self._host is not None and not self._host.alive:
             await self._safe_close()
         if self._host is None:
             self._host = await host_class.start()
         return self._host
 
-    async def prepare_context(self, context: BrowserContext) -> None:
-        """Inject the shim (with this host's address and secret) into every frame."""
+    async def init_scripts(self) -> tuple[str, ...]:
+        """The shim, with this host's address and page secret."""
         host = await self.host()
-        await host.prepare_context(context)
+        return (host.init_script(),)
 
-    async def page_ready(self, page: Page, timeout: float = 5.0) -> str | None:
+    async def page_ready(self, page: Page) -> str | None:
         """Wait until the page's shim has said hello to the host.
 
         The shim opens its channel asynchronously; until the host knows the page, a fault
@@ -113,9 +92,9 @@ class RedirectedTarget(Target):
         if not activity:
             return "the page has no redirection activityId: the shim is not installed"
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + _HELLO_TIMEOUT_S
         while True:
-            if not _alive(host):
+            if not host.alive:
                 return None
             try:
                 status = await host.status()
@@ -124,8 +103,23 @@ class RedirectedTarget(Target):
             if any(s.get("activityId") == activity for s in status.get("sessions", [])):
                 return None
             if loop.time() > deadline:
-                return f"the page's channel to the reference host did not open within {timeout:g} s"
+                return (f"the page's channel to the reference host did not open within "
+                        f"{_HELLO_TIMEOUT_S:g} s")
             await asyncio.sleep(0.01)  # polling interval of a bounded wait
+
+    # --- capabilities ------------------------------------------------------------------
+    def faults(self) -> FaultInjector:
+        """This target injects faults itself."""
+        return self
+
+    def speaker_records(self) -> SpeakerRecords:
+        """This target reads the host's speaker records itself."""
+        return self
+
+    async def host_view(self) -> HostView:
+        """The reference host (its devices and peer connections)."""
+        host: HostView = await self.host()
+        return host
 
     async def fault(self, kind: str, options: dict[str, Any]) -> None:
         """Inject a fault into the redirection."""
@@ -152,12 +146,13 @@ class RedirectedTarget(Target):
         record: dict[str, Any] = await host.speaker_record(speaker)
         return record
 
+    # --- item lifecycle ----------------------------------------------------------------
     async def problem(self) -> str | None:
         """The host's exit when it died during the item without a ``crash-host`` step."""
         host = self._host
         if host is None or self._crash_injected:
             return None
-        if _alive(host):
+        if host.alive:
             # The process may be dead but not reaped yet (its exit reaches this event loop
             # from a watcher thread, late under load) while the page already saw its channel
             # drop. Ask the host itself: a live host answers its control session.
@@ -181,7 +176,7 @@ class RedirectedTarget(Target):
         self._crash_injected = False
         if self._host is None:
             return
-        if not _alive(self._host):
+        if not self._host.alive:
             await self._safe_close()
             return
         try:
@@ -208,25 +203,14 @@ class RedirectedTarget(Target):
         if self._host is not None:
             await self._safe_close()
 
-    def info(self) -> dict[str, Any]:
-        """The reference implementation's version, when it is available."""
+    async def identity(self) -> dict[str, Any]:
+        """The reference implementation's version and the browser it runs in."""
         try:
             module = importlib.import_module("reference_impl")
+            version = getattr(module, "__version__", None)
         except ImportError:
-            return {"name": self.name, "available": False}
-        return {"name": self.name, "available": hasattr(module, "ReferenceHost"),
-                "version": getattr(module, "__version__", None)}
-
-
-def _alive(host: Any) -> bool:
-    """Whether the host process still runs."""
-    return bool(host.alive)
-
-
-def make_target(name: str) -> Target:
-    """The target called ``name``."""
-    if name == "native":
-        return NativeTarget()
-    if name == "redirected":
-        return RedirectedTarget()
-    raise ValueError(f"unknown target {name!r}")
+            version = None
+        browser = await self.browser()
+        return {"name": self.name, "kind": "redirected",
+                "redirection": {"implementation": "reference", "version": version},
+                "browser": self.browsers.options.browser, "browser_version": browser.version}
