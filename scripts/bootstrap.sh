@@ -19,5 +19,4 @@ if [ ! -f "$stamp" ]; then
     rm -f .venv/.installed-*
     touch "$stamp"
 fi
-.venv/bin/conformance setup
-.venv/bin/python -c 'from conformance.setup import ensure_test_backends; ensure_test_backends()'
+.venv/bin/conformance setup --test-backends

@@ -129,3 +129,10 @@ def test_all_mode_uses_every_server_with_its_credential() -> None:
 def test_unknown_ice_mode_is_refused(run: Run) -> None:
     with pytest.raises(ValueError, match="ice must be one of loopback, all"):
         run(ReferenceHost.start(ice="everywhere"))
+
+
+def test_the_target_registry_knows_the_hosts_ice_modes() -> None:
+    from conformance.targets.reference import ICE_MODES as registry_modes
+    from reference_impl import ICE_MODES
+
+    assert registry_modes == ICE_MODES
