@@ -88,8 +88,9 @@ class TargetOptions:
     #: ``native`` / ``redirected``: the expectations an attached browser gets (else detected).
     attach_expects: ExpectationKind | None = None
     #: Where the reference target's host gathers ICE: ``loopback`` (hermetic) or ``all``
-    #: (every interface and the page's STUN/TURN servers: a backend on another host).
-    ice: str = "loopback"
+    #: (every interface and the page's STUN/TURN servers: a backend on another host);
+    #: ``None``: the caller's default (``loopback``, or ``all`` to certify an app's own backend).
+    ice: str | None = None
 
 
 def canonical_target(name: str) -> str:
@@ -121,7 +122,7 @@ def make_target(name: str, browsers: Browsers, options: TargetOptions | None = N
     if cls is AttachTarget:
         return AttachTarget(browsers, options.attach_expects)
     if cls is ReferenceTarget:
-        return ReferenceTarget(browsers, ice=options.ice)
+        return ReferenceTarget(browsers, ice=options.ice or "loopback")
     return cls(browsers)
 
 
@@ -228,6 +229,5 @@ def options_from(values: Any, *, extra_args: tuple[str, ...] = ()) -> TargetOpti
         cdp=endpoints(getattr(values, "cdp", None)),
         ws=endpoints(getattr(values, "ws", None)),
     )
-    return TargetOptions(browser, getattr(values, "attach_expects", None),
-                         getattr(values, "ice", None) or "loopback")
+    return TargetOptions(browser, getattr(values, "attach_expects", None), getattr(values, "ice", None))
 
