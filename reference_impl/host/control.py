@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .ice import ice_view
+from .mediaview import media_view
 from .peer import PeerHandle
 from .protocol import HostError, Request
 from .state import HostState
@@ -103,11 +104,12 @@ async def reset_speakers(state: HostState, request: Request) -> dict[str, Any]:
 @_control("peerConnections")
 async def peer_connections(state: HostState, request: Request) -> list[dict[str, Any]]:
     """Every live host peer connection with its descriptions (proof of redirection) and
-    what ICE did for it (:func:`~reference_impl.host.ice.ice_view`)."""
+    what ICE did for it and what it carries (:func:`~reference_impl.host.ice.ice_view`,
+    :func:`~reference_impl.host.mediaview.media_view`)."""
     found = []
     for session in state.sessions:
         for handle, obj in session.objects.items():
             if isinstance(obj, PeerHandle):
                 found.append({"activityId": session.activity_id, "pc": handle,
-                              **obj.snapshot(), **ice_view(obj.pc)})
+                              **obj.snapshot(), **ice_view(obj.pc), **await media_view(obj)})
     return found

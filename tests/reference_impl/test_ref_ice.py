@@ -5,6 +5,7 @@ servers and transport policy, and the host's view of what ICE selected."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -46,6 +47,40 @@ async def _call(page: Page, host: ReferenceHost, config: dict[str, Any] | None =
     await page.evaluate("(sdp) => pc.setRemoteDescription({type: 'answer', sdp})", answer)
     await page.wait_for_function("pc.connectionState === 'connected'", timeout=15_000)
     return far
+
+
+def test_the_hosts_view_shows_the_sending_microphone_and_what_it_encodes(
+        run: Run, host: ReferenceHost, redirected_page: Page) -> None:
+    page = redirected_page
+
+    async def media() -> dict[str, Any]:
+        (pc,) = await host.peer_connections()
+        (entry,) = pc["media"]
+        return dict(entry)
+
+    async def scenario() -> None:
+        far = await _call(page, host)
+        try:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 10
+            entry = await media()
+            while loop.time() < deadline and not (entry["encoded"]["dominantHz"] and entry["sent"].get("packetsSent", 0) > 10):
+                await asyncio.sleep(0.1)  # polling interval of a bounded wait
+                entry = await media()
+            assert entry["sentTrack"]["microphone"]["index"] == 1
+            assert abs(entry["encoded"]["dominantHz"] - 440) <= 15 and entry["encoded"]["rmsDbfs"] > -30
+            assert entry["sent"]["packetsSent"] > 10
+            await page.evaluate("stream.getAudioTracks()[0].enabled = false")
+            deadline = loop.time() + 10
+            while loop.time() < deadline and entry["encoded"]["rmsDbfs"] != -200.0:
+                await asyncio.sleep(0.1)  # polling interval of a bounded wait
+                entry = await media()
+            assert entry["encoded"]["rmsDbfs"] == -200.0 and entry["sentTrack"]["enabled"] is False
+        finally:
+            await page.evaluate(CLEANUP)
+            await far.close()
+
+    run(scenario())
 
 
 def test_loopback_mode_selects_a_loopback_host_pair(run: Run, host: ReferenceHost, redirected_page: Page) -> None:
