@@ -776,6 +776,43 @@
     return { elements: results };
   }
 
+  // The page's own connections as getStats shows them: the evidence a certification has
+  // about a call to the app's own backend on a target without a host to ask. Calls the
+  // original getStats, so the app's usage record is unchanged.
+  async function connections() {
+    const out = [];
+    for (const pc of live.peerConnections) {
+      const entry = { connectionState: peek(pc, "connectionState"), iceConnectionState: peek(pc, "iceConnectionState"),
+        packetsSent: 0, packetsReceived: 0, audioLevel: null, selectedPair: null };
+      if (peek(pc, "signalingState") === "closed") continue;
+      try {
+        const d = descriptor(pc, "getStats");
+        const report = await N.Reflect.apply(originals.get(d.value) || d.value, pc, []);
+        const byId = Object.create(null);
+        report.forEach((stat) => { byId[stat.id] = stat; });
+        const describe = (id) => {
+          const c = byId[id];
+          return c ? { type: c.candidateType, protocol: c.protocol, address: c.address || c.ip, port: c.port } : null;
+        };
+        report.forEach((stat) => {
+          if (stat.type === "outbound-rtp" && stat.kind === "audio") entry.packetsSent += stat.packetsSent || 0;
+          if (stat.type === "inbound-rtp" && stat.kind === "audio") entry.packetsReceived += stat.packetsReceived || 0;
+          if (stat.type === "media-source" && stat.kind === "audio" && typeof stat.audioLevel === "number") {
+            entry.audioLevel = Math.max(entry.audioLevel || 0, stat.audioLevel);
+          }
+          if (stat.type === "transport" && stat.selectedCandidatePairId) {
+            const pair = byId[stat.selectedCandidatePairId];
+            if (pair) entry.selectedPair = { local: describe(pair.localCandidateId), remote: describe(pair.remoteCandidateId) };
+          }
+        });
+      } catch (error) {
+        entry.error = describeError(error);
+      }
+      out.push(entry);
+    }
+    return out;
+  }
+
   // Resolve once the page is quiet: no audited promise pending and no audited call for
   // `quietMs`; or after `timeoutMs` with `settled: false`.
   function settled(quietMs = 300, timeoutMs = 5000) {
@@ -813,7 +850,7 @@
   }
 
   N.defineProperty(window, "__mmrCertifyAudit", {
-    value: Object.freeze({ snapshot, live: liveState, media, diagnostics, measureRendering, settled, token }),
+    value: Object.freeze({ snapshot, live: liveState, media, connections, diagnostics, measureRendering, settled, token }),
     enumerable: false,
   });
 })(__CONFIG__);

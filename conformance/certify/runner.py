@@ -23,6 +23,7 @@ from typing import Any
 from conformance.browser import BrowserNotFoundError
 from conformance.certify.apps import app_dir
 from conformance.certify.audit import merge_snapshots
+from conformance.certify.backend_flows import BACKEND_FLOWS
 from conformance.certify.checks import check_ids, checks_json
 from conformance.certify.env import TargetEnv, make_result
 from conformance.certify.flows import FLOWS
@@ -183,7 +184,7 @@ async def _certify_target(env: TargetEnv, certification: Certification) -> list[
     certification.runs[env.name] = run
     results: list[CheckResult] = []
     try:
-        for flow in FLOWS:
+        for flow in BACKEND_FLOWS if env.profile.far_end.own_backend else FLOWS:
             results += await flow(env)
     except TargetUnavailable as exc:
         done = {r.check for r in results}
