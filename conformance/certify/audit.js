@@ -173,7 +173,8 @@
         live.remote.add(e.track);
         markFresh(e.track, "track event");
       }
-      if (e.transceiver) markFresh(e.transceiver, "track event");
+      // Not the event's transceiver: its mid and currentDirection arrive with the track
+      // event under redirection too (docs/async-proxy-state.md), so reading them is fine.
     });
   }
 
