@@ -122,7 +122,7 @@ def test_a_call_attempt_that_fails_cleanly_while_disconnected_is_not_a_failure(t
     assert failing(cert) == set(), [(r.check, r.target, r.summary) for r in cert.results
                                     if r.verdict in NOT_PASSING]
     (attempt,) = [f for f in cert.findings if f.rule == "unredirected-call-attempt"]
-    assert attempt.severity == "info" and attempt.targets == ["redirected"]
+    assert attempt.severity == "info" and attempt.targets == ["reference"]
     assert any(s.url.endswith("/app.js") and s.line > 0 for s in attempt.sites), attempt.sites
 
 
