@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from conformance.certify.model import CheckResult
     from conformance.certify.session import AppSession, Devices
 
-__all__ = ["BACKEND_FLOWS", "MediaPlane"]
+__all__ = ["BACKEND_FLOWS", "MediaPlane", "ring_backend"]
 
 _POLL = 0.1
 #: A media source level (0..1, as getStats reports it) that counts as sound and as silence.
@@ -332,7 +332,7 @@ async def _mute_check(env: TargetEnv, session: AppSession, flow: _Flow, plane: M
 
 
 # --- incoming call -----------------------------------------------------------------------------
-async def _ring(env: TargetEnv) -> str:
+async def ring_backend(env: TargetEnv) -> str:
     """Make the backend call the app, as the profile's ``incoming`` says; what was done."""
     incoming = env.profile.far_end.incoming
     assert incoming is not None
@@ -366,7 +366,7 @@ async def _incoming_body(session: AppSession, flow: _Flow) -> None:
     env = flow.env
     plane = MediaPlane(env, session)
     try:
-        rang = await _ring(env)
+        rang = await ring_backend(env)
     except Exception as exc:  # the request or command failed: the backend never called
         flow.put("incoming-call", "fail", f"the backend could not be made to call: {exc}")
         return
