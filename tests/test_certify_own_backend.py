@@ -59,6 +59,8 @@ def test_good_app_is_certified_against_its_own_echo_backend(tmp_path: Path, back
     assert "the chosen one" in evidence(cert, "devices-honoured", "reference")
     assert "the page's connection sent" in evidence(cert, "audio-both-ways", "native")
     assert "mute silences what is sent" in evidence(cert, "mute", "reference")
+    assert "the echo of 880 Hz stopped" in evidence(cert, "mute", "reference")
+    assert "the echo of 523 Hz stopped" in evidence(cert, "mute", "native")
     incoming = cert.result("incoming-call", "reference")
     assert incoming is not None and incoming.verdict == "not-applicable"
 

@@ -164,6 +164,14 @@ class MediaPlane:
         """Wait until what the backend sends plays in the page (``tone``, or any audio)."""
         return await page_renders(self.session, await self.env.speakers(), tone, timeout)
 
+    async def stops_receiving(self, tone: float, timeout: float) -> bool:
+        """Wait until ``tone`` no longer plays in the page (one reading without it)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not (await self.receives(tone, _POLL)).ok:
+                return True
+        return False
+
 
 # --- the main call -----------------------------------------------------------------------------
 async def backend_call_flow(env: TargetEnv) -> list[CheckResult]:
@@ -313,6 +321,11 @@ async def _mute_check(env: TargetEnv, session: AppSession, flow: _Flow, plane: M
         return
     silent = await plane.sending(SILENCE_TIMEOUT, silent=True)
     evidence = [f"muted: {silent.text}"]
+    echo_stopped = True
+    if echo_tone is not None and silent.ok:
+        echo_stopped = await plane.stops_receiving(echo_tone, SILENCE_TIMEOUT)
+        evidence.append(f"muted, the echo of {echo_tone:g} Hz " + ("stopped" if echo_stopped
+                                                                   else "still plays"))
     unmute = "unmute" if env.profile.has("unmute") else "mute"
     try:
         await session.action(unmute)
@@ -324,10 +337,11 @@ async def _mute_check(env: TargetEnv, session: AppSession, flow: _Flow, plane: M
     if echo_tone is not None and back.ok:
         echoed = await plane.receives(echo_tone, AUDIO_TIMEOUT)
         evidence.append(f"unmuted, the echo is back: {echoed.text}")
-    ok = silent.ok and back.ok
+    ok = silent.ok and back.ok and echo_stopped
     flow.put("mute", "pass" if ok else "fail",
              "mute silences what is sent and unmute brings it back" if ok
              else "mute did not silence what is sent" if not silent.ok
+             else "while muted the echoing backend still returns the microphone" if not echo_stopped
              else "unmute did not bring the microphone back", evidence)
 
 
