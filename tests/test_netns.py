@@ -29,8 +29,8 @@ def test_a_namespace_and_its_processes_are_removed(tmp_path: Path) -> None:
     with netns.Namespace.create() as space, (tmp_path / "log").open("wb") as log:
         assert space.address.startswith("10.") and space.host_address.startswith("10.")
         server = space.spawn([sys.executable, "-c",
-                              "import socket, time; s = socket.socket(); "
-                              f"s.bind(('{space.address}', 9099)); s.listen(); time.sleep(60)"],
+                              "import socket; s = socket.socket(); "
+                              f"s.bind(('{space.address}', 9099)); s.listen(); s.accept(); s.accept()"],
                              cwd=tmp_path, log=log)
         netns.wait_for_tcp(space.address, 9099, 10.0, alive=server)
     assert server.poll() is not None

@@ -28,7 +28,6 @@ from aiortc.rtcconfiguration import RTCIceTransportPolicy
 __all__ = [
     "ICE_MODES",
     "IceMode",
-    "ice_mode",
     "ice_view",
     "restrict_ice_to_loopback",
     "rtc_configuration",
@@ -71,11 +70,6 @@ def use_ice_mode(mode: IceMode) -> None:
 def restrict_ice_to_loopback() -> None:
     """``use_ice_mode("loopback")``: what tests that run their own aiortc far end call."""
     use_ice_mode("loopback")
-
-
-def ice_mode() -> IceMode:
-    """The mode this process gathers in."""
-    return _mode
 
 
 def _url_on_loopback(url: str) -> bool:

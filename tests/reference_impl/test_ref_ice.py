@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from playwright.async_api import BrowserContext, Page
-from ref_farend import AiortcFarEnd
+from ref_farend import POLL_INTERVAL_S, AiortcFarEnd
 
 from reference_impl import ReferenceHost
 from reference_impl.host.ice import rtc_configuration
@@ -65,7 +65,7 @@ def test_the_hosts_view_shows_the_sending_microphone_and_what_it_encodes(
             deadline = loop.time() + 10
             entry = await media()
             while loop.time() < deadline and not (entry["encoded"]["dominantHz"] and entry["sent"].get("packetsSent", 0) > 10):
-                await asyncio.sleep(0.1)  # polling interval of a bounded wait
+                await asyncio.sleep(POLL_INTERVAL_S)
                 entry = await media()
             assert entry["sentTrack"]["microphone"]["index"] == 1
             assert abs(entry["encoded"]["dominantHz"] - 440) <= 15 and entry["encoded"]["rmsDbfs"] > -30
@@ -73,7 +73,7 @@ def test_the_hosts_view_shows_the_sending_microphone_and_what_it_encodes(
             await page.evaluate("stream.getAudioTracks()[0].enabled = false")
             deadline = loop.time() + 10
             while loop.time() < deadline and entry["encoded"]["rmsDbfs"] != -200.0:
-                await asyncio.sleep(0.1)  # polling interval of a bounded wait
+                await asyncio.sleep(POLL_INTERVAL_S)
                 entry = await media()
             assert entry["encoded"]["rmsDbfs"] == -200.0 and entry["sentTrack"]["enabled"] is False
         finally:
