@@ -111,22 +111,24 @@ class MediaPlane:
             await asyncio.sleep(_POLL)
 
     async def sending(self, timeout: float, *, silent: bool = False) -> Measurement:
-        """Wait until the call sends the microphone (``silent``: sends silence), proved by
-        what the local device encodes and its RTP counters, or natively by the page's stats."""
+        """Wait until the call sends the microphone (``silent``: sends only silence, or
+        nothing), proved by what the local device encodes and its RTP counters, or natively
+        by the page's stats."""
         deadline = time.monotonic() + timeout
         while True:
             found = await self._sent()
-            if found is not None and found.ok != silent:
-                return found if not silent else Measurement(True, found.text, data=found.data)
+            if found is not None and (found.data["silent"] if silent else found.ok):
+                return Measurement(True, found.text, tone=found.tone, data=found.data)
             if time.monotonic() >= deadline:
                 if found is None:
                     return Measurement(False, "the call sends no audio track")
-                return Measurement(False, found.text if not silent else f"still sending: {found.text}",
+                return Measurement(False, f"still sending: {found.text}" if silent else found.text,
                                    data=found.data)
             await asyncio.sleep(_POLL)
 
     async def _sent(self) -> Measurement | None:
-        """The current sending state: ``ok`` when audible audio is being sent."""
+        """What the call sends now: ``ok`` when audible audio leaves; ``data["silent"]`` when
+        only silence does, or nothing (no new RTP packets)."""
         host_pcs = await self._host_pcs()
         if host_pcs is not None:
             for pc in host_pcs:
@@ -138,14 +140,14 @@ class MediaPlane:
                     level, hz = encoded.get("rmsDbfs"), encoded.get("dominantHz")
                     packets = int((media.get("sent") or {}).get("packetsSent", 0))
                     fresh, self.packets_before = packets > self.packets_before, packets
-                    audible = level is not None and float(level) > HEARD_DBFS and fresh
                     text = (f"the local device sends mic {mic.get('index')} {mic.get('label')!r} "
                             f"({mic.get('toneHz')} Hz): it encodes {hz} Hz at {level} dBFS, "
                             f"{packets} RTP packets sent")
-                    data = {"microphone": mic, "dominantHz": hz, "rmsDbfs": level, "packetsSent": packets}
-                    if audible or (level is not None and float(level) < SILENT_DBFS):
-                        return Measurement(audible, text, tone=mic.get("toneHz"), data=data)
-                    return Measurement(False, text, data=data)
+                    quiet = level is not None and float(level) < SILENT_DBFS
+                    data = {"microphone": mic, "dominantHz": hz, "rmsDbfs": level, "packetsSent": packets,
+                            "silent": quiet or not fresh}
+                    audible = fresh and level is not None and float(level) > HEARD_DBFS
+                    return Measurement(audible, text, tone=mic.get("toneHz"), data=data)
             return None
         for pc in await self._page_pcs():
             packets = int(pc.get("packetsSent") or 0)
@@ -153,11 +155,11 @@ class MediaPlane:
             fresh, self.packets_before = packets > self.packets_before, packets
             text = (f"the page's connection sent {packets} audio RTP packets; its media source's "
                     f"level is {level}")
+            quiet = level is not None and float(level) < _PAGE_SILENT_LEVEL
             audible = fresh and level is not None and float(level) > _PAGE_SOUND_LEVEL
-            if audible or level is None or float(level) < _PAGE_SILENT_LEVEL:
-                return Measurement(audible, text, tone=self.env.native_mic_tone,
-                                   data={"packetsSent": packets, "audioLevel": level})
-            return Measurement(False, text)
+            return Measurement(audible, text, tone=self.env.native_mic_tone,
+                               data={"packetsSent": packets, "audioLevel": level,
+                                     "silent": quiet or not fresh})
         return None
 
     async def receives(self, tone: float | None, timeout: float) -> Measurement:
