@@ -136,8 +136,9 @@ def _registries(path: Path) -> list[Path]:
 
 
 def cmd_setup(args: argparse.Namespace, _extra: list[str]) -> int:
-    """Find a Chromium (installing Debian's package when allowed); print where it is."""
-    from conformance.setup import ensure_chromium
+    """Find a Chromium (installing Debian's package when allowed); print where it is. With
+    ``--test-backends``, also the real backends the project's tests run (never fatal)."""
+    from conformance.setup import ensure_chromium, ensure_test_backends
 
     try:
         info = ensure_chromium(args.browser_path, install=not args.no_install)
@@ -151,6 +152,10 @@ def cmd_setup(args: argparse.Namespace, _extra: list[str]) -> int:
         print(f"testharness.js: {fetch_testharness()} (npm {PACKAGE})")
     except HarnessUnavailable as exc:
         print(f"conformance setup: warning: {exc}; `conformance wpt` needs it", file=sys.stderr)
+    if args.test_backends:
+        missing = ensure_test_backends(install=not args.no_install)
+        print("test backends: " + (f"missing {', '.join(missing)} (those tests skip)" if missing
+                                   else "janus, janus-demos, coturn"))
     return 0
 
 
@@ -220,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--browser-path")
     setup.add_argument("--no-install", action="store_true",
                        help="only look; never install a package")
+    setup.add_argument("--test-backends", action="store_true",
+                       help="also Debian's janus, janus-demos and coturn for the project's tests")
     setup.set_defaults(func=cmd_setup)
 
     from conformance.certify import add_certify_command

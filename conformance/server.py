@@ -3,15 +3,18 @@
 Scenario pages need a secure context (getUserMedia is not exposed otherwise), and
 ``http://localhost`` is one. The server binds 127.0.0.1 only, and every URL starts with a
 random secret path segment, so another local user or a page on another origin cannot
-guess its way in. Requests outside the secret, or outside the served folders, get 404.
+guess its way in. Requests outside the secret, or outside the served folders, get 404;
+malformed paths get 400 or 414, never a traceback.
 """
 
 from __future__ import annotations
 
 import http.server
 import mimetypes
+import os
 import secrets
 import threading
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -35,9 +38,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         relative = path[len(prefix):] or "index.html"
         mount, _, rest = relative.partition("/")
-        root = self.server.mounts.get(mount)
+        roots = self.server.mounts.get(mount)
         # A first segment naming a mounted folder (an app) serves from it; else the page dir.
-        file = _inside(root, rest or "index.html") if root is not None else _inside(PAGE_DIR, relative)
+        file = (_first_file(roots, rest or "index.html") if roots is not None
+                else _first_file((PAGE_DIR,), relative))
         try:
             body = file.read_bytes() if file is not None else None
         except OSError:
@@ -74,20 +78,33 @@ def checked_path(handler: http.server.BaseHTTPRequestHandler) -> str | None:
 
 
 def _inside(root: Path, relative: str) -> Path | None:
-    """``root/relative`` if it stays inside ``root`` (no ``..`` escapes) and names a file,
-    else ``None`` (also for names the file system refuses: too long, too deep)."""
-    try:
-        candidate = (root / relative).resolve()
-        inside = candidate.is_relative_to(root.resolve())
-        return candidate if inside and candidate.is_file() else None
-    except (OSError, ValueError):
-        return None
+    """``root/relative`` if its path stays inside ``root`` (no ``..`` escapes), else ``None``.
+
+    The path is normalised without resolving symbolic links: a link the served folder itself
+    holds is followed (Debian's packaged web apps link their libraries in that way), a
+    ``..`` in the URL is not."""
+    base = Path(os.path.abspath(root))
+    candidate = Path(os.path.normpath(base / relative))
+    return candidate if candidate.is_relative_to(base) else None
+
+
+def _first_file(roots: tuple[Path, ...], relative: str) -> Path | None:
+    """The first ``root/relative`` that is a file: earlier roots overlay later ones. Names
+    the file system refuses (too long, too deep) are no file."""
+    for root in roots:
+        file = _inside(root, relative)
+        try:
+            if file is not None and file.is_file():
+                return file
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     secret: str
-    mounts: dict[str, Path]
+    mounts: dict[str, tuple[Path, ...]]
 
 
 class LoopbackServer:
@@ -111,12 +128,19 @@ class LoopbackServer:
 
 
 class PageServer(LoopbackServer):
-    """A loopback HTTP server for scenario pages (and mounted app folders)."""
+    """A loopback HTTP server for scenario pages (and mounted app folders).
 
-    def __init__(self, mounts: dict[str, Path] | None = None) -> None:
+    ``mounts`` maps a first path segment to a folder, or to a sequence of folders in which
+    the first that holds a file serves it (an overrides folder over an unmodified app).
+    """
+
+    def __init__(self, mounts: Mapping[str, Path | Sequence[Path]] | None = None) -> None:
         server = _Server(("127.0.0.1", 0), _Handler)
         server.secret = secrets.token_urlsafe(16)
-        server.mounts = dict(mounts or {})
+        server.mounts = {
+            name: (roots,) if isinstance(roots, Path) else tuple(roots)
+            for name, roots in (mounts or {}).items()
+        }
         super().__init__(server, "conformance-page-server")
         self._server: _Server = server
 

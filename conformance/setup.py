@@ -1,7 +1,8 @@
-"""Making sure a Chromium is available: find one, or install Debian's package when allowed.
+"""Making sure what the suite needs is installed: a Chromium, and for the project's own
+tests the real backends they run in network namespaces (Janus, its demos, coturn).
 
 Installing is only attempted on Debian-like systems as root (``apt-get`` without prompts);
-everywhere else the error says what to install.
+everywhere else the error says what to install, and the backend tests skip.
 """
 
 from __future__ import annotations
@@ -13,9 +14,21 @@ from pathlib import Path
 
 from conformance.browser import BrowserNotFoundError, ChromiumInfo, find_chromium
 
-__all__ = ["ensure_chromium"]
+__all__ = ["TEST_BACKEND_PACKAGES", "SetupError", "ensure_chromium", "ensure_test_backends"]
 
 _APT_TIMEOUT = 1200
+
+#: Debian packages the project's tests use as real backends on "another host", and how to
+#: tell each is installed.
+TEST_BACKEND_PACKAGES: dict[str, Path] = {
+    "janus": Path("/usr/bin/janus"),
+    "janus-demos": Path("/usr/share/janus/demos/echotest.html"),
+    "coturn": Path("/usr/bin/turnserver"),
+}
+
+
+class SetupError(RuntimeError):
+    """A package could not be installed."""
 
 
 def _can_apt_install() -> bool:
@@ -27,6 +40,17 @@ def _can_apt_install() -> bool:
     )
 
 
+def _apt_install(packages: list[str]) -> None:
+    """``apt-get update`` then ``apt-get install`` ``packages``; :class:`SetupError` on failure."""
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-qq"],
+                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]):
+        done = subprocess.run(command, env=env, timeout=_APT_TIMEOUT, check=False,
+                              stdin=subprocess.DEVNULL)
+        if done.returncode != 0:
+            raise SetupError(f"`{' '.join(command)}` failed with exit code {done.returncode}")
+
+
 def ensure_chromium(explicit: str | None = None, *, install: bool = True) -> ChromiumInfo:
     """A usable Chromium; on Debian as root, ``apt-get install chromium`` if none is found."""
     try:
@@ -34,12 +58,24 @@ def ensure_chromium(explicit: str | None = None, *, install: bool = True) -> Chr
     except BrowserNotFoundError:
         if explicit or not install or not _can_apt_install():
             raise
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     print("conformance setup: no Chromium found; installing Debian's `chromium` package", flush=True)
-    for command in (["apt-get", "update", "-qq"],
-                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]):
-        done = subprocess.run(command, env=env, timeout=_APT_TIMEOUT, check=False,
-                              stdin=subprocess.DEVNULL)
-        if done.returncode != 0:
-            raise BrowserNotFoundError(f"`{' '.join(command)}` failed with exit code {done.returncode}")
+    try:
+        _apt_install(["chromium"])
+    except SetupError as exc:
+        raise BrowserNotFoundError(str(exc)) from None
     return find_chromium()
+
+
+def ensure_test_backends(*, install: bool = True) -> list[str]:
+    """The test backends' packages still missing after installing them (Debian, root, and
+    ``install``); an empty list when all are there. Never raises for a missing package:
+    the tests that need one skip and say why."""
+    missing = [name for name, marker in TEST_BACKEND_PACKAGES.items() if not marker.exists()]
+    if missing and install and _can_apt_install():
+        print(f"conformance setup: installing the test backends {' '.join(missing)}", flush=True)
+        try:
+            _apt_install(missing)
+        except SetupError as exc:
+            print(f"conformance setup: {exc}", flush=True)
+        missing = [name for name, marker in TEST_BACKEND_PACKAGES.items() if not marker.exists()]
+    return missing

@@ -23,12 +23,14 @@ from ._version import (
 )
 from .client import Device, HostError, HostStartError, ReferenceHost, page_init_script
 from .extension import build_extension
+from .host.ice import ICE_MODES
 from .shim import build_init_script
 
 __all__ = [
     "CLIENT_VERSION",
     "EXTENSION_VERSION",
     "HOST_VERSION",
+    "ICE_MODES",
     "PROTOCOL_VERSION",
     "VERSION",
     "Device",

@@ -22,6 +22,7 @@ from ._version import (
     PROTOCOL_VERSION,
     VERSION,
 )
+from .host.ice import ICE_MODES
 from .shim import build_init_script
 
 if TYPE_CHECKING:
@@ -96,6 +97,8 @@ class ReferenceHost:
         self.connection_id: str = str(ready["connectionId"])
         self.connected = True
         self.latency_ms: float = float(ready["latencyMs"])
+        #: Where the host gathers ICE candidates: ``"loopback"`` or ``"all"``.
+        self.ice: str = str(ready.get("ice", "loopback"))
         #: Virtual microphones, in ``enumerateDevices`` order (mic 1 = 440 Hz, mic 2 = 880 Hz, ...).
         self.microphones: list[Device] = [Device.from_json(d) for d in ready["microphones"]]
         #: Virtual speakers (speaker 1 is the default output).
@@ -103,13 +106,19 @@ class ReferenceHost:
 
     # --- lifetime ------------------------------------------------------------------
     @classmethod
-    async def start(cls, *, latency_ms: float = 0.0, python: str | None = None,
+    async def start(cls, *, latency_ms: float = 0.0, ice: str = "loopback",
+                    python: str | None = None,
                     startup_timeout: float = _STARTUP_TIMEOUT_S) -> ReferenceHost:
         """Spawn ``python -m reference_impl.host`` and connect the control session.
 
         ``latency_ms`` (0..200) is injected on every reply and event sent to pages.
+        ``ice`` is where the host's peer connections gather: ``"loopback"`` (127.0.0.1 and
+        STUN/TURN servers on loopback only: hermetic) or ``"all"`` (every interface and
+        the page's ``iceServers``, like a real local device; for a backend on another host).
         Raises :class:`HostStartError` with the host's stderr if it does not come up.
         """
+        if ice not in ICE_MODES:
+            raise ValueError(f"ice must be one of {', '.join(ICE_MODES)}, not {ice!r}")
         env = dict(os.environ)
         package_root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
@@ -117,7 +126,7 @@ class ReferenceHost:
         # shuts down when this process ends, even by SIGKILL (no orphaned listener).
         process = await asyncio.create_subprocess_exec(
             python or sys.executable, "-m", "reference_impl.host", "--latency-ms", str(latency_ms),
-            "--exit-with-stdin",
+            "--ice", ice, "--exit-with-stdin",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, env=env,
             start_new_session=True,  # a Ctrl-C in the terminal is the harness's to handle

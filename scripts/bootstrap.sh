@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up everything the suite needs on a fresh machine: a virtual environment with the
-# suite and its dependencies in .venv, and a Chromium (found, or Debian's package installed
-# when running as root on Debian). Safe to run again: it only does what is missing.
+# suite and its dependencies in .venv, a Chromium (found, or Debian's package installed
+# when running as root on Debian), and, for the project's own tests, the real backends they
+# run in network namespaces (Debian's janus, janus-demos and coturn; as root on Debian,
+# otherwise those tests skip). Safe to run again: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,4 +19,4 @@ if [ ! -f "$stamp" ]; then
     rm -f .venv/.installed-*
     touch "$stamp"
 fi
-.venv/bin/conformance setup
+.venv/bin/conformance setup --test-backends

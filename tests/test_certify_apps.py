@@ -89,7 +89,6 @@ FLAWS: list[tuple[str, str, str, str]] = [
         "MediaStreamTrack.getSettings read in the same task",
     ),
     ("no-detection", "detection-diagnostics", "no-detection", "never reads isCallRedirectionEnabled"),
-    ("no-guard", "no-unredirected-call", "unredirected-call", "while isCallRedirectionEnabled was false"),
     ("leak-on-hangup", "hang-up-releases", "hang-up-leak", "stay open"),
     ("ignore-devices", "devices-honoured", "device-not-honoured", "chosen"),
 ]
@@ -114,6 +113,18 @@ def test_each_flaw_fails_exactly_its_check(
     if rule not in ("no-connection-state-listener", "no-detection"):
         assert any(s.url.endswith("/app.js") and s.line > 0 for s in sites), sites
     assert findings[0].hint
+
+
+def test_a_call_attempt_that_fails_cleanly_while_disconnected_is_not_a_failure(tmp_path: Path) -> None:
+    """`no-guard` places calls while redirection is inactive; under the reference
+    redirection they fail cleanly (ref-disconnected-construction), so no call proceeds
+    outside redirection: an info finding with the call site, not a failed check."""
+    cert = certify_variant(tmp_path, "no-guard")
+    assert failing(cert) == set(), [(r.check, r.target, r.summary) for r in cert.results
+                                    if r.verdict in NOT_PASSING]
+    (attempt,) = [f for f in cert.findings if f.rule == "unredirected-call-attempt"]
+    assert attempt.severity == "info" and attempt.targets == ["reference"]
+    assert any(s.url.endswith("/app.js") and s.line > 0 for s in attempt.sites), attempt.sites
 
 
 @pytest.fixture

@@ -118,7 +118,18 @@ def test_minimal_profile_loads_with_defaults(tmp_path: Path) -> None:
             "the app URL must be http or https",
             None,
         ),
-        (("?signal={signal}", ""), "app.yaml:4:8", "the app URL does not pass {signal}", "?signal={signal}"),
+        (
+            ("?signal={signal}", ""),
+            "app.yaml:4:8",
+            "the app URL does not pass {signal}, and the profile has no `far_end: app`",
+            "choose: add `?signal={signal}`",
+        ),
+        (
+            ("profile: 1", "profile: 1\nfar_end: {app: {audio: loud}}"),
+            "app.yaml:2:10",
+            "far_end is `harness` or `app:`",
+            "far_end: {app: {audio: echo}}",
+        ),
         (
             ("  js: window.inCall === true", "  jss: x"),
             "app.yaml:11:3",
@@ -167,7 +178,31 @@ def test_select_option_needs_value_or_label(tmp_path: Path) -> None:
 
 def test_url_and_bundled_are_exclusive(tmp_path: Path) -> None:
     text = GOOD.replace("  name: Demo", "  name: Demo\n  bundled: sample")
-    assert "exactly one of `url` and `bundled`" in errors_of(tmp_path, text)
+    assert "exactly one of `url`, `bundled` and `serve`" in errors_of(tmp_path, text)
+
+
+def test_an_app_with_its_own_backend_needs_no_signal(tmp_path: Path) -> None:
+    text = GOOD.replace("?signal={signal}", "").replace(
+        "profile: 1\n", "profile: 1\nfar_end:\n  app:\n    audio: echo\n"
+        "    incoming: {http: {url: 'http://127.0.0.1:9/ring', body: '{}'}}\n")
+    profile = load_profile(write(tmp_path, text))
+    assert (profile.far_end.kind, profile.far_end.audio) == ("app", "echo")
+    assert profile.far_end.incoming is not None
+    assert profile.far_end.incoming.describe() == "POST http://127.0.0.1:9/ring"
+    assert load_profile(write(tmp_path, GOOD, "harness.yaml")).far_end.kind == "harness"
+
+
+def test_served_folders_are_relative_to_the_profile(tmp_path: Path) -> None:
+    (tmp_path / "overrides").mkdir()
+    text = GOOD.replace("  url: http://127.0.0.1:8080/index.html?signal={signal}",
+                        "  serve: [overrides, missing]\n  path: page.html").replace(
+        "profile: 1\n", "profile: 1\nfar_end: {app: {audio: none}}\n")
+    rendered = errors_of(tmp_path, text)
+    assert "app.yaml:5:22: error: no folder 'missing'" in rendered
+    (tmp_path / "missing").mkdir()
+    profile = load_profile(write(tmp_path, text))
+    assert profile.app.serve == (tmp_path / "overrides", tmp_path / "missing")
+    assert profile.app.path == "page.html"
 
 
 def test_malformed_yaml_points_at_the_line(tmp_path: Path) -> None:

@@ -74,10 +74,10 @@ def test_every_rule_and_check_names_known_ids() -> None:
             "getSettings read in the same task as getUserMedia",
         ),
         (
-            {"kind": "unredirected", "what": "RTCPeerConnection"},
+            {"kind": "unredirected", "what": "an RTCPeerConnection created while inactive connected"},
             "unredirected-call",
             "no-unredirected-call",
-            "RTCPeerConnection while isCallRedirectionEnabled was false",
+            "an RTCPeerConnection created while inactive connected",
         ),
         (
             {"kind": "insertable-streams", "api": "RTCRtpScriptTransform"},
@@ -97,6 +97,13 @@ def test_events_become_findings_with_site_limitation_and_hint(
     assert text in finding.message
     assert str(finding.sites[0]) == "startMeter (http://localhost:1/app.js:12:3)"
     assert finding.severity == RULES[rule].severity and finding.hint == RULES[rule].hint
+
+
+def test_a_call_attempt_that_did_not_proceed_is_only_information() -> None:
+    (finding,) = findings_for("redirected", snapshot([
+        {"kind": "unredirected-attempt", "what": "RTCPeerConnection", "site": SITE}]))
+    assert (finding.rule, finding.severity, finding.check) == ("unredirected-call-attempt", "info", None)
+    assert "the call did not proceed" in finding.message
 
 
 def test_same_finding_on_both_targets_is_one_finding() -> None:

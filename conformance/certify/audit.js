@@ -173,7 +173,8 @@
         live.remote.add(e.track);
         markFresh(e.track, "track event");
       }
-      if (e.transceiver) markFresh(e.transceiver, "track event");
+      // Not the event's transceiver: its mid and currentDirection arrive with the track
+      // event under redirection too (docs/async-proxy-state.md), so reading them is fine.
     });
   }
 
@@ -240,9 +241,23 @@
     "onicegatheringstatechange", "onicecandidate", "ontrack", "ondatachannel", "onnegotiationneeded",
     "canTrickleIceCandidates", "sctp"]);
 
-  function unredirected(what, site) {
-    const active = redirectionActive();
-    if (redirection.everActive && !active) event("unredirected", { what }, site);
+  // A call attempt while redirection is expected but inactive is only an "attempt" (an info
+  // finding: a good app may retry while disconnected, and the attempt fails cleanly). It
+  // becomes "unredirected" (an error) only when the call really proceeds outside redirection:
+  // the connection connects, or the capture yields live audio.
+  function expectedButInactive() {
+    return redirection.everActive && !redirectionActive();
+  }
+  function unredirectedAttempt(what, site) {
+    if (expectedButInactive()) event("unredirected-attempt", { what }, site);
+    return expectedButInactive();
+  }
+  function watchUnredirectedPeer(pc, site) {
+    N.addEventListener.call(pc, "connectionstatechange", () => {
+      if (peek(pc, "connectionState") === "connected") {
+        event("unredirected", { what: "an RTCPeerConnection created while redirection was inactive connected" }, site);
+      }
+    });
   }
 
   const hooks = {
@@ -250,7 +265,7 @@
       before(self, args, site) {
         const constraints = args[0] || {};
         if (constraints && constraints.video) event("video-capture", { api: "getUserMedia" }, site);
-        unredirected("getUserMedia", site);
+        unredirectedAttempt("getUserMedia", site);
         let deviceId = null;
         try {
           const audio = constraints.audio;
@@ -259,6 +274,9 @@
         event("capture", { constraints: safeJson(constraints), deviceId: safeJson(deviceId) }, site);
       },
       after(self, args, stream, site) {
+        if (expectedButInactive() && tracksOf(stream).some((t) => peek(t, "kind") === "audio" && peek(t, "readyState") === "live")) {
+          event("unredirected", { what: "getUserMedia while redirection was inactive yielded live audio" }, site);
+        }
         for (const track of tracksOf(stream)) {
           live.captured.add(track);
           created.set(track, site);
@@ -270,8 +288,11 @@
       before(self, args, site) { event("display-capture", {}, site); },
     },
     "RTCPeerConnection.constructor": {
-      before(self, args, site) { unredirected("RTCPeerConnection", site); },
-      after(self, args, pc, site) { trackPeer(pc, site); },
+      before(self, args, site) { unredirectedAttempt("RTCPeerConnection", site); },
+      after(self, args, pc, site) {
+        trackPeer(pc, site);
+        if (expectedButInactive()) watchUnredirectedPeer(pc, site);
+      },
     },
     "RTCPeerConnection.addTrack": {
       before(self, args, site) {
@@ -756,6 +777,43 @@
     return { elements: results };
   }
 
+  // The page's own connections as getStats shows them: the evidence a certification has
+  // about a call to the app's own backend on a target without a host to ask. Calls the
+  // original getStats, so the app's usage record is unchanged.
+  async function connections() {
+    const out = [];
+    for (const pc of live.peerConnections) {
+      const entry = { connectionState: peek(pc, "connectionState"), iceConnectionState: peek(pc, "iceConnectionState"),
+        packetsSent: 0, packetsReceived: 0, audioLevel: null, selectedPair: null };
+      if (peek(pc, "signalingState") === "closed") continue;
+      try {
+        const d = descriptor(pc, "getStats");
+        const report = await N.Reflect.apply(originals.get(d.value) || d.value, pc, []);
+        const byId = Object.create(null);
+        report.forEach((stat) => { byId[stat.id] = stat; });
+        const describe = (id) => {
+          const c = byId[id];
+          return c ? { type: c.candidateType, protocol: c.protocol, address: c.address || c.ip, port: c.port } : null;
+        };
+        report.forEach((stat) => {
+          if (stat.type === "outbound-rtp" && stat.kind === "audio") entry.packetsSent += stat.packetsSent || 0;
+          if (stat.type === "inbound-rtp" && stat.kind === "audio") entry.packetsReceived += stat.packetsReceived || 0;
+          if (stat.type === "media-source" && stat.kind === "audio" && typeof stat.audioLevel === "number") {
+            entry.audioLevel = Math.max(entry.audioLevel || 0, stat.audioLevel);
+          }
+          if (stat.type === "transport" && stat.selectedCandidatePairId) {
+            const pair = byId[stat.selectedCandidatePairId];
+            if (pair) entry.selectedPair = { local: describe(pair.localCandidateId), remote: describe(pair.remoteCandidateId) };
+          }
+        });
+      } catch (error) {
+        entry.error = describeError(error);
+      }
+      out.push(entry);
+    }
+    return out;
+  }
+
   // Resolve once the page is quiet: no audited promise pending and no audited call for
   // `quietMs`; or after `timeoutMs` with `settled: false`.
   function settled(quietMs = 300, timeoutMs = 5000) {
@@ -793,7 +851,7 @@
   }
 
   N.defineProperty(window, "__mmrCertifyAudit", {
-    value: Object.freeze({ snapshot, live: liveState, media, diagnostics, measureRendering, settled, token }),
+    value: Object.freeze({ snapshot, live: liveState, media, connections, diagnostics, measureRendering, settled, token }),
     enumerable: false,
   });
 })(__CONFIG__);

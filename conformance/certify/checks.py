@@ -109,8 +109,9 @@ CHECKS: tuple[Check, ...] = (
         "no-unredirected-call",
         "Never places an un-redirected call while redirection is expected",
         "Every call the far end received under redirection was carried by the local device, and "
-        "the app creates no peer connection and captures no microphone while redirection is "
-        "expected but not active (it refuses the call visibly instead).",
+        "no call proceeds outside redirection while it is expected but not active: no peer "
+        "connection created then connects, no capture then yields live audio, no call reaches "
+        "the far end. An attempt that fails cleanly during a disconnect is an info finding.",
         "behaviour",
     ),
     Check(

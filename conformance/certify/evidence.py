@@ -49,6 +49,15 @@ def _near(value: float, tone: float) -> bool:
     return abs(value - tone) <= TONE_TOLERANCE_HZ
 
 
+def _matches(value: float, tone: float | None) -> bool:
+    """``value`` is ``tone``, or any frequency when ``tone`` is ``None``."""
+    return tone is None or _near(value, tone)
+
+
+def _what(tone: float | None) -> str:
+    return "any audible audio" if tone is None else f"{tone:.0f} Hz"
+
+
 async def far_end_connected(call: Call, timeout: float) -> Measurement:
     """Wait until the far end's peer connection is ``connected``."""
     deadline = time.monotonic() + timeout
@@ -130,10 +139,11 @@ async def far_end_silent(call: Call, timeout: float) -> Measurement:
 
 
 async def page_renders(
-    session: AppSession, speakers: list[Any] | None, tone: float, timeout: float
+    session: AppSession, speakers: list[Any] | None, tone: float | None, timeout: float
 ) -> Measurement:
-    """Wait until the page renders ``tone``: on a virtual speaker of the local device when
-    ``speakers`` (the reference host's) are given, else measured by the audit layer."""
+    """Wait until the page renders ``tone`` (``None``: any audible audio): on a virtual
+    speaker of the local device when ``speakers`` (the reference host's) are given, else
+    measured by the audit layer."""
     if speakers is not None:
         return await _speaker_renders(session, speakers, tone, timeout)
     deadline = time.monotonic() + timeout
@@ -144,7 +154,7 @@ async def page_renders(
         for element in last:
             if (
                 "dominantHz" in element
-                and _near(float(element["dominantHz"]), tone)
+                and _matches(float(element["dominantHz"]), tone)
                 and float(element.get("levelDbfs", -200)) > HEARD_DBFS
             ):
                 sink = element.get("sinkId") or "the default output"
@@ -164,12 +174,12 @@ async def page_renders(
                 )
                 or "no playing element"
             )
-            return Measurement(False, f"the page did not render {tone:.0f} Hz within {timeout:g} s ({seen})")
+            return Measurement(False, f"the page did not render {_what(tone)} within {timeout:g} s ({seen})")
         await asyncio.sleep(_POLL)
 
 
 async def _speaker_renders(
-    session: AppSession, speakers: list[Any], tone: float, timeout: float
+    session: AppSession, speakers: list[Any], tone: float | None, timeout: float
 ) -> Measurement:
     target = session.target
     deadline = time.monotonic() + timeout
@@ -193,7 +203,7 @@ async def _speaker_renders(
                 and ours
                 and level is not None
                 and float(level) > HEARD_DBFS
-                and _near(float(record.get("dominantHz") or 0.0), tone)
+                and _matches(float(record.get("dominantHz") or 0.0), tone)
             ):
                 return Measurement(
                     True,
@@ -210,6 +220,6 @@ async def _speaker_renders(
                 for s, r in records
             )
             return Measurement(
-                False, f"no virtual speaker rendered {tone:.0f} Hz within {timeout:g} s ({seen})"
+                False, f"no virtual speaker rendered {_what(tone)} within {timeout:g} s ({seen})"
             )
         await asyncio.sleep(_POLL)

@@ -174,6 +174,11 @@ async def _call_body(session: AppSession, flow: _Flow) -> None:
     await _devices_check(env, session, flow, devices, heard, rendered, pick_errors, call)
     await _mute_check(env, session, flow, call, heard)
 
+    await hang_up_check(env, session, flow)
+
+
+async def hang_up_check(env: TargetEnv, session: AppSession, flow: _Flow) -> None:
+    """hang_up, then every peer connection and captured track must be released."""
     try:
         await session.action("hang_up")
     except StepFailed as exc:
@@ -310,6 +315,11 @@ async def _microphone_honoured(
             if again.ok
             else f"microphone: the chosen {what} ({tone:.0f} Hz) is not what the far end hears: {heard.text}"
         )
+    return await sent_track_device(session, devices)
+
+
+async def sent_track_device(session: AppSession, devices: Devices) -> tuple[bool, str]:
+    """Whether the page's sent track captures the chosen microphone (the audit's view)."""
     media = [m for m in await session.audit("media") if isinstance(m, dict)]
     sent = {t["id"] for m in media for t in m.get("sent", [])}
     captured = [t for m in media for t in m.get("captured", []) if t.get("id") in sent]

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -33,10 +33,13 @@ from conformance.yamlmarks import MarkedDocument, load_marked
 __all__ = [
     "ACTIONS",
     "DEFAULT_TIMEOUT",
+    "FAR_END_AUDIO",
     "PLACEHOLDERS",
     "STEP_ACTIONS",
     "AppInfo",
     "Condition",
+    "FarEnd",
+    "Incoming",
     "Profile",
     "ProfileStep",
     "load_profile",
@@ -110,7 +113,8 @@ class ProfileStep:
 
 @dataclass(frozen=True)
 class AppInfo:
-    """Which app, and where."""
+    """Which app, and where: a URL, a bundled app, or folders the suite serves (``serve``,
+    earlier folders overlaying later ones)."""
 
     name: str
     version: str | None = None
@@ -118,6 +122,40 @@ class AppInfo:
     url: str | None = None
     bundled: str | None = None
     path: str = DEFAULT_BUNDLED_PATH
+    serve: tuple[Path, ...] = ()
+
+
+#: What an app's own backend does with audio (``far_end: {app: {audio: ...}}``).
+FAR_END_AUDIO: tuple[str, ...] = ("echo", "plays", "none")
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """How to make the app's backend call the app: an HTTP request, or a command."""
+
+    url: str | None = None
+    method: str = "POST"
+    body: str | None = None
+    command: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """One line for reports."""
+        return f"{self.method} {self.url}" if self.url else f"the command {' '.join(self.command)!r}"
+
+
+@dataclass(frozen=True)
+class FarEnd:
+    """Who the app calls: the suite's far end through ``{signal}`` (``harness``), or its own
+    backend (``app``), which ``audio`` describes."""
+
+    kind: Literal["harness", "app"] = "harness"
+    audio: str = "none"  # with ``app``: one of FAR_END_AUDIO
+    incoming: Incoming | None = None
+
+    @property
+    def own_backend(self) -> bool:
+        """Whether the app calls its own backend."""
+        return self.kind == "app"
 
 
 @dataclass(frozen=True)
@@ -132,6 +170,7 @@ class Profile:
     setup: tuple[ProfileStep, ...] = ()
     ready: Condition | None = None
     diagnostics: str | None = None
+    far_end: FarEnd = field(default_factory=FarEnd)
     marks: dict[str, Mark] = field(default_factory=dict)
 
     def has(self, action: str) -> bool:
@@ -173,8 +212,10 @@ def substitute(text: str, values: dict[str, str]) -> str:
 
 
 class _Checker:
-    def __init__(self, doc: MarkedDocument) -> None:
+    def __init__(self, doc: MarkedDocument, base: Path) -> None:
         self.doc = doc
+        #: The profile file's folder: relative paths in it start there.
+        self.base = base
         self.errors: list[ScenarioError] = []
 
     def error(self, mark: Mark, message: str, hint: str | None = None) -> None:
@@ -236,6 +277,12 @@ class _Checker:
                 f"expected {err.validator_value} here, got {json.dumps(err.instance)}",
                 "quote values that YAML would read as another type, e.g. `'true'`",
             )
+        elif err.validator == "oneOf" and path == ("far_end",):
+            self.error(
+                self.doc.mark(path),
+                "far_end is `harness` or `app:` with `audio: echo|plays|none` (and optionally `incoming:`)",
+                "e.g. `far_end: {app: {audio: echo}}` for an app that calls its own echo test",
+            )
         elif err.validator == "minProperties":
             self.error(self.doc.mark(path), "a condition needs `selector`, `text` or `js`")
         else:
@@ -292,7 +339,7 @@ def load_profile(path: Path, display_path: str | None = None) -> Profile:
         doc = load_marked(text, file)
     except ScenarioError as exc:
         raise ScenarioFileError(file, [exc], text) from None
-    checker = _Checker(doc)
+    checker = _Checker(doc, path.resolve().parent)
     profile = _check(checker)
     if checker.errors or profile is None:
         raise ScenarioFileError(file, checker.errors, text)
@@ -307,7 +354,8 @@ def _check(c: _Checker) -> Profile | None:
     outer, per_action = _validators()
     c.schema_errors(outer, data, (), skip_steps=True)
     timeout = c.duration(data.get("timeout"), ("timeout",)) or DEFAULT_TIMEOUT
-    app = _check_app(c, data.get("app"))
+    far_end = _check_far_end(data.get("far_end"))
+    app = _check_app(c, data.get("app"), far_end)
     setup = _check_steps(c, per_action, data.get("setup"), ("setup",), timeout)
     actions: dict[str, tuple[ProfileStep, ...]] = {}
     raw_actions = data.get("actions")
@@ -329,19 +377,46 @@ def _check(c: _Checker) -> Profile | None:
         setup=setup,
         ready=ready,
         diagnostics=data.get("diagnostics"),
+        far_end=far_end,
         marks={"app": c.doc.mark(("app",)), "call_up": c.doc.mark(("call_up",))},
     )
 
 
-def _check_app(c: _Checker, raw: Any) -> AppInfo | None:
+def _check_far_end(raw: Any) -> FarEnd:
+    """The far end (its shape was checked by the schema)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("app"), dict):
+        return FarEnd()
+    app = raw["app"]
+    incoming = None
+    spec = app.get("incoming")
+    if isinstance(spec, dict) and isinstance(spec.get("http"), dict):
+        http = spec["http"]
+        incoming = Incoming(url=http.get("url"), method=http.get("method", "POST"), body=http.get("body"))
+    elif isinstance(spec, dict) and isinstance(spec.get("command"), list):
+        incoming = Incoming(command=tuple(str(part) for part in spec["command"]))
+    audio = app.get("audio") if app.get("audio") in FAR_END_AUDIO else "none"
+    return FarEnd("app", audio, incoming)
+
+
+def _no_signal(c: _Checker, path: tuple[str | int, ...], what: str) -> None:
+    c.error(
+        c.doc.mark(path),
+        f"the {what} does not pass {{signal}}, and the profile has no `far_end: app`",
+        "choose: add `?signal={signal}` if the app calls the suite's far end, or declare "
+        "`far_end: {app: {audio: echo|plays|none}}` if it calls its own backend",
+    )
+
+
+def _check_app(c: _Checker, raw: Any, far_end: FarEnd) -> AppInfo | None:
     if not isinstance(raw, dict):
         return None
-    url, bundled = raw.get("url"), raw.get("bundled")
-    if (url is None) == (bundled is None):
+    url, bundled, serve = raw.get("url"), raw.get("bundled"), raw.get("serve")
+    if sum(value is not None for value in (url, bundled, serve)) != 1:
         c.error(
             c.doc.mark(("app",)),
-            "an app needs exactly one of `url` and `bundled`",
-            "use `url: http://127.0.0.1:8080/?signal={signal}` or `bundled: sample`",
+            "an app needs exactly one of `url`, `bundled` and `serve`",
+            "use `url: http://127.0.0.1:8080/?signal={signal}`, `bundled: sample` or "
+            "`serve: [overrides, /usr/share/my-app]`",
         )
         return None
     if isinstance(url, str):
@@ -353,16 +428,12 @@ def _check_app(c: _Checker, raw: Any) -> AppInfo | None:
                 f"the app URL must be http or https, not {scheme or 'relative'!r}",
                 "e.g. `http://127.0.0.1:8080/index.html?signal={signal}`",
             )
-        elif "{signal}" not in url:
-            c.error(
-                c.doc.mark(("app", "url")),
-                "the app URL does not pass {signal}",
-                "the app needs the harness's signalling endpoint, e.g. `?signal={signal}`",
-            )
-    if "path" in raw and bundled is None:
+        elif "{signal}" not in url and not far_end.own_backend:
+            _no_signal(c, ("app", "url"), "app URL")
+    if "path" in raw and bundled is None and serve is None:
         c.error(
             c.doc.key_mark(("app", "path")),
-            "`path` only goes with `bundled`",
+            "`path` only goes with `bundled` or `serve`",
             "put the page and query in `url`",
         )
     if isinstance(bundled, str):
@@ -374,7 +445,12 @@ def _check_app(c: _Checker, raw: Any) -> AppInfo | None:
                 f"no bundled app called {bundled!r}",
                 f"did you mean {hint!r}?" if hint else f"bundled apps: {', '.join(sorted(apps)) or 'none'}",
             )
-        c.placeholders(raw.get("path"), ("app", "path"))
+    folders = _check_serve(c, serve)
+    if bundled is not None or serve is not None:
+        path = raw.get("path", DEFAULT_BUNDLED_PATH)
+        c.placeholders(path, ("app", "path"))
+        if isinstance(path, str) and "{signal}" not in path and not far_end.own_backend:
+            _no_signal(c, ("app", "path") if "path" in raw else ("app",), "app path")
     if not isinstance(raw.get("name"), str):
         return None
     return AppInfo(
@@ -384,7 +460,24 @@ def _check_app(c: _Checker, raw: Any) -> AppInfo | None:
         url=url,
         bundled=bundled,
         path=raw.get("path", DEFAULT_BUNDLED_PATH),
+        serve=folders,
     )
+
+
+def _check_serve(c: _Checker, serve: Any) -> tuple[Path, ...]:
+    """The folders of ``serve``, relative to the profile file; a missing one is an error."""
+    if not isinstance(serve, list):
+        return ()
+    folders = []
+    for index, entry in enumerate(serve):
+        if not isinstance(entry, str):
+            continue
+        folder = Path(entry) if Path(entry).is_absolute() else c.base / entry
+        if not folder.is_dir():
+            c.error(c.doc.mark(("app", "serve", index)), f"no folder {entry!r} (from {folder})",
+                    "paths are relative to the profile file")
+        folders.append(folder)
+    return tuple(folders)
 
 
 def _check_needs(c: _Checker, action: str, raw: Any) -> None:

@@ -84,6 +84,14 @@ RULES: dict[str, Rule] = {
             "no-unredirected-call",
         ),
         Rule(
+            "unredirected-call-attempt",
+            "info",
+            "A call was attempted while redirection was inactive, and did not proceed",
+            "Refuse calls visibly while isCallRedirectionEnabled is false and wait for "
+            "`connected`; this attempt failed cleanly, so no call bypassed the redirection.",
+            None,
+        ),
+        Rule(
             "dead-object-use",
             "error",
             "Objects killed by a disconnect were used again",
@@ -202,6 +210,7 @@ _EVENT_RULES = {
     "sink-local": "setsinkid-local-playback",
     "sync-read": "sync-proxy-state-read",
     "unredirected": "unredirected-call",
+    "unredirected-attempt": "unredirected-call-attempt",
     "insertable-streams": "insertable-streams",
     "video-capture": "video-capture",
     "display-capture": "display-capture",
@@ -236,7 +245,10 @@ def _message(kind: str, event: dict[str, Any]) -> str:
     if kind == "sync-read":
         return f"{event.get('member')} read in the same task as {event.get('after')}"
     if kind == "unredirected":
-        return f"{event.get('what')} while isCallRedirectionEnabled was false (redirection had been active)"
+        return f"{event.get('what')} (redirection had been active)"
+    if kind == "unredirected-attempt":
+        return (f"{event.get('what')} attempted while isCallRedirectionEnabled was false; "
+                "the call did not proceed")
     if kind == "dead-object":
         return str(event.get("what"))
     return str(event.get("api") or kind)

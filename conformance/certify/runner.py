@@ -23,6 +23,7 @@ from typing import Any
 from conformance.browser import BrowserNotFoundError
 from conformance.certify.apps import app_dir
 from conformance.certify.audit import merge_snapshots
+from conformance.certify.backend_flows import BACKEND_FLOWS
 from conformance.certify.checks import check_ids, checks_json
 from conformance.certify.env import TargetEnv, make_result
 from conformance.certify.flows import FLOWS
@@ -71,11 +72,25 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+#: The mount name of an app the suite serves from a profile's ``serve`` folders.
+_SERVED_MOUNT = "app"
+
+
+def _mounts(profile: Profile) -> dict[str, Path | tuple[Path, ...]] | None:
+    """The page server's mounts for a bundled or served app (``None``: the app has a URL)."""
+    if profile.app.bundled is not None:
+        return {profile.app.bundled: app_dir(profile.app.bundled)}
+    if profile.app.serve:
+        return {_SERVED_MOUNT: profile.app.serve}
+    return None
+
+
 def _app_url(profile: Profile, server: PageServer | None, signal: str) -> str:
     values = {"signal": signal}
-    if profile.app.bundled is not None:
+    mount = profile.app.bundled or (_SERVED_MOUNT if profile.app.serve else None)
+    if mount is not None:
         assert server is not None
-        return server.url(f"{profile.app.bundled}/{substitute(profile.app.path, values).lstrip('/')}")
+        return server.url(f"{mount}/{substitute(profile.app.path, values).lstrip('/')}")
     return substitute(profile.app.url or "", values)
 
 
@@ -91,6 +106,10 @@ async def certify(
     from conformance.recorder import suite_version
 
     options = options or TargetOptions()
+    if options.ice is None and profile.far_end.own_backend:
+        # The app's own backend may be on another host or behind TURN: the local device
+        # gathers like a real one (its interfaces, the page's STUN/TURN servers).
+        options = dataclasses.replace(options, ice="all")
     targets = tuple(canonical_target(name) for name in targets)
     certification = Certification(
         run_id=run_id,
@@ -102,7 +121,7 @@ async def certify(
         started=_now(),
         command=command,
     )
-    mounts = {profile.app.bundled: app_dir(profile.app.bundled)} if profile.app.bundled else None
+    mounts = _mounts(profile)
     server = PageServer(mounts) if mounts else None
     signalling = SignallingServer()
     raws: list[RawFinding] = []
@@ -165,7 +184,7 @@ async def _certify_target(env: TargetEnv, certification: Certification) -> list[
     certification.runs[env.name] = run
     results: list[CheckResult] = []
     try:
-        for flow in FLOWS:
+        for flow in BACKEND_FLOWS if env.profile.far_end.own_backend else FLOWS:
             results += await flow(env)
     except TargetUnavailable as exc:
         done = {r.check for r in results}

@@ -102,8 +102,10 @@ class _Request:
 class SignallingServer:
     """The endpoint: start it on the running loop, hand ``url`` to the app, close it at the end."""
 
-    def __init__(self, tone_hz: float = FAR_END_TONE_HZ) -> None:
+    def __init__(self, tone_hz: float = FAR_END_TONE_HZ, *, echo: bool = False) -> None:
         self.tone_hz = tone_hz
+        #: Far ends that return what they receive instead of the tone (an echo backend).
+        self.echo = echo
         self.secret = secrets.token_urlsafe(16)
         self.calls: list[Call] = []
         self._ids = itertools.count(1)
@@ -130,7 +132,7 @@ class SignallingServer:
     # --- what the checks use -------------------------------------------------------------
     async def ring(self) -> Call:
         """Place a call to the app: the far end's offer waits for the app's long poll."""
-        party = AiortcParty(self.tone_hz)
+        party = AiortcParty(self.tone_hz, echo=self.echo)
         call = self._add(Call(next(self._ids), "incoming", party))
         call.offer_sdp = await party.offer()
         await self._incoming.put(call)
@@ -257,7 +259,7 @@ class SignallingServer:
 
     async def _offer(self, request: _Request) -> tuple[int, dict[str, str], bytes]:
         sdp = _sdp_body(request)
-        party = AiortcParty(self.tone_hz)
+        party = AiortcParty(self.tone_hz, echo=self.echo)
         call = self._add(Call(next(self._ids), "outgoing", party, offer_sdp=sdp))
         try:
             call.answer_sdp = await party.answer(sdp)

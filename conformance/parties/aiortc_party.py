@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
 from conformance.parties.audio import AudioMeter, ToneTrack
@@ -17,14 +18,19 @@ DEFAULT_TONE_HZ = 660.0
 
 
 class AiortcParty:
-    """The other side of a call, in this process, over real ICE on loopback."""
+    """The other side of a call, in this process, over real ICE on this machine; it sends a
+    known tone, or with ``echo`` returns what it receives."""
 
     kind = "aiortc"
 
-    def __init__(self, tone_hz: float = DEFAULT_TONE_HZ) -> None:
+    def __init__(self, tone_hz: float = DEFAULT_TONE_HZ, *, echo: bool = False) -> None:
         # No STUN/TURN servers: host candidates only, so traffic stays on this machine.
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.tone = ToneTrack(tone_hz)
+        #: ``echo``: send back what arrives (an echo test) instead of the tone.
+        self.echo = echo
+        self._relay = MediaRelay()
+        self._echoed: MediaStreamTrack | None = None
         self.meter = AudioMeter()
         self.messages: list[str] = []
         self.channels: list[RTCDataChannel] = []
@@ -32,8 +38,13 @@ class AiortcParty:
         self.pc.on("datachannel", self._on_datachannel)
 
     def _on_track(self, track: MediaStreamTrack) -> None:
-        if track.kind == "audio":
-            self.meter.consume(track)
+        if track.kind != "audio":
+            return
+        if self.echo and self._echoed is None:
+            # Two readers of one track would split its frames: the relay gives each its own.
+            self._echoed = self._relay.subscribe(track)
+            track = self._relay.subscribe(track)
+        self.meter.consume(track)
 
     def _on_datachannel(self, channel: RTCDataChannel) -> None:
         self.channels.append(channel)
@@ -48,7 +59,7 @@ class AiortcParty:
         """Answer the page's offer, sending the tone back on the audio transceiver."""
         await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
         if any(t.kind == "audio" for t in self.pc.getTransceivers()):
-            self.pc.addTrack(self.tone)
+            self.pc.addTrack(self._echoed if self.echo and self._echoed is not None else self.tone)
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         return self.pc.localDescription.sdp
 

@@ -33,7 +33,7 @@ from conformance.targets.base import (
 )
 from conformance.targets.browsers import BrowserOptions, Browsers, channel_problem
 from conformance.targets.native import NativeTarget
-from conformance.targets.reference import ReferenceTarget
+from conformance.targets.reference import ICE_MODES, ReferenceTarget
 
 __all__ = [
     "ALIASES",
@@ -87,6 +87,10 @@ class TargetOptions:
     browser: BrowserOptions = field(default_factory=BrowserOptions)
     #: ``native`` / ``redirected``: the expectations an attached browser gets (else detected).
     attach_expects: ExpectationKind | None = None
+    #: Where the reference target's host gathers ICE: ``loopback`` (hermetic) or ``all``
+    #: (every interface and the page's STUN/TURN servers: a backend on another host);
+    #: ``None``: the caller's default (``loopback``, or ``all`` to certify an app's own backend).
+    ice: str | None = None
 
 
 def canonical_target(name: str) -> str:
@@ -114,8 +118,11 @@ def parse_targets(text: str) -> tuple[str, ...]:
 def make_target(name: str, browsers: Browsers, options: TargetOptions | None = None) -> Target:
     """A new target called ``name`` (aliases allowed) using ``browsers``."""
     cls = TARGETS[canonical_target(name)]
+    options = options or TargetOptions()
     if cls is AttachTarget:
-        return AttachTarget(browsers, (options or TargetOptions()).attach_expects)
+        return AttachTarget(browsers, options.attach_expects)
+    if cls is ReferenceTarget:
+        return ReferenceTarget(browsers, ice=options.ice or "loopback")
     return cls(browsers)
 
 
@@ -162,6 +169,10 @@ TARGET_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     _option("--ws", action="append", default=None, metavar="URL",
             help="attach target: a Playwright server (`playwright run-server`) endpoint; "
                  "repeat or comma-separate for a pool"),
+    _option("--ice", choices=ICE_MODES, default=None,
+            help="reference target: where the host gathers ICE candidates; loopback (default, "
+                 "hermetic) or all (every interface and the page's STUN/TURN servers, for a "
+                 "backend on another host)"),
     _option("--attach-expects", choices=("native", "redirected"), default=None,
             help="attach target: which expectations apply (default: detected from the page's "
                  "isCallRedirectionEnabled)"),
@@ -229,5 +240,5 @@ def options_from(values: Any, *, extra_args: tuple[str, ...] = ()) -> TargetOpti
         cdp=endpoints(getattr(values, "cdp", None)),
         ws=endpoints(getattr(values, "ws", None)),
     )
-    return TargetOptions(browser, getattr(values, "attach_expects", None))
+    return TargetOptions(browser, getattr(values, "attach_expects", None), getattr(values, "ice", None))
 

@@ -27,7 +27,11 @@ if TYPE_CHECKING:
 
     from conformance.targets.browsers import Browsers
 
-__all__ = ["ReferenceTarget"]
+__all__ = ["ICE_MODES", "ReferenceTarget"]
+
+#: The host's ICE modes (``reference_impl.ICE_MODES``, repeated so that the registry loads
+#: without importing the reference implementation, which may be absent).
+ICE_MODES: tuple[str, ...] = ("loopback", "all")
 
 UNAVAILABLE_REASON = "reference implementation not available"
 #: How long a live host may take to answer the after-item health check.
@@ -43,8 +47,12 @@ class ReferenceTarget(Target):
     capabilities = Capabilities(faults=True, speaker_records=True, host_peer_connections=True)
     fixed_kind = "redirected"
 
-    def __init__(self, browsers: Browsers) -> None:
+    def __init__(self, browsers: Browsers, *, ice: str = "loopback") -> None:
         super().__init__(browsers)
+        if ice not in ICE_MODES:
+            raise ValueError(f"ice must be one of {', '.join(ICE_MODES)}, not {ice!r}")
+        #: Where the host gathers ICE candidates (``ReferenceHost.start(ice=...)``).
+        self.ice = ice
         self._host: Any = None
         self._faulted = False
         self._crash_injected = False
@@ -69,7 +77,7 @@ class ReferenceTarget(Target):
         if self._host is not None and not self._host.alive:
             await self._safe_close()
         if self._host is None:
-            self._host = await host_class.start()
+            self._host = await host_class.start(ice=self.ice)
         return self._host
 
     async def init_scripts(self) -> tuple[str, ...]:
@@ -212,5 +220,5 @@ class ReferenceTarget(Target):
             version = None
         browser = await self.browser()
         return {"name": self.name, "kind": "redirected",
-                "redirection": {"implementation": "reference", "version": version},
+                "redirection": {"implementation": "reference", "version": version, "ice": self.ice},
                 "browser": self.browsers.options.browser, "browser_version": browser.version}

@@ -15,7 +15,7 @@ import signal
 import sys
 
 from .._version import PROTOCOL_VERSION, VERSION
-from .loopback import restrict_ice_to_loopback
+from .ice import ICE_MODES, use_ice_mode
 from .server import HostServer, Secrets
 from .state import HostState
 
@@ -26,8 +26,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: any free)")
     parser.add_argument("--latency-ms", type=float, default=0.0,
                         help="injected one-way channel latency, 0..200 ms")
-    parser.add_argument("--any-interface-ice", action="store_true",
-                        help="gather ICE candidates on every interface, not just 127.0.0.1")
+    parser.add_argument("--ice", choices=ICE_MODES, default="loopback",
+                        help="loopback (default): candidates on 127.0.0.1 and loopback STUN/TURN "
+                             "servers only; all: every interface and the page's servers")
     parser.add_argument("--log-level", default="WARNING")
     parser.add_argument("--exit-with-stdin", action="store_true",
                         help="shut down when stdin closes (the parent died, even by SIGKILL)")
@@ -64,6 +65,7 @@ async def _serve(args: argparse.Namespace) -> None:
         "controlSecret": keys.control,
         "connectionId": state.connection_id,
         "latencyMs": state.latency_ms,
+        "ice": args.ice,
         "microphones": [d.to_json() for d in state.microphones],
         "speakers": [d.to_json() for d in state.speaker_devices],
     }
@@ -79,8 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     args = _parse(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    if not args.any_interface_ice:
-        restrict_ice_to_loopback()
+    use_ice_mode(args.ice)
     asyncio.run(_serve(args))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .ice import ice_view
+from .mediaview import media_view
 from .peer import PeerHandle
 from .protocol import HostError, Request
 from .state import HostState
@@ -101,11 +103,13 @@ async def reset_speakers(state: HostState, request: Request) -> dict[str, Any]:
 
 @_control("peerConnections")
 async def peer_connections(state: HostState, request: Request) -> list[dict[str, Any]]:
-    """Every live host peer connection with its descriptions (proof of redirection)."""
+    """Every live host peer connection with its descriptions (proof of redirection) and
+    what ICE did for it and what it carries (:func:`~reference_impl.host.ice.ice_view`,
+    :func:`~reference_impl.host.mediaview.media_view`)."""
     found = []
     for session in state.sessions:
         for handle, obj in session.objects.items():
             if isinstance(obj, PeerHandle):
                 found.append({"activityId": session.activity_id, "pc": handle,
-                              **obj.snapshot()})
+                              **obj.snapshot(), **ice_view(obj.pc), **await media_view(obj)})
     return found

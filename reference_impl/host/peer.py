@@ -16,7 +16,6 @@ import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiortc import (
-    RTCConfiguration,
     RTCDataChannel,
     RTCPeerConnection,
     RTCRtpTransceiver,
@@ -24,6 +23,7 @@ from aiortc import (
 )
 from aiortc import sdp as aiortc_sdp
 
+from .ice import rtc_configuration
 from .ops import op
 from .protocol import HostError, Request
 from .tracks import HostTrack, RemoteSource, SenderFeed
@@ -332,9 +332,7 @@ class PeerHandle:
         self.session = session
         self.handle = handle
         self.configuration = configuration
-        # Remote STUN/TURN servers are not contacted: the reference host gathers host
-        # candidates only (limitation ref-ice-servers-ignored); nothing leaves loopback.
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc = RTCPeerConnection(rtc_configuration(configuration))
         self.transceivers: list[TransceiverHandle] = []
         self.channels: dict[str, ChannelHandle] = {}
         self.pending_local: dict[str, str] | None = None

@@ -20,7 +20,7 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 
-from .devices import DeviceInfo, ToneTrack
+from .devices import AudioAnalyser, DeviceInfo, ToneTrack
 
 __all__ = ["HostTrack", "QueueTrack", "RemoteSource", "SenderFeed", "scaled", "silent_copy"]
 
@@ -257,6 +257,9 @@ class SenderFeed(MediaStreamTrack):
     def __init__(self) -> None:
         super().__init__()
         self.source: HostTrack | None = None
+        #: What the sender encoded lately (level, dominant frequency): the host's proof of
+        #: what a call sends, whatever the far end is.
+        self.analyser = AudioAnalyser()
         self._consumer: MediaStreamTrack | None = None
         self._changed = asyncio.Event()
 
@@ -281,7 +284,10 @@ class SenderFeed(MediaStreamTrack):
                 await self._changed.wait()
                 continue
             try:
-                return await consumer.recv()
+                frame = await consumer.recv()
+                if isinstance(frame, AudioFrame):
+                    self.analyser.feed(frame)
+                return frame
             except MediaStreamError:
                 if consumer is self._consumer:
                     self._consumer = None

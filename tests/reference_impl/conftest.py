@@ -94,6 +94,15 @@ def host(run: Callable[[Awaitable[Any]], Any]) -> Iterator[ReferenceHost]:
 
 
 @pytest.fixture
+def all_host(run: Callable[[Awaitable[Any]], Any]) -> Iterator[ReferenceHost]:
+    """A fresh host that gathers like a local device (every interface, the page's servers)."""
+    host = run(ReferenceHost.start(ice="all"))
+    yield host
+    run(host.close())
+    assert "Traceback" not in host.stderr_tail(), host.stderr_tail()
+
+
+@pytest.fixture
 def context(run: Callable[[Awaitable[Any]], Any], browser: Browser) -> Iterator[BrowserContext]:
     """A fresh browser context (not redirected unless a test prepares it)."""
     context = run(browser.new_context())

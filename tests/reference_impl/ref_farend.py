@@ -11,7 +11,7 @@ from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessi
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from reference_impl.host.devices import AudioAnalyser, ToneTrack
-from reference_impl.host.loopback import restrict_ice_to_loopback
+from reference_impl.host.ice import restrict_ice_to_loopback
 
 #: How often a bounded wait polls (a wait on a condition, not a fixed sleep).
 POLL_INTERVAL_S = 0.05

@@ -1,0 +1,458 @@
+"""The behavioural checks when the app calls its own backend (``far_end: app``).
+
+The suite cannot ask the app's backend what it heard, so the evidence is the media plane
+seen from this side, never the app's UI:
+
+- with a local device to ask (the reference target): the host's real peer connection of
+  the page (its state and selected candidate pair), the microphone that feeds the sent
+  track and the level and frequency of what the sender encodes, RTP counters, and the
+  virtual speakers' records of what played;
+- elsewhere (native, attach): the page's own connections through the audit layer (their
+  state, selected pair, RTP counters, the media source's level) and the audit's analyser on
+  the received track the app plays.
+
+``audio`` says what can be proved beyond sending: ``echo`` (the chosen microphone's tone
+comes back: a round trip), ``plays`` (the backend's own audio plays), ``none`` (nothing
+comes back: that the far end heard the microphone is not provable, sending it is). Every
+verdict says what proved it and what this backend could not prove.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import urllib.request
+from typing import TYPE_CHECKING, Any
+
+from conformance.certify.evidence import HEARD_DBFS, SILENT_DBFS, Measurement, page_renders
+from conformance.certify.flows import (
+    _CALL_CHECKS,
+    AUDIO_TIMEOUT,
+    CALL_END_TIMEOUT,
+    SILENCE_TIMEOUT,
+    _Flow,
+    _run,
+    _speaker_honoured,
+    disconnected_flow,
+    hang_up_check,
+    sent_track_device,
+)
+from conformance.certify.steps import StepFailed
+
+if TYPE_CHECKING:
+    from conformance.certify.env import TargetEnv
+    from conformance.certify.model import CheckResult
+    from conformance.certify.session import AppSession, Devices
+
+__all__ = ["BACKEND_FLOWS", "MediaPlane", "ring_backend"]
+
+_POLL = 0.1
+#: A media source level (0..1, as getStats reports it) that counts as sound and as silence.
+_PAGE_SOUND_LEVEL, _PAGE_SILENT_LEVEL = 0.005, 0.0005
+_INCOMING_TIMEOUT_S = 10.0
+
+
+def _pair(pair: dict[str, Any] | None) -> str:
+    if not pair:
+        return "no selected pair reported"
+
+    def one(c: dict[str, Any] | None) -> str:
+        return "?" if not c else f"{c.get('type')} {c.get('address')}:{c.get('port')} ({c.get('protocol')})"
+
+    return f"selected pair {one(pair.get('local'))} -> {one(pair.get('remote'))}"
+
+
+class MediaPlane:
+    """What one app session's calls carry, from the host when there is one, else the page."""
+
+    def __init__(self, env: TargetEnv, session: AppSession) -> None:
+        self.env = env
+        self.session = session
+        self.packets_before = 0
+
+    async def _host_pcs(self) -> list[dict[str, Any]] | None:
+        host = await self.env.host()
+        if host is None:
+            return None
+        activity = await self.session.evaluate("navigator.mediaDevices.activityId")
+        return [pc for pc in await host.peer_connections() if pc.get("activityId") == activity]
+
+    async def _page_pcs(self) -> list[dict[str, Any]]:
+        return [c for answer in await self.session.audit("connections") if isinstance(answer, list)
+                for c in answer]
+
+    async def connected(self, timeout: float) -> Measurement:
+        """Wait until one of the page's peer connections is ``connected``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            host_pcs = await self._host_pcs()
+            if host_pcs is not None:
+                for pc in host_pcs:
+                    if pc.get("connectionState") == "connected":
+                        pairs = [t["selectedPair"] for t in pc.get("iceTransports", [])
+                                 if t.get("selectedPair")]
+                        text = (f"the local device's peer connection {pc['pc']} is connected to the "
+                                f"app's backend; {_pair(pairs[0] if pairs else None)}")
+                        return Measurement(True, text, data=pc)
+                states = [str(pc.get("connectionState")) for pc in host_pcs]
+                where = "the local device's peer connection(s)"
+            else:
+                page = await self._page_pcs()
+                for pc in page:
+                    if pc.get("connectionState") == "connected":
+                        return Measurement(True, "the page's peer connection is connected to the app's "
+                                                 f"backend; {_pair(pc.get('selectedPair'))}", data=pc)
+                states = [str(pc.get("connectionState")) for pc in page]
+                where = "the page's peer connection(s)"
+            if time.monotonic() >= deadline:
+                return Measurement(False, f"{where} never connected within {timeout:g} s "
+                                          f"(states: {', '.join(states) or 'none created'})")
+            await asyncio.sleep(_POLL)
+
+    async def sending(self, timeout: float, *, silent: bool = False) -> Measurement:
+        """Wait until the call sends the microphone (``silent``: sends only silence, or
+        nothing), proved by what the local device encodes and its RTP counters, or natively
+        by the page's stats."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = await self._sent()
+            if found is not None and (found.data["silent"] if silent else found.ok):
+                return Measurement(True, found.text, tone=found.tone, data=found.data)
+            if time.monotonic() >= deadline:
+                if found is None:
+                    return Measurement(False, "the call sends no audio track")
+                return Measurement(False, f"still sending: {found.text}" if silent else found.text,
+                                   data=found.data)
+            await asyncio.sleep(_POLL)
+
+    async def _sent(self) -> Measurement | None:
+        """What the call sends now: ``ok`` when audible audio leaves; ``data["silent"]`` when
+        only silence does, or nothing (no new RTP packets)."""
+        host_pcs = await self._host_pcs()
+        if host_pcs is not None:
+            for pc in host_pcs:
+                for media in pc.get("media", []):
+                    track, encoded = media.get("sentTrack"), media.get("encoded") or {}
+                    if not track:
+                        continue
+                    mic = track.get("microphone") or {}
+                    level, hz = encoded.get("rmsDbfs"), encoded.get("dominantHz")
+                    packets = int((media.get("sent") or {}).get("packetsSent", 0))
+                    fresh, self.packets_before = packets > self.packets_before, packets
+                    text = (f"the local device sends mic {mic.get('index')} {mic.get('label')!r} "
+                            f"({mic.get('toneHz')} Hz): it encodes {hz} Hz at {level} dBFS, "
+                            f"{packets} RTP packets sent")
+                    quiet = level is not None and float(level) < SILENT_DBFS
+                    data = {"microphone": mic, "dominantHz": hz, "rmsDbfs": level, "packetsSent": packets,
+                            "silent": quiet or not fresh}
+                    audible = fresh and level is not None and float(level) > HEARD_DBFS
+                    return Measurement(audible, text, tone=mic.get("toneHz"), data=data)
+            return None
+        for pc in await self._page_pcs():
+            packets = int(pc.get("packetsSent") or 0)
+            level = pc.get("audioLevel")
+            fresh, self.packets_before = packets > self.packets_before, packets
+            text = (f"the page's connection sent {packets} audio RTP packets; its media source's "
+                    f"level is {level}")
+            quiet = level is not None and float(level) < _PAGE_SILENT_LEVEL
+            audible = fresh and level is not None and float(level) > _PAGE_SOUND_LEVEL
+            return Measurement(audible, text, tone=self.env.native_mic_tone,
+                               data={"packetsSent": packets, "audioLevel": level,
+                                     "silent": quiet or not fresh})
+        return None
+
+    async def receives(self, tone: float | None, timeout: float) -> Measurement:
+        """Wait until what the backend sends plays in the page (``tone``, or any audio)."""
+        return await page_renders(self.session, await self.env.speakers(), tone, timeout)
+
+    async def stops_receiving(self, tone: float, timeout: float) -> bool:
+        """Wait until ``tone`` no longer plays in the page (one reading without it)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not (await self.receives(tone, _POLL)).ok:
+                return True
+        return False
+
+
+# --- the main call -----------------------------------------------------------------------------
+async def backend_call_flow(env: TargetEnv) -> list[CheckResult]:
+    """Devices, call, audio, devices honoured, mute, hang-up: against the app's own backend."""
+    return await _run(env, _Flow(env, _CALL_CHECKS), _call_body)
+
+
+async def _place(env: TargetEnv, session: AppSession, flow: _Flow, check: str,
+                 plane: MediaPlane) -> list[str] | None:
+    """start_call, call_up, a connected peer connection; a failing verdict on ``check`` if not."""
+    started = time.monotonic()
+    try:
+        await session.action("start_call")
+    except StepFailed as exc:
+        flow.put(check, "fail", f"start_call failed: {exc}")
+        return None
+    up = await session.wait(env.profile.call_up)
+    evidence = [f"call_up ({env.profile.call_up.describe()}) "
+                + (f"held after {time.monotonic() - started:.2f} s" if up else "never held")]
+    connected = await plane.connected(max(env.profile.timeout - (time.monotonic() - started), 1.0))
+    evidence.append(connected.text)
+    if not up or not connected.ok:
+        summary = ("the call did not come up" if connected.ok
+                   else "no peer connection of the page connected to the app's backend")
+        flow.put(check, "fail", summary + await _why_not(env, session), evidence)
+        return None
+    return evidence
+
+
+async def _why_not(env: TargetEnv, session: AppSession) -> str:
+    """The documented reason a call could not start under redirection, when the audit saw it."""
+    if not env.redirected:
+        return ""
+    for snap in await session.snapshots():
+        for event in snap.get("events", []):
+            if event.get("kind") == "video-capture":
+                return (f": the app captures video ({event.get('api')}), which call redirection "
+                        "does not carry (limitation ref-video-capture)")
+    return ""
+
+
+async def _call_body(session: AppSession, flow: _Flow) -> None:
+    env, profile, audio = flow.env, flow.env.profile, flow.env.profile.far_end.audio
+    plane = MediaPlane(env, session)
+    devices = await session.devices()
+    session.values.update(mic_id=devices.mic_id, mic_label=devices.mic_label,
+                          speaker_id=devices.speaker_id, speaker_label=devices.speaker_label)
+    pick_errors = []
+    for action in ("pick_microphone", "pick_speaker"):
+        if profile.has(action):
+            try:
+                await session.action(action)
+            except StepFailed as exc:
+                pick_errors.append(f"{action} failed: {exc}")
+    evidence = await _place(env, session, flow, "call-connects", plane)
+    if evidence is None:
+        return
+    flow.put("call-connects", "pass", "the call came up and its peer connection connected", evidence)
+    if profile.app.version_js and "app_version" not in env.notes:
+        with contextlib.suppress(Exception):
+            env.notes["app_version"] = await session.evaluate(profile.app.version_js)
+
+    sent = await plane.sending(AUDIO_TIMEOUT)
+    echo_tone = sent.tone if audio == "echo" else None
+    rendered = None
+    if audio == "echo":
+        rendered = await plane.receives(echo_tone, AUDIO_TIMEOUT)
+    elif audio == "plays":
+        rendered = await plane.receives(None, AUDIO_TIMEOUT)
+    _audio_check(flow, audio, sent, rendered)
+    await _devices_check(env, session, flow, devices, sent, rendered, pick_errors)
+    await _mute_check(env, session, flow, plane, sent, echo_tone)
+    await hang_up_check(env, session, flow)
+
+
+def _audio_check(flow: _Flow, audio: str, sent: Measurement, rendered: Measurement | None) -> None:
+    if audio == "none":
+        flow.put("audio-both-ways", "pass" if sent.ok else "fail",
+                 "the call sends the microphone" if sent.ok else "the call sends no audible microphone audio",
+                 [sent.text, "not provable with this backend (audio: none): that the far end heard the "
+                             "microphone, and any audio coming back; sending it is proved"])
+        return
+    assert rendered is not None
+    ok = sent.ok and rendered.ok
+    what = ("the chosen microphone's tone came back from the echoing backend (a round trip)"
+            if audio == "echo" else "the backend's audio plays in the page")
+    summary = (f"both directions carry audio: {what}" if ok
+               else "the call sends no audible microphone audio" if not sent.ok
+               else "the page renders no audio from the backend" if audio == "plays"
+               else "the microphone's tone does not come back from the echoing backend")
+    unprovable = ([] if audio == "echo" else
+                  ["not provable with this backend (audio: plays): that the far end heard the microphone; "
+                   "sending it is proved"])
+    flow.put("audio-both-ways", "pass" if ok else "fail", summary, [sent.text, rendered.text, *unprovable])
+
+
+async def _devices_check(env: TargetEnv, session: AppSession, flow: _Flow, devices: Devices,
+                         sent: Measurement, rendered: Measurement | None, pick_errors: list[str]) -> None:
+    profile = env.profile
+    if not profile.has("pick_microphone") and not profile.has("pick_speaker"):
+        flow.put("devices-honoured", "not-applicable",
+                 "the profile defines neither pick_microphone nor pick_speaker")
+        return
+    if pick_errors:
+        flow.put("devices-honoured", "fail", pick_errors[0], pick_errors)
+        return
+    proved: list[str] = []
+    failures: list[str] = []
+    if profile.has("pick_microphone"):
+        mic = (sent.data or {}).get("microphone")
+        if devices.microphones < 2:
+            proved.append(f"n/a: only {devices.microphones} microphone(s) listed, a choice cannot be proven")
+        elif isinstance(mic, dict):  # the local device says which microphone feeds the call
+            ok = mic.get("deviceId") == devices.mic_id
+            (proved if ok else failures).append(
+                f"microphone: the call is fed by mic {mic.get('index')} {mic.get('label')!r}"
+                + (", the chosen one" if ok else f", not the chosen {devices.mic_label!r}"))
+        else:
+            ok, text = await sent_track_device(session, devices)
+            (proved if ok else failures).append(text)
+    if profile.has("pick_speaker"):
+        if rendered is None:
+            proved.append("n/a: the backend sends no audio (audio: none), so where it plays cannot be proved")
+        else:
+            ok, text = _speaker_honoured(env, devices, rendered)
+            (proved if ok else failures).append(text)
+    if failures:
+        flow.put("devices-honoured", "fail", failures[0], failures + proved)
+    elif all(text.startswith("n/a") for text in proved):
+        flow.put("devices-honoured", "not-applicable", "; ".join(proved), proved)
+    else:
+        flow.put("devices-honoured", "pass", "the chosen devices are used", proved)
+
+
+async def _mute_check(env: TargetEnv, session: AppSession, flow: _Flow, plane: MediaPlane,
+                      sent: Measurement, echo_tone: float | None) -> None:
+    if not env.profile.has("mute"):
+        flow.put("mute", "not-applicable", "the profile defines no mute action")
+        return
+    if not sent.ok:
+        flow.put("mute", "not-evaluated", "the call never sent the microphone, so muting cannot be judged")
+        return
+    try:
+        await session.action("mute")
+    except StepFailed as exc:
+        flow.put("mute", "fail", f"mute failed: {exc}")
+        return
+    silent = await plane.sending(SILENCE_TIMEOUT, silent=True)
+    evidence = [f"muted: {silent.text}"]
+    echo_stopped = True
+    if echo_tone is not None and silent.ok:
+        echo_stopped = await plane.stops_receiving(echo_tone, SILENCE_TIMEOUT)
+        evidence.append(f"muted, the echo of {echo_tone:g} Hz " + ("stopped" if echo_stopped
+                                                                   else "still plays"))
+    unmute = "unmute" if env.profile.has("unmute") else "mute"
+    try:
+        await session.action(unmute)
+    except StepFailed as exc:
+        flow.put("mute", "fail", f"{unmute} (to unmute) failed: {exc}", evidence)
+        return
+    back = await plane.sending(AUDIO_TIMEOUT)
+    evidence.append(f"unmuted: {back.text}")
+    if echo_tone is not None and back.ok:
+        echoed = await plane.receives(echo_tone, AUDIO_TIMEOUT)
+        evidence.append(f"unmuted, the echo is back: {echoed.text}")
+    ok = silent.ok and back.ok and echo_stopped
+    flow.put("mute", "pass" if ok else "fail",
+             "mute silences what is sent and unmute brings it back" if ok
+             else "mute did not silence what is sent" if not silent.ok
+             else "while muted the echoing backend still returns the microphone" if not echo_stopped
+             else "unmute did not bring the microphone back", evidence)
+
+
+# --- incoming call -----------------------------------------------------------------------------
+async def ring_backend(env: TargetEnv) -> str:
+    """Make the backend call the app, as the profile's ``incoming`` says; what was done."""
+    incoming = env.profile.far_end.incoming
+    assert incoming is not None
+    if incoming.url:
+        request = urllib.request.Request(incoming.url, method=incoming.method,
+                                         data=incoming.body.encode() if incoming.body else None)
+
+        def send() -> int:
+            with urllib.request.urlopen(request, timeout=_INCOMING_TIMEOUT_S) as response:
+                return int(response.status)
+
+        status = await asyncio.to_thread(send)
+        return f"{incoming.describe()} answered {status}"
+    process = await asyncio.create_subprocess_exec(*incoming.command, stdin=asyncio.subprocess.DEVNULL)
+    code = await asyncio.wait_for(process.wait(), _INCOMING_TIMEOUT_S)
+    return f"{incoming.describe()} exited with {code}"
+
+
+async def backend_incoming_flow(env: TargetEnv) -> list[CheckResult]:
+    """The backend calls (the profile's ``incoming``); the app answers; the call connects."""
+    flow = _Flow(env, ("incoming-call",))
+    if env.profile.far_end.incoming is None:
+        return flow.finish("the profile says no way to make the app's backend call the app "
+                           "(far_end.app.incoming)", "not-applicable")
+    if not env.profile.has("answer"):
+        return flow.finish("the profile defines no answer action", "not-applicable")
+    return await _run(env, flow, _incoming_body)
+
+
+async def _incoming_body(session: AppSession, flow: _Flow) -> None:
+    env = flow.env
+    plane = MediaPlane(env, session)
+    try:
+        rang = await ring_backend(env)
+    except Exception as exc:  # the request or command failed: the backend never called
+        flow.put("incoming-call", "fail", f"the backend could not be made to call: {exc}")
+        return
+    try:
+        await session.action("answer")
+    except StepFailed as exc:
+        flow.put("incoming-call", "fail", f"answer failed: {exc}", [rang])
+        return
+    up = await session.wait(env.profile.call_up)
+    connected = await plane.connected(env.profile.timeout)
+    sent = await plane.sending(AUDIO_TIMEOUT) if connected.ok else None
+    evidence = [rang, f"call_up {'held' if up else 'never held'}", connected.text,
+                *([sent.text] if sent else [])]
+    ok = up and connected.ok and sent is not None and sent.ok
+    flow.put("incoming-call", "pass" if ok else "fail",
+             "the answered call connects and sends the microphone" if ok
+             else "the answered call did not come up with audio", evidence)
+    with contextlib.suppress(StepFailed):
+        await session.action("hang_up")
+
+
+# --- reconnect ---------------------------------------------------------------------------------
+async def backend_reconnect_flow(env: TargetEnv) -> list[CheckResult]:
+    """Call, disconnect, reconnect, call again, against the app's own backend."""
+    flow = _Flow(env, ("reconnect-recovery",))
+    if not env.redirected:
+        return flow.finish("native Chromium has no remote-desktop connection to lose", "not-applicable")
+    reason = env.no_faults_reason()
+    if reason is not None:
+        return flow.finish(reason, "not-applicable")
+    return await _run(env, flow, _reconnect_body)
+
+
+async def _reconnect_body(session: AppSession, flow: _Flow) -> None:
+    env, check = flow.env, "reconnect-recovery"
+    token, navigations = await session.token(), session.navigations
+    first = await _place(env, session, flow, check, MediaPlane(env, session))
+    if first is None:
+        result = flow.results[check]
+        result.summary = f"the first call failed, before any disconnect: {result.summary}"
+        return
+    faults = env.target.faults()
+    await faults.fault("disconnect", {})
+    ended = await session.wait(env.profile.call_up, CALL_END_TIMEOUT, want=False)
+    evidence = [*first, "after the disconnect the app ended the call" if ended
+                else f"{CALL_END_TIMEOUT:g} s after the disconnect the app still shows the call as up"]
+    await faults.fault("reconnect", {})
+    if not ended:
+        flow.put(check, "fail", "the app did not notice the disconnect: its call still shows as up", evidence)
+        return
+    if not await session.wait_ready():
+        flow.put(check, "fail", "the app did not become ready again after the reconnect", evidence)
+        return
+    plane = MediaPlane(env, session)
+    second = await _place(env, session, flow, check, plane)
+    if second is None:
+        flow.results[check].summary = f"after the reconnect: {flow.results[check].summary}"
+        flow.results[check].evidence = [*evidence, *flow.results[check].evidence]
+        return
+    sent = await plane.sending(AUDIO_TIMEOUT)
+    same = await session.token() == token and session.navigations == navigations
+    evidence += [f"after the reconnect: {text}" for text in second] + [
+        sent.text, "the same document throughout (no reload)" if same else "the page was reloaded"]
+    ok = sent.ok and same
+    flow.put(check, "pass" if ok else "fail",
+             "after disconnect and reconnect a new call works without a reload" if ok
+             else "the page reloaded to recover" if not same
+             else "after the reconnect the new call sends no audio", evidence)
+    with contextlib.suppress(StepFailed):
+        await session.action("hang_up")
+
+
+BACKEND_FLOWS = (backend_call_flow, backend_incoming_flow, backend_reconnect_flow, disconnected_flow)
