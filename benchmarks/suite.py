@@ -15,23 +15,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.proctree import children
 from conformance.harness import Harness
 from conformance.loader import load_scenarios
 from conformance.targets import ReferenceTarget
 
 __all__ = ["host_memory_over_repetitions", "suite_wall_time"]
-
-
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            tree.setdefault(parent, []).append(int(entry.name))
-    return tree
 
 
 def _peak_kib(pid: int) -> tuple[int, str]:
@@ -58,7 +47,7 @@ class _PeakSampler(threading.Thread):
 
     def run(self) -> None:
         while not self._stopping.wait(0.1):
-            tree, todo = _children(), [self.root]
+            tree, todo = children(), [self.root]
             while todo:
                 pid = todo.pop()
                 todo.extend(tree.get(pid, []))

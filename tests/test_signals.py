@@ -15,33 +15,9 @@ from pathlib import Path
 import pytest
 from test_gating import BLOCKING_SCENARIO, CONFORMANCE, POLL_INTERVAL_S, _folder
 
+from benchmarks.proctree import descendants
+
 _BOUND_S = 120.0
-
-
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            tree.setdefault(parent, []).append(int(entry.name))
-    return tree
-
-
-def _descendants(pid: int) -> dict[int, str]:
-    """pid -> command line of every live descendant of ``pid``."""
-    tree, found, todo = _children(), {}, [pid]
-    while todo:
-        for child in tree.get(todo.pop(), []):
-            try:
-                found[child] = (Path(f"/proc/{child}/cmdline").read_bytes()
-                                .replace(b"\0", b" ").decode(errors="replace"))
-            except OSError:
-                continue
-            todo.append(child)
-    return found
 
 
 def _alive(pid: int) -> bool:
@@ -64,14 +40,14 @@ def test_no_process_outlives_a_stopped_run(tmp_path: Path, signum: signal.Signal
         deadline = time.monotonic() + _BOUND_S
         while time.monotonic() < deadline and run.poll() is None:
             logs = list((tmp_path / "out").glob("*/results.jsonl"))
-            started = _descendants(run.pid)
+            started = descendants(run.pid)
             hosts = [c for c in started.values() if "reference_impl.host" in c]
             if hosts and logs and len(logs[0].read_text().splitlines()) >= 2:
                 break
             time.sleep(POLL_INTERVAL_S)
         assert any("reference_impl.host" in c for c in started.values()), started
         assert any("chrom" in c for c in started.values()), started
-        started = _descendants(run.pid)  # everything the run has started by now
+        started = descendants(run.pid)  # everything the run has started by now
         run.send_signal(signum)  # the controller only, as `docker stop` or a CI time-out does
         run.wait(timeout=_BOUND_S)
         deadline = time.monotonic() + 30
