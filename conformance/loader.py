@@ -362,6 +362,8 @@ def _check_expectation(c: _Checker, raw: Any, path: tuple[str, str]) -> Expectat
     if not isinstance(raw, dict) or "limitation" not in raw:
         return None  # the schema already reported it
     ident = raw["limitation"]
+    if not isinstance(ident, str):
+        return None  # the schema already reported it (a list, a number...)
     if c.limitations is not None and ident not in c.limitations:
         hint = did_you_mean(str(ident), c.limitations)
         c.error(

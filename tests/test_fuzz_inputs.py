@@ -33,8 +33,10 @@ SCENARIO_FILES = [p for p in SCENARIOS if p.name != "limitations.yaml"]
 PROFILES = [*sorted((ROOT / "profiles").glob("*.yaml")), ROOT / "conformance/apps/sample/profile.yaml"]
 REGISTRY = ROOT / "scenarios" / "limitations.yaml"
 EXAMPLES = int(os.environ.get("CONFORMANCE_FUZZ_EXAMPLES", "60"))
-#: Per example: parsing and checking one mutated file must stay well under this.
-BOUND_S = 5.0
+#: Per example: parsing and checking one mutated file must stay well under this much CPU
+#: time (this process's, so a loaded machine does not make it flaky; a hang or an
+#: exponential expansion burns CPU).
+BOUND_S = 2.0
 LOCATED = re.compile(r"^\S.*:\d+:\d+: error: ", re.MULTILINE)
 
 _WRONG_VALUES = ["true", "12", "null", "[]", "{}", "[1, 2]", "{a: 1}", '"x"', "-1", "1e999", "~"]
@@ -109,14 +111,14 @@ def mutated(draw: st.DrawFn, sources: list[Path]) -> tuple[Path, str]:
 def _assert_clean(load: Callable[[Path], Any], path: Path, text: str, tmp: Path) -> None:
     target = tmp / path.name
     target.write_text(text, encoding="utf-8", errors="surrogatepass")
-    started = time.perf_counter()
+    started = time.process_time()
     try:
         load(target)
     except ScenarioFileError as exc:
         rendered = exc.render()
         assert LOCATED.search(rendered), rendered[:2000]
-    elapsed = time.perf_counter() - started
-    assert elapsed < BOUND_S, f"{elapsed:.2f} s on a mutation of {path.name}"
+    elapsed = time.process_time() - started
+    assert elapsed < BOUND_S, f"{elapsed:.2f} s of CPU on a mutation of {path.name}"
 
 
 _SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 200,
@@ -180,10 +182,10 @@ def test_billion_laughs_is_refused_fast_and_small(tmp_path: Path, depth: int) ->
     path = tmp_path / "laughs.yaml"
     path.write_text("\n".join(laughs) + "\n")
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(ScenarioFileError) as caught:
         load_scenario(path, {})
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0  # CPU seconds
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100 * 1024  # KiB
     rendered = caught.value.render()
     # Located at the anchor whose expansion passes the bound, not at the top of the file.
