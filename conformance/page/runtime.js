@@ -15,10 +15,10 @@
   const created = { peerConnections: new Set(), tracks: new Set(), audioContexts: new Set() };
 
   // --- object tracking (for cleanup) -----------------------------------------------
-  // The hooks go in at the first step, not at document start: a redirection the suite did
-  // not inject (a browser extension, as in a real session) may install itself after this
-  // script, and hooks on the native objects below it would bypass it. By the first step
-  // every document-start script of the page has run.
+  // The hooks go in once the document is parsed (or at the first step, if that comes
+  // first), not at document start: a redirection the suite did not inject (a browser
+  // extension, as in a real session) may install itself after this script, and hooks on the
+  // native objects below it would bypass it. By then every document-start script has run.
   let tracking = false;
   function installTracking() {
     if (tracking) return;
@@ -374,6 +374,12 @@
   }
 
   Object.assign(window, { mic, speaker, until, nextEvent, connectPair, statsOfType, describe, farEnd, iceGatheringComplete });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", installTracking, { once: true });
+  } else {
+    installTracking();
+  }
+
   Object.defineProperty(window, "__conformance", {
     value: Object.freeze({ run, expect, expectError, waitEvent, cleanup, describe, mmrLog: () => mmrLog.slice() }),
     enumerable: false,

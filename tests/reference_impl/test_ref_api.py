@@ -39,7 +39,8 @@ RUNTIME = Path(__file__).resolve().parents[2] / "conformance" / "page" / "runtim
 def test_public_api_is_explicit() -> None:
     assert sorted(reference_impl.__all__) == sorted([
         "CLIENT_VERSION", "EXTENSION_VERSION", "HOST_VERSION", "ICE_MODES", "PROTOCOL_VERSION",
-        "VERSION", "Device", "HostError", "HostStartError", "ReferenceHost", "build_init_script",
+        "VERSION", "Device", "HostError", "HostStartError", "ReferenceHost", "build_extension",
+        "build_init_script", "page_init_script",
     ])
     for name in reference_impl.__all__:
         assert getattr(reference_impl, name) is not None
