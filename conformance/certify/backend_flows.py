@@ -29,13 +29,15 @@ from conformance.certify.evidence import HEARD_DBFS, SILENT_DBFS, Measurement, p
 from conformance.certify.flows import (
     _CALL_CHECKS,
     AUDIO_TIMEOUT,
-    CALL_END_TIMEOUT,
     SILENCE_TIMEOUT,
     _Flow,
     _run,
     _speaker_honoured,
+    disconnect_and_back,
     disconnected_flow,
     hang_up_check,
+    pick_devices,
+    reconnect_flow,
     sent_track_device,
 )
 from conformance.certify.steps import StepFailed
@@ -218,16 +220,7 @@ async def _why_not(env: TargetEnv, session: AppSession) -> str:
 async def _call_body(session: AppSession, flow: _Flow) -> None:
     env, profile, audio = flow.env, flow.env.profile, flow.env.profile.far_end.audio
     plane = MediaPlane(env, session)
-    devices = await session.devices()
-    session.values.update(mic_id=devices.mic_id, mic_label=devices.mic_label,
-                          speaker_id=devices.speaker_id, speaker_label=devices.speaker_label)
-    pick_errors = []
-    for action in ("pick_microphone", "pick_speaker"):
-        if profile.has(action):
-            try:
-                await session.action(action)
-            except StepFailed as exc:
-                pick_errors.append(f"{action} failed: {exc}")
+    devices, pick_errors = await pick_devices(session)
     evidence = await _place(env, session, flow, "call-connects", plane)
     if evidence is None:
         return
@@ -407,13 +400,7 @@ async def _incoming_body(session: AppSession, flow: _Flow) -> None:
 # --- reconnect ---------------------------------------------------------------------------------
 async def backend_reconnect_flow(env: TargetEnv) -> list[CheckResult]:
     """Call, disconnect, reconnect, call again, against the app's own backend."""
-    flow = _Flow(env, ("reconnect-recovery",))
-    if not env.redirected:
-        return flow.finish("native Chromium has no remote-desktop connection to lose", "not-applicable")
-    reason = env.no_faults_reason()
-    if reason is not None:
-        return flow.finish(reason, "not-applicable")
-    return await _run(env, flow, _reconnect_body)
+    return await reconnect_flow(env, _reconnect_body)
 
 
 async def _reconnect_body(session: AppSession, flow: _Flow) -> None:
@@ -424,17 +411,8 @@ async def _reconnect_body(session: AppSession, flow: _Flow) -> None:
         result = flow.results[check]
         result.summary = f"the first call failed, before any disconnect: {result.summary}"
         return
-    faults = env.target.faults()
-    await faults.fault("disconnect", {})
-    ended = await session.wait(env.profile.call_up, CALL_END_TIMEOUT, want=False)
-    evidence = [*first, "after the disconnect the app ended the call" if ended
-                else f"{CALL_END_TIMEOUT:g} s after the disconnect the app still shows the call as up"]
-    await faults.fault("reconnect", {})
-    if not ended:
-        flow.put(check, "fail", "the app did not notice the disconnect: its call still shows as up", evidence)
-        return
-    if not await session.wait_ready():
-        flow.put(check, "fail", "the app did not become ready again after the reconnect", evidence)
+    evidence = list(first)
+    if not await disconnect_and_back(env, session, flow, check, evidence):
         return
     plane = MediaPlane(env, session)
     second = await _place(env, session, flow, check, plane)

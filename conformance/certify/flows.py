@@ -124,8 +124,9 @@ async def call_flow(env: TargetEnv) -> list[CheckResult]:
     return await _run(env, _Flow(env, _CALL_CHECKS), _call_body)
 
 
-async def _call_body(session: AppSession, flow: _Flow) -> None:
-    env, profile = flow.env, flow.env.profile
+async def pick_devices(session: AppSession) -> tuple[Devices, list[str]]:
+    """The suite's choice of devices (never the default), made through the profile's
+    pick_microphone / pick_speaker actions; the choice and the actions that failed."""
     devices = await session.devices()
     session.values.update(
         mic_id=devices.mic_id,
@@ -135,11 +136,17 @@ async def _call_body(session: AppSession, flow: _Flow) -> None:
     )
     pick_errors = []
     for action in ("pick_microphone", "pick_speaker"):
-        if profile.has(action):
+        if session.profile.has(action):
             try:
                 await session.action(action)
             except StepFailed as exc:
                 pick_errors.append(f"{action} failed: {exc}")
+    return devices, pick_errors
+
+
+async def _call_body(session: AppSession, flow: _Flow) -> None:
+    env, profile = flow.env, flow.env.profile
+    devices, pick_errors = await pick_devices(session)
     call, evidence = await _place_call(env, session, flow, "call-connects")
     if call is None:
         return
@@ -441,26 +448,23 @@ async def _incoming_body(session: AppSession, flow: _Flow) -> None:
 
 
 # --- reconnect -----------------------------------------------------------------------------
-async def reconnect_flow(env: TargetEnv) -> list[CheckResult]:
-    """Call, disconnect, reconnect, call again: the app recovers without a reload."""
+async def reconnect_flow(env: TargetEnv, body: Any = None) -> list[CheckResult]:
+    """Call, disconnect, reconnect, call again: the app recovers without a reload (``body``:
+    how the calls are proved; the harness's far end by default)."""
     flow = _Flow(env, ("reconnect-recovery",))
     if not env.redirected:
         return flow.finish("native Chromium has no remote-desktop connection to lose", "not-applicable")
     no_faults = env.no_faults_reason()
     if no_faults:
         return flow.finish(no_faults, "not-applicable")
-    return await _run(env, flow, _reconnect_body)
+    return await _run(env, flow, body or _reconnect_body)
 
 
-async def _reconnect_body(session: AppSession, flow: _Flow) -> None:
-    env, check = flow.env, "reconnect-recovery"
-    token, navigations = await session.token(), session.navigations
-    first, evidence = await _place_call(env, session, flow, check)
-    if first is None:
-        flow.results[
-            check
-        ].summary = f"the first call failed, before any disconnect: {flow.results[check].summary}"
-        return
+async def disconnect_and_back(
+    env: TargetEnv, session: AppSession, flow: _Flow, check: str, evidence: list[str]
+) -> bool:
+    """With a call up: disconnect (the app must end the call), reconnect (it must become ready
+    again). ``False`` with a failing verdict on ``check`` when it does not; ``evidence`` grows."""
     fault = env.target.faults().fault
     await fault("disconnect", {})
     ended = await session.wait(env.profile.call_up, CALL_END_TIMEOUT, want=False)
@@ -472,9 +476,23 @@ async def _reconnect_body(session: AppSession, flow: _Flow) -> None:
     await fault("reconnect", {})
     if not ended:
         flow.put(check, "fail", "the app did not notice the disconnect: its call still shows as up", evidence)
-        return
+        return False
     if not await session.wait_ready():
         flow.put(check, "fail", "the app did not become ready again after the reconnect", evidence)
+        return False
+    return True
+
+
+async def _reconnect_body(session: AppSession, flow: _Flow) -> None:
+    env, check = flow.env, "reconnect-recovery"
+    token, navigations = await session.token(), session.navigations
+    first, evidence = await _place_call(env, session, flow, check)
+    if first is None:
+        flow.results[
+            check
+        ].summary = f"the first call failed, before any disconnect: {flow.results[check].summary}"
+        return
+    if not await disconnect_and_back(env, session, flow, check, evidence):
         return
     second, more = await _place_call(env, session, flow, check)
     evidence += [f"after the reconnect: {text}" for text in more]
