@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,7 +48,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         print(f"conformance run: {problem}", file=sys.stderr)
         return 2
     pytest_args = [str(p) for p in _paths(args.paths)]
-    pytest_args += ["--target", args.target, "-p", "no:cacheprovider"]
+    pytest_args += ["--target", args.target]
     pytest_args += target_arguments_for_pytest(args)
     if args.k:
         pytest_args += ["-k", args.k]
@@ -57,6 +58,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         pytest_args += ["--report-dir", args.report_dir]
     if args.update_baseline:
         pytest_args += ["--update-baseline", args.update_baseline]
+    if args.limitations:
+        pytest_args += ["--limitations", args.limitations]
     if args.shard:
         pytest_args += ["--shard", args.shard]
     if args.repeat and args.repeat > 1:
@@ -180,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-k", help="only scenarios whose item name matches this pytest expression")
     run.add_argument("-n", help="parallel workers (pytest-xdist), e.g. 2 or auto")
     run.add_argument("--report-dir", help="reports folder (default: ./reports)")
+    run.add_argument("--limitations", metavar="FILE",
+                     help="your own limitation registry, besides the bundled one")
     run.add_argument("--update-baseline", metavar="PATH",
                      help="write this run's outcomes as a baseline for `conformance compare`")
     run.add_argument("--shard", metavar="K/N", help="run the K-th of N deterministic slices")
@@ -237,7 +242,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         at = argv.index("--")
         argv, extra = argv[:at], argv[at + 1:]
     args = build_parser().parse_args(argv)
-    return int(args.func(args, extra))
+    try:
+        return int(args.func(args, extra))
+    except BrokenPipeError:
+        # `conformance list | head`: the reader is gone; say nothing more, as Unix tools do.
+        # Point stdout at /dev/null so the interpreter's final flush cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@
 function takes ``(args, extra)`` like the others in :mod:`conformance.cli` and returns the
 exit code:
 
-- ``compare``: 0 no regression, 1 at least one regression, 2 a side could not be read;
-- ``baseline``, ``merge``, ``report``: 0 done, 1 could not be done (the reason on stderr).
+- ``compare``: 0 the gate passes, 1 it fails (a regression, missing items, an interrupted
+  run), 2 a side could not be read;
+- ``baseline``, ``merge``, ``report``: 0 done, 1 could not be done (the reason on stderr),
+  2 an input file could not be read (not JSON, not UTF-8, too large or too deep).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from conformance.reports.atomic import atomic_write_text
+from conformance.reports.jsonio import InputError
 
 if TYPE_CHECKING:
     from conformance.reports.rundir import LoadedRun
@@ -91,6 +94,9 @@ def cmd_baseline(args: argparse.Namespace, _extra: list[str]) -> int:
 
     try:
         run = load_run(args.run)
+    except InputError as exc:
+        _error("baseline", exc)
+        return 2
     except ValueError as exc:
         _error("baseline", exc)
         return 1
@@ -117,6 +123,9 @@ def cmd_merge(args: argparse.Namespace, _extra: list[str]) -> int:
             duplicates="later" if args.prefer_later else "error",
             run_id=args.run_id,
         )
+    except InputError as exc:
+        _error("merge", exc)
+        return 2
     except (ValueError, OSError) as exc:
         _error("merge", exc)
         return 1
@@ -162,6 +171,9 @@ def cmd_report(args: argparse.Namespace, _extra: list[str]) -> int:
 
     try:
         runs = [load_run(path) for path in args.runs]
+    except InputError as exc:
+        _error("report", exc)
+        return 2
     except ValueError as exc:
         _error("report", exc)
         return 1

@@ -16,9 +16,13 @@ from conformance.model import Mark
 from conformance.registry import is_known_member, known_names
 from conformance.yamlmarks import load_marked
 
-__all__ = ["REGISTRY_FILENAME", "Limitation", "find_registry", "load_limitations"]
+__all__ = ["BUNDLED_REGISTRY", "REGISTRY_FILENAME", "Limitation", "find_registry",
+           "load_limitations", "registries_for"]
 
 REGISTRY_FILENAME = "limitations.yaml"
+#: The suite's own registry (product limitations and the reference implementation's), known
+#: to every scenario wherever it lives.
+BUNDLED_REGISTRY = Path(__file__).resolve().parent.parent / "scenarios" / REGISTRY_FILENAME
 
 _REQUIRED = ("id", "kind", "title", "behaviour")
 # `untestable` gives the reason no scenario can show the deviation (validate stays quiet).
@@ -46,6 +50,15 @@ def find_registry(scenario_path: Path) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def registries_for(scenario_path: Path, extra: Path | None = None) -> list[Path]:
+    """The registries whose ids a scenario may name, later ones overriding earlier: the
+    bundled one, the nearest ``limitations.yaml`` above the scenario, and ``extra``
+    (``--limitations FILE``, a vendor's own)."""
+    found = [p for p in (BUNDLED_REGISTRY if BUNDLED_REGISTRY.is_file() else None,
+                         find_registry(scenario_path), extra) if p is not None]
+    return list(dict.fromkeys(p.resolve() for p in found))
 
 
 def load_limitations(path: Path) -> dict[str, Limitation]:

@@ -21,7 +21,7 @@ from typing import Any
 import jsonschema
 
 from conformance.errors import ScenarioError, ScenarioFileError, did_you_mean
-from conformance.limitations import Limitation, find_registry, load_limitations
+from conformance.limitations import Limitation, load_limitations, registries_for
 from conformance.model import TARGETS, Expectation, Mark, Scenario, Step
 from conformance.registry import is_known_member, known_names
 from conformance.yamlmarks import MarkedDocument, load_marked
@@ -90,13 +90,14 @@ def parse_duration(value: Any) -> float:
     return seconds
 
 
-def is_scenario_file(path: Path) -> bool:
-    """Scenario files are ``*.yaml``/``*.yml`` under a ``scenarios`` folder, except the registry."""
-    return (
-        path.suffix in (".yaml", ".yml")
-        and path.name != "limitations.yaml"
-        and "scenarios" in path.resolve().parts[:-1]
-    )
+def is_scenario_file(path: Path, roots: Iterable[Path] = ()) -> bool:
+    """Scenario files are ``*.yaml``/``*.yml`` (not a registry) under a ``scenarios`` folder
+    or under one of ``roots`` (the paths a user named, whatever their folders are called)."""
+    if path.suffix not in (".yaml", ".yml") or path.name == "limitations.yaml":
+        return False
+    resolved = path.resolve()
+    return "scenarios" in resolved.parts[:-1] or any(
+        resolved == root or resolved.is_relative_to(root) for root in roots)
 
 
 def discover_scenario_files(paths: Iterable[Path]) -> list[Path]:
@@ -197,7 +198,7 @@ def load_scenario(path: Path, limitations: dict[str, Limitation] | None = None,
     """Load one scenario file; raise :class:`ScenarioFileError` listing every problem.
 
     ``limitations`` is the registry to check expectation ids against; when ``None`` the
-    nearest ``limitations.yaml`` above the file is used (no registry: every id is unknown).
+    bundled registry and the nearest ``limitations.yaml`` above the file are used.
     """
     file = display_path or str(path)
     try:
@@ -209,8 +210,9 @@ def load_scenario(path: Path, limitations: dict[str, Limitation] | None = None,
     except ScenarioError as exc:
         raise ScenarioFileError(file, [exc], text) from None
     if limitations is None:
-        registry = find_registry(path)
-        limitations = load_limitations(registry) if registry else {}
+        limitations = {}
+        for registry in registries_for(path):
+            limitations.update(load_limitations(registry))
     checker = _Checker(doc, limitations)
     scenario = _check(checker)
     if checker.errors or scenario is None:

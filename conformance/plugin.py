@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import threading
 from pathlib import Path
@@ -23,7 +22,7 @@ import pytest
 from conformance.artifacts import ArtifactPolicy
 from conformance.errors import ScenarioFileError
 from conformance.harness import Harness
-from conformance.limitations import Limitation, find_registry, load_limitations
+from conformance.limitations import Limitation, load_limitations, registries_for
 from conformance.loader import duplicate_id_error, is_scenario_file, load_scenario
 from conformance.model import Scenario, shard_of
 from conformance.recorder import (
@@ -50,8 +49,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="targets to run on, comma-separated ('redirected' is the old name of "
                          "'reference'; default: all = native,reference)")
     group.addoption("--report-dir", default=None,
-                    help="where runs write their reports (default: <rootdir>/reports)")
+                    help="where runs write their reports (default: ./reports)")
     group.addoption("--no-reports", action="store_true", help="do not write report files")
+    group.addoption("--limitations", default=None, metavar="FILE",
+                    help="a registry of your own limitations, besides the bundled one and any "
+                         "limitations.yaml beside the scenarios")
     for flags, kwargs in TARGET_OPTIONS:
         group.addoption(*flags, **kwargs)
     group.addoption("--run-id", default=None, help="name of the run's report folder")
@@ -134,9 +136,29 @@ def reports_enabled(config: pytest.Config) -> bool:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if is_scenario_file(file_path):
+    if is_scenario_file(file_path, _named_roots(parent.config)):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
+
+
+def _named_roots(config: pytest.Config) -> tuple[Path, ...]:
+    """The files and folders named on the command line: scenarios there are collected
+    whatever their folders are called (not only under ``scenarios/``)."""
+    roots = []
+    for arg in config.args:
+        path = Path(str(arg).split("::")[0])
+        if not path.is_absolute():
+            path = config.invocation_params.dir / path
+        if path.exists() and path.resolve() != config.rootpath.resolve():
+            roots.append(path.resolve())
+    return tuple(roots)
+
+
+def display_path(path: Path) -> str:
+    """``path`` as printed and reported: relative to the working directory when inside it
+    (clickable in a terminal), absolute otherwise."""
+    resolved, here = path.resolve(), Path.cwd().resolve()
+    return str(resolved.relative_to(here)) if resolved.is_relative_to(here) else str(resolved)
 
 
 def selected_targets(config: pytest.Config) -> tuple[str, ...]:
@@ -157,13 +179,15 @@ class ScenarioFile(pytest.File):
 
     def collect(self) -> list[pytest.Item]:
         config = self.config
-        display = os.path.relpath(self.path, config.rootpath)
-        registry_path = find_registry(self.path)
+        display = display_path(self.path)
         registries = config.stash[_registries_key]
+        extra = config.getoption("limitations")
         try:
-            if registry_path is not None and registry_path not in registries:
-                registries[registry_path] = load_limitations(registry_path)
-            limitations = registries.get(registry_path) if registry_path else {}
+            limitations: dict[str, Limitation] = {}
+            for registry_path in registries_for(self.path, Path(extra) if extra else None):
+                if registry_path not in registries:
+                    registries[registry_path] = load_limitations(registry_path)
+                limitations.update(registries[registry_path])
             scenario = load_scenario(self.path, limitations, display_path=display)
         except ScenarioFileError as exc:
             # One broken file is one failed item, not a dead run: the rest still runs.

@@ -61,9 +61,9 @@ def git_revision(cwd: Path) -> str | None:
 
 
 def reports_root(config: pytest.Config) -> Path:
-    """Where run folders go: ``--report-dir``, or ``<rootdir>/reports``."""
+    """Where run folders go: ``--report-dir``, or ``reports`` in the working directory."""
     option = config.getoption("report_dir")
-    return Path(option).resolve() if option else config.rootpath / "reports"
+    return Path(option).resolve() if option else config.invocation_params.dir / "reports"
 
 
 def _now() -> str:
@@ -91,7 +91,7 @@ class RunRecorder:
 
     @property
     def reports_root(self) -> Path:
-        """Where run folders go (``--report-dir`` or ``<rootdir>/reports``)."""
+        """Where run folders go (``--report-dir`` or ``./reports``)."""
         return reports_root(self.config)
 
     def _start(self) -> None:

@@ -34,7 +34,7 @@ MAX_BYTES = 1024 * 1024
 #: Deepest nesting of mappings and sequences; scenarios need about 6.
 MAX_DEPTH = 64
 #: Most values a document may hold once aliases are expanded.
-MAX_NODES = 100_000
+MAX_NODES = 10_000
 #: Most aliases (``*name``) a document may use.
 MAX_ALIASES = 100
 

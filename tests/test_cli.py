@@ -124,3 +124,33 @@ def test_run_exit_code_is_one_on_unexpected_failure(tmp_path: Path, target: str)
                        cwd=tmp_path, timeout=300)
     assert done.returncode == 1
     assert "expected `1` to equal 2; actual: 1" in done.stdout
+
+
+def test_scenarios_from_any_folder_run_with_the_bundled_registry(tmp_path: Path) -> None:
+    """A folder not called `scenarios`, outside the project: its files are collected, ids of
+    the bundled limitation registry are known, reports go to ./reports of the working folder,
+    and paths are printed relative to it."""
+    mine = tmp_path / "my" / "checks"
+    mine.mkdir(parents=True)
+    (mine / "a.yaml").write_text(
+        "id: mine.a\ntitle: A check of my own\ncovers: [MediaStream]\nsteps:\n  - run: x = 1\n"
+        "expect:\n  native: pass\n  redirected: {limitation: ref-video-capture}\n")
+    done = conformance("run", "my/checks", "--target", "native", cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    document = json.loads((tmp_path / "reports" / "latest" / "results.json").read_text())
+    (result,) = document["results"]
+    assert result["test"] == "mine.a[native]" and result["status"] == "PASS"
+    assert result["file"] == "my/checks/a.yaml"
+
+
+def test_a_closed_pipe_is_not_a_traceback() -> None:
+    """`conformance list | head -1`: the reader goes away; no BrokenPipeError traceback."""
+    # The JSON listing is larger than a pipe buffer, so the writer does meet the closed pipe.
+    listing = subprocess.Popen([*CONFORMANCE, "list", "--format", "json"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    assert listing.stdout is not None and listing.stderr is not None
+    listing.stdout.readline()
+    listing.stdout.close()  # what `head -1` does after its line
+    err = listing.stderr.read().decode()
+    listing.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err

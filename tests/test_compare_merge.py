@@ -558,3 +558,22 @@ def test_an_interrupted_run_fails_the_gate(tmp_path: Path, capsys: pytest.Captur
     args = parser.parse_args(["compare", "--allow-missing", str(tmp_path / "base" / "base"),
                               str(tmp_path / "cut" / "cut")])
     assert args.func(args, []) == 0
+
+
+@pytest.mark.parametrize("content", [
+    "[" * 100_000 + "]" * 100_000,            # deeper than the JSON decoder's recursion
+    '{"a": ' * 200 + "1" + "}" * 200,          # decodes, but deeper than any report
+    "\xff\xfe not utf-8",
+    "{not json",
+], ids=["recursion", "deep", "not-utf8", "not-json"])
+def test_unreadable_json_inputs_exit_2_with_the_file_named(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str) -> None:
+    bad = tmp_path / "results.json"
+    bad.write_bytes(content.encode("latin-1"))
+    good = write_run(tmp_path / "good", info("good"), [res("pc.a")])
+    for command in (["compare", str(bad), str(good)], ["compare", str(good), str(bad)],
+                    ["merge", str(bad), str(good), "--report-dir", str(tmp_path / "m")],
+                    ["report", str(bad)]):
+        assert cli(*command) == 2, command
+        err = capsys.readouterr().err
+        assert str(bad) in err and "Traceback" not in err, (command, err)

@@ -34,7 +34,7 @@ PROFILES = [*sorted((ROOT / "profiles").glob("*.yaml")), ROOT / "conformance/app
 REGISTRY = ROOT / "scenarios" / "limitations.yaml"
 EXAMPLES = int(os.environ.get("CONFORMANCE_FUZZ_EXAMPLES", "60"))
 #: Per example: parsing and checking one mutated file must stay well under this.
-BOUND_S = 2.0
+BOUND_S = 5.0
 LOCATED = re.compile(r"^\S.*:\d+:\d+: error: ", re.MULTILINE)
 
 _WRONG_VALUES = ["true", "12", "null", "[]", "{}", "[1, 2]", "{a: 1}", '"x"', "-1", "1e999", "~"]
@@ -187,7 +187,7 @@ def test_billion_laughs_is_refused_fast_and_small(tmp_path: Path, depth: int) ->
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100 * 1024  # KiB
     rendered = caught.value.render()
     # Located at the anchor whose expansion passes the bound, not at the top of the file.
-    assert re.search(r"laughs\.yaml:6:\d+: error: the document expands to more than", rendered), rendered
+    assert re.search(r"laughs\.yaml:5:\d+: error: the document expands to more than", rendered), rendered
 
 
 def test_yaml_bounds_are_what_the_docs_say() -> None:

@@ -33,6 +33,7 @@ import jsonschema
 
 from conformance.model import canonical_target_name
 from conformance.reports.atomic import atomic_write_text
+from conformance.reports.jsonio import read_json
 from conformance.reports.outcome import (
     FAILING_STATUSES,
     Outcome,
@@ -351,12 +352,7 @@ def load_snapshot(path: Path | str) -> Snapshot:
     """
     path = Path(path)
     if path.is_file() and path.suffix == ".json":
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: not valid JSON: {exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"{path}: not UTF-8 text: {exc}") from exc
+        document = read_json(path)
         if isinstance(document, dict) and document.get("kind") == BASELINE_KIND:
             return _snapshot_from_baseline(document, path)
     run = load_run(path)

@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 
 from conformance.reports.atomic import atomic_write_text
+from conformance.reports.jsonio import read_json
 from conformance.reports.outcome import ordered_targets, sort_results
 from conformance.results import SCHEMA_VERSION, STATUSES, RunInfo, ScenarioResult
 
@@ -99,10 +100,7 @@ def load_results_json(path: Path | str) -> tuple[RunInfo, list[ScenarioResult]]:
     does not match the schema; a baseline comparison must never run on a misread file.
     """
     path = Path(path)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON: {exc}") from exc
+    document = read_json(path)
     version = document.get("schema_version") if isinstance(document, dict) else None
     if version != SCHEMA_VERSION:
         raise ValueError(

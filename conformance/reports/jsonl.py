@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from conformance.reports.jsonio import parse_json
 from conformance.results import ScenarioResult
 
 __all__ = ["ResultsLog", "read_results_log"]
@@ -102,7 +103,7 @@ def read_results_log(path: Path | str) -> list[ScenarioResult]:
         if not raw.strip():
             continue
         try:
-            record = json.loads(raw.decode("utf-8"))
+            record = parse_json(raw.decode("utf-8"), f"{path}:{number}")
             if not isinstance(record, dict):
                 raise TypeError(f"expected an object, got {type(record).__name__}")
             results.append(ScenarioResult.from_json(record))

@@ -11,13 +11,13 @@ as an interrupted run whose metadata is unknown (see :func:`load_run`).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from conformance.reports.atomic import LATEST_FILE, LATEST_LINK
 from conformance.reports.json_report import load_results_json
+from conformance.reports.jsonio import read_json
 from conformance.reports.jsonl import read_results_log
 from conformance.reports.outcome import ordered_targets
 from conformance.results import RunInfo, ScenarioResult
@@ -112,7 +112,7 @@ def _from_jsonl(folder: Path, log: Path) -> LoadedRun:
     run_info: RunInfo | None = None
     if header.is_file():
         try:
-            run_info = RunInfo.from_json(json.loads(header.read_text(encoding="utf-8")))
+            run_info = RunInfo.from_json(read_json(header))
         except (ValueError, TypeError):
             run_info = None  # a damaged header is no worse than a missing one
     if run_info is None:
