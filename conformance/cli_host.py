@@ -38,12 +38,13 @@ async def _serve(args: argparse.Namespace) -> int:
     try:
         binding = host.page_binding()
         print(f"reference host {host.version} listening on {host.url} (pid {host.pid})", flush=True)
-        if args.info:
-            _write_private(Path(args.info), json.dumps({**binding, "pid": host.pid}, indent=2) + "\n")
-            print(f"host info (URL and page secret, owner-only): {args.info}", flush=True)
+        # The extension first: whoever waits for the info file may use the extension at once.
         if args.extension:
             folder = build_extension(args.extension, binding)
             print(f"extension for this host: {folder} (load it unpacked in Chrome or Edge)", flush=True)
+        if args.info:
+            _write_private(Path(args.info), json.dumps({**binding, "pid": host.pid}, indent=2) + "\n")
+            print(f"host info (URL and page secret, owner-only): {args.info}", flush=True)
         print("press Ctrl-C to stop", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
