@@ -24,11 +24,14 @@ __all__ = ["add_host_commands"]
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by its owner only (it holds a secret)."""
+    """Write ``text`` to ``path`` readable by its owner only (it holds a secret), atomically:
+    a reader waiting for the file never sees half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    partial = path.with_name(path.name + ".partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as out:
         out.write(text)
+    os.replace(partial, path)
 
 
 async def _serve(args: argparse.Namespace) -> int:
