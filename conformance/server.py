@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["LoopbackServer", "PageServer", "checked_path"]
+__all__ = ["LoopbackServer", "PageServer", "checked_path", "served_file"]
 
 PAGE_DIR = Path(str(resources.files("conformance").joinpath("page")))
 
@@ -40,8 +40,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         mount, _, rest = relative.partition("/")
         roots = self.server.mounts.get(mount)
         # A first segment naming a mounted folder (an app) serves from it; else the page dir.
-        file = (_first_file(roots, rest or "index.html") if roots is not None
-                else _first_file((PAGE_DIR,), relative))
+        file = (served_file(roots, rest or "index.html") if roots is not None
+                else served_file((PAGE_DIR,), relative))
         try:
             body = file.read_bytes() if file is not None else None
         except OSError:
@@ -88,7 +88,7 @@ def _inside(root: Path, relative: str) -> Path | None:
     return candidate if candidate.is_relative_to(base) else None
 
 
-def _first_file(roots: tuple[Path, ...], relative: str) -> Path | None:
+def served_file(roots: tuple[Path, ...], relative: str) -> Path | None:
     """The first ``root/relative`` that is a file: earlier roots overlay later ones. Names
     the file system refuses (too long, too deep) are no file."""
     for root in roots:

@@ -18,13 +18,14 @@ from __future__ import annotations
 import html
 import http.server
 import mimetypes
+import os
 import re
 import secrets
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from conformance.server import LoopbackServer, _inside, checked_path
+from conformance.server import LoopbackServer, checked_path, served_file
 
 __all__ = ["WptServer", "script_metadata"]
 
@@ -101,7 +102,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         relative = path.lstrip("/")
         if relative == "resources/testharnessreport.js":
             return REPORT_JS, "text/javascript; charset=utf-8"
-        file = _inside(root, relative or "index.html")
+        file = served_file((root,), relative or "index.html")
         if file is not None:
             kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
             if kind in ("text/javascript", "application/javascript", "text/html", "text/css"):
@@ -111,10 +112,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self.server.testharness.read_bytes(), "text/javascript; charset=utf-8"
         wrapped = _WRAPPED.match(relative)
         if wrapped is not None:
-            script = _inside(root, f"{wrapped['stem']}.{wrapped['scope']}.js")
+            script = served_file((root,), f"{wrapped['stem']}.{wrapped['scope']}.js")
             if script is not None:
                 source = script.read_text(encoding="utf-8", errors="replace")
-                return _wrapper("/" + script.relative_to(root.resolve()).as_posix(), source), \
+                return _wrapper("/" + script.relative_to(os.path.abspath(root)).as_posix(), source), \
                     "text/html; charset=utf-8"
         return None
 
