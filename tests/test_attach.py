@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: items run on attach, others need capabilities it lacks.
 SUBSET = ("scenarios/integration", "scenarios/media-devices")
 _STARTUP_S = 30.0
+#: How often a bounded wait for another process polls (a wait on a condition, not a delay).
+_POLL_S = 0.05
 
 
 def _wait_for_file(path: Path, process: subprocess.Popen[str], what: str) -> str:
@@ -38,7 +40,7 @@ def _wait_for_file(path: Path, process: subprocess.Popen[str], what: str) -> str
             return path.read_text()
         if process.poll() is not None:
             raise AssertionError(f"{what} exited with {process.returncode} before writing {path}")
-        time.sleep(0.05)  # polling interval of a bounded wait for another process's file
+        time.sleep(_POLL_S)
     raise AssertionError(f"{what} did not write {path} within {_STARTUP_S:g} s")
 
 
@@ -189,7 +191,7 @@ def playwright_servers() -> Iterator[list[str]]:
                 with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
                     break
                 assert server.poll() is None and time.monotonic() < deadline, "run-server did not start"
-                time.sleep(0.05)  # polling interval of a bounded wait for the port
+                time.sleep(_POLL_S)
             import urllib.parse
 
             urls.append(f"ws://127.0.0.1:{port}/?launch-options={urllib.parse.quote(options)}")
