@@ -107,18 +107,17 @@ class Harness:
         target = self._target(target_name)
         result = new_result(scenario, target.name, Expectation("pass"))
         try:
+            kind = await target.expectation_kind()
             expectation = await applicable_expectation(scenario, target)
             if expectation is None:
-                kind = await target.expectation_kind()
                 raise TargetUnavailable(f"the scenario states no expectation for {kind} pages")
             result = new_result(scenario, target.name, expectation)
-            kind = await target.expectation_kind()
-            for capability in missing_capabilities(scenario, kind, target):
-                raise CapabilityMissing(target.name, capability)
+            missing = missing_capabilities(scenario, kind, target)
+            if missing:
+                raise CapabilityMissing(target.name, missing[0])
             await self._run_in_page(scenario, target, kind, result)
         except TargetUnavailable as exc:
             result.status, result.message = "SKIP", str(exc)
-            expectation = None
         except BrowserNotFoundError as exc:
             result.status, result.message = "ERROR", str(exc)
         except Exception as exc:  # the harness itself failed around the steps

@@ -40,7 +40,8 @@ _DETECT_SCRIPT = """() => {
 
 
 class AttachTarget(Target):
-    """A browser reached over CDP or a Playwright server."""
+    """A browser reached over CDP or a Playwright server (far ends open in fresh contexts of
+    it, away from its extensions: the base class's ``far_end_browser``)."""
 
     name = "attach"
     description = "a browser the suite did not start (--cdp URL or --ws URL)"
@@ -66,10 +67,6 @@ class AttachTarget(Target):
         if self.browsers.attached_over_cdp and browser.contexts:
             return browser.contexts[0], False
         return await browser.new_context(), True
-
-    async def far_end_browser(self) -> Browser:
-        """Far ends open in fresh contexts of the attached browser, away from its extensions."""
-        return await self.browser()
 
     async def open_page(self, url: str, setup: PageSetup | None = None) -> OpenedPage:
         """Open the page; the first one also tells which redirection (if any) is active."""
