@@ -26,6 +26,7 @@ __all__ = [
     "demo_overrides",
     "start_janus",
     "start_turn",
+    "tail",
 ]
 
 #: Where Debian's ``janus-demos`` puts the demo pages (``javascript/`` links the libraries).
@@ -136,7 +137,7 @@ def start_janus(namespace: Namespace, scratch: Path) -> Janus:
     try:
         wait_for_tcp(namespace.address, _JANUS_HTTP_PORT, _START_TIMEOUT_S, alive=process)
     except NamespaceError as exc:
-        raise NamespaceError(f"{exc}; Janus's log:\n{_tail(scratch / 'janus.log')}") from None
+        raise NamespaceError(f"{exc}; Janus's log:\n{tail(scratch / 'janus.log')}") from None
     return Janus(namespace, f"http://{namespace.address}:{_JANUS_HTTP_PORT}/janus", api_secret)
 
 
@@ -156,7 +157,7 @@ def start_turn(namespace: Namespace, scratch: Path) -> Turn:
     try:
         wait_for_tcp(namespace.address, _TURN_PORT, _START_TIMEOUT_S, alive=process)
     except NamespaceError as exc:
-        raise NamespaceError(f"{exc}; coturn's log:\n{_tail(scratch / 'turn.log')}") from None
+        raise NamespaceError(f"{exc}; coturn's log:\n{tail(scratch / 'turn.log')}") from None
     return Turn(namespace, namespace.address, _TURN_PORT, username, credential)
 
 
@@ -173,7 +174,8 @@ def demo_overrides(folder: Path, janus: Janus, ice_servers: list[dict[str, str]]
     return folder
 
 
-def _tail(path: Path, lines: int = 30) -> str:
+def tail(path: Path, lines: int = 30) -> str:
+    """The last ``lines`` lines of a server's log, for a failure message."""
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:

@@ -2,24 +2,66 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
+import netns
 import pytest
 from backends import OtherHost, backends_unavailable, start_janus, start_turn
-from netns import Namespace, namespace_unavailable
 
 pytest_plugins = ["pytester"]
+
+_RESERVED = pytest.StashKey[list[netns.Namespace]]()
+
+
+def _worker_count(config: pytest.Config) -> int:
+    # xdist has turned "auto" into a number by now (in its pytest_cmdline_main).
+    workers = getattr(config.option, "numprocesses", None)
+    return workers if isinstance(workers, int) and workers > 0 else 1
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The controlling process makes a namespace per worker before any browser starts
+    (see :mod:`netns` for why a namespace made later fails other workers' pages)."""
+    if hasattr(config, "workerinput") or netns.namespace_unavailable() is not None:
+        return
+    try:
+        config.stash[_RESERVED] = netns.reserve(_worker_count(config))
+    except netns.NamespaceError as exc:
+        # The fixture that needs one says why it skips; the rest of the suite runs.
+        config.issue_config_time_warning(pytest.PytestWarning(f"no test namespaces: {exc}"), 2)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Delete the session's namespaces once every worker is done; one left behind fails the run."""
+    reserved = session.config.stash.get(_RESERVED, None)
+    if reserved is None:
+        return
+    del session.config.stash[_RESERVED]
+    left = netns.release(reserved)
+    if left:
+        session.config.get_terminal_writer().line(
+            f"network namespaces left behind: {', '.join(left)}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
 def other_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OtherHost]:
     """Janus and a TURN server on "another host" (one namespace per test process, so each
     xdist worker has its own); skipped where namespaces or the packages are unavailable."""
-    reason = namespace_unavailable() or backends_unavailable()
+    reason = netns.namespace_unavailable() or backends_unavailable()
     if reason is not None:
         pytest.skip(reason)
     scratch = tmp_path_factory.mktemp("other-host")
-    with Namespace.create() as namespace:
+    namespace = netns.assigned()
+    with contextlib.ExitStack() as cleanup:
+        if namespace is None:
+            # Not reserved (run without this conftest's session set-up): made here, at the
+            # cost of a network change that other browsers on the machine see.
+            namespace = cleanup.enter_context(netns.Namespace.create())
+        else:
+            cleanup.callback(namespace.stop_processes)
         janus = start_janus(namespace, scratch)
         turn = start_turn(namespace, scratch)
         yield OtherHost(namespace, janus, turn, scratch)

@@ -4,11 +4,18 @@ Real backends (Janus, coturn) run inside it and listen on its 10.x address only,
 both the honest picture (the backend is on another host) and what keeps tests hermetic:
 nothing but this machine and the namespace it created is ever addressed. Everything is
 removed on :meth:`Namespace.close`, whatever happened before.
+
+Namespaces are made once per test session, before any browser starts (:func:`reserve`, called
+by the controlling pytest process; each xdist worker takes its own with :func:`assigned`).
+Adding a veth pair and its address is a network change to every Chromium on the machine:
+Chromium then aborts its in-flight requests with ``net::ERR_NETWORK_CHANGED``, loopback
+ones included, so a namespace made while another worker loads a page fails that page.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
 import shutil
@@ -20,13 +27,26 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-__all__ = ["Namespace", "NamespaceError", "namespace_unavailable", "wait_for_tcp"]
+__all__ = [
+    "Namespace",
+    "NamespaceError",
+    "assigned",
+    "namespace_unavailable",
+    "release",
+    "remove_stale",
+    "reserve",
+    "wait_for_tcp",
+]
 
 _IP_TIMEOUT_S = 10.0
 _STOP_TIMEOUT_S = 5.0
 _POLL_S = 0.05
 #: Attempts at a free 10.x subnet and free interface names before giving up.
 _ATTEMPTS = 20
+#: The environment variable through which the controlling process hands its namespaces
+#: to the xdist workers it starts (they inherit its environment).
+RESERVED_ENV = "MMR_TEST_NAMESPACES"
+_NAME_PREFIX = "mmr-test-"
 
 
 class NamespaceError(RuntimeError):
@@ -96,8 +116,11 @@ class Namespace:
         self._processes: list[subprocess.Popen[bytes]] = []
 
     @classmethod
-    def create(cls) -> Namespace:
-        """Make a namespace, its veth pair and addresses; :class:`NamespaceError` if it fails."""
+    def create(cls, *, wired: bool = True) -> Namespace:
+        """Make a namespace, its veth pair and addresses; :class:`NamespaceError` if it fails.
+
+        ``wired=False`` makes the namespace alone (its own loopback, no veth pair, no
+        address): no network change on this machine, for tests of the mechanism itself."""
         reason = namespace_unavailable()
         if reason is not None:
             raise NamespaceError(reason)
@@ -108,11 +131,15 @@ class Namespace:
             octet2, octet3 = 100 + (pid + attempt) % 150, (pid // 150 + 7 * attempt) % 256
             if f"10.{octet2}.{octet3}" in _addresses_in_use():
                 continue
-            namespace = cls(f"mmr-test-{tag}", f"mh{tag}", f"mn{tag}", f"10.{octet2}.{octet3}.0")
+            namespace = cls(f"{_NAME_PREFIX}{pid}-{attempt}", f"mh{tag}", f"mn{tag}",
+                            f"10.{octet2}.{octet3}.0")
             if _ip("netns", "add", namespace.name, check=False).returncode != 0:
                 continue
             try:
-                namespace._wire()
+                if wired:
+                    namespace._wire()
+                else:
+                    _ip("netns", "exec", namespace.name, "ip", "link", "set", "lo", "up")
             except BaseException:
                 namespace.close()
                 raise
@@ -139,6 +166,18 @@ class Namespace:
         self._processes.append(process)
         return process
 
+    def describe(self) -> dict[str, str]:
+        """What :meth:`from_description` needs to use this namespace in another process."""
+        prefix, last = self.host_address.rsplit(".", 1)
+        return {"name": self.name, "host_interface": self.host_interface,
+                "interface": self.interface, "subnet": f"{prefix}.{int(last) - 1}"}
+
+    @classmethod
+    def from_description(cls, description: dict[str, str]) -> Namespace:
+        """The namespace that :meth:`describe` described (made by another process)."""
+        return cls(description["name"], description["host_interface"],
+                   description["interface"], description["subnet"])
+
     def _stop(self, process: subprocess.Popen[bytes]) -> None:
         if process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -150,21 +189,82 @@ class Namespace:
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait(_STOP_TIMEOUT_S)
 
-    def close(self) -> None:
-        """Stop every process started in the namespace, then delete it and its veth pair."""
+    def stop_processes(self) -> None:
+        """Stop every process started in the namespace; the namespace itself stays."""
         for process in reversed(self._processes):
             self._stop(process)
-        # Anything else that ended up in the namespace was started through it, by this test.
+        self._processes.clear()
+        # Anything else that ended up in the namespace was started through it, by a test.
         leftover = _ip("netns", "pids", self.name, check=False).stdout.split()
         for pid in leftover:
             with contextlib.suppress(ProcessLookupError, ValueError):
                 os.kill(int(pid), signal.SIGKILL)
+
+    def close(self) -> None:
+        """Stop every process started in the namespace, then delete it and its veth pair."""
+        self.stop_processes()
         _ip("netns", "del", self.name, check=False)
         # Deleting the namespace destroys its veth end and with it the pair; make sure.
-        _ip("link", "del", self.host_interface, check=False)
+        if self.host_interface:
+            _ip("link", "del", self.host_interface, check=False)
 
     def __enter__(self) -> Namespace:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def remove_stale() -> None:
+    """Delete namespaces left by a test process that no longer runs (a killed run)."""
+    for line in _ip("netns", "list", check=False).stdout.splitlines():
+        name = line.split(" ", 1)[0]
+        owner = name.removeprefix(_NAME_PREFIX).split("-", 1)[0]
+        if not name.startswith(_NAME_PREFIX) or not owner.isdigit():
+            continue
+        try:
+            os.kill(int(owner), 0)
+        except ProcessLookupError:
+            Namespace(name, "", "", "10.0.0.0").close()
+        except PermissionError:
+            continue
+
+
+def reserve(count: int) -> list[Namespace]:
+    """Make ``count`` namespaces for this test session and hand them to the workers it
+    starts (through :data:`RESERVED_ENV`). Call before any browser starts."""
+    remove_stale()
+    made: list[Namespace] = []
+    try:
+        for _ in range(count):
+            made.append(Namespace.create())
+    except BaseException:
+        release(made)
+        raise
+    os.environ[RESERVED_ENV] = json.dumps([namespace.describe() for namespace in made])
+    return made
+
+
+def release(namespaces: list[Namespace]) -> list[str]:
+    """Delete the reserved namespaces; the names of any that are still there afterwards."""
+    for namespace in namespaces:
+        namespace.close()
+    os.environ.pop(RESERVED_ENV, None)
+    listed = _ip("netns", "list", check=False).stdout.split()
+    links = _ip("-o", "link", check=False).stdout
+    return [namespace.name for namespace in namespaces
+            if namespace.name in listed or f" {namespace.host_interface}@" in links]
+
+
+def assigned() -> Namespace | None:
+    """This test process's reserved namespace (xdist worker ``gwN`` takes the N-th), or
+    ``None`` when the session reserved none for it."""
+    try:
+        reserved = json.loads(os.environ.get(RESERVED_ENV, "[]"))
+    except json.JSONDecodeError:
+        return None
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    index = int(worker) if worker.isdigit() else 0
+    if not isinstance(reserved, list) or index >= len(reserved):
+        return None
+    return Namespace.from_description(reserved[index])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import netns
@@ -18,22 +19,83 @@ def test_not_root_is_a_reason_to_skip(monkeypatch: pytest.MonkeyPatch) -> None:
         netns.Namespace.create()
 
 
-def _links() -> str:
-    return subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
+def _namespaces() -> list[str]:
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True)
+    return [line.split(" ", 1)[0] for line in listed.stdout.splitlines()]
 
 
 def test_a_namespace_and_its_processes_are_removed(tmp_path: Path) -> None:
+    """A namespace's servers are stopped and the namespace deleted on close. (A namespace
+    without its veth pair: adding one mid-run would be a network change for the other
+    workers' browsers; the session's wired namespaces are checked when the session ends.)"""
     reason = netns.namespace_unavailable()
     if reason is not None:
         pytest.skip(reason)
-    with netns.Namespace.create() as space, (tmp_path / "log").open("wb") as log:
-        assert space.address.startswith("10.") and space.host_address.startswith("10.")
-        server = space.spawn([sys.executable, "-c",
-                              "import socket; s = socket.socket(); "
-                              f"s.bind(('{space.address}', 9099)); s.listen(); s.accept(); s.accept()"],
-                             cwd=tmp_path, log=log)
-        netns.wait_for_tcp(space.address, 9099, 10.0, alive=server)
+    with netns.Namespace.create(wired=False) as space:
+        with (tmp_path / "log").open("wb") as log:
+            server = space.spawn([sys.executable, "-c",
+                                  "import socket; s = socket.socket(); "
+                                  "s.bind(('127.0.0.1', 9099)); s.listen(); print('up', flush=True); "
+                                  "s.accept()"], cwd=tmp_path, log=log)
+        # Bounded wait for the server to be listening inside the namespace.
+        for _ in range(200):
+            if server.poll() is not None or (tmp_path / "log").read_text().strip() == "up":
+                break
+            time.sleep(0.05)
+        assert server.poll() is None and (tmp_path / "log").read_text().strip() == "up"
+        assert str(server.pid) in _pids(space.name)
     assert server.poll() is not None
-    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
-    assert space.name not in listed
-    assert f" {space.host_interface}@" not in _links()
+    assert space.name not in _namespaces()
+
+
+def test_the_reserved_namespace_is_wired(tmp_path: Path) -> None:
+    """Each worker has its own namespace, made before the browsers, reachable from here."""
+    reason = netns.namespace_unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    space = netns.assigned()
+    assert space is not None, "the session reserved no namespace for this worker"
+    assert space.name in _namespaces()
+    assert space.address.startswith("10.") and space.host_address.startswith("10.")
+    log = tmp_path / "log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            ["ip", "netns", "exec", space.name, sys.executable, "-c",
+             "import socket; s = socket.socket(); "
+             "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
+             f"s.bind(('{space.address}', 9098)); s.listen(); s.accept()"],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        netns.wait_for_tcp(space.address, 9098, 10.0, alive=server)
+    finally:
+        server.kill()
+        server.wait(5)
+
+
+def _pids(name: str) -> list[str]:
+    return subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True,
+                          check=True).stdout.split()
+
+
+def _dead_pid() -> int:
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    return done.pid
+
+
+def test_stale_namespaces_of_dead_runs_are_removed() -> None:
+    """A killed run's namespaces go at the next run; a live process's stay. (Bare namespaces
+    without a veth pair: adding one would be a network change for the other workers.)"""
+    reason = netns.namespace_unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    stale, live = f"mmr-test-{_dead_pid()}-99", f"mmr-test-{os.getpid()}-99"
+    for name in (stale, live):
+        subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        netns.remove_stale()
+        assert stale not in _namespaces()
+        assert live in _namespaces()
+    finally:
+        for name in (stale, live):
+            subprocess.run(["ip", "netns", "del", name], check=False, capture_output=True)

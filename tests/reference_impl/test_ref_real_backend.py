@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backends import DEMOS, OtherHost, demo_overrides
+from backends import DEMOS, OtherHost, demo_overrides, tail
 from playwright.async_api import Browser, BrowserContext, Page
+from playwright.async_api import Error as PlaywrightError
 
 from conformance.server import PageServer
 from reference_impl import ReferenceHost
@@ -36,15 +37,30 @@ def demos(other_host: OtherHost, tmp_path: Path) -> Iterator[PageServer]:
     server.close()
 
 
-async def _join_bridge(page: Page, url: str) -> float:
-    """Open the AudioBridge demo, join its room; seconds from "Join" to a connected call."""
-    await page.goto(url)
-    await page.click("#start")
-    await page.fill("#username", "tester", timeout=CONNECT_TIMEOUT_MS)
-    started = time.monotonic()
-    await page.click("#register")
-    await page.wait_for_function(f"{BRIDGE_PC} && mixertest.webrtcStuff.pc.connectionState === 'connected'",
-                                 timeout=CONNECT_TIMEOUT_MS)
+async def _join_bridge(page: Page, url: str, janus_log: Path) -> float:
+    """Open the AudioBridge demo, join its room; seconds from "Join" to a connected call.
+
+    The buttons get their click events dispatched on them, not a mouse click at a point:
+    the demo inserts its navigation bar (``$(...).load("navbar.html")``) after ``load``, and
+    a layout shift between Playwright's hit test and the click sent the click elsewhere on a
+    loaded CI machine, so the demo never started. A timeout names what the page logged."""
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
+    try:
+        await page.goto(url)
+        await page.dispatch_event("#start", "click")
+        await page.fill("#username", "tester", timeout=CONNECT_TIMEOUT_MS)
+        started = time.monotonic()
+        await page.dispatch_event("#register", "click")
+        await page.wait_for_function(
+            f"{BRIDGE_PC} && mixertest.webrtcStuff.pc.connectionState === 'connected'",
+            timeout=CONNECT_TIMEOUT_MS)
+    except PlaywrightError as exc:
+        logged = "\n".join(console[-40:]) or "(nothing)"
+        raise AssertionError(f"the AudioBridge demo did not connect: {exc.message}\n"
+                             f"the page logged:\n{logged}\n"
+                             f"Janus logged:\n{tail(janus_log)}") from None
     return time.monotonic() - started
 
 
@@ -64,10 +80,12 @@ def test_redirected_call_to_janus_on_another_host_connects(
         native = await browser.new_context()
         redirected = await browser.new_context()
         try:
-            native_s = await _join_bridge(await native.new_page(), demos.url("janus/audiobridgetest.html"))
+            native_s = await _join_bridge(await native.new_page(), demos.url("janus/audiobridgetest.html"),
+                                       other_host.scratch / "janus.log")
             await all_host.prepare_context(redirected)
             page = await redirected.new_page()
-            redirected_s = await _join_bridge(page, demos.url("janus/audiobridgetest.html"))
+            redirected_s = await _join_bridge(page, demos.url("janus/audiobridgetest.html"),
+                                       other_host.scratch / "janus.log")
             (pair,) = _selected(await all_host.peer_connections())
             # The host's real ICE reached the other host, not loopback.
             assert pair["remote"]["address"] == other_host.namespace.address
