@@ -65,7 +65,7 @@ def harness_overhead(rounds: int, workdir: Path) -> dict[str, Any]:
     try:
         harness.run_item(scenario, "native")  # warm up: browser launch, server start
         as_run.run_item(scenario, "native")
-        browser: Browser = harness._runner.run(harness._ensure_browser())
+        browser: Browser = harness.run_async(harness.browsers.launched())
 
         async def raw_item() -> None:
             context = await browser.new_context()
@@ -83,7 +83,7 @@ def harness_overhead(rounds: int, workdir: Path) -> dict[str, Any]:
                 timings[name].append((time.perf_counter() - started) * 1000)
                 assert result.status == "PASS", result.message
             started = time.perf_counter()
-            harness._runner.run(raw_item())
+            harness.run_async(raw_item())
             timings["raw"].append((time.perf_counter() - started) * 1000)
     finally:
         harness.close()

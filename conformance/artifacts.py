@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -35,6 +36,9 @@ class ArtifactPolicy:
     #: action snapshots the DOM), and a scenario's state lives in JavaScript, which the
     #: trace's calls, console and screenshots already show.
     snapshots: bool = False
+    #: Contexts already tracing (a pooled context serves many items, a chunk each).
+    _tracing: weakref.WeakSet[BrowserContext] = field(
+        default_factory=weakref.WeakSet, compare=False, repr=False)
 
     @property
     def tracing(self) -> bool:
@@ -54,9 +58,15 @@ class ArtifactPolicy:
         return path.relative_to(self.run_dir).as_posix()
 
     async def start(self, context: BrowserContext) -> None:
-        """Begin tracing the item's context when traces are wanted."""
-        if self.tracing:
+        """Begin the item's trace when traces are wanted: the context's first item starts
+        tracing (which opens a chunk); a reused context's next items open a new chunk."""
+        if not self.tracing:
+            return
+        if context in self._tracing:
+            await context.tracing.start_chunk()
+        else:
             await context.tracing.start(screenshots=True, snapshots=self.snapshots)
+            self._tracing.add(context)
 
     async def finish(self, context: BrowserContext | None, page: Page | None,
                      result: ScenarioResult) -> None:
@@ -69,7 +79,7 @@ class ArtifactPolicy:
         keep = self.run_dir is not None and (result.status != "PASS" or self.trace == "on")
         if not keep:
             if tracing and context is not None:
-                await context.tracing.stop()
+                await context.tracing.stop_chunk()
             return
         folder = self.folder(result)
         if page is not None and not page.is_closed() and result.status != "PASS":
@@ -81,7 +91,7 @@ class ArtifactPolicy:
                 result.console.append({"type": "harness", "text": f"no screenshot: {exc}"})
         if tracing and context is not None:
             trace = folder / "trace.zip"
-            await context.tracing.stop(path=str(trace))
+            await context.tracing.stop_chunk(path=str(trace))
             result.artifacts["trace"] = self.relative(trace)
         log = folder / "log.json"
         log.write_text(json.dumps({"console": result.console, "mmrExtensionLog": result.mmr_log},

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from conformance.artifacts import ArtifactPolicy
 from conformance.browser import BrowserNotFoundError
@@ -45,6 +46,7 @@ __all__ = ["Harness"]
 RUNTIME_JS = resources.files("conformance").joinpath("page/runtime.js").read_text()
 _CLOSE_TIMEOUT = 10.0
 _MAX_LOG_ENTRIES = 500
+T = TypeVar("T")
 
 
 class Harness:
@@ -65,6 +67,16 @@ class Harness:
     def run_item(self, scenario: Scenario, target: str) -> ScenarioResult:
         """Run ``scenario`` on ``target`` and return its result (never raises for page faults)."""
         return self._runner.run(self._run_item(scenario, target))
+
+    def run_async(self, awaitable: Awaitable[T]) -> T:
+        """Run ``awaitable`` on the harness's event loop (where its Playwright objects live)."""
+        async def run() -> T:
+            return await awaitable
+        return self._runner.run(run())
+
+    def target(self, name: str) -> Target:
+        """The target called ``name`` (aliases allowed), made on first use."""
+        return self._target(name)
 
     def identity(self, target: str) -> dict[str, Any]:
         """What ``target`` is (browser, redirection, versions), for run_info."""
@@ -148,6 +160,7 @@ class Harness:
             on_page_error=lambda error: _append(result.console, {"type": "pageerror",
                                                                  "text": str(error)}),
             on_context=self._artifacts.start,
+            reuse=True,
         )
         opened = None
         unresponsive = False
@@ -172,6 +185,7 @@ class Harness:
                 # more can be evaluated there, so close it at once instead of waiting on
                 # cleanup, the screenshot and the context's close in turn.
                 unresponsive = True
+                opened.spoil()
                 result.message += ("; the page stayed unresponsive after the step (a script "
                                    "that never yields): the harness closed it without cleanup")
                 await _kill_renderer(opened.page)

@@ -68,6 +68,11 @@ class AttachTarget(Target):
             return browser.contexts[0], False
         return await browser.new_context(), True
 
+    @property
+    def pooled_pages(self) -> bool:
+        """Never: pages open in the user's browser, as new pages, and are closed after."""
+        return False
+
     async def open_page(self, url: str, setup: PageSetup | None = None) -> OpenedPage:
         """Open the page; the first one also tells which redirection (if any) is active."""
         opened = await super().open_page(url, setup)

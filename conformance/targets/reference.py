@@ -207,7 +207,8 @@ class ReferenceTarget(Target):
             await host.close()
 
     async def close(self) -> None:
-        """Stop the host process."""
+        """Close the target's pages, then stop the host process."""
+        await super().close()
         if self._host is not None:
             await self._safe_close()
 
