@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import threading
 from pathlib import Path
@@ -23,7 +24,12 @@ from conformance.artifacts import ArtifactPolicy
 from conformance.errors import ScenarioFileError
 from conformance.harness import Harness
 from conformance.limitations import Limitation, load_limitations, registries_for
-from conformance.loader import duplicate_id_error, is_scenario_file, load_scenario
+from conformance.loader import (
+    discover_scenario_files,
+    duplicate_id_error,
+    is_scenario_file,
+    load_scenario,
+)
 from conformance.model import Scenario, shard_of
 from conformance.recorder import (
     RESULT_PROPERTY,
@@ -69,6 +75,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "for all, or not at all (fastest)")
     group.addoption("--trace-snapshots", action="store_true", default=False,
                     help="also record DOM snapshots in traces (slower; useful for pages with UI)")
+
+
+#: ``-n auto``: scenario items per worker (measured on 2 cores, see docs/performance.md:
+#: below about this many items a second worker's browser and host start-up cost more than
+#: it saves).
+ITEMS_PER_WORKER = 40
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` for scenario runs: a worker per :data:`ITEMS_PER_WORKER` items, at most
+    one per core, and no worker process at all for one (``0``: the items run in this
+    process); ``None`` (xdist's own choice) when no scenario is named: a test suite."""
+    paths = [(config.invocation_params.dir / str(arg).split("::")[0]).resolve()
+             for arg in config.args]
+    files = [path for path in discover_scenario_files(paths) if is_scenario_file(path, paths)]
+    if not files:
+        return None
+    items = len(files) * len(selected_targets(config))
+    workers = min(os.cpu_count() or 1, items // ITEMS_PER_WORKER)
+    return workers if workers > 1 else 0
 
 
 def _targets(text: str) -> tuple[str, ...]:
