@@ -80,7 +80,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 #: ``-n auto``: scenario items per worker (measured on 2 cores, see docs/performance.md:
 #: below about this many items a second worker's browser and host start-up cost more than
 #: it saves).
-ITEMS_PER_WORKER = 40
+ITEMS_PER_WORKER = 25
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -337,3 +338,30 @@ def test_a_step_that_never_yields_fails_within_its_timeout(pytester: pytest.Pyte
     # 18-27 s went to waiting on the hung page. The bound leaves room for a loaded machine.
     assert float(spin["duration"]) < 2.0 + 10.0, spin["duration"]
     assert outcomes["demo.next[native]"]["status"] == "PASS"
+
+
+
+def _auto_workers(tmp_path: Path, files: int, target: str) -> int | None:
+    """What ``-n auto`` chooses for ``files`` scenario files on ``target``."""
+    from conformance.plugin import pytest_xdist_auto_num_workers
+
+    folder = tmp_path / f"picked-{files}-{target}"
+    folder.mkdir()
+    for index in range(files):
+        (folder / f"s{index}.yaml").write_text("id: x\n")
+    chosen = ("native", "reference") if target == "all" else (target,)
+    config = SimpleNamespace(args=[str(folder)], invocation_params=SimpleNamespace(dir=tmp_path),
+                             getoption=lambda name: chosen)
+    return pytest_xdist_auto_num_workers(config)  # type: ignore[arg-type]  # the parts it reads
+
+
+def test_auto_workers_follow_the_selection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conformance.plugin import ITEMS_PER_WORKER
+
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert _auto_workers(tmp_path, 5, "all") == 0  # 10 items: in-process, no second browser
+    assert _auto_workers(tmp_path, ITEMS_PER_WORKER, "all") == 2
+    assert _auto_workers(tmp_path, ITEMS_PER_WORKER, "native") == 0
+    assert _auto_workers(tmp_path, 500, "all") == 2  # never more than the cores
+    # No scenario named (the project's own tests): xdist's own choice.
+    assert _auto_workers(tmp_path, 0, "native") is None
