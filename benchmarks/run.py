@@ -95,6 +95,12 @@ def _markdown(data: dict[str, Any]) -> str:
                      f"-n 1 {s['n1']['wall_s']} s "
                      f"({s['n1']['items_per_s']} items/s), -n 2 {s['n2']['wall_s']} s "
                      f"({s['n2']['items_per_s']} items/s): speedup **{s['speedup']}** | {s['target']} |")
+    sel = f.get("selection")
+    if sel:
+        lines.append(f"| 5 | {sel['items']} items ({' '.join(sel['selection'])} --target all), median "
+                     f"of {sel['rounds']} in turn | -n 1 {sel['n1_wall_s']} s, -n 2 {sel['n2_wall_s']} s: "
+                     f"-n 2 / -n 1 **{sel['ratio_n2_over_n1']}** | {sel['target']} |")
+    if s:
         lines.append(f"| 6 | peak RSS (-n 1 run) | harness {s['n1']['peak_rss_mib']['harness_process']} MiB, "
                      f"host {s['n1']['peak_rss_mib']['reference_host']} MiB | reported |")
     mem = f.get("host_memory")
@@ -143,6 +149,9 @@ def main() -> None:
         if not args.quick and args.only != "micro":
             print("5/6 whole suite with -n 1 and -n 2", flush=True)
             figures["suite"] = suite.suite_wall_time(ROOT, Path(workdir))
+            save()
+            print("5/6 the selection with -n 1 and -n 2, 3 rounds in turn", flush=True)
+            figures["selection"] = suite.selection_wall_time(ROOT, Path(workdir))
             save()
             print("6/6 host memory over 5 repetitions", flush=True)
             figures["host_memory"] = suite.host_memory_over_repetitions(ROOT, 5)

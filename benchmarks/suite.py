@@ -8,6 +8,7 @@ seen per process loses nothing between samples (except processes shorter than a 
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 import threading
@@ -20,7 +21,7 @@ from conformance.harness import Harness
 from conformance.loader import load_scenarios
 from conformance.targets import ReferenceTarget
 
-__all__ = ["host_memory_over_repetitions", "suite_wall_time"]
+__all__ = ["SELECTION", "host_memory_over_repetitions", "selection_wall_time", "suite_wall_time"]
 
 
 def _peak_kib(pid: int) -> tuple[int, str]:
@@ -62,40 +63,64 @@ class _PeakSampler(threading.Thread):
         self.join(5)
 
 
+#: The selection whose ``-n 2`` must not be slower than ``-n 1`` (issue 16's 60 items; 70 now).
+SELECTION = ("scenarios/rtc-peer-connection", "scenarios/media-stream-track")
+
+
+def _timed_run(root: Path, workdir: Path, name: str, args: list[str]) -> dict[str, Any]:
+    """One ``conformance run`` with ``args``: wall time, items, peak memory."""
+    report_dir = workdir / name
+    output = workdir / f"{name}.log"
+    started = time.perf_counter()
+    with output.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "conformance.cli", "run", *args, "--report-dir", str(report_dir)],
+            cwd=root, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        sampler = _PeakSampler(process.pid)
+        sampler.start()
+        code = process.wait(timeout=3600)
+        sampler.stop()
+    wall = time.perf_counter() - started
+    results = report_dir / "latest" / "results.json"
+    if not results.is_file():
+        tail = output.read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"`conformance run {' '.join(args)}` wrote no results (exit {code}):\n{tail}")
+    document = json.loads(results.read_text())
+    items = len(document["results"])
+    expected = sum(1 for r in document["results"] if r["expected"])
+    return {
+        "wall_s": round(wall, 1), "items": items, "as_expected": expected, "exit_code": code,
+        "items_per_s": round(items / wall, 2),
+        "peak_rss_mib": {"harness_process": round(sampler.harness_kib / 1024, 1),
+                         "reference_host": round(sampler.host_kib / 1024, 1)},
+    }
+
+
 def suite_wall_time(root: Path, workdir: Path) -> dict[str, Any]:
     """The bundled suite on both targets with ``-n 1`` and ``-n 2``."""
     figures: dict[str, Any] = {}
     for workers in ("1", "2"):
-        report_dir = workdir / f"suite-n{workers}"
-        started = time.perf_counter()
-        output = workdir / f"suite-n{workers}.log"
-        with output.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "conformance.cli", "run", "-n", workers, "--report-dir",
-                 str(report_dir)],
-                cwd=root, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            )
-            sampler = _PeakSampler(process.pid)
-            sampler.start()
-            code = process.wait(timeout=3600)
-            sampler.stop()
-        wall = time.perf_counter() - started
-        results = report_dir / "latest" / "results.json"
-        if not results.is_file():
-            tail = output.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"the suite run with -n {workers} wrote no results (exit {code}):\n{tail}")
-        document = json.loads(results.read_text())
-        items = len(document["results"])
-        expected = sum(1 for r in document["results"] if r["expected"])
-        figures[f"n{workers}"] = {
-            "wall_s": round(wall, 1), "items": items, "as_expected": expected, "exit_code": code,
-            "items_per_s": round(items / wall, 2),
-            "peak_rss_mib": {"harness_process": round(sampler.harness_kib / 1024, 1),
-                             "reference_host": round(sampler.host_kib / 1024, 1)},
-        }
+        figures[f"n{workers}"] = _timed_run(root, workdir, f"suite-n{workers}", ["-n", workers])
     figures["speedup"] = round(figures["n1"]["wall_s"] / figures["n2"]["wall_s"], 2)
     figures["target"] = "-n 2 <= 60 s; speedup >= 1.6 on 2 cores"
     return figures
+
+
+def selection_wall_time(root: Path, workdir: Path, rounds: int = 3) -> dict[str, Any]:
+    """:data:`SELECTION` on both targets, ``-n 1`` and ``-n 2`` in turn: median walls, ratio."""
+    walls: dict[str, list[float]] = {"1": [], "2": []}
+    items = 0
+    for index in range(rounds):
+        for workers in ("1", "2"):
+            run = _timed_run(root, workdir, f"selection-n{workers}-{index}",
+                             [*SELECTION, "--target", "all", "-n", workers])
+            walls[workers].append(run["wall_s"])
+            items = run["items"]
+    n1, n2 = statistics.median(walls["1"]), statistics.median(walls["2"])
+    return {"selection": list(SELECTION), "items": items, "rounds": rounds,
+            "n1_wall_s": n1, "n2_wall_s": n2, "ratio_n2_over_n1": round(n2 / n1, 3),
+            "target": "<= 1.0"}
 
 
 def host_memory_over_repetitions(root: Path, repetitions: int) -> dict[str, Any]:
@@ -109,9 +134,9 @@ def host_memory_over_repetitions(root: Path, repetitions: int) -> dict[str, Any]
             for scenario in scenarios:
                 if "redirected" in scenario.expect:
                     harness.run_item(scenario, "redirected")
-            target = harness._target("redirected")
+            target = harness.target("redirected")
             assert isinstance(target, ReferenceTarget)
-            host = harness._runner.run(target.host())
+            host = harness.run_async(target.host())
             rss.append(round((host.memory_rss_bytes() or 0) / 2**20, 1))
     finally:
         harness.close()

@@ -107,6 +107,29 @@ def test_the_reference_host_keeps_no_call_of_an_item_before(harness: Harness,
     assert harness.run_async(host.peer_connections()) == []
 
 
+def test_a_disconnected_host_is_connected_again_with_a_new_script(harness: Harness,
+                                                                 tmp_path: Path) -> None:
+    leaves = _scenario(tmp_path, "demo.leaves-disconnected", """\
+        - fault: disconnect
+        - expect: navigator.mediaDevices.isCallRedirectionEnabled
+          equals: false
+          eventually: 5s
+        """)
+    sees = _scenario(tmp_path, "demo.sees-connected", """\
+        - expect: navigator.mediaDevices.isCallRedirectionEnabled
+          equals: true
+        """)
+    pool = harness.target("reference").pages
+    first = harness.run_item(leaves, "reference")
+    assert first.status == "PASS", first.message
+    created = pool.created
+    second = harness.run_item(sees, "reference")
+    assert second.status == "PASS", second.message
+    # The reconnected host has a new connectionId, which the shim carries from document
+    # start: the next item gets a context with the new script, not the old one.
+    assert pool.created == created + 1
+
+
 @pytest.mark.parametrize("target", TARGETS)
 def test_a_crashed_page_is_never_reused(harness: Harness, tmp_path: Path, target: str) -> None:
     crash = _scenario(tmp_path, "demo.crashes", "- fault: crash-page\n")

@@ -33,6 +33,7 @@ from conformance.certify.flows import (
     _Flow,
     _run,
     _speaker_honoured,
+    devices_check_applies,
     disconnect_and_back,
     disconnected_flow,
     hang_up_check,
@@ -266,12 +267,7 @@ def _audio_check(flow: _Flow, audio: str, sent: Measurement, rendered: Measureme
 async def _devices_check(env: TargetEnv, session: AppSession, flow: _Flow, devices: Devices,
                          sent: Measurement, rendered: Measurement | None, pick_errors: list[str]) -> None:
     profile = env.profile
-    if not profile.has("pick_microphone") and not profile.has("pick_speaker"):
-        flow.put("devices-honoured", "not-applicable",
-                 "the profile defines neither pick_microphone nor pick_speaker")
-        return
-    if pick_errors:
-        flow.put("devices-honoured", "fail", pick_errors[0], pick_errors)
+    if not devices_check_applies(env, flow, pick_errors):
         return
     proved: list[str] = []
     failures: list[str] = []

@@ -268,6 +268,20 @@ async def _read_telemetry(env: TargetEnv, session: AppSession) -> None:
         env.notes["diagnostics"] = answers[0]
 
 
+def devices_check_applies(env: TargetEnv, flow: _Flow, pick_errors: list[str]) -> bool:
+    """Whether ``devices-honoured`` needs evidence: ``False`` once its verdict is already put
+    (not-applicable without a device choice in the profile, fail when picking failed)."""
+    profile = env.profile
+    if not profile.has("pick_microphone") and not profile.has("pick_speaker"):
+        flow.put("devices-honoured", "not-applicable",
+                 "the profile defines neither pick_microphone nor pick_speaker")
+        return False
+    if pick_errors:
+        flow.put("devices-honoured", "fail", pick_errors[0], pick_errors)
+        return False
+    return True
+
+
 async def _devices_check(
     env: TargetEnv,
     session: AppSession,
@@ -279,15 +293,7 @@ async def _devices_check(
     call: Call,
 ) -> None:
     profile = env.profile
-    if not profile.has("pick_microphone") and not profile.has("pick_speaker"):
-        flow.put(
-            "devices-honoured",
-            "not-applicable",
-            "the profile defines neither pick_microphone nor pick_speaker",
-        )
-        return
-    if pick_errors:
-        flow.put("devices-honoured", "fail", pick_errors[0], pick_errors)
+    if not devices_check_applies(env, flow, pick_errors):
         return
     evidence: list[str] = []
     failures: list[str] = []
