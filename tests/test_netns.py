@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import netns
@@ -32,17 +32,17 @@ def test_a_namespace_and_its_processes_are_removed(tmp_path: Path) -> None:
     if reason is not None:
         pytest.skip(reason)
     with netns.Namespace.create(wired=False) as space:
-        with (tmp_path / "log").open("wb") as log:
+        reader, writer = os.pipe()
+        with os.fdopen(writer, "wb") as log:
             server = space.spawn([sys.executable, "-c",
                                   "import socket; s = socket.socket(); "
                                   "s.bind(('127.0.0.1', 9099)); s.listen(); print('up', flush=True); "
                                   "s.accept()"], cwd=tmp_path, log=log)
-        # Bounded wait for the server to be listening inside the namespace.
-        for _ in range(200):
-            if server.poll() is not None or (tmp_path / "log").read_text().strip() == "up":
-                break
-            time.sleep(0.05)
-        assert server.poll() is None and (tmp_path / "log").read_text().strip() == "up"
+        with os.fdopen(reader, "rb") as output:
+            # Bounded wait for the server to be listening inside the namespace.
+            ready, _, _ = select.select([output], [], [], 10.0)
+            assert ready and output.readline().strip() == b"up"
+        assert server.poll() is None
         assert str(server.pid) in _pids(space.name)
     assert server.poll() is not None
     assert space.name not in _namespaces()

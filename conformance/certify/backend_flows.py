@@ -38,6 +38,7 @@ from conformance.certify.flows import (
     disconnected_flow,
     hang_up_check,
     pick_devices,
+    put_devices_verdict,
     reconnect_flow,
     sent_track_device,
 )
@@ -289,12 +290,7 @@ async def _devices_check(env: TargetEnv, session: AppSession, flow: _Flow, devic
         else:
             ok, text = _speaker_honoured(env, devices, rendered)
             (proved if ok else failures).append(text)
-    if failures:
-        flow.put("devices-honoured", "fail", failures[0], failures + proved)
-    elif all(text.startswith("n/a") for text in proved):
-        flow.put("devices-honoured", "not-applicable", "; ".join(proved), proved)
-    else:
-        flow.put("devices-honoured", "pass", "the chosen devices are used", proved)
+    put_devices_verdict(flow, failures, proved)
 
 
 async def _mute_check(env: TargetEnv, session: AppSession, flow: _Flow, plane: MediaPlane,

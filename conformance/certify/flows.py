@@ -305,6 +305,13 @@ async def _devices_check(
         (evidence if ok else failures).append(text)
     if failures:
         await _device_finding(env, session, failures)
+    put_devices_verdict(flow, failures, evidence)
+
+
+def put_devices_verdict(flow: _Flow, failures: list[str], evidence: list[str]) -> None:
+    """``devices-honoured`` from what was found: fail on any failure, not-applicable when
+    every piece of evidence is an ``n/a``, else pass."""
+    if failures:
         flow.put("devices-honoured", "fail", failures[0], failures + evidence)
     elif all(text.startswith("n/a") for text in evidence):
         flow.put("devices-honoured", "not-applicable", "; ".join(evidence), evidence)
