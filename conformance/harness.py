@@ -196,7 +196,7 @@ class Harness:
             if opened is not None:
                 try:
                     await asyncio.wait_for(
-                        self._artifacts.finish(opened.context if opened.owns_context else None,
+                        self._artifacts.finish(opened.own_context,
                                                None if unresponsive else opened.page, result),
                         _CLOSE_TIMEOUT)
                 except Exception as exc:  # artifacts are a bonus; the verdict stands

@@ -160,8 +160,8 @@ class OpenedPage:
         self.listeners.append((event, listener))
 
     @property
-    def fresh_context(self) -> BrowserContext | None:
-        """The context this page alone uses (a pooled one counts: one page at a time), or
+    def own_context(self) -> BrowserContext | None:
+        """The context only this page uses (a pooled one counts: one page at a time), or
         ``None`` for a page in a context shared with pages of others (attach)."""
         return self.context if self.owns_context else None
 
@@ -226,33 +226,38 @@ class PagePool:
             await self._discard(warm)
         else:
             warm = await self._create(browser, key, scripts, setup)
-        warm.bindings = dict(setup.bindings)
-        if setup.on_context is not None:
-            await setup.on_context(warm.context)
+        # In place: the context's bindings look their functions up in this dict.
+        warm.bindings.update(setup.bindings)
+        try:
+            if setup.on_context is not None:
+                await setup.on_context(warm.context)
+        except BaseException:
+            await self._discard(warm)
+            raise
         self._held[id(warm.page)] = warm
         return warm.context, warm.page
 
     async def _create(self, browser: Browser, key: tuple[tuple[str, ...], tuple[str, ...]],
                       scripts: tuple[str, ...], setup: PageSetup) -> _WarmPage:
         context = await browser.new_context()
-        warm = _WarmPage(key, context, None, {})  # type: ignore[arg-type]  # page set below
+        bindings: dict[str, Binding] = {}
         try:
             for name in setup.bindings:
-                await context.expose_binding(name, self._trampoline(warm, name))
+                await context.expose_binding(name, self._trampoline(bindings, name))
             for script in scripts:
                 await context.add_init_script(script=script)
-            warm.page = await context.new_page()
+            page = await context.new_page()
         except BaseException:
             with contextlib.suppress(Exception):
                 await context.close()
             raise
         self.created += 1
-        return warm
+        return _WarmPage(key, context, page, bindings)
 
     @staticmethod
-    def _trampoline(warm: _WarmPage, name: str) -> Binding:
+    def _trampoline(bindings: dict[str, Binding], name: str) -> Binding:
         def call(source: Any, *args: Any) -> Any:
-            return warm.bindings[name](source, *args)
+            return bindings[name](source, *args)
         return call
 
     async def give_back(self, opened: OpenedPage) -> None:
@@ -260,7 +265,7 @@ class PagePool:
         warm = self._held.pop(id(opened.page), None)
         if warm is None:
             return
-        warm.bindings = {}
+        warm.bindings.clear()
         if not opened.reusable or opened.crashed.is_set() or opened.page.is_closed():
             await self._discard(warm)
             return
