@@ -18,12 +18,11 @@ import multiprocessing
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.proctree import children
+from benchmarks.proctree import TreeSampler, memory_kib
 from conformance.recorder import git_revision
 from conformance.reports.atomic import atomic_write_text
 
@@ -41,18 +40,6 @@ def _busy(stop_at: float) -> None:
         pass
 
 
-def _rss_mib(pid: int) -> tuple[float, str]:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return 0.0, ""
-    for line in status.splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024, cmdline
-    return 0.0, cmdline
-
-
 def _available_mib() -> float:
     for line in Path("/proc/meminfo").read_text().splitlines():
         if line.startswith("MemAvailable:"):
@@ -60,30 +47,19 @@ def _available_mib() -> float:
     return 0.0
 
 
-class _HostSampler(threading.Thread):
-    """Samples the resident size of every reference host below ``root``."""
+class _HostMemory:
+    """Every reference host's resident size over time, and the machine's available memory."""
 
-    def __init__(self, root: int) -> None:
-        super().__init__(daemon=True)
-        self.root = root
+    def __init__(self) -> None:
         self.hosts: dict[int, list[float]] = {}
         self.available: list[float] = []
-        self._stopping = threading.Event()
 
-    def run(self) -> None:
-        while not self._stopping.wait(_SAMPLE_S):
-            self.available.append(_available_mib())
-            tree, todo = children(), [self.root]
-            while todo:
-                pid = todo.pop()
-                todo.extend(tree.get(pid, []))
-                mib, cmdline = _rss_mib(pid)
-                if "reference_impl.host" in cmdline and mib:
-                    self.hosts.setdefault(pid, []).append(round(mib, 1))
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self.join(5)
+    def sample(self, processes: dict[int, str]) -> None:
+        self.available.append(_available_mib())
+        for pid, cmdline in processes.items():
+            mib = memory_kib(pid) / 1024
+            if "reference_impl.host" in cmdline and mib:
+                self.hosts.setdefault(pid, []).append(round(mib, 1))
 
 
 def soak(repeat: int, workers: str, load: int, workdir: Path) -> dict[str, Any]:
@@ -100,7 +76,8 @@ def soak(repeat: int, workers: str, load: int, workdir: Path) -> dict[str, Any]:
                 [sys.executable, "-m", "conformance.cli", "run", "--repeat", str(repeat), "-n", workers,
                  "--report-dir", str(report_dir)],
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-            sampler = _HostSampler(run.pid)
+            memory = _HostMemory()
+            sampler = TreeSampler(run.pid, _SAMPLE_S, memory.sample)
             sampler.start()
             try:
                 code = run.wait(timeout=_TIMEOUT_S)
@@ -118,15 +95,15 @@ def soak(repeat: int, workers: str, load: int, workdir: Path) -> dict[str, Any]:
     flaky = [r["test"] for r in results if r.get("flaky")]
     unexpected = [r["test"] for r in results if not r["expected"]]
     hosts = {str(pid): {"first_mib": s[0], "peak_mib": max(s), "last_mib": s[-1], "samples": len(s)}
-             for pid, s in sampler.hosts.items()}
+             for pid, s in memory.hosts.items()}
     return {
         "repeat": repeat, "workers": workers, "extra_busy_processes": load, "exit_code": code,
         "wall_s": round(wall, 1), "items": len(results), "item_runs": len(results) * repeat,
         "flaky": len(flaky), "flaky_items": flaky, "not_as_expected": len(unexpected),
         "not_as_expected_items": unexpected, "reference_hosts": hosts,
-        "machine_available_mib": {"first": round(sampler.available[0], 0) if sampler.available else None,
-                                  "min": round(min(sampler.available), 0) if sampler.available else None,
-                                  "last": round(sampler.available[-1], 0) if sampler.available else None},
+        "machine_available_mib": {"first": round(memory.available[0], 0) if memory.available else None,
+                                  "min": round(min(memory.available), 0) if memory.available else None,
+                                  "last": round(memory.available[-1], 0) if memory.available else None},
     }
 
 

@@ -11,12 +11,11 @@ import json
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.proctree import children
+from benchmarks.proctree import TreeSampler, memory_kib
 from conformance.harness import Harness
 from conformance.loader import load_scenarios
 from conformance.targets import ReferenceTarget
@@ -24,43 +23,19 @@ from conformance.targets import ReferenceTarget
 __all__ = ["SELECTION", "host_memory_over_repetitions", "selection_wall_time", "suite_wall_time"]
 
 
-def _peak_kib(pid: int) -> tuple[int, str]:
-    try:
-        status = (Path(f"/proc/{pid}/status")).read_text()
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return 0, ""
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]), cmdline
-    return 0, cmdline
+class _Peaks:
+    """The peak RSS of the harness processes and of the reference hosts below a pid."""
 
-
-class _PeakSampler(threading.Thread):
-    """Keeps the peak RSS of the harness processes and of reference hosts below a pid."""
-
-    def __init__(self, root: int) -> None:
-        super().__init__(daemon=True)
-        self.root = root
+    def __init__(self) -> None:
         self.harness_kib = 0
         self.host_kib = 0
-        self._stopping = threading.Event()
 
-    def run(self) -> None:
-        while not self._stopping.wait(0.1):
-            tree, todo = children(), [self.root]
-            while todo:
-                pid = todo.pop()
-                todo.extend(tree.get(pid, []))
-                kib, cmdline = _peak_kib(pid)
-                if "reference_impl.host" in cmdline:
-                    self.host_kib = max(self.host_kib, kib)
-                elif "pytest" in cmdline or "conformance" in cmdline:
-                    self.harness_kib = max(self.harness_kib, kib)
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self.join(5)
+    def sample(self, processes: dict[int, str]) -> None:
+        for pid, cmdline in processes.items():
+            if "reference_impl.host" in cmdline:
+                self.host_kib = max(self.host_kib, memory_kib(pid, "VmHWM"))
+            elif "pytest" in cmdline or "conformance" in cmdline:
+                self.harness_kib = max(self.harness_kib, memory_kib(pid, "VmHWM"))
 
 
 #: The selection whose ``-n 2`` must not be slower than ``-n 1`` (issue 16's 60 items; 70 now).
@@ -77,7 +52,8 @@ def _timed_run(root: Path, workdir: Path, name: str, args: list[str]) -> dict[st
             [sys.executable, "-m", "conformance.cli", "run", *args, "--report-dir", str(report_dir)],
             cwd=root, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
-        sampler = _PeakSampler(process.pid)
+        peaks = _Peaks()
+        sampler = TreeSampler(process.pid, 0.1, peaks.sample)
         sampler.start()
         code = process.wait(timeout=3600)
         sampler.stop()
@@ -92,8 +68,8 @@ def _timed_run(root: Path, workdir: Path, name: str, args: list[str]) -> dict[st
     return {
         "wall_s": round(wall, 1), "items": items, "as_expected": expected, "exit_code": code,
         "items_per_s": round(items / wall, 2),
-        "peak_rss_mib": {"harness_process": round(sampler.harness_kib / 1024, 1),
-                         "reference_host": round(sampler.host_kib / 1024, 1)},
+        "peak_rss_mib": {"harness_process": round(peaks.harness_kib / 1024, 1),
+                         "reference_host": round(peaks.host_kib / 1024, 1)},
     }
 
 
