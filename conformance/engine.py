@@ -100,7 +100,8 @@ async def _run_step(item: ItemContext, step: Step) -> StepOutcome | None:
         if reply["ok"]:
             return None
         return _exception(step, where, reply)
-    if kind == "expect":
+    if kind in ("expect", "wait_for"):
+        # `wait_for` is an `expect` re-checked until its bound (the loader sets `eventually`).
         return await _expect(page, step, where)
     if kind == "expect_error":
         return await _expect_error(page, step, where)

@@ -1,4 +1,9 @@
-"""Errors found in scenario files, rendered as ``file:line:col`` with the offending lines."""
+"""Errors found in the suite's input files, rendered as ``file:line:col`` with the offending lines.
+
+One error class serves every format (scenarios, profiles, the limitation registry):
+:class:`SpecError` is one problem at one place, :class:`SpecFileError` all the problems of one
+file. ``ScenarioError`` and ``ScenarioFileError`` are their older names, kept as aliases.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from pathlib import Path
 
 from conformance.model import Mark
 
-__all__ = ["ScenarioError", "ScenarioFileError", "did_you_mean"]
+__all__ = ["ScenarioError", "ScenarioFileError", "SpecError", "SpecFileError", "did_you_mean"]
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
@@ -53,8 +58,8 @@ def _excerpt(mark: Mark, text: str | None, context: int = 1) -> str:
     return "\n".join(out)
 
 
-class ScenarioError(Exception):
-    """One problem in a scenario file, at a precise place."""
+class SpecError(Exception):
+    """One problem in an input file (scenario, profile, registry), at a precise place."""
 
     def __init__(self, mark: Mark, message: str, hint: str | None = None) -> None:
         super().__init__(f"{mark}: {message}")
@@ -73,10 +78,10 @@ class ScenarioError(Exception):
         return "\n".join(parts)
 
 
-class ScenarioFileError(Exception):
-    """All the problems found in one file (the loader reports them together)."""
+class SpecFileError(Exception):
+    """All the problems found in one file (the loaders report them together)."""
 
-    def __init__(self, path: str, errors: list[ScenarioError], text: str | None = None) -> None:
+    def __init__(self, path: str, errors: list[SpecError], text: str | None = None) -> None:
         self.path = path
         self.errors = sorted(errors, key=lambda e: (e.mark.line, e.mark.column))
         self.text = text
@@ -85,3 +90,8 @@ class ScenarioFileError(Exception):
     def render(self) -> str:
         """Every error of the file, rendered, separated by blank lines."""
         return "\n\n".join(error.render(self.text) for error in self.errors)
+
+
+#: The older names of :class:`SpecError` and :class:`SpecFileError` (same classes).
+ScenarioError = SpecError
+ScenarioFileError = SpecFileError

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from conformance.errors import ScenarioError, ScenarioFileError, did_you_mean
 from conformance.model import Mark
 from conformance.registry import is_known_member, known_names
-from conformance.yamlmarks import load_marked
+from conformance.spec import SpecChecker, read_document, validator
 
 __all__ = ["BUNDLED_REGISTRY", "REGISTRY_FILENAME", "Limitation", "find_registry",
            "load_limitations", "registries_for"]
@@ -23,10 +22,6 @@ REGISTRY_FILENAME = "limitations.yaml"
 #: The suite's own registry (product limitations and the reference implementation's), known
 #: to every scenario wherever it lives.
 BUNDLED_REGISTRY = Path(__file__).resolve().parent.parent / "scenarios" / REGISTRY_FILENAME
-
-_REQUIRED = ("id", "kind", "title", "behaviour")
-# `untestable` gives the reason no scenario can show the deviation (validate stays quiet).
-_ALLOWED = (*_REQUIRED, "vendor_wording", "affects", "note", "untestable")
 
 
 @dataclass(frozen=True)
@@ -61,70 +56,38 @@ def registries_for(scenario_path: Path, extra: Path | None = None) -> list[Path]
     return list(dict.fromkeys(p.resolve() for p in found))
 
 
+class _Checker(SpecChecker):
+    """Collects the errors of one registry (its shape is ``limitations.schema.json``'s)."""
+
+    WHAT: ClassVar[str] = "a registry"
+    FORMAT_KEY: ClassVar[str | None] = "registry"
+
+
 def load_limitations(path: Path) -> dict[str, Limitation]:
-    """Load and check a registry; raise :class:`ScenarioFileError` listing every problem."""
-    text = path.read_text(encoding="utf-8")
-    file = str(path)
-    try:
-        doc = load_marked(text, file)
-    except ScenarioError as exc:
-        raise ScenarioFileError(file, [exc], text) from None
-    errors: list[ScenarioError] = []
-    entries: Any = doc.data.get("limitations") if isinstance(doc.data, dict) else None
-    if not isinstance(entries, list):
-        raise ScenarioFileError(
-            file, [ScenarioError(doc.mark(()), "expected a mapping with a `limitations` list")], text
-        )
+    """Load and check a registry; raise :class:`~conformance.errors.SpecFileError` listing
+    every problem."""
+    c = _Checker(read_document(path))
+    if not isinstance(c.doc.data, dict):
+        c.error(c.doc.mark(()), "expected a mapping with a `limitations` list")
+        raise c.fail()
+    c.schema_errors(validator("limitations"), c.doc.data)
+    entries: Any = c.doc.data.get("limitations")
     result: dict[str, Limitation] = {}
-    for index, entry in enumerate(entries):
-        path_ = ("limitations", index)
-        if not isinstance(entry, dict):
-            errors.append(ScenarioError(doc.mark(path_), "each limitation is a mapping"))
-            continue
-        for key in entry:
-            if key not in _ALLOWED:
-                hint = did_you_mean(key, _ALLOWED)
-                errors.append(
-                    ScenarioError(
-                        doc.key_mark((*path_, key)),
-                        f"unknown key {key!r} in a limitation",
-                        f"did you mean {hint!r}?" if hint else f"allowed: {', '.join(_ALLOWED)}",
-                    )
-                )
-        missing = [key for key in _REQUIRED if key not in entry]
-        if missing:
-            errors.append(ScenarioError(doc.mark(path_), f"missing {', '.join(missing)}"))
-            continue
-        wrong = [key for key in entry if key != "affects" and not isinstance(entry[key], str)]
-        if "affects" in entry and not (isinstance(entry["affects"], list | type(None))
-                                       and all(isinstance(a, str) for a in entry["affects"] or ())):
-            wrong.append("affects")
-        if wrong:
-            for key in wrong:
-                what = "a list of member names" if key == "affects" else "a string"
-                errors.append(ScenarioError(doc.mark((*path_, key)), f"`{key}` must be {what}"))
-            continue
-        if entry["kind"] not in ("product", "reference"):
-            errors.append(
-                ScenarioError(doc.mark((*path_, "kind")), "kind is `product` or `reference`")
-            )
-            continue
+    entry_shape = validator("limitations", "#/$defs/limitation")
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        where = ("limitations", index)
+        if not entry_shape.is_valid(entry):
+            continue  # the schema reported it
         if entry["id"] in result:
-            errors.append(
-                ScenarioError(doc.mark((*path_, "id")), f"duplicate limitation id {entry['id']!r}")
-            )
+            c.error(c.doc.mark((*where, "id")), f"duplicate limitation id {entry['id']!r}",
+                    "ids are stable and unique: rename one of them")
             continue
         affects = tuple(entry.get("affects") or ())
         for i, name in enumerate(affects):
             if not is_known_member(name):
-                hint = did_you_mean(name, known_names())
-                errors.append(
-                    ScenarioError(
-                        doc.mark((*path_, "affects", i)),
+                c.error(c.doc.mark((*where, "affects", i)),
                         f"{name!r} is not a supported interface or member",
-                        f"did you mean {hint!r}?" if hint else None,
-                    )
-                )
+                        c.hint(name, known_names(), "see conformance/registry.py; names"))
         result[entry["id"]] = Limitation(
             id=entry["id"],
             kind=entry["kind"],
@@ -133,8 +96,8 @@ def load_limitations(path: Path) -> dict[str, Limitation]:
             affects=affects,
             vendor_wording=entry.get("vendor_wording", ""),
             untestable=str(entry.get("untestable") or ""),
-            mark=doc.mark((*path_, "id")),
+            mark=c.doc.mark((*where, "id")),
         )
-    if errors:
-        raise ScenarioFileError(file, errors, text)
+    if c.errors:
+        raise c.fail()
     return result

@@ -9,22 +9,30 @@ bounds, and ids unique across files. Every error carries ``file:line:col``.
 
 from __future__ import annotations
 
-import copy
-import functools
-import json
 import re
 from collections.abc import Iterable, Iterator
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, cast
 
 import jsonschema
 
 from conformance.errors import ScenarioError, ScenarioFileError, did_you_mean
 from conformance.limitations import Limitation, load_limitations, registries_for
-from conformance.model import TARGETS, Expectation, Mark, Scenario, Step
+from conformance.model import TARGETS, Expectation, Mark, Scenario, Step, StepKind
 from conformance.registry import is_known_member, known_names
-from conformance.yamlmarks import MarkedDocument, load_marked
+from conformance.spec import (
+    DEFAULT_STEP_TIMEOUT,
+    MAX_TIMEOUT,
+    WAIT_HEADROOM,
+    SpecChecker,
+    load_schema,
+    parse_duration,
+    read_document,
+    step_validators,
+    validator,
+)
+from conformance.yamlmarks import MarkedDocument
+from conformance.yamlmarks import Path as KeyPath
 
 __all__ = [
     "DEFAULT_STEP_TIMEOUT",
@@ -38,56 +46,16 @@ __all__ = [
     "scenario_schema",
 ]
 
-DEFAULT_STEP_TIMEOUT = 10.0
-MAX_TIMEOUT = 600.0
-STEP_KINDS: tuple[str, ...] = ("run", "expect", "expect_error", "wait_event", "fault", "speaker",
-                               "console")
+STEP_KINDS: tuple[str, ...] = ("run", "expect", "expect_error", "wait_for", "wait_event", "fault",
+                               "speaker", "console")
 #: Steps that only make sense under redirection default to the redirected target.
 _REDIRECTED_ONLY_KINDS = ("fault", "speaker")
 _COMMON_STEP_KEYS = ("timeout", "targets", "note")
-_DURATION = re.compile(r"^(?P<value>[0-9]+(?:\.[0-9]+)?)(?P<unit>ms|s)$")
 
 
-@functools.cache
 def scenario_schema() -> dict[str, Any]:
     """The scenario JSON Schema shipped with the package."""
-    text = resources.files("conformance").joinpath("schema/scenario.schema.json").read_text()
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
-@functools.cache
-def _validators() -> tuple[jsonschema.Draft202012Validator, dict[str, jsonschema.Draft202012Validator]]:
-    """One validator for the file without its steps, and one per step kind."""
-    schema = scenario_schema()
-    # Steps are checked one by one against their kind's definition: a `oneOf` over all
-    # kinds would only say "is not valid under any of the given schemas".
-    outer = copy.deepcopy(schema)
-    outer["properties"]["steps"]["items"] = {"type": "object"}
-    per_kind = {
-        kind: jsonschema.Draft202012Validator(
-            {"$defs": schema["$defs"], "$ref": f"#/$defs/step_{kind}"}
-        )
-        for kind in STEP_KINDS
-    }
-    return jsonschema.Draft202012Validator(outer), per_kind
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from ``"500ms"``, ``"2s"`` or a number of seconds; ``ValueError`` otherwise."""
-    if isinstance(value, bool):
-        raise ValueError(f"invalid duration {value!r}")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (match := _DURATION.match(value.strip())):
-        seconds = float(match["value"]) / (1000.0 if match["unit"] == "ms" else 1.0)
-    else:
-        raise ValueError(f"invalid duration {value!r} (use `500ms`, `2s` or a number of seconds)")
-    if seconds <= 0:
-        raise ValueError(f"duration {value!r} must be greater than zero")
-    if seconds > MAX_TIMEOUT:
-        raise ValueError(f"duration {value!r} exceeds the maximum of {MAX_TIMEOUT:g}s")
-    return seconds
+    return load_schema("scenario")
 
 
 def is_scenario_file(path: Path, roots: Iterable[Path] = ()) -> bool:
@@ -114,83 +82,35 @@ def discover_scenario_files(paths: Iterable[Path]) -> list[Path]:
     return sorted(found)
 
 
-class _Checker:
-    """Collects the errors of one file while converting it into a :class:`Scenario`."""
+class _Checker(SpecChecker):
+    """Collects the errors of one scenario file while converting it into a :class:`Scenario`."""
+
+    WHAT: ClassVar[str] = "a scenario"
+    QUOTE_HINT: ClassVar[str] = ("JavaScript starting with `[` or `{` must be quoted or written as a "
+                                 "block scalar (`expect: |` followed by indented lines)")
+    SCALAR_HINT: ClassVar[str] = "quote JavaScript that YAML would read as another type, e.g. `'true'`"
+    FORMAT_KEY: ClassVar[str | None] = "scenario"
 
     def __init__(self, doc: MarkedDocument, limitations: dict[str, Limitation] | None) -> None:
-        self.doc = doc
+        super().__init__(doc)
         self.limitations = limitations
-        self.errors: list[ScenarioError] = []
 
-    def error(self, mark: Mark, message: str, hint: str | None = None) -> None:
-        self.errors.append(ScenarioError(mark, message, hint))
+    def special_schema_error(self, err: jsonschema.ValidationError, path: KeyPath) -> bool:
+        if err.validator == "oneOf" and path and path[-1] in TARGETS and path[:1] == ("expect",):
+            self.error(self.doc.mark(path), f"invalid expectation {err.instance!r}",
+                       "use `pass`, or `{limitation: <id>, fails_with: <error>, note: ...}`")
+            return True
+        if err.validator == "pattern" and path == ("id",):
+            self.error(self.doc.mark(path), f"invalid id {err.instance!r}",
+                       "use lower-case kebab-case parts separated by dots, e.g. "
+                       "`media-stream.get-tracks`")
+            return True
+        return False
 
-    def schema_errors(self, validator: jsonschema.Draft202012Validator, data: Any,
-                      base: tuple[str | int, ...], kind: str | None) -> None:
-        for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
-            path = (*base, *err.absolute_path)
-            self._schema_error(err, path, kind)
 
-    def _schema_error(self, err: jsonschema.ValidationError, path: tuple[str | int, ...],
-                      kind: str | None) -> None:
-        where = f"step kind {kind!r}" if kind else "a scenario"
-        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            schema = err.schema if isinstance(err.schema, dict) else {}
-            allowed = list(schema.get("properties", {}))
-            for key in err.instance:
-                if key in allowed:
-                    continue
-                hint = did_you_mean(key, allowed)
-                self.error(
-                    self.doc.key_mark((*path, key)),
-                    f"unknown key {key!r} in {where if path[-1:] != ('expect',) else 'expect'}",
-                    f"did you mean {hint!r}?" if hint else f"allowed keys: {', '.join(allowed)}",
-                )
-        elif err.validator == "required":
-            self.error(self.doc.mark(path), err.message.replace("property", "key"))
-        elif err.validator == "oneOf" and path and path[-1] in ("native", "redirected"):
-            self.error(
-                self.doc.mark(path),
-                f"invalid expectation {err.instance!r}",
-                "use `pass`, or `{limitation: <id>, fails_with: <error>, note: ...}`",
-            )
-        elif err.validator == "pattern" and path == ("id",):
-            self.error(
-                self.doc.mark(path),
-                f"invalid id {err.instance!r}",
-                "use lower-case kebab-case parts separated by dots, e.g. `media-stream.get-tracks`",
-            )
-        elif err.validator == "type" and isinstance(err.instance, list | dict):
-            self.error(
-                self.doc.mark(path),
-                f"expected {err.validator_value} here, got a YAML {type(err.instance).__name__}",
-                "JavaScript starting with `[` or `{` must be quoted or written as a block "
-                "scalar (`expect: |` followed by indented lines)",
-            )
-        elif err.validator == "type" and isinstance(err.instance, bool | int | float | None):
-            self.error(
-                self.doc.mark(path),
-                f"expected {err.validator_value} here, got {json.dumps(err.instance)}",
-                "quote JavaScript that YAML would read as another type, e.g. `'true'`",
-            )
-        elif err.validator == "oneOf" and "duration" in json.dumps(err.schema)[:200]:
-            self.error(
-                self.doc.mark(path),
-                f"invalid duration {err.instance!r}",
-                "use `500ms`, `2s` or a positive number of seconds",
-            )
-        else:
-            self.error(self.doc.mark(path), err.message)
-
-    def duration(self, value: Any, path: tuple[str | int, ...]) -> float | None:
-        mark = self.doc.mark(path)
-        if any(error.mark == mark for error in self.errors):
-            return None  # the schema already reported this value
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            self.error(self.doc.mark(path), str(exc))
-            return None
+def _inside_a_step(path: KeyPath) -> bool:
+    """Steps are checked one by one against their kind's definition, not by the file's."""
+    return len(path) >= 2 and path[0] == "steps"
 
 
 def load_scenario(path: Path, limitations: dict[str, Limitation] | None = None,
@@ -200,15 +120,7 @@ def load_scenario(path: Path, limitations: dict[str, Limitation] | None = None,
     ``limitations`` is the registry to check expectation ids against; when ``None`` the
     bundled registry and the nearest ``limitations.yaml`` above the file are used.
     """
-    file = display_path or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioFileError(file, [ScenarioError(Mark(file, 1, 1), f"cannot read: {exc}")]) from None
-    try:
-        doc = load_marked(text, file)
-    except ScenarioError as exc:
-        raise ScenarioFileError(file, [exc], text) from None
+    doc = read_document(path, display_path)
     if limitations is None:
         limitations = {}
         for registry in registries_for(path):
@@ -216,7 +128,7 @@ def load_scenario(path: Path, limitations: dict[str, Limitation] | None = None,
     checker = _Checker(doc, limitations)
     scenario = _check(checker)
     if checker.errors or scenario is None:
-        raise ScenarioFileError(file, checker.errors, text)
+        raise checker.fail()
     return scenario
 
 
@@ -225,11 +137,9 @@ def _check(c: _Checker) -> Scenario | None:
     if not isinstance(data, dict):
         c.error(doc.mark(()), "a scenario is a mapping with id, title, covers, steps and expect")
         return None
-    outer, per_kind = _validators()
-    c.schema_errors(outer, data, (), None)
-    default_timeout = DEFAULT_STEP_TIMEOUT
-    if "timeout" in data:
-        default_timeout = c.duration(data["timeout"], ("timeout",)) or DEFAULT_STEP_TIMEOUT
+    c.schema_errors(validator("scenario"), data, skip=_inside_a_step)
+    per_kind = step_validators("scenario", STEP_KINDS)
+    default_timeout = c.duration(data.get("timeout"), ("timeout",)) or DEFAULT_STEP_TIMEOUT
 
     covers = data.get("covers")
     for i, name in enumerate(covers if isinstance(covers, list) else []):
@@ -275,37 +185,10 @@ def _check(c: _Checker) -> Scenario | None:
 def _check_step(c: _Checker, per_kind: dict[str, jsonschema.Draft202012Validator], raw: Any,
                 index: int, default_timeout: float) -> Step | None:
     doc, path = c.doc, ("steps", index)
-    if not isinstance(raw, dict):
-        c.error(doc.mark(path), f"step {index + 1} must be a mapping such as `- run: ...`")
+    checked = c.step(raw, path, per_kind, _COMMON_STEP_KEYS, "- run: ...", default_timeout)
+    if checked is None:
         return None
-    kinds = [key for key in raw if key in STEP_KINDS]
-    if not kinds:
-        unknown = [key for key in raw if key not in _COMMON_STEP_KEYS]
-        for key in unknown or list(raw)[:1]:
-            hint = did_you_mean(key, STEP_KINDS)
-            c.error(
-                doc.key_mark((*path, key)),
-                f"unknown step kind {key!r}" if key in unknown else f"step {index + 1} has no kind",
-                f"did you mean {hint!r}?" if hint else f"step kinds: {', '.join(STEP_KINDS)}",
-            )
-        if not raw:
-            c.error(doc.mark(path), f"step {index + 1} is empty", f"step kinds: {', '.join(STEP_KINDS)}")
-        return None
-    if len(kinds) > 1:
-        c.error(
-            doc.key_mark((*path, kinds[1])),
-            f"step {index + 1} has two kinds ({kinds[0]!r} and {kinds[1]!r})",
-            "split it into two steps",
-        )
-        return None
-    kind = kinds[0]
-    before = len(c.errors)
-    c.schema_errors(per_kind[kind], raw, path, kind)
-    if len(c.errors) > before:
-        return None
-    timeout = default_timeout
-    if "timeout" in raw:
-        timeout = c.duration(raw["timeout"], (*path, "timeout")) or default_timeout
+    kind, timeout = checked
     options = {k: v for k, v in raw.items() if k not in (kind, *_COMMON_STEP_KEYS)}
     for key in ("eventually", "latency"):
         if key in options:
@@ -315,13 +198,18 @@ def _check_step(c: _Checker, per_kind: dict[str, jsonschema.Draft202012Validator
             options[key] = seconds
             if "timeout" not in raw:
                 # A wait must fit inside its step: give the step the wait plus headroom.
-                timeout = max(timeout, seconds + 5.0)
+                timeout = max(timeout, seconds + WAIT_HEADROOM)
             elif seconds > timeout:
                 c.error(
                     doc.mark((*path, key)),
                     f"{key} {raw[key]!r} is longer than the step's timeout {raw['timeout']!r}",
                 )
                 return None
+    if kind == "wait_for":
+        # The waiting construct of every format: re-check until the step's own bound, and
+        # give the step headroom so the wait's message (with the last value) is reported.
+        options["eventually"] = timeout
+        timeout += WAIT_HEADROOM
     if kind == "console":
         try:
             re.compile(str(raw[kind]))
@@ -333,7 +221,7 @@ def _check_step(c: _Checker, per_kind: dict[str, jsonschema.Draft202012Validator
     default_targets = ("redirected",) if redirected_only else TARGETS
     return Step(
         index=index,
-        kind=kind,
+        kind=cast(StepKind, kind),
         source=str(raw[kind]),
         options=options,
         timeout=timeout,

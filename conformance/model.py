@@ -49,7 +49,8 @@ def canonical_target_name(name: str) -> str:
 #: Step kinds and the target capability each needs (``crash-page`` faults need none).
 _STEP_NEEDS: dict[str, str] = {"fault": "faults", "speaker": "speaker_records"}
 
-StepKind = Literal["run", "expect", "expect_error", "wait_event", "fault", "speaker", "console"]
+StepKind = Literal["run", "expect", "expect_error", "wait_for", "wait_event", "fault", "speaker",
+                   "console"]
 
 
 @dataclass(frozen=True)

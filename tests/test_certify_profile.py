@@ -11,6 +11,7 @@ import pytest
 from conformance.certify.cli import DEFAULT_PROFILE
 from conformance.certify.profile import Profile, load_profile, profile_schema, substitute
 from conformance.errors import ScenarioFileError
+from conformance.spec import DEFAULT_STEP_TIMEOUT
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = """\
@@ -78,11 +79,11 @@ def test_example_profile_and_bundled_profile_are_the_same_profile() -> None:
 
 def test_minimal_profile_loads_with_defaults(tmp_path: Path) -> None:
     profile = load_profile(write(tmp_path, GOOD))
-    assert profile.timeout == 15.0
+    assert profile.timeout == DEFAULT_STEP_TIMEOUT  # the same default as a scenario step's
     assert profile.ready is None and not profile.has("mute") and profile.has("start_call")
     assert profile.call_up.js == "window.inCall === true"
     step = profile.actions["start_call"][0]
-    assert (step.action, step.selector, step.timeout, step.mark.line) == ("click", "#call", 15.0, 7)
+    assert (step.action, step.selector, step.timeout, step.mark.line) == ("click", "#call", DEFAULT_STEP_TIMEOUT, 7)
 
 
 @pytest.mark.parametrize(
@@ -97,7 +98,7 @@ def test_minimal_profile_loads_with_defaults(tmp_path: Path) -> None:
         (
             ("- click: '#call'", "- clik: '#call'"),
             "app.yaml:7:7",
-            "unknown step action 'clik'",
+            "unknown step kind 'clik'",
             "did you mean 'click'?",
         ),
         (
@@ -231,4 +232,7 @@ def test_substitute_replaces_known_placeholders_only() -> None:
 
 def test_schema_file_is_json(tmp_path: Path) -> None:
     text = (ROOT / "conformance" / "schema" / "profile.schema.json").read_text()
-    assert json.loads(text)["properties"]["profile"]["const"] == 1
+    version = json.loads(text)["properties"]["profile"]
+    assert version["$ref"] == "common.schema.json#/$defs/format_version"
+    common = json.loads((ROOT / "conformance" / "schema" / "common.schema.json").read_text())
+    assert common["$defs"]["format_version"]["const"] == 1

@@ -15,6 +15,7 @@ from conformance.loader import (
     parse_duration,
 )
 from conformance.registry import SUPPORTED_INTERFACES, is_known_member
+from conformance.spec import DEFAULT_STEP_TIMEOUT, WAIT_HEADROOM
 
 DATA = Path(__file__).parent / "data"
 BROKEN = DATA / "broken" / "scenarios"
@@ -100,6 +101,34 @@ def test_valid_scenario_loads_with_defaults(tmp_path: Path) -> None:
     assert fault.targets == ("redirected",)
     assert scenario.expect["redirected"].limitation == "some-limit"
     assert scenario.expect["native"].outcome == "pass"
+
+
+def test_wait_for_is_an_expect_rechecked_until_its_timeout(tmp_path: Path) -> None:
+    """The waiting construct shared with profiles: `wait_for`, bounded by the step's timeout."""
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "ok.yaml").write_text(
+        "scenario: 1\nid: ok.wait\ntitle: fine\ncovers: [MediaStream]\nsteps:\n"
+        "  - wait_for: x\n    equals: 1\n    timeout: 3s\n  - wait_for: y\n"
+        "expect:\n  native: pass\n  redirected: pass\n"
+    )
+    bounded, default = load_scenario(folder / "ok.yaml").steps
+    assert (bounded.kind, bounded.source, bounded.options) == ("wait_for", "x", {"equals": 1, "eventually": 3.0})
+    assert bounded.timeout == 3.0 + WAIT_HEADROOM  # the wait's own message wins the race
+    assert default.options == {"eventually": DEFAULT_STEP_TIMEOUT}
+
+
+def test_unsupported_scenario_format_is_located(tmp_path: Path) -> None:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "v2.yaml").write_text(
+        "scenario: 2\nid: ok.v2\ntitle: fine\ncovers: [MediaStream]\nsteps:\n  - run: x = 1\n"
+        "expect:\n  native: pass\n  redirected: pass\n"
+    )
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario(folder / "v2.yaml")
+    assert "v2.yaml:1:11: error: unsupported scenario format 2" in caught.value.render()
+    assert "hint: this suite reads `scenario: 1`" in caught.value.render()
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("500ms", 0.5), ("2s", 2.0), ("1.5s", 1.5), (3, 3.0)])

@@ -108,6 +108,12 @@ def test_failures_are_precise_and_the_run_goes_on(pytester: pytest.Pytester) -> 
               on: document
               timeout: 400ms
             """),
+        "h-wait-for.yaml": scenario("demo.wait-for", """\
+            - run: n = 2
+            - wait_for: n
+              equals: 3
+              timeout: 300ms
+            """),
         "g-ok.yaml": scenario("demo.ok", """\
             - wait_event: ping
               on: document
@@ -120,7 +126,7 @@ def test_failures_are_precise_and_the_run_goes_on(pytester: pytest.Pytester) -> 
     })
     result = run(pytester, "--target", "native")
     outcomes = result.parseoutcomes()
-    assert outcomes.get("failed") == 6 and outcomes.get("passed") == 1
+    assert outcomes.get("failed") == 7 and outcomes.get("passed") == 1
     by_test = results(pytester)
     exception = by_test["demo.exception[native]"]
     assert exception["status"] == "ERROR"
@@ -132,6 +138,10 @@ def test_failures_are_precise_and_the_run_goes_on(pytester: pytest.Pytester) -> 
     assert expect["status"] == "FAIL"
     assert "expected `value` to equal 3 within 300ms" in str(expect["message"])
     assert "last value seen: 2" in str(expect["message"])
+    wait_for = by_test["demo.wait-for[native]"]  # the step's timeout bounds the wait itself
+    assert wait_for["status"] == "FAIL"
+    assert "expected `n` to equal 3 within 300ms" in str(wait_for["message"])
+    assert "last value seen: 2" in str(wait_for["message"])
     timeout = by_test["demo.timeout[native]"]
     assert timeout["status"] == "TIMEOUT"
     assert "did not finish within 500ms" in str(timeout["message"])

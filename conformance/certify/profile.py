@@ -1,10 +1,12 @@
 """App profiles: the YAML file that tells ``conformance certify`` how to drive a calling app.
 
-Validation works like the scenario loader's: the JSON Schema shipped in
-``conformance/schema/profile.schema.json`` checks the shape (editors use it for completion),
-then the loader checks what a schema says badly: which action a step is (with a "did you
-mean"), placeholders, URLs, bundled app names, durations. Every error points at
-``file:line:col`` with the offending lines (:class:`~conformance.errors.ScenarioFileError`).
+Validation is the shared YAML core's (:mod:`conformance.spec`), as for scenarios: the JSON
+Schema shipped in ``conformance/schema/profile.schema.json`` checks the shape (editors use it
+for completion), then the loader checks what a schema says badly: which kind a step is (its
+one deciding key, with a "did you mean"), placeholders, URLs, bundled app names, durations.
+Every error points at ``file:line:col`` with the offending lines
+(:class:`~conformance.errors.SpecFileError`). A step waits with ``wait_for``, bounded by its
+``timeout`` (default :data:`~conformance.spec.DEFAULT_STEP_TIMEOUT`), as in scenarios.
 
 Placeholders (``{signal}``, ``{mic_id}``, ``{mic_label}``, ``{speaker_id}``,
 ``{speaker_label}``) are substituted in the URL, the bundled path and step selectors,
@@ -13,22 +15,27 @@ values, labels, keys and texts; never in JavaScript. ``{{`` and ``}}`` are liter
 
 from __future__ import annotations
 
-import functools
-import json
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import jsonschema
 
 from conformance.certify.apps import bundled_apps
-from conformance.errors import ScenarioError, ScenarioFileError, did_you_mean
-from conformance.loader import parse_duration
+from conformance.errors import did_you_mean
 from conformance.model import Mark
-from conformance.yamlmarks import MarkedDocument, load_marked
+from conformance.spec import (
+    DEFAULT_STEP_TIMEOUT,
+    SpecChecker,
+    load_schema,
+    read_document,
+    step_validators,
+    validator,
+)
+from conformance.yamlmarks import MarkedDocument
+from conformance.yamlmarks import Path as KeyPath
 
 __all__ = [
     "ACTIONS",
@@ -36,6 +43,7 @@ __all__ = [
     "FAR_END_AUDIO",
     "PLACEHOLDERS",
     "STEP_ACTIONS",
+    "STEP_KINDS",
     "AppInfo",
     "Condition",
     "FarEnd",
@@ -47,9 +55,13 @@ __all__ = [
     "substitute",
 ]
 
-DEFAULT_TIMEOUT = 15.0
+#: The default bound of a step: the same as a scenario step's.
+DEFAULT_TIMEOUT = DEFAULT_STEP_TIMEOUT
 DEFAULT_BUNDLED_PATH = "index.html?signal={signal}"
-STEP_ACTIONS: tuple[str, ...] = ("click", "fill", "select_option", "press", "wait_for")
+#: The step kinds (a step's one deciding key), as scenarios call theirs.
+STEP_KINDS: tuple[str, ...] = ("click", "fill", "select_option", "press", "wait_for")
+#: The older name of :data:`STEP_KINDS`.
+STEP_ACTIONS = STEP_KINDS
 ACTIONS: tuple[str, ...] = (
     "start_call",
     "answer",
@@ -87,9 +99,9 @@ class Condition:
 
 @dataclass(frozen=True)
 class ProfileStep:
-    """One Playwright action."""
+    """One Playwright step."""
 
-    action: str  # one of STEP_ACTIONS
+    kind: str  # one of STEP_KINDS
     selector: str | None
     timeout: float
     mark: Mark
@@ -99,16 +111,21 @@ class ProfileStep:
     condition: Condition | None = None
     note: str | None = None
 
+    @property
+    def action(self) -> str:
+        """The older name of :attr:`kind`."""
+        return self.kind
+
     def describe(self) -> str:
         """The step as the report shows it: ``click "#call"`` (placeholders not substituted)."""
-        if self.action == "wait_for" and self.condition is not None:
+        if self.kind == "wait_for" and self.condition is not None:
             return f"wait_for {self.condition.describe()}"
         extra = "".join(
             f" {name}={value!r}"
             for name, value in (("value", self.value), ("label", self.label), ("key", self.key))
             if value is not None
         )
-        return f"{self.action} {self.selector!r}{extra}"
+        return f"{self.kind} {self.selector!r}{extra}"
 
 
 @dataclass(frozen=True)
@@ -178,22 +195,9 @@ class Profile:
         return bool(self.actions.get(action))
 
 
-@functools.cache
 def profile_schema() -> dict[str, Any]:
     """The profile JSON Schema shipped with the package."""
-    text = resources.files("conformance").joinpath("schema/profile.schema.json").read_text()
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
-@functools.cache
-def _validators() -> tuple[jsonschema.Draft202012Validator, dict[str, jsonschema.Draft202012Validator]]:
-    schema = profile_schema()
-    per_action = {
-        action: jsonschema.Draft202012Validator({"$defs": schema["$defs"], "$ref": f"#/$defs/step_{action}"})
-        for action in STEP_ACTIONS
-    }
-    return jsonschema.Draft202012Validator(schema), per_action
+    return load_schema("profile")
 
 
 def substitute(text: str, values: dict[str, str]) -> str:
@@ -211,91 +215,30 @@ def substitute(text: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(replace, text)
 
 
-class _Checker:
+class _Checker(SpecChecker):
+    """Collects the errors of one profile while converting it into a :class:`Profile`."""
+
+    WHAT: ClassVar[str] = "a profile"
+    QUOTE_HINT: ClassVar[str] = "a selector or JavaScript starting with `[` or `{` must be quoted"
+    FORMAT_KEY: ClassVar[str | None] = "profile"
+
     def __init__(self, doc: MarkedDocument, base: Path) -> None:
-        self.doc = doc
+        super().__init__(doc)
         #: The profile file's folder: relative paths in it start there.
         self.base = base
-        self.errors: list[ScenarioError] = []
 
-    def error(self, mark: Mark, message: str, hint: str | None = None) -> None:
-        self.errors.append(ScenarioError(mark, message, hint))
-
-    def has_error_at(self, path: tuple[str | int, ...]) -> bool:
-        mark = self.doc.mark(path)
-        return any(error.mark == mark for error in self.errors)
-
-    def schema_errors(
-        self,
-        validator: jsonschema.Draft202012Validator,
-        data: Any,
-        base: tuple[str | int, ...],
-        skip_steps: bool,
-    ) -> None:
-        for err in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.path]):
-            path = (*base, *err.absolute_path)
-            if skip_steps and _inside_steps(path):
-                continue  # steps are checked one by one against their action's definition
-            self._schema_error(err, path)
-
-    def _schema_error(self, err: jsonschema.ValidationError, path: tuple[str | int, ...]) -> None:
-        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            schema = err.schema if isinstance(err.schema, dict) else {}
-            allowed = list(schema.get("properties", {}))
-            for key in err.instance:
-                if key not in allowed:
-                    hint = did_you_mean(key, allowed)
-                    where = f"in {path[-1]!r}" if path else "in a profile"
-                    self.error(
-                        self.doc.key_mark((*path, key)),
-                        f"unknown key {key!r} {where}",
-                        f"did you mean {hint!r}?" if hint else f"allowed keys: {', '.join(allowed)}",
-                    )
-        elif err.validator == "required":
-            self.error(self.doc.mark(path), err.message.replace("property", "key"))
-        elif err.validator == "const" and path == ("profile",):
-            self.error(
-                self.doc.mark(path),
-                f"unsupported profile format {err.instance!r}",
-                "this suite reads `profile: 1`",
-            )
-        elif err.validator == "oneOf" and path and path[-1] == "timeout":
-            self.error(
-                self.doc.mark(path),
-                f"invalid duration {err.instance!r}",
-                "use `500ms`, `2s` or a positive number of seconds",
-            )
-        elif err.validator == "type" and isinstance(err.instance, list | dict):
-            self.error(
-                self.doc.mark(path),
-                f"expected {err.validator_value} here, got a YAML {type(err.instance).__name__}",
-                "a selector or JavaScript starting with `[` or `{` must be quoted",
-            )
-        elif err.validator == "type":
-            self.error(
-                self.doc.mark(path),
-                f"expected {err.validator_value} here, got {json.dumps(err.instance)}",
-                "quote values that YAML would read as another type, e.g. `'true'`",
-            )
-        elif err.validator == "oneOf" and path == ("far_end",):
+    def special_schema_error(self, err: jsonschema.ValidationError, path: KeyPath) -> bool:
+        if err.validator == "oneOf" and path == ("far_end",):
             self.error(
                 self.doc.mark(path),
                 "far_end is `harness` or `app:` with `audio: echo|plays|none` (and optionally `incoming:`)",
                 "e.g. `far_end: {app: {audio: echo}}` for an app that calls its own echo test",
             )
-        elif err.validator == "minProperties":
+            return True
+        if err.validator == "minProperties" and "selector" in str(err.schema):
             self.error(self.doc.mark(path), "a condition needs `selector`, `text` or `js`")
-        else:
-            self.error(self.doc.mark(path), err.message)
-
-    def duration(self, value: Any, path: tuple[str | int, ...]) -> float | None:
-        if value is None or self.has_error_at(path):
-            return None
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            self.error(self.doc.mark(path), str(exc))
-            return None
+            return True
+        return False
 
     def placeholders(self, text: Any, path: tuple[str | int, ...]) -> set[str]:
         """The placeholders ``text`` uses; unknown ones are errors."""
@@ -329,20 +272,12 @@ def _inside_steps(path: tuple[str | int, ...]) -> bool:
 
 
 def load_profile(path: Path, display_path: str | None = None) -> Profile:
-    """Load and check one profile; raise :class:`ScenarioFileError` listing every problem."""
-    file = display_path or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioFileError(file, [ScenarioError(Mark(file, 1, 1), f"cannot read: {exc}")]) from None
-    try:
-        doc = load_marked(text, file)
-    except ScenarioError as exc:
-        raise ScenarioFileError(file, [exc], text) from None
-    checker = _Checker(doc, path.resolve().parent)
+    """Load and check one profile; raise :class:`~conformance.errors.SpecFileError` listing
+    every problem."""
+    checker = _Checker(read_document(path, display_path), path.resolve().parent)
     profile = _check(checker)
     if checker.errors or profile is None:
-        raise ScenarioFileError(file, checker.errors, text)
+        raise checker.fail()
     return profile
 
 
@@ -351,8 +286,8 @@ def _check(c: _Checker) -> Profile | None:
     if not isinstance(data, dict):
         c.error(c.doc.mark(()), "a profile is a mapping with profile, app, actions and call_up")
         return None
-    outer, per_action = _validators()
-    c.schema_errors(outer, data, (), skip_steps=True)
+    c.schema_errors(validator("profile"), data, skip=_inside_steps)
+    per_action = step_validators("profile", STEP_KINDS)
     timeout = c.duration(data.get("timeout"), ("timeout",)) or DEFAULT_TIMEOUT
     far_end = _check_far_end(data.get("far_end"))
     app = _check_app(c, data.get("app"), far_end)
@@ -489,7 +424,7 @@ def _check_needs(c: _Checker, action: str, raw: Any) -> None:
     for step in raw:
         if isinstance(step, dict):
             for key, value in step.items():
-                if isinstance(value, str) and key in (*STEP_ACTIONS, "value", "label", "key"):
+                if isinstance(value, str) and key in (*STEP_KINDS, "value", "label", "key"):
                     used |= {m.group(1) for m in _PLACEHOLDER.finditer(value) if m.group(1)}
                 elif isinstance(value, dict):
                     for inner in ("selector", "text"):
@@ -527,36 +462,11 @@ def _check_step(
     default_timeout: float,
 ) -> ProfileStep | None:
     doc = c.doc
-    number = int(path[-1]) + 1
-    if not isinstance(raw, dict):
-        c.error(doc.mark(path), f"step {number} must be a mapping such as `- click: '#call'`")
+    checked = c.step(raw, path, per_action, (*_COMMON_STEP_KEYS, "value", "label", "key"),
+                     "- click: '#call'", default_timeout)
+    if checked is None:
         return None
-    kinds = [key for key in raw if key in STEP_ACTIONS]
-    if not kinds:
-        unknown = [key for key in raw if key not in (*_COMMON_STEP_KEYS, "value", "label", "key")]
-        for key in unknown or list(raw)[:1]:
-            hint = did_you_mean(key, STEP_ACTIONS)
-            c.error(
-                doc.key_mark((*path, key)),
-                f"unknown step action {key!r}" if key in unknown else f"step {number} has no action",
-                f"did you mean {hint!r}?" if hint else f"step actions: {', '.join(STEP_ACTIONS)}",
-            )
-        if not raw:
-            c.error(doc.mark(path), f"step {number} is empty", f"step actions: {', '.join(STEP_ACTIONS)}")
-        return None
-    if len(kinds) > 1:
-        c.error(
-            doc.key_mark((*path, kinds[1])),
-            f"step {number} has two actions ({kinds[0]!r} and {kinds[1]!r})",
-            "split it into two steps",
-        )
-        return None
-    action = kinds[0]
-    before = len(c.errors)
-    c.schema_errors(per_action[action], raw, path, skip_steps=False)
-    if len(c.errors) > before:
-        return None
-    timeout = c.duration(raw.get("timeout"), (*path, "timeout")) or default_timeout
+    action, timeout = checked
     for key in (action, "value", "label", "key"):
         if isinstance(raw.get(key), str):
             c.placeholders(raw[key], (*path, key))
@@ -571,7 +481,7 @@ def _check_step(
         if condition.timeout is not None:
             timeout = condition.timeout
     return ProfileStep(
-        action=action,
+        kind=action,
         selector=raw[action] if isinstance(raw[action], str) else None,
         timeout=timeout,
         mark=doc.mark(path),
