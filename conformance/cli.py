@@ -107,7 +107,7 @@ def cmd_validate(args: argparse.Namespace, _extra: list[str]) -> int:
         except ScenarioFileError as exc:
             print(exc.render(), file=sys.stderr)
             problems += 1
-    scenarios, failures = load_scenarios(paths)
+    scenarios, failures = load_scenarios(paths, strict_javascript=True)
     for failure in failures:
         print(failure.render(), "\n", file=sys.stderr)
     problems += len(failures)

@@ -130,7 +130,10 @@ async def _run_step(item: ItemContext, step: Step) -> StepOutcome | None:
 def _exception(step: Step, where: str, reply: dict[str, Any]) -> StepOutcome:
     error = reply["error"]
     if reply.get("syntax"):
-        return StepOutcome("ERROR", f"{where}: syntax error in the step's JavaScript: {_error_text(error)}")
+        # The browser's compile error has no usable position; the loader's parse has them.
+        located = "; ".join(f"{mark}: {message}" for mark, message in step.javascript_errors)
+        return StepOutcome("ERROR", f"{where}: syntax error in the step's JavaScript: "
+                           f"{_error_text(error)}" + (f" (at {located})" if located else ""))
     location = _js_location(step, error, reply.get("offset", 0))
     return StepOutcome("ERROR", f"{where}: uncaught {_error_text(error)}{location}")
 

@@ -7,6 +7,7 @@ scenario expectation names a limitation by id; an unknown id is a validation err
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -65,7 +66,20 @@ class _Checker(SpecChecker):
 
 def load_limitations(path: Path) -> dict[str, Limitation]:
     """Load and check a registry; raise :class:`~conformance.errors.SpecFileError` listing
-    every problem."""
+    every problem.
+
+    Every scenario file names the registries it may use, so one run reads the same registry
+    once per scenario: the result is kept per file version (path, size, modification time).
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        return _load(path, 0, 0)  # read_document reports the file as unreadable
+    return dict(_load(path.resolve(), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=32)
+def _load(path: Path, _mtime_ns: int, _size: int) -> dict[str, Limitation]:
     c = _Checker(read_document(path))
     if not isinstance(c.doc.data, dict):
         c.error(c.doc.mark(()), "expected a mapping with a `limitations` list")

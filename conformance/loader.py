@@ -17,6 +17,7 @@ from typing import Any, ClassVar, cast
 import jsonschema
 
 from conformance.errors import ScenarioError, ScenarioFileError, did_you_mean
+from conformance.jscheck import JsForm, javascript_errors, yaml_position
 from conformance.limitations import Limitation, load_limitations, registries_for
 from conformance.model import TARGETS, Expectation, Mark, Scenario, Step, StepKind
 from conformance.registry import is_known_member, known_names
@@ -51,6 +52,19 @@ STEP_KINDS: tuple[str, ...] = ("run", "expect", "expect_error", "wait_for", "wai
 #: Steps that only make sense under redirection default to the redirected target.
 _REDIRECTED_ONLY_KINDS = ("fault", "speaker")
 _COMMON_STEP_KEYS = ("timeout", "targets", "note")
+#: The JavaScript keys of each step kind, compiled as the page runtime compiles them.
+_JS_FORMS: dict[str, dict[str, JsForm]] = {
+    "run": {"run": "body"},
+    "expect": {"expect": "expression"},
+    "wait_for": {"wait_for": "expression"},
+    "expect_error": {"expect_error": "action"},
+    "wait_event": {"on": "expression", "until": "expression", "trigger": "body"},
+}
+_FORM_WORDS: dict[str, str] = {
+    "body": "compiled as the body of an async function (`await` works)",
+    "expression": "compiled as one expression",
+    "action": "compiled as an expression, or else as the body of an async function",
+}
 
 
 def scenario_schema() -> dict[str, Any]:
@@ -91,9 +105,13 @@ class _Checker(SpecChecker):
     SCALAR_HINT: ClassVar[str] = "quote JavaScript that YAML would read as another type, e.g. `'true'`"
     FORMAT_KEY: ClassVar[str | None] = "scenario"
 
-    def __init__(self, doc: MarkedDocument, limitations: dict[str, Limitation] | None) -> None:
+    def __init__(self, doc: MarkedDocument, limitations: dict[str, Limitation] | None,
+                 strict_javascript: bool = False) -> None:
         super().__init__(doc)
         self.limitations = limitations
+        #: Whether JavaScript syntax errors are errors of the file (``validate``), or only
+        #: recorded on the steps for the run to report where the page's compile fails.
+        self.strict_javascript = strict_javascript
 
     def special_schema_error(self, err: jsonschema.ValidationError, path: KeyPath) -> bool:
         if err.validator == "oneOf" and path and path[-1] in TARGETS and path[:1] == ("expect",):
@@ -114,18 +132,20 @@ def _inside_a_step(path: KeyPath) -> bool:
 
 
 def load_scenario(path: Path, limitations: dict[str, Limitation] | None = None,
-                  display_path: str | None = None) -> Scenario:
+                  display_path: str | None = None, strict_javascript: bool = False) -> Scenario:
     """Load one scenario file; raise :class:`ScenarioFileError` listing every problem.
 
     ``limitations`` is the registry to check expectation ids against; when ``None`` the
-    bundled registry and the nearest ``limitations.yaml`` above the file are used.
+    bundled registry and the nearest ``limitations.yaml`` above the file are used. With
+    ``strict_javascript`` (``conformance validate``), a syntax error in a step's JavaScript
+    is an error of the file; otherwise it is kept on the step for the run to report.
     """
     doc = read_document(path, display_path)
     if limitations is None:
         limitations = {}
         for registry in registries_for(path):
             limitations.update(load_limitations(registry))
-    checker = _Checker(doc, limitations)
+    checker = _Checker(doc, limitations, strict_javascript)
     scenario = _check(checker)
     if checker.errors or scenario is None:
         raise checker.fail()
@@ -217,6 +237,10 @@ def _check_step(c: _Checker, per_kind: dict[str, jsonschema.Draft202012Validator
             c.error(doc.mark((*path, kind)), f"invalid regular expression: {exc}",
                     "escape regex characters such as `[` and `(` with a backslash")
             return None
+    syntax = _javascript_errors(doc, path, kind, raw)
+    if c.strict_javascript:
+        for mark, message, hint in syntax:
+            c.error(mark, f"JavaScript syntax error: {message}", hint)
     redirected_only = kind in _REDIRECTED_ONLY_KINDS and raw[kind] != "crash-page"
     default_targets = ("redirected",) if redirected_only else TARGETS
     return Step(
@@ -229,7 +253,24 @@ def _check_step(c: _Checker, per_kind: dict[str, jsonschema.Draft202012Validator
         mark=doc.mark(path),
         source_mark=doc.mark((*path, kind)),
         source_line=_first_source_line(doc, doc.mark((*path, kind))),
+        javascript_errors=tuple((mark, message) for mark, message, _ in syntax),
     )
+
+
+def _javascript_errors(doc: MarkedDocument, path: KeyPath, kind: str, raw: dict[str, Any]
+                       ) -> list[tuple[Mark, str, str]]:
+    """The syntax errors of every JavaScript source of a step, at their YAML positions, with
+    a hint saying how the runtime compiles that source."""
+    found: list[tuple[Mark, str, str]] = []
+    for key, form in _JS_FORMS.get(kind, {}).items():
+        source = raw.get(key)
+        if not isinstance(source, str):
+            continue
+        mark = doc.mark((*path, key))
+        for row, column, message in javascript_errors(source, form):
+            found.append((yaml_position(doc.text, mark, row, column), f"{message} (in `{key}`)",
+                          f"`{key}` is {_FORM_WORDS[form]}"))
+    return found
 
 
 def _first_source_line(doc: MarkedDocument, mark: Mark) -> int:
@@ -265,11 +306,12 @@ def _check_expectation(c: _Checker, raw: Any, path: tuple[str, str]) -> Expectat
                        note=raw.get("note"), limitation_kind=entry.kind if entry else None)
 
 
-def load_scenarios(paths: Iterable[Path], root: Path | None = None
+def load_scenarios(paths: Iterable[Path], root: Path | None = None, strict_javascript: bool = False
                    ) -> tuple[list[Scenario], list[ScenarioFileError]]:
     """Load every scenario under ``paths``; return the scenarios and the files' errors.
 
-    Duplicate ids across files are reported on the later file.
+    Duplicate ids across files are reported on the later file. ``strict_javascript`` as for
+    :func:`load_scenario`.
     """
     scenarios: list[Scenario] = []
     failures: list[ScenarioFileError] = []
@@ -277,7 +319,7 @@ def load_scenarios(paths: Iterable[Path], root: Path | None = None
     for file in discover_scenario_files(paths):
         display = _display(file, root)
         try:
-            scenario = load_scenario(file, display_path=display)
+            scenario = load_scenario(file, display_path=display, strict_javascript=strict_javascript)
         except ScenarioFileError as exc:
             failures.append(exc)
             continue

@@ -82,6 +82,9 @@ class Step:
     mark: Mark
     source_mark: Mark
     source_line: int = 0  # YAML line of the first line of JavaScript
+    #: Syntax errors of the step's JavaScript, at their YAML positions (``validate`` reports
+    #: them as errors; a run reports them where the page's compile fails).
+    javascript_errors: tuple[tuple[Mark, str], ...] = ()
 
     def applies_to(self, target: str) -> bool:
         """Whether this step runs on ``target``."""

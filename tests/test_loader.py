@@ -17,6 +17,7 @@ from conformance.loader import (
 from conformance.registry import SUPPORTED_INTERFACES, is_known_member
 from conformance.spec import DEFAULT_STEP_TIMEOUT, WAIT_HEADROOM
 
+ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"
 BROKEN = DATA / "broken" / "scenarios"
 GOLDEN = DATA / "golden"
@@ -113,9 +114,55 @@ def test_wait_for_is_an_expect_rechecked_until_its_timeout(tmp_path: Path) -> No
         "expect:\n  native: pass\n  redirected: pass\n"
     )
     bounded, default = load_scenario(folder / "ok.yaml").steps
-    assert (bounded.kind, bounded.source, bounded.options) == ("wait_for", "x", {"equals": 1, "eventually": 3.0})
+    assert (bounded.kind, bounded.source) == ("wait_for", "x")
+    assert bounded.options == {"equals": 1, "eventually": 3.0}
     assert bounded.timeout == 3.0 + WAIT_HEADROOM  # the wait's own message wins the race
     assert default.options == {"eventually": DEFAULT_STEP_TIMEOUT}
+
+
+TWO_SYNTAX_ERRORS = """\
+id: demo.two-syntax-errors
+title: two syntax errors
+covers: [MediaStream]
+steps:
+  - run: |
+      x = 1
+      if (x {
+        y = 2
+      }
+  - expect: "x === = 1"
+  - wait_event: ping
+    on: document
+    until: event.type ==
+expect:
+  native: pass
+  redirected: pass
+"""
+
+
+def test_every_javascript_syntax_error_is_located_in_the_yaml(tmp_path: Path) -> None:
+    """`validate` (strict) reports each syntax error at the YAML line and column of the
+    JavaScript, whatever the scalar's style (block, quoted, plain)."""
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "two.yaml").write_text(TWO_SYNTAX_ERRORS)
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario(folder / "two.yaml", display_path="two.yaml", strict_javascript=True)
+    rendered = caught.value.render()
+    assert "two.yaml:7:12: error: JavaScript syntax error: missing `)` (in `run`)" in rendered
+    assert "two.yaml:10:20: error: JavaScript syntax error: unexpected `=` (in `expect`)" in rendered
+    assert "two.yaml:13:25: error: JavaScript syntax error: missing identifier (in `until`)" in rendered
+    assert "hint: `run` is compiled as the body of an async function" in rendered
+    # A run loads the file and keeps the errors on the steps, for the page's compile error.
+    run, expect, wait = load_scenario(folder / "two.yaml", display_path="two.yaml").steps
+    assert [str(mark) for mark, _ in run.javascript_errors] == ["two.yaml:7:12"]
+    assert len(expect.javascript_errors) == 1 and len(wait.javascript_errors) == 1
+
+
+def test_bundled_scenarios_have_no_javascript_syntax_errors() -> None:
+    """No false positive of the parser on the 165 bundled files' JavaScript."""
+    scenarios, failures = load_scenarios([ROOT / "scenarios"], strict_javascript=True)
+    assert failures == [] and len(scenarios) > 100
 
 
 def test_unsupported_scenario_format_is_located(tmp_path: Path) -> None:

@@ -147,6 +147,8 @@ def test_failures_are_precise_and_the_run_goes_on(pytester: pytest.Pytester) -> 
     assert "did not finish within 500ms" in str(timeout["message"])
     syntax = by_test["demo.syntax[native]"]
     assert syntax["status"] == "ERROR" and "syntax error" in str(syntax["message"])
+    # Located in the YAML (line 5, the second `=` at column 15), not only the step.
+    assert "(at scenarios/d-syntax.yaml:5:15: unexpected `=` (in `run`))" in str(syntax["message"])
     error_name = by_test["demo.error-name[native]"]
     assert "expected NotFoundError; actual: OverconstrainedError" in str(error_name["message"])
     wait = by_test["demo.wait[native]"]
