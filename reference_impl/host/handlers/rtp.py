@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..ops import op
-from ..peerconnection import peer_of
+from ..peerconnection import PeerHandle, peer_of
 from ..protocol import HostError, Request
-from ..rtp import check_direction
+from ..rtp import TransceiverHandle, check_direction
 from ..tracks import HostTrack
 
 if TYPE_CHECKING:
@@ -16,13 +16,21 @@ if TYPE_CHECKING:
 __all__: list[str] = []  # operations only: they register with ops.op
 
 
+def _transceiver(session: PageSession, request: Request, *, open_required: bool = True,
+                 live: bool = False) -> tuple[PeerHandle, TransceiverHandle]:
+    """The connection and the transceiver a request names (``transceiver`` may name its
+    sender or receiver); with ``live``, a stopped one is refused."""
+    peer = peer_of(session, request, open_required=open_required)
+    th = peer.transceiver(request.string("transceiver"))
+    if live and th.stopped:
+        raise HostError("InvalidStateError", "the transceiver is stopped")
+    return peer, th
+
+
 @op("transceiver.setDirection", chain="pc")
 async def transceiver_set_direction(session: PageSession, request: Request) -> dict[str, Any]:
     """``transceiver.direction = ...`` (takes effect at the next negotiation)."""
-    peer = peer_of(session, request)
-    th = peer.transceiver(request.string("transceiver"))
-    if th.stopped:
-        raise HostError("InvalidStateError", "the transceiver is stopped")
+    peer, th = _transceiver(session, request, live=True)
     th.transceiver.direction = check_direction(request.string("direction"))
     return peer.snapshot()
 
@@ -30,8 +38,7 @@ async def transceiver_set_direction(session: PageSession, request: Request) -> d
 @op("transceiver.stop", chain="pc")
 async def transceiver_stop(session: PageSession, request: Request) -> dict[str, Any]:
     """``transceiver.stop()``: sender and receiver stop for good."""
-    peer = peer_of(session, request)
-    th = peer.transceiver(request.string("transceiver"))
+    peer, th = _transceiver(session, request)
     await peer.stop_transceiver(th)
     return peer.snapshot()
 
@@ -39,10 +46,7 @@ async def transceiver_stop(session: PageSession, request: Request) -> dict[str, 
 @op("sender.replaceTrack", chain="pc")
 async def sender_replace_track(session: PageSession, request: Request) -> dict[str, Any]:
     """``sender.replaceTrack(track)``: no renegotiation, the far end hears the new source."""
-    peer = peer_of(session, request)
-    th = peer.transceiver(request.string("transceiver"))
-    if th.stopped:
-        raise HostError("InvalidStateError", "the transceiver is stopped")
+    peer, th = _transceiver(session, request, live=True)
     handle = request.opt_str("track")
     track = session.get(handle, HostTrack) if handle else None
     if track is not None and track.kind != th.transceiver.kind:
@@ -55,8 +59,7 @@ async def sender_replace_track(session: PageSession, request: Request) -> dict[s
 async def sender_set_parameters(session: PageSession, request: Request) -> dict[str, Any]:
     """``sender.setParameters(parameters)``: validated and reflected, not applied to the
     encoder (limitation ref-sender-parameters)."""
-    peer = peer_of(session, request)
-    th = peer.transceiver(request.string("transceiver"))
+    peer, th = _transceiver(session, request)
     th.parameters = request.obj("parameters")
     return peer.snapshot()
 
@@ -64,8 +67,7 @@ async def sender_set_parameters(session: PageSession, request: Request) -> dict[
 @op("receiver.getSynchronizationSources", chain="pc", needs_connection=False)
 async def receiver_sources(session: PageSession, request: Request) -> dict[str, Any]:
     """``getSynchronizationSources()`` and ``getContributingSources()`` (epoch ms)."""
-    peer = peer_of(session, request, open_required=False)
-    th = peer.transceiver(request.string("transceiver"))
+    _peer, th = _transceiver(session, request, open_required=False)
     sources = th.synchronization_sources()
     return {"synchronizationSources": sources["ssrc"], "contributingSources": sources["csrc"]}
 
