@@ -15,7 +15,7 @@ __all__ = ["PAGE_OPS", "Handler", "OpSpec", "OpTable", "op"]
 
 #: ``async handler(session, request) -> result``; each handler names its own session type.
 Handler = Callable[..., Awaitable[Any]]
-H = TypeVar("H", bound=Handler)
+_HandlerT = TypeVar("_HandlerT", bound=Handler)
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,10 @@ PAGE_OPS: dict[str, OpSpec] = {}
 
 
 def op(name: str, *, needs_connection: bool = True, chain: str | None = None
-       ) -> Callable[[H], H]:
+       ) -> Callable[[_HandlerT], _HandlerT]:
     """Register ``handler`` as the page operation ``name``."""
 
-    def register(handler: H) -> H:
+    def register(handler: _HandlerT) -> _HandlerT:
         if name in PAGE_OPS:
             raise RuntimeError(f"operation {name!r} registered twice")
         PAGE_OPS[name] = OpSpec(handler, needs_connection, chain)
