@@ -21,7 +21,6 @@ from conformance.browser import BrowserNotFoundError
 from conformance.engine import ItemContext, judge, new_result, run_steps
 from conformance.model import Expectation, Scenario
 from conformance.parties import BINDING_NAME, NativePageParty, PartyBroker
-from conformance.parties.native_party import DEFAULT_TONE_HZ
 from conformance.results import ScenarioResult
 from conformance.server import PageServer
 from conformance.targets import (
@@ -37,6 +36,7 @@ from conformance.targets import (
     missing_capabilities,
 )
 from conformance.targets.base import CapabilityMissing
+from reference_impl.tones import NATIVE_FAR_END_TONE_HZ as DEFAULT_TONE_HZ
 
 if TYPE_CHECKING:
     from playwright.async_api import ConsoleMessage

@@ -44,12 +44,10 @@ from conformance.targets import (
     make_target,
     parse_targets,
 )
+from reference_impl.tones import NATIVE_MIC_TONE_HZ
 
 __all__ = ["NATIVE_MIC_TONE_HZ", "TARGET_NAMES", "certify", "target_names"]
 
-#: The tone of Chromium's fake microphone during a certification (distinct from the virtual
-#: microphones' 440/660/880 Hz and from the far end's 1200 Hz).
-NATIVE_MIC_TONE_HZ = 523.0
 TARGET_NAMES: tuple[str, ...] = DEFAULT_TARGETS
 
 

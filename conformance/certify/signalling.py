@@ -30,11 +30,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.parties import AiortcParty
+from reference_impl.tones import CERTIFY_FAR_END_TONE_HZ as FAR_END_TONE_HZ
 
 __all__ = ["FAR_END_TONE_HZ", "Call", "SignallingServer"]
 
-#: The tone the far end sends: distinct from every virtual microphone (440/880/660 Hz).
-FAR_END_TONE_HZ = 1200.0
 MAX_BODY = 64 * 1024
 MAX_HEADER_BYTES = 16 * 1024
 LONG_POLL_SECONDS = 15.0

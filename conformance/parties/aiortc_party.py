@@ -1,5 +1,6 @@
 """An aiortc far end: answers (or places) a call, sends a known tone, echoes data channels,
-and measures the audio it receives."""
+and measures the audio it receives. The scenarios' ``farEnd('aiortc')``, the certification's
+far end, and the reference implementation's own tests all call this one."""
 
 from __future__ import annotations
 
@@ -10,23 +11,30 @@ from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessi
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
-from conformance.parties.audio import AudioMeter, ToneTrack
+from conformance.parties.audio import AudioAnalysis, AudioMeter, ToneTrack
+from reference_impl.tones import AIORTC_FAR_END_TONE_HZ, FAR_END_TONE_AMPLITUDE
 
 __all__ = ["AiortcParty"]
 
-DEFAULT_TONE_HZ = 660.0
+#: The tone a far end sends unless told otherwise (the name predates the tone table).
+DEFAULT_TONE_HZ = AIORTC_FAR_END_TONE_HZ
+#: How often :meth:`AiortcParty.wait_for_tone` looks at what arrived (a bounded wait on a
+#: condition, not a fixed sleep).
+_POLL_S = 0.05
 
 
 class AiortcParty:
     """The other side of a call, in this process, over real ICE on this machine; it sends a
-    known tone, or with ``echo`` returns what it receives."""
+    known tone (none with ``tone_hz=None``: it only listens), or with ``echo`` returns what
+    it receives."""
 
     kind = "aiortc"
 
-    def __init__(self, tone_hz: float = DEFAULT_TONE_HZ, *, echo: bool = False) -> None:
+    def __init__(self, tone_hz: float | None = DEFAULT_TONE_HZ, *, echo: bool = False) -> None:
         # No STUN/TURN servers: host candidates only, so traffic stays on this machine.
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.tone = ToneTrack(tone_hz)
+        self.tone = (None if tone_hz is None
+                     else ToneTrack(tone_hz, amplitude=FAR_END_TONE_AMPLITUDE))
         #: ``echo``: send back what arrives (an echo test) instead of the tone.
         self.echo = echo
         self._relay = MediaRelay()
@@ -58,14 +66,19 @@ class AiortcParty:
     async def answer(self, offer_sdp: str) -> str:
         """Answer the page's offer, sending the tone back on the audio transceiver."""
         await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
-        if any(t.kind == "audio" for t in self.pc.getTransceivers()):
-            self.pc.addTrack(self._echoed if self.echo and self._echoed is not None else self.tone)
+        source = self._echoed if self.echo and self._echoed is not None else self.tone
+        if source is not None and any(t.kind == "audio" for t in self.pc.getTransceivers()):
+            self.pc.addTrack(source)
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         return self.pc.localDescription.sdp
 
     async def offer(self) -> str:
-        """Place a call to the page: an offer with the tone and a data channel."""
-        self.pc.addTrack(self.tone)
+        """Place a call to the page: an offer with the tone (or to receive audio only) and a
+        data channel."""
+        if self.tone is not None:
+            self.pc.addTrack(self.tone)
+        else:
+            self.pc.addTransceiver("audio", direction="recvonly")
         self._on_datachannel(self.pc.createDataChannel("far-end"))
         await self.pc.setLocalDescription(await self.pc.createOffer())
         return self.pc.localDescription.sdp
@@ -73,6 +86,20 @@ class AiortcParty:
     async def accept(self, answer_sdp: str) -> None:
         """Take the page's answer to :meth:`offer`."""
         await self.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
+
+    async def wait_for_tone(self, hz: float, timeout: float = 10.0,
+                            tolerance: float = 15.0) -> AudioAnalysis:
+        """Wait until the received audio's dominant frequency is ``hz`` (after more than 20
+        frames); return that analysis, or raise ``AssertionError`` with the last one."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            heard = self.meter.analysis()
+            if heard.frames > 20 and abs(heard.dominant_hz - hz) <= tolerance:
+                return heard
+            if loop.time() >= deadline:
+                raise AssertionError(f"far end never heard {hz:g} Hz; last heard {heard.to_json()}")
+            await asyncio.sleep(_POLL_S)
 
     async def stats(self) -> dict[str, Any]:
         """What the far end has seen: connection state, received audio, data messages."""
@@ -87,5 +114,6 @@ class AiortcParty:
     async def close(self) -> None:
         """Hang up and release everything."""
         self.meter.stop()
-        self.tone.stop()
+        if self.tone is not None:
+            self.tone.stop()
         await asyncio.wait_for(self.pc.close(), 10)

@@ -1,14 +1,14 @@
 """Audio for remote parties: a known tone to send, and an analysis of what was received.
 
 A far end proves audio flowed by what it measured (level and dominant frequency of the
-samples it decoded), never by what an app's UI claims.
+samples it decoded), never by what an app's UI claims. The tone is the reference
+implementation's :class:`~reference_impl.host.devices.ToneTrack` (one generator for
+virtual microphones and far ends), re-exported here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fractions
-import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -17,43 +17,11 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 
+from reference_impl.host.devices import SAMPLE_RATE, ToneTrack
+
 __all__ = ["AudioMeter", "ToneTrack", "analyse"]
 
-SAMPLE_RATE = 48_000
-FRAME_SECONDS = 0.02
 _ANALYSIS_SECONDS = 0.5
-
-
-class ToneTrack(MediaStreamTrack):
-    """An audio track that plays a sine tone in real time (20 ms frames, 48 kHz mono)."""
-
-    kind = "audio"
-
-    def __init__(self, frequency: float, amplitude: float = 0.3) -> None:
-        super().__init__()
-        self.frequency = frequency
-        self.amplitude = amplitude
-        self._samples = int(SAMPLE_RATE * FRAME_SECONDS)
-        self._pts = 0
-        self._start: float | None = None
-
-    async def recv(self) -> AudioFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        if self._start is None:
-            self._start = time.monotonic()
-        else:
-            # Pace frames in real time: each frame is due at start + pts / rate.
-            due = self._start + self._pts / SAMPLE_RATE
-            await asyncio.sleep(max(0.0, due - time.monotonic()))
-        t = (np.arange(self._samples) + self._pts) / SAMPLE_RATE
-        wave = (self.amplitude * 32767 * np.sin(2 * np.pi * self.frequency * t)).astype(np.int16)
-        frame = AudioFrame.from_ndarray(wave.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = SAMPLE_RATE
-        frame.pts = self._pts
-        frame.time_base = fractions.Fraction(1, SAMPLE_RATE)
-        self._pts += self._samples
-        return frame
 
 
 @dataclass

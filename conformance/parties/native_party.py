@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from reference_impl.tones import NATIVE_FAR_END_TONE_HZ
+
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page
 
 __all__ = ["NativePageParty"]
 
-DEFAULT_TONE_HZ = 550.0
+#: The tone the native far end sends unless told otherwise (the name predates the table).
+DEFAULT_TONE_HZ = NATIVE_FAR_END_TONE_HZ
 
 
 class NativePageParty:

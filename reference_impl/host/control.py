@@ -7,7 +7,7 @@ from typing import Any
 
 from .ice import ice_view
 from .mediaview import media_view
-from .peer import PeerHandle
+from .peerconnection import PeerHandle
 from .protocol import HostError, Request
 from .state import HostState
 

@@ -21,6 +21,8 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 
+from ..tones import MIC_TONE_AMPLITUDE, MIC_TONES_HZ
+
 __all__ = [
     "SAMPLE_RATE",
     "SILENCE_DBFS",
@@ -35,7 +37,6 @@ __all__ = [
 
 SAMPLE_RATE = 48_000
 FRAME_SAMPLES = 960  # 20 ms, Opus' natural packet size
-TONE_AMPLITUDE = 0.5  # -6 dBFS peak, about -9 dBFS RMS: loud, never clipping
 
 
 def _stable_id(*parts: str) -> str:
@@ -70,8 +71,9 @@ class DeviceInfo:
 _GROUPS = ("Reference Headset", "Reference Speakerphone", "Reference Webcam")
 
 
-def default_microphones(tones: tuple[float, ...] = (440.0, 880.0, 660.0)) -> list[DeviceInfo]:
-    """The virtual microphones: mic 1 = 440 Hz, mic 2 = 880 Hz, mic 3 = 660 Hz."""
+def default_microphones(tones: tuple[float, ...] = MIC_TONES_HZ) -> list[DeviceInfo]:
+    """The virtual microphones: mic 1 = 440 Hz, mic 2 = 880 Hz, mic 3 = 660 Hz
+    (:data:`reference_impl.tones.MIC_TONES_HZ`)."""
     return [
         DeviceInfo(
             kind="audioinput",
@@ -100,7 +102,8 @@ def default_speakers(count: int = 2) -> list[DeviceInfo]:
 
 
 class ToneTrack(MediaStreamTrack):
-    """Real-time sine audio at 48 kHz in 20 ms frames.
+    """Real-time sine audio at 48 kHz in 20 ms frames: a virtual microphone's, or what an
+    aiortc far end sends (``conformance.parties``), at ``amplitude`` (peak, full scale 1).
 
     One instance per consumer (each sender or speaker gets its own), because aiortc's
     consumers pull frames at their own pace; sharing one generator would run it at twice
@@ -110,15 +113,17 @@ class ToneTrack(MediaStreamTrack):
 
     kind = "audio"
 
-    def __init__(self, frequency: float, is_muted: Callable[[], bool] = lambda: False) -> None:
+    def __init__(self, frequency: float, is_muted: Callable[[], bool] = lambda: False, *,
+                 amplitude: float = MIC_TONE_AMPLITUDE) -> None:
         super().__init__()
-        self._frequency = frequency
+        self.frequency = frequency
+        self.amplitude = amplitude
         self._is_muted = is_muted
         self._sample = 0
         self._start: float | None = None
 
     async def recv(self) -> AudioFrame:
-        """The next 20 ms frame, paced to the wall clock."""
+        """The next 20 ms frame, paced to the wall clock (each is due at start + pts)."""
         if self.readyState != "live":
             raise MediaStreamError
         if self._start is None:
@@ -133,7 +138,7 @@ class ToneTrack(MediaStreamTrack):
         if self._is_muted():
             samples = np.zeros(FRAME_SAMPLES, dtype=np.int16)
         else:
-            wave = TONE_AMPLITUDE * np.sin(2 * math.pi * self._frequency * n / SAMPLE_RATE)
+            wave = self.amplitude * np.sin(2 * math.pi * self.frequency * n / SAMPLE_RATE)
             samples = (wave * 32767).astype(np.int16)
         frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = SAMPLE_RATE

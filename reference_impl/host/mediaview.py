@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .peer import PeerHandle
+    from .peerconnection import PeerHandle
 
 __all__ = ["media_view"]
 

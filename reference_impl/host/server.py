@@ -14,6 +14,7 @@ from websockets.exceptions import ConnectionClosed
 
 from .._version import CLIENT_VERSION, EXTENSION_VERSION, HOST_VERSION, PROTOCOL_VERSION, VERSION
 from .control import run_control_op
+from .handlers import PAGE_OPS
 from .protocol import (
     TRANSPORT_MAX_BYTES,
     HostError,
@@ -148,7 +149,7 @@ class HostServer:
     async def _page(self, ws: ServerConnection, hello: Request) -> None:
         activity = hello.args.get("activityId")
         url = hello.args.get("url")
-        session = PageSession(self.state, ws.send,
+        session = PageSession(self.state, ws.send, ops=PAGE_OPS,
                               activity_id=activity if isinstance(activity, str) else "",
                               url=url if isinstance(url, str) else "")
         self.state.sessions.add(session)

@@ -2,7 +2,8 @@
 
 A session owns the redirected objects that page created, sends replies and events to it
 through an outbox that applies the injected channel latency, and runs operations on the
-same object one at a time in arrival order.
+same object one at a time in arrival order. Which operations it offers is the table it is
+given (the server passes :data:`reference_impl.host.handlers.PAGE_OPS`).
 """
 
 from __future__ import annotations
@@ -18,10 +19,7 @@ from typing import Any, Protocol, TypeVar
 import aiortc.exceptions
 from aiortc.mediastreams import MediaStreamError
 
-from . import media as _media  # noqa: F401 - registers its operations
-from . import peer as _peer  # noqa: F401 - registers its operations
-from . import webaudio as _webaudio  # noqa: F401 - registers its operations
-from .ops import PAGE_OPS, OpSpec
+from .ops import OpSpec, OpTable
 from .protocol import HostError, Request, encode, error_reply, event, ok_reply
 from .state import HostState
 
@@ -73,8 +71,9 @@ class PageSession:
     """The host side of one shim instance (one frame of one page)."""
 
     def __init__(self, state: HostState, send_text: Callable[[str], Awaitable[None]], *,
-                 activity_id: str, url: str) -> None:
+                 ops: OpTable, activity_id: str, url: str) -> None:
         self.state = state
+        self.ops = ops
         self.activity_id = activity_id
         self.url = url
         self.objects: dict[str, Any] = {}
@@ -153,7 +152,7 @@ class PageSession:
     # --- operations ---------------------------------------------------------------
     def dispatch(self, request: Request) -> None:
         """Start an operation; its reply is sent when it finishes."""
-        spec = PAGE_OPS.get(request.op)
+        spec = self.ops.get(request.op)
         if spec is None:
             self.send(error_reply(request.id, HostError(
                 "UnknownOperation", f"unknown operation {request.op!r}")))
@@ -176,7 +175,7 @@ class PageSession:
     async def _drain(self, key: str, queue: collections.deque[Request]) -> None:
         while queue:
             request = queue.popleft()
-            await self._run(request, PAGE_OPS[request.op])
+            await self._run(request, self.ops[request.op])
         del self._chains[key]
 
     async def _run(self, request: Request, spec: OpSpec) -> None:

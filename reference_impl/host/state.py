@@ -4,16 +4,37 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .devices import DeviceInfo, Speaker, default_microphones, default_speakers
+from .protocol import HostError
 
-if TYPE_CHECKING:
-    from .session import PageSession
-
-__all__ = ["HostState"]
+__all__ = ["HostState", "HostedSession"]
 
 MAX_LATENCY_MS = 200.0
+
+
+class HostedSession(Protocol):
+    """What the host-wide state needs of a page session (``session.PageSession``): this
+    module stays below the session, which holds a :class:`HostState`."""
+
+    activity_id: str
+    objects: dict[str, Any]
+
+    async def connection_lost(self) -> None:
+        """The simulated RDP connection dropped."""
+
+    def connection_restored(self) -> None:
+        """The simulated RDP connection is back."""
+
+    async def announced(self, timeout: float = 2.0) -> None:
+        """Return once the page acknowledged the last connection change (bounded)."""
+
+    def describe(self) -> dict[str, Any]:
+        """A summary for the control session."""
+
+    async def close(self) -> None:
+        """The page or the host goes away: its redirected objects end."""
 
 
 class HostState:
@@ -27,7 +48,7 @@ class HostState:
         self.microphones: list[DeviceInfo] = default_microphones()
         self.speaker_devices: list[DeviceInfo] = default_speakers()
         self.speakers: dict[str, Speaker] = {d.deviceId: Speaker(d) for d in self.speaker_devices}
-        self.sessions: set[PageSession] = set()
+        self.sessions: set[HostedSession] = set()
         self.disconnects = 0
 
     def set_latency(self, ms: float) -> None:
@@ -56,6 +77,16 @@ class HostState:
                 if speaker.info.label == key:
                     return speaker
         raise KeyError(key)
+
+    def speaker_for_sink(self, sink_id: str) -> Speaker:
+        """The virtual speaker a page's ``sinkId`` names (``""``/``"default"``: speaker 1);
+        ``NotFoundError`` if none, as ``setSinkId`` rejects."""
+        if sink_id in ("", "default"):
+            return self.speaker(1)
+        try:
+            return self.speaker(sink_id)
+        except KeyError:
+            raise HostError("NotFoundError", f"no audio output device {sink_id!r}") from None
 
     async def disconnect(self) -> None:
         """The RDP client went away: every redirected object in every page dies."""

@@ -10,6 +10,8 @@ that carry redirected media live here (see ``reference_impl/README.md``, "Web Au
   :class:`HostTrack` that can be sent in a call or rendered on a speaker;
 - the context's own ``destination`` renders on a virtual speaker (the context's sink).
 
+The page operations on these objects are in :mod:`.handlers.webaudio`.
+
 An :class:`AudioGraph` renders like a real context: a clock paced to the wall clock pulls one
 20 ms block from every source, sums each node's inputs, and runs only while the context is
 ``running``. Every node works at the context's sample rate; sources are resampled to it.
@@ -30,14 +32,13 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 
 from .devices import Speaker, frame_to_mono
-from .ops import op
-from .protocol import HostError, Request
+from .protocol import HostError
 from .tracks import HostTrack, QueueTrack, RemoteSource
 
 if TYPE_CHECKING:
     from .session import PageSession
 
-__all__ = ["AnalyserNode", "AudioGraph", "DestinationNode", "SourceNode", "speaker_for_sink"]
+__all__ = ["AnalyserNode", "AudioGraph", "DestinationNode", "Node", "SourceNode"]
 
 Samples = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -50,19 +51,17 @@ _ANALYSER_DECAY_S = 1.0  # keep reporting this long after the last input went aw
 _FALLING_BEHIND_S = 0.2  # a clock this late skips ahead instead of rendering a burst
 
 
+def _s16_frame(samples: Samples, rate: int) -> AudioFrame:
+    """One mono 16-bit frame of ``samples`` (floats, clipped to [-1, 1])."""
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).reshape(1, -1)
+    frame = AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+    frame.sample_rate = rate
+    return frame
+
+
 def _float32_b64(values: np.ndarray[Any, Any]) -> str:
     """Little-endian float32 bytes in base64 (the page reads them as a Float32Array)."""
     return base64.b64encode(np.asarray(values, dtype="<f4").tobytes()).decode()
-
-
-def speaker_for_sink(session: PageSession, sink_id: str) -> Speaker:
-    """The virtual speaker a ``sinkId`` names (``""``/``"default"``: speaker 1)."""
-    if sink_id in ("", "default"):
-        return session.state.speaker(1)
-    try:
-        return session.state.speaker(sink_id)
-    except KeyError:
-        raise HostError("NotFoundError", f"no audio output device {sink_id!r}") from None
 
 
 class Node:
@@ -235,12 +234,10 @@ class DestinationNode(Node):
 
     def emit(self, samples: Samples) -> None:
         """Send one rendered block down the track."""
-        pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).reshape(1, -1)
-        frame = AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
-        frame.sample_rate = self.graph.rate
+        frame = _s16_frame(samples, self.graph.rate)
         frame.pts = self._pts
         frame.time_base = fractions.Fraction(1, self.graph.rate)
-        self._pts += pcm.shape[1]
+        self._pts += frame.samples
         self.output.put(frame)
 
     async def kill(self) -> None:
@@ -378,10 +375,7 @@ class AudioGraph:
             mix = np.zeros(self.block)
             for node in self.sink_inputs:
                 mix = mix + outputs.get(node.handle, np.zeros(self.block))
-            pcm = (np.clip(mix, -1.0, 1.0) * 32767).astype(np.int16).reshape(1, -1)
-            frame = AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
-            frame.sample_rate = self.rate
-            self._playing_on.feed(self.sink_track_id, frame)
+            self._playing_on.feed(self.sink_track_id, _s16_frame(mix, self.rate))
 
     async def close(self) -> None:
         """``AudioContext.close()``: rendering stops for good; a destination's track stays
@@ -401,126 +395,3 @@ class AudioGraph:
         for node in list(self.nodes.values()):
             await node.kill()
         self.nodes.clear()
-
-
-# --- operations ---------------------------------------------------------------------------
-def _graph(session: PageSession, request: Request) -> AudioGraph:
-    graph = session.get(request.string("ctx"), AudioGraph)
-    if graph.state == "closed":
-        raise HostError("InvalidStateError", "the AudioContext is closed")
-    return graph
-
-
-def _state(request: Request) -> str:
-    state = request.string("state", optional=True) or "running"
-    if state not in ("running", "suspended"):
-        raise HostError("TypeError", f"invalid AudioContext state {state!r}")
-    return state
-
-
-@op("audio.createContext", chain="ctx")
-async def create_context(session: PageSession, request: Request) -> dict[str, Any]:
-    """The redirected half of an ``AudioContext`` (created when a graph first needs it)."""
-    handle = request.string("ctx")
-    rate = request.number("sampleRate")
-    if rate != int(rate):
-        raise HostError("TypeError", "sampleRate must be an integer")
-    graph = AudioGraph(session, handle, int(rate), _state(request))
-    session.register(handle, graph)
-    sink = request.string("sinkId", optional=True)
-    if sink:
-        graph.set_sink(speaker_for_sink(session, sink))
-    return {"sampleRate": graph.rate}
-
-
-@op("audio.setState", chain="ctx")
-async def set_state(session: PageSession, request: Request) -> dict[str, Any]:
-    """``resume()`` / ``suspend()`` / ``close()``."""
-    graph = session.get(request.string("ctx"), AudioGraph)
-    state = request.string("state")
-    if state == "closed":
-        await graph.close()
-        return {"state": "closed", "currentTime": graph.time}
-    if state not in ("running", "suspended"):
-        raise HostError("TypeError", f"invalid AudioContext state {state!r}")
-    graph.set_state(state)
-    return {"state": graph.state, "currentTime": graph.time}
-
-
-@op("audio.setSinkId", chain="ctx")
-async def set_sink_id(session: PageSession, request: Request) -> dict[str, Any]:
-    """``AudioContext.setSinkId``: redirected rendering moves to that speaker."""
-    graph = _graph(session, request)
-    speaker = speaker_for_sink(session, request.string("sinkId", optional=True))
-    graph.set_sink(speaker)
-    return {"speaker": speaker.info.index, "deviceId": speaker.info.deviceId}
-
-
-@op("audio.createSource", chain="ctx")
-async def create_source(session: PageSession, request: Request) -> dict[str, Any]:
-    """``createMediaStreamSource(stream)``: ``track`` is the stream's first audio track."""
-    graph = _graph(session, request)
-    track = session.get(request.string("track"), HostTrack)
-    graph.add(SourceNode(graph, request.string("node"), track))
-    return {}
-
-
-def _smoothing(request: Request) -> float | None:
-    if request.args.get("smoothingTimeConstant") is None:
-        return None
-    return request.number("smoothingTimeConstant")
-
-
-@op("audio.createAnalyser", chain="ctx")
-async def create_analyser(session: PageSession, request: Request) -> dict[str, Any]:
-    """An ``AnalyserNode`` that now carries redirected media."""
-    graph = _graph(session, request)
-    smoothing = _smoothing(request)
-    node = AnalyserNode(graph, request.string("node"), request.opt_int("fftSize") or 2048,
-                        0.8 if smoothing is None else smoothing)
-    graph.add(node)
-    return {}
-
-
-@op("audio.configureAnalyser", chain="ctx")
-async def configure_analyser(session: PageSession, request: Request) -> dict[str, Any]:
-    """``fftSize`` / ``smoothingTimeConstant`` changed."""
-    graph = _graph(session, request)
-    node = graph.node(request.string("node"))
-    if not isinstance(node, AnalyserNode):
-        raise HostError("TypeError", f"{node.handle} is not an AnalyserNode")
-    node.configure(request.opt_int("fftSize"), _smoothing(request))
-    return {}
-
-
-@op("audio.createDestination", chain="ctx")
-async def create_destination(session: PageSession, request: Request) -> dict[str, Any]:
-    """``createMediaStreamDestination()``: the shim names the node and its track."""
-    graph = _graph(session, request)
-    node = DestinationNode(graph, request.string("node"), request.string("track"),
-                           request.opt_str("trackId"))
-    session.register(node.track.handle, node.track)
-    graph.add(node)
-    return node.track.describe()
-
-
-@op("audio.connect", chain="ctx")
-async def connect(session: PageSession, request: Request) -> dict[str, Any]:
-    """``from.connect(to)`` between redirected nodes (``to`` may be ``"destination"``)."""
-    _graph(session, request).connect(request.string("from"), request.string("to"))
-    return {}
-
-
-@op("audio.disconnect", chain="ctx")
-async def disconnect(session: PageSession, request: Request) -> dict[str, Any]:
-    """``from.disconnect([to])``."""
-    _graph(session, request).disconnect(request.string("from"), request.opt_str("to"))
-    return {}
-
-
-@op("sink.check")
-async def sink_check(session: PageSession, request: Request) -> dict[str, Any]:
-    """Which speaker a ``sinkId`` names (``NotFoundError`` if none): ``setSinkId`` on
-    local playback validates against the local device's outputs."""
-    speaker = speaker_for_sink(session, request.string("sinkId", optional=True))
-    return {"speaker": speaker.info.index, "deviceId": speaker.info.deviceId}

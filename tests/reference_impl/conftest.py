@@ -17,6 +17,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Playwright, asyn
 
 from conformance.browser import launch_chromium
 from reference_impl import ReferenceHost
+from reference_impl.host.ice import restrict_ice_to_loopback
 
 T = TypeVar("T")
 
@@ -45,6 +46,13 @@ def page_url() -> Iterator[str]:
     yield f"http://localhost:{server.server_address[1]}/index.html"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _far_ends_on_loopback() -> None:
+    """The tests' far ends (``conformance.parties.AiortcParty``) run in this process and
+    gather on loopback only, like the hermetic host (aioice's setting is process-wide)."""
+    restrict_ice_to_loopback()
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from playwright.async_api import Browser, Page
-from ref_farend import FAR_END_TONE_HZ, AiortcFarEnd
 from ref_speakers import wait_record
 
+from conformance.parties import AiortcParty
 from reference_impl import ReferenceHost
+from reference_impl.tones import CERTIFY_FAR_END_TONE_HZ as FAR_END_TONE_HZ
 
 Run = Callable[[Awaitable[Any]], Any]
 
@@ -32,7 +33,7 @@ OFFER_FROM_MIC_2 = """async ({micId}) => {
 }"""
 
 
-async def _call_far_end(page: Page, host: ReferenceHost, far: AiortcFarEnd) -> None:
+async def _call_far_end(page: Page, host: ReferenceHost, far: AiortcParty) -> None:
     offer = await page.evaluate(OFFER_FROM_MIC_2, {"micId": host.microphone(2).device_id})
     answer = await far.answer(offer)
     await page.evaluate("(sdp) => pc.setRemoteDescription({type: 'answer', sdp})", answer)
@@ -44,11 +45,11 @@ def test_call_to_aiortc_far_end_carries_mic2_audio_and_data(
     page = redirected_page
 
     async def scenario() -> None:
-        far = AiortcFarEnd()
+        far = AiortcParty(FAR_END_TONE_HZ)
         try:
             await _call_far_end(page, host, far)
             heard = await far.wait_for_tone(880.0)
-            assert heard["rmsDbfs"] is not None and heard["rmsDbfs"] > -30
+            assert heard.level_dbfs > -30
             # Trickle ICE was synthesised and ended with the null candidate.
             candidates = await page.evaluate("candidates")
             assert candidates and candidates[-1] is None
@@ -72,7 +73,7 @@ def test_redirection_is_real(run: Run, host: ReferenceHost, redirected_page: Pag
     page = redirected_page
 
     async def scenario() -> None:
-        far = AiortcFarEnd(send_tone=False)
+        far = AiortcParty(None)
         try:
             await _call_far_end(page, host, far)
             host_pcs = await host.peer_connections()
@@ -95,7 +96,7 @@ def test_far_end_audio_renders_on_chosen_speaker(
     page = redirected_page
 
     async def scenario() -> None:
-        far = AiortcFarEnd()
+        far = AiortcParty(FAR_END_TONE_HZ)
         try:
             await _call_far_end(page, host, far)
             await page.evaluate("""async (sinkId) => {
@@ -127,7 +128,7 @@ def test_replace_track_switches_microphone_at_far_end(
     page = redirected_page
 
     async def scenario() -> None:
-        far = AiortcFarEnd(send_tone=False)
+        far = AiortcParty(None)
         try:
             await _call_far_end(page, host, far)
             await far.wait_for_tone(880.0)
@@ -148,7 +149,7 @@ def test_get_stats_has_real_counters(run: Run, host: ReferenceHost, redirected_p
     page = redirected_page
 
     async def scenario() -> None:
-        far = AiortcFarEnd()
+        far = AiortcParty(FAR_END_TONE_HZ)
         try:
             await _call_far_end(page, host, far)
             await far.wait_for_tone(880.0)

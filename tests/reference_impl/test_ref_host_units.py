@@ -10,7 +10,7 @@ import pytest
 from av import AudioFrame
 
 from reference_impl.host.devices import SILENCE_DBFS, AudioAnalyser
-from reference_impl.host.peer import _reject_mids, _rejected_mids
+from reference_impl.host.sdp import reject_mids, rejected_mids
 from reference_impl.host.tracks import scaled
 
 OFFER = "\r\n".join([
@@ -23,7 +23,7 @@ OFFER = "\r\n".join([
 
 
 def test_reject_mids_writes_a_stopped_transceiver_as_jsep_does() -> None:
-    text = _reject_mids(OFFER, {"0"})
+    text = reject_mids(OFFER, {"0"})
     lines = text.split("\r\n")
     assert "a=group:BUNDLE 1" in lines
     first = lines.index("a=mid:0")
@@ -31,21 +31,21 @@ def test_reject_mids_writes_a_stopped_transceiver_as_jsep_does() -> None:
     assert "a=inactive" in lines[first:lines.index("a=mid:1")]
     assert not any(line.startswith("a=candidate") for line in lines[first:lines.index("a=mid:1")])
     assert "a=sendonly" in lines  # the other section is untouched
-    assert _rejected_mids({"type": "offer", "sdp": text}) == {"0"}
-    assert _reject_mids(OFFER, set()) == OFFER
+    assert rejected_mids({"type": "offer", "sdp": text}) == {"0"}
+    assert reject_mids(OFFER, set()) == OFFER
 
 
 def test_rejecting_every_section_drops_the_bundle_group() -> None:
-    text = _reject_mids(OFFER, {"0", "1"})
+    text = reject_mids(OFFER, {"0", "1"})
     assert "a=group:BUNDLE" not in text
-    assert _rejected_mids({"type": "answer", "sdp": text}) == {"0", "1"}
+    assert rejected_mids({"type": "answer", "sdp": text}) == {"0", "1"}
 
 
 def test_bundle_only_sections_are_not_rejected() -> None:
     sdp = OFFER.replace("m=audio 4000 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 127.0.0.1\r\na=mid:1",
                         "m=audio 0 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 127.0.0.1\r\na=mid:1\r\na=bundle-only")
-    assert _rejected_mids({"type": "offer", "sdp": sdp}) == set()
-    assert _rejected_mids(None) == set()
+    assert rejected_mids({"type": "offer", "sdp": sdp}) == set()
+    assert rejected_mids(None) == set()
 
 
 def _frame(hz: float, amplitude: float = 0.5, samples: int = 960, rate: int = 48_000,

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 from playwright.async_api import BrowserContext, Page
-from ref_farend import POLL_INTERVAL_S, AiortcFarEnd
+from ref_speakers import POLL_INTERVAL_S
 
+from conformance.parties import AiortcParty
 from reference_impl import ReferenceHost
 from reference_impl.host.ice import rtc_configuration
 
@@ -40,8 +41,8 @@ async def _open(host: ReferenceHost, context: BrowserContext, url: str) -> Page:
     return page
 
 
-async def _call(page: Page, host: ReferenceHost, config: dict[str, Any] | None = None) -> AiortcFarEnd:
-    far = AiortcFarEnd(send_tone=False)
+async def _call(page: Page, host: ReferenceHost, config: dict[str, Any] | None = None) -> AiortcParty:
+    far = AiortcParty(None)
     offer = await page.evaluate(OFFER, {"micId": host.microphone(1).device_id, "config": config or {}})
     answer = await far.answer(offer)
     await page.evaluate("(sdp) => pc.setRemoteDescription({type: 'answer', sdp})", answer)

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Page
-from ref_farend import AiortcFarEnd
 from ref_speakers import wait_record
 
+from conformance.parties import AiortcParty
 from reference_impl import ReferenceHost
 
 Run = Callable[[Awaitable[Any]], Any]
@@ -197,7 +197,7 @@ def test_destination_stream_reaches_far_end_and_speaker(run: Run, host: Referenc
           await player.play();
           return pc.localDescription.sdp;
         }""")
-        far = AiortcFarEnd(send_tone=False)
+        far = AiortcParty(None)
         try:
             answer = await far.answer(offer)
             await page.evaluate("(sdp) => pc.setRemoteDescription({type: 'answer', sdp})", answer)

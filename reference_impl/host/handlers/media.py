@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import TYPE_CHECKING, Any
 
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from av import AudioFrame
-
-from .devices import DeviceInfo, Speaker
-from .ops import op
-from .protocol import HostError, Request
-from .tracks import HostTrack, scaled
-from .webaudio import speaker_for_sink
+from ..devices import DeviceInfo
+from ..mediaelement import ElementHandle
+from ..ops import op
+from ..protocol import HostError, Request
+from ..tracks import HostTrack
 
 if TYPE_CHECKING:
-    from .session import PageSession
+    from ..session import PageSession
 
-__all__ = ["ElementHandle", "capabilities", "select_microphone", "settings_for"]
+__all__ = ["capabilities", "select_microphone", "settings_for"]
 
 _SAMPLE_RATE = 48_000
 
@@ -215,77 +210,6 @@ def _watch_end(session: PageSession, track: HostTrack) -> None:
 
 
 # --- rendering on speakers -----------------------------------------------------------
-class ElementHandle:
-    """An HTMLMediaElement of the page whose ``srcObject`` carries redirected audio.
-
-    While playing, each of its audio tracks is rendered on the element's sink (a virtual
-    speaker); the speaker records what it got.
-    """
-
-    KILL_ORDER = 1
-
-    def __init__(self, session: PageSession, handle: str) -> None:
-        self.session = session
-        self.handle = handle
-        self.speaker: Speaker = session.state.speaker(1)
-        self.tracks: list[HostTrack] = []
-        self.stream_ids: list[str] = []
-        self.volume = 1.0
-        self.muted = False
-        self._renders: dict[str, tuple[MediaStreamTrack, asyncio.Task[None]]] = {}
-
-    @property
-    def gain(self) -> float:
-        """What ``volume`` and ``muted`` make of the samples."""
-        return 0.0 if self.muted else self.volume
-
-    def play(self, tracks: list[HostTrack], stream_ids: list[str]) -> None:
-        """Render ``tracks`` (replacing what played before)."""
-        self.stop()
-        self.tracks = [t for t in tracks if t.kind == "audio"]
-        self.stream_ids = stream_ids
-        for track in self.tracks:
-            if track.ended:
-                continue
-            consumer = track.new_consumer()
-            self.speaker.start_source(track.id, stream_ids)
-            task = asyncio.ensure_future(self._render(track, consumer, self.speaker))
-            self._renders[track.id] = (consumer, task)
-
-    async def _render(self, track: HostTrack, consumer: MediaStreamTrack, speaker: Speaker) -> None:
-        with contextlib.suppress(MediaStreamError, asyncio.CancelledError):
-            while True:
-                frame = await consumer.recv()
-                if isinstance(frame, AudioFrame):
-                    gain = self.gain
-                    speaker.feed(track.id, frame if gain == 1.0 else scaled(frame, gain))
-        speaker.stop_source(track.id)
-
-    def stop(self) -> None:
-        """Stop rendering (pause, srcObject change, element gone)."""
-        for track in self.tracks:
-            render = self._renders.pop(track.id, None)
-            if render is not None:
-                consumer, task = render
-                task.cancel()
-                track.release(consumer)
-            self.speaker.stop_source(track.id)
-        self._renders.clear()
-
-    def set_speaker(self, speaker: Speaker) -> None:
-        """``setSinkId``: move what plays to another speaker."""
-        playing = bool(self._renders)
-        tracks, streams = self.tracks, self.stream_ids
-        self.stop()
-        self.speaker = speaker
-        if playing:
-            self.play(tracks, streams)
-
-    async def kill(self) -> None:
-        """Redirected audio stops with the connection."""
-        self.stop()
-
-
 def _element(session: PageSession, handle: str) -> ElementHandle:
     existing = session.objects.get(handle)
     if isinstance(existing, ElementHandle):
@@ -309,7 +233,7 @@ def _apply_volume(element: ElementHandle, request: Request) -> None:
 async def element_play(session: PageSession, request: Request) -> dict[str, Any]:
     """Start rendering an element's redirected tracks on its sink."""
     element = _element(session, request.string("element"))
-    speaker = speaker_for_sink(session, request.string("sinkId", optional=True))
+    speaker = session.state.speaker_for_sink(request.string("sinkId", optional=True))
     _apply_volume(element, request)
     element.speaker = speaker
     tracks = [session.get(h, HostTrack) for h in request.str_list("tracks")]
@@ -329,7 +253,7 @@ async def element_pause(session: PageSession, request: Request) -> dict[str, Any
 @op("element.setSinkId", chain="element")
 async def element_set_sink_id(session: PageSession, request: Request) -> dict[str, Any]:
     """Route an element to another local speaker."""
-    speaker = speaker_for_sink(session, request.string("sinkId", optional=True))
+    speaker = session.state.speaker_for_sink(request.string("sinkId", optional=True))
     element = _element(session, request.string("element"))
     element.set_speaker(speaker)
     return {"speaker": speaker.info.index, "deviceId": speaker.info.deviceId}
