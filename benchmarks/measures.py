@@ -15,8 +15,9 @@ from typing import Any
 from playwright.async_api import Browser, BrowserContext, Page
 
 from conformance.artifacts import ArtifactPolicy
-from conformance.harness import RUNTIME_JS, Harness
+from conformance.harness import Harness
 from conformance.loader import load_scenario
+from conformance.page_scripts import RUNTIME_SCRIPTS
 from conformance.parties import AiortcParty, NativePageParty
 from conformance.server import PageServer
 from reference_impl import ReferenceHost
@@ -118,7 +119,8 @@ def harness_overhead(rounds: int, workdir: Path) -> dict[str, Any]:
 
 async def _kept_page(browser: Browser) -> Page:
     context = await browser.new_context()
-    await context.add_init_script(script=RUNTIME_JS)
+    for script in RUNTIME_SCRIPTS:
+        await context.add_init_script(script=script)
     return await context.new_page()
 
 
@@ -176,7 +178,8 @@ async def _harness_page(browser: Browser, server: PageServer, host: ReferenceHos
     await context.expose_binding(BINDING_NAME, broker.handle)
     if host is not None:
         await host.prepare_context(context)
-    await context.add_init_script(RUNTIME_JS)
+    for script in RUNTIME_SCRIPTS:
+        await context.add_init_script(script=script)
     page = await context.new_page()
     await page.goto(server.url("index.html"))
     return context, page, broker
@@ -232,7 +235,8 @@ async def _tone_onset_ms(browser: Browser, server: PageServer, host: ReferenceHo
         if target == "redirected":
             await host.prepare_context(context)
             await host.reset_speakers()
-        await context.add_init_script(RUNTIME_JS)
+        for script in RUNTIME_SCRIPTS:
+            await context.add_init_script(script=script)
         page = await context.new_page()
         await page.goto(server.url("index.html"))
         offer = await page.evaluate("""async () => {

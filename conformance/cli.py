@@ -19,16 +19,14 @@ from conformance.browser import BrowserNotFoundError
 from conformance.errors import ScenarioFileError
 from conformance.limitations import REGISTRY_FILENAME, load_limitations
 from conformance.loader import iter_registry_usage, load_scenarios
-from conformance.targets import (
-    add_target_arguments,
-    channel_problem,
-    options_from,
-    target_arguments_for_pytest,
-)
+from conformance.options import RUN_OPTIONS, add_options, add_target_arguments, forward
+from conformance.targets import channel_problem, options_from
 
 __all__ = ["main"]
 
 DEFAULT_SCENARIOS = Path("scenarios")
+#: The plugin's options that ``conformance run`` offers and forwards to pytest.
+_RUN_OPTIONS = tuple(option for option in RUN_OPTIONS if option.run)
 
 
 def _paths(values: Sequence[str]) -> list[Path]:
@@ -48,26 +46,11 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         print(f"conformance run: {problem}", file=sys.stderr)
         return 2
     pytest_args = [str(p) for p in _paths(args.paths)]
-    pytest_args += ["--target", args.target]
-    pytest_args += target_arguments_for_pytest(args)
+    pytest_args += forward(args, _RUN_OPTIONS)
     if args.k:
         pytest_args += ["-k", args.k]
     if args.n is not None and args.n != "0":
         pytest_args += ["-n", args.n]
-    if args.report_dir:
-        pytest_args += ["--report-dir", args.report_dir]
-    if args.update_baseline:
-        pytest_args += ["--update-baseline", args.update_baseline]
-    if args.limitations:
-        pytest_args += ["--limitations", args.limitations]
-    if args.shard:
-        pytest_args += ["--shard", args.shard]
-    if args.repeat and args.repeat > 1:
-        pytest_args += ["--repeat", str(args.repeat)]
-    if args.trace_mode:
-        pytest_args += ["--trace-mode", args.trace_mode]
-    if args.trace_snapshots:
-        pytest_args.append("--trace-snapshots")
     if args.verbose:
         pytest_args.append("-v")
     # This process imported the plugin before pytest could rewrite its asserts (it has none).
@@ -184,21 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run scenarios and write reports")
     run.add_argument("paths", nargs="*", help="scenario files or folders (default: scenarios)")
-    add_target_arguments(run, default="all")
+    # Without defaults: what is not given is not forwarded, and the plugin's default holds.
+    add_options(run.add_argument, _RUN_OPTIONS, with_defaults=False)
     run.add_argument("-k", help="only scenarios whose item name matches this pytest expression")
     run.add_argument("-n", help="parallel workers (pytest-xdist), e.g. 2 or auto")
-    run.add_argument("--report-dir", help="reports folder (default: ./reports)")
-    run.add_argument("--limitations", metavar="FILE",
-                     help="your own limitation registry, besides the bundled one")
-    run.add_argument("--update-baseline", metavar="PATH",
-                     help="write this run's outcomes as a baseline for `conformance compare`")
-    run.add_argument("--shard", metavar="K/N", help="run the K-th of N deterministic slices")
-    run.add_argument("--repeat", type=int, metavar="N",
-                     help="run each item N times; items with differing outcomes are flaky")
-    run.add_argument("--trace-mode", choices=("off", "on", "retain-on-failure"),
-                     help="Playwright traces: kept for failing items (default), all, or none (fastest)")
-    run.add_argument("--trace-snapshots", action="store_true",
-                     help="also record DOM snapshots in traces (slower)")
     run.add_argument("-v", "--verbose", action="store_true", help="one line per item")
     run.set_defaults(func=cmd_run)
 

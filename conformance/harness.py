@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,6 +19,7 @@ from conformance.artifacts import ArtifactPolicy
 from conformance.browser import BrowserNotFoundError
 from conformance.engine import ItemContext, judge, new_result, run_steps
 from conformance.model import Expectation, Scenario
+from conformance.page_scripts import RUNTIME_SCRIPTS
 from conformance.parties import BINDING_NAME, NativePageParty, PartyBroker
 from conformance.results import ScenarioResult
 from conformance.server import PageServer
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Harness"]
 
-RUNTIME_JS = resources.files("conformance").joinpath("page/runtime.js").read_text()
 _CLOSE_TIMEOUT = 10.0
 _MAX_LOG_ENTRIES = 500
 T = TypeVar("T")
@@ -154,7 +153,7 @@ class Harness:
 
         parties = PartyBroker(open_native_party)
         setup = PageSetup(
-            init_scripts=(RUNTIME_JS,),
+            init_scripts=RUNTIME_SCRIPTS,
             bindings={BINDING_NAME: parties.handle},
             on_console=lambda message: _log_console(result, message),
             on_page_error=lambda error: _append(result.console, {"type": "pageerror",

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import signal
 
-from conformance.harness import RUNTIME_JS
+from conformance.page_scripts import RUNTIME_SCRIPTS
 from conformance.targets import Browsers, PageSetup, TargetOptions, make_target
 
 __all__ = ["open_page"]
@@ -24,7 +24,7 @@ async def open_page(url: str, *, target_name: str, options: TargetOptions | None
     target = make_target(target_name, browsers, options)
     try:
         setup = PageSetup(
-            init_scripts=(RUNTIME_JS,) if with_runtime else (),
+            init_scripts=RUNTIME_SCRIPTS if with_runtime else (),
             on_console=lambda m: print(f"[console.{m.type}] {m.text}", flush=True),
         )
         opened = await target.open_page(url, setup)

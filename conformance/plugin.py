@@ -10,7 +10,6 @@ controller appends each to ``results.jsonl`` as it arrives and writes the report
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
@@ -31,6 +30,7 @@ from conformance.loader import (
     load_scenario,
 )
 from conformance.model import Scenario, shard_of
+from conformance.options import RUN_OPTIONS, add_options
 from conformance.recorder import (
     RESULT_PROPERTY,
     TARGET_PROPERTY,
@@ -39,7 +39,7 @@ from conformance.recorder import (
     reports_root,
 )
 from conformance.results import ScenarioResult
-from conformance.targets import TARGET_OPTIONS, TARGETS, options_from, parse_targets, target_choices
+from conformance.targets import TARGETS, options_from, parse_targets
 
 __all__ = ["INVALID_TARGET", "InvalidScenarioItem", "ScenarioFile", "ScenarioItem", "combine_repeats"]
 
@@ -51,30 +51,7 @@ _described_key = pytest.StashKey[set[str]]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "call-redirection conformance scenarios")
-    group.addoption("--target", default="all", type=_targets, metavar="|".join(target_choices()),
-                    help="targets to run on, comma-separated ('redirected' is the old name of "
-                         "'reference'; default: all = native,reference)")
-    group.addoption("--report-dir", default=None,
-                    help="where runs write their reports (default: ./reports)")
-    group.addoption("--no-reports", action="store_true", help="do not write report files")
-    group.addoption("--limitations", default=None, metavar="FILE",
-                    help="a registry of your own limitations, besides the bundled one and any "
-                         "limitations.yaml beside the scenarios")
-    for flags, kwargs in TARGET_OPTIONS:
-        group.addoption(*flags, **kwargs)
-    group.addoption("--run-id", default=None, help="name of the run's report folder")
-    group.addoption("--shard", default=None, metavar="K/N", type=_shard,
-                    help="run the K-th of N deterministic slices of the scenarios (1-based)")
-    group.addoption("--repeat", default=1, type=int, metavar="N",
-                    help="run each item N times and report items with differing outcomes as flaky")
-    group.addoption("--update-baseline", default=None, metavar="PATH",
-                    help="also write this run's outcomes as a baseline file for `conformance compare`")
-    group.addoption("--trace-mode", choices=("off", "on", "retain-on-failure"),
-                    default="retain-on-failure",
-                    help="record Playwright traces: keep them for failing items (default), "
-                         "for all, or not at all (fastest)")
-    group.addoption("--trace-snapshots", action="store_true", default=False,
-                    help="also record DOM snapshots in traces (slower; useful for pages with UI)")
+    add_options(group.addoption, RUN_OPTIONS)
 
 
 #: ``-n auto``: scenario items per worker (measured on 2 cores, see docs/performance.md:
@@ -98,17 +75,6 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     return workers if workers > 1 else 0
 
 
-def _targets(text: str) -> tuple[str, ...]:
-    """Parse ``--target`` (``all``, a name or alias, or a comma-separated list)."""
-    try:
-        chosen = parse_targets(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if not chosen:
-        raise argparse.ArgumentTypeError(f"--target {text!r} names no target")
-    return chosen
-
-
 def _interrupt(signum: int, frame: Any) -> None:
     """SIGTERM and SIGHUP (CI time-outs, `docker stop`, a closed terminal) end a run as Ctrl-C
     does: the finished results are kept, the reports written and marked interrupted, and
@@ -130,17 +96,6 @@ def pytest_configure(config: pytest.Config) -> None:
         # failure artifacts into the same run folder.
         config.option.run_id = config.option.run_id or new_run_id()
         config.pluginmanager.register(RunRecorder(config), "conformance-recorder")
-
-
-def _shard(text: str) -> tuple[int, int]:
-    """Parse ``K/N`` (1 <= K <= N)."""
-    try:
-        k, n = (int(part) for part in text.split("/"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--shard wants K/N such as 1/2, not {text!r}") from None
-    if not 1 <= k <= n:
-        raise argparse.ArgumentTypeError(f"--shard {text}: K must be between 1 and N")
-    return k, n
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -190,8 +145,7 @@ def display_path(path: Path) -> str:
 
 def selected_targets(config: pytest.Config) -> tuple[str, ...]:
     """The targets ``--target`` selects, in report order."""
-    choice = config.getoption("target")
-    return choice if isinstance(choice, tuple) else _targets(str(choice))
+    return parse_targets(str(config.getoption("target")))  # checked when parsed
 
 
 def _collects(scenario: Scenario, target: str) -> bool:

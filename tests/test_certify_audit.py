@@ -11,15 +11,17 @@ from typing import Any
 import pytest
 
 from conformance.browser import find_chromium, launch_chromium
-from conformance.certify.audit import AUDIT_GLOBAL, audit_init_script, merge_snapshots
+from conformance.certify.audit import AUDIT_GLOBAL, audit_init_scripts, merge_snapshots
 from conformance.certify.rules import evaluate, merge_findings
+from conformance.page_scripts import RUNTIME_SCRIPTS
 from conformance.server import PageServer
 
 PROBE = Path(__file__).resolve().parent / "data" / "apps" / "audit-probe"
 
 
-def with_probe_page(body: Callable[[Any], Awaitable[Any]]) -> Any:
-    """Run ``body(page)`` on the probe page, audited, in a fresh native context."""
+def with_probe_page(body: Callable[[Any], Awaitable[Any]],
+                    scripts: tuple[str, ...] = audit_init_scripts()) -> Any:
+    """Run ``body(page)`` on the probe page, audited (by default), in a fresh native context."""
     from playwright.async_api import async_playwright
 
     async def main() -> Any:
@@ -29,7 +31,8 @@ def with_probe_page(body: Callable[[Any], Awaitable[Any]]) -> Any:
                 browser = await launch_chromium(playwright, find_chromium())
                 try:
                     context = await browser.new_context()
-                    await context.add_init_script(audit_init_script())
+                    for script in scripts:
+                        await context.add_init_script(script)
                     page = await context.new_page()
                     await page.goto(server.url("probe/index.html"))
                     return await body(page)
@@ -83,7 +86,8 @@ def snapshots() -> dict[str, dict[str, Any]]:
 
 
 def new_events(snapshots: dict[str, dict[str, Any]], before: str, after: str) -> list[dict[str, Any]]:
-    return snapshots[after]["events"][len(snapshots[before]["events"]) :]
+    events: list[dict[str, Any]] = snapshots[after]["events"][len(snapshots[before]["events"]) :]
+    return events
 
 
 def test_harness_calls_are_not_recorded(snapshots: dict[str, dict[str, Any]]) -> None:
@@ -154,3 +158,30 @@ def test_rules_on_the_recorded_probe(snapshots: dict[str, dict[str, Any]]) -> No
     } <= set(findings)
     assert findings["insertable-streams"].severity == "error"
     assert all(s.url.endswith("/probe/probe.js") for f in findings.values() for s in f.sites)
+
+
+def test_the_audit_and_the_scenario_runtime_share_one_page() -> None:
+    """Both layers in one page, on one live-object registry: the audit reports what the
+    page left open, the runtime's cleanup releases it (and what the harness made too)."""
+
+    async def body(page: Any) -> dict[str, Any]:
+        await page.evaluate("() => window.probes.leaveCall()")
+        left = await page.evaluate(f"() => window.{AUDIT_GLOBAL}.live()")
+        step = await page.evaluate(
+            "() => window.__conformance.run('made = new RTCPeerConnection(); made.close(); "
+            "harness_pc = new RTCPeerConnection()')")
+        cleaned = await page.evaluate("() => window.__conformance.cleanup()")
+        after = await page.evaluate(f"() => window.{AUDIT_GLOBAL}.live()")
+        return {"left": left, "step": step, "cleaned": cleaned, "after": after}
+
+    seen = with_probe_page(body, (*RUNTIME_SCRIPTS, *audit_init_scripts()))
+    left = seen["left"]
+    assert (left["peerConnections"]["created"], left["peerConnections"]["open"]) == (1, 1)
+    assert left["peerConnections"]["openSites"][0]["url"].endswith("/probe/probe.js")
+    assert (left["capturedTracks"]["created"], left["capturedTracks"]["live"]) == (1, 1)
+    assert seen["step"] == {"ok": True}
+    # The call's and the harness's peer connection; the captured track and its clone.
+    assert seen["cleaned"] == {"peerConnections": 2, "tracks": 2, "audioContexts": 0}
+    after = seen["after"]
+    assert (after["peerConnections"]["created"], after["peerConnections"]["open"]) == (1, 0)
+    assert after["capturedTracks"]["live"] == 0

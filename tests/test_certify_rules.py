@@ -3,12 +3,13 @@ every id the rules and checks name exists."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conformance.certify.audit import audit_init_script, merge_snapshots
+from conformance.certify.audit import audit_init_scripts, merge_snapshots
 from conformance.certify.checks import CHECKS, check_ids
 from conformance.certify.env import make_result
 from conformance.certify.judge import apply_findings, audit_results
@@ -20,8 +21,8 @@ SITE = {"url": "http://localhost:1/app.js", "line": 12, "column": 3, "function":
 
 
 def snapshot(
-    events: list[dict[str, Any]] = (),
-    usage: dict[str, Any] | None = None,  # type: ignore[assignment]
+    events: Sequence[dict[str, Any]] = (),
+    usage: dict[str, Any] | None = None,
     listeners: dict[str, Any] | None = None,
     active: bool = False,
 ) -> dict[str, Any]:
@@ -236,7 +237,8 @@ def test_telemetry_must_hold_the_diagnostic_values() -> None:
 
 
 def test_audit_script_carries_the_registry_and_names_itself() -> None:
-    script = audit_init_script()
+    tracking, script = audit_init_scripts()
+    assert tracking.rstrip().endswith("//# sourceURL=conformance-tracking.js")
     assert "__CONFIG__" not in script
     assert '"RTCPeerConnection": [' in script
     assert script.rstrip().endswith("//# sourceURL=mmr-certify-audit.js")

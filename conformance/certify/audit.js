@@ -12,7 +12,8 @@
 //   proxied state right after the object was created, a peer connection or a capture while
 //   an expected redirection was not active, use of objects that died, video capture...);
 // - live objects (peer connections, captured and received tracks, audio contexts) so a
-//   check can tell what a hang-up released.
+//   check can tell what a hang-up released: tracking.js (injected just before this file)
+//   records them; the audit reports those the page created.
 //
 // Only calls made by page scripts are recorded: the first stack frame outside this file
 // must be a script with an http(s), file or blob URL. Calls made by the shim itself, by
@@ -43,6 +44,11 @@
     AudioContext: window.AudioContext,
     MediaStream: window.MediaStream,
   };
+  // The live-object registry goes in now, below the wrappers of this file: every creation
+  // the audit sees passes through it, and its own calls are never the page's.
+  const tracking = window.__conformanceTracking;
+  if (!tracking) throw new Error("certification audit: tracking.js must be injected before audit.js");
+  tracking.install();
   const descriptor = (object, name) => {
     for (let o = object; o; o = N.getPrototypeOf(o)) {
       const d = N.getOwnPropertyDescriptor(o, name);
@@ -75,14 +81,8 @@
   let pending = 0;
   let lastActivity = N.now();
 
-  const live = {
-    peerConnections: new Set(),
-    captured: new Set(),
-    remote: new Set(),
-    audioContexts: new Set(),
-    elements: new Set(),
-  };
   const created = new WeakMap(); // object -> call site where the page created it
+  const elements = new Set(); // media elements the page gave a srcObject
   const fresh = new WeakMap(); // object -> what created it, until the next task
   const nodes = new WeakMap(); // AudioNode -> {type, media: bool, id}
   const edges = new WeakMap(); // AudioNode -> Set of downstream AudioNodes
@@ -154,10 +154,27 @@
       return [];
     }
   }
+  // --- live objects: what tracking.js recorded that the page made --------------------------
+  const pageCreated = (kind) => tracking.list(kind).filter((object) => created.has(object));
+  const live = {
+    peerConnections: () => pageCreated("peerConnection"),
+    captured: () => pageCreated("capturedTrack"),
+    remote: () => tracking.list("remoteTrack").filter(isRemote),
+    audioContexts: () => pageCreated("audioContext"),
+  };
+  // A track the page captured, or one that a peer connection the page created received.
+  function isCaptured(track) {
+    const entry = tracking.entry(track);
+    return Boolean(entry && entry.kind === "capturedTrack" && created.has(track));
+  }
+  function isRemote(track) {
+    const entry = tracking.entry(track);
+    return Boolean(entry && entry.kind === "remoteTrack" && created.has(entry.from));
+  }
   function mediaOrigin(stream) {
     const tracks = tracksOf(stream);
-    if (tracks.some((t) => live.remote.has(t))) return "received";
-    if (tracks.some((t) => live.captured.has(t))) return "captured";
+    if (tracks.some(isRemote)) return "received";
+    if (tracks.some(isCaptured)) return "captured";
     return "other";
   }
   function markFresh(object, origin) {
@@ -165,18 +182,12 @@
     fresh.set(object, origin);
     N.setTimeout(() => fresh.delete(object), 0);
   }
-  function trackPeer(pc, site) {
-    live.peerConnections.add(pc);
-    created.set(pc, site);
-    N.addEventListener.call(pc, "track", (e) => {
-      if (e.track) {
-        live.remote.add(e.track);
-        markFresh(e.track, "track event");
-      }
-      // Not the event's transceiver: its mid and currentDirection arrive with the track
-      // event under redirection too (docs/async-proxy-state.md), so reading them is fine.
-    });
-  }
+  // A received track is fresh in the task of its `track` event. Not the event's
+  // transceiver: its mid and currentDirection arrive with the track event under
+  // redirection too (docs/async-proxy-state.md), so reading them is fine.
+  tracking.observe((kind, track, pc) => {
+    if (kind === "remoteTrack" && created.has(pc)) markFresh(track, "track event");
+  });
 
   // --- Web Audio graph ---------------------------------------------------------------------
   const SUPPORTED_NODES = new Set(["AnalyserNode", "MediaStreamAudioSourceNode", "MediaStreamAudioDestinationNode"]);
@@ -278,7 +289,6 @@
           event("unredirected", { what: "getUserMedia while redirection was inactive yielded live audio" }, site);
         }
         for (const track of tracksOf(stream)) {
-          live.captured.add(track);
           created.set(track, site);
           markFresh(track, "getUserMedia");
         }
@@ -290,7 +300,7 @@
     "RTCPeerConnection.constructor": {
       before(self, args, site) { unredirectedAttempt("RTCPeerConnection", site); },
       after(self, args, pc, site) {
-        trackPeer(pc, site);
+        created.set(pc, site);
         if (expectedButInactive()) watchUnredirectedPeer(pc, site);
       },
     },
@@ -330,7 +340,6 @@
     "RTCRtpReceiver.transform": { set(self, value, site) { event("insertable-streams", { api: "RTCRtpReceiver.transform" }, site); } },
     "AudioContext.constructor": {
       after(self, args, context, site) {
-        live.audioContexts.add(context);
         created.set(context, site);
       },
     },
@@ -362,12 +371,12 @@
     },
     "HTMLMediaElement.srcObject": {
       set(self, value, site) {
-        live.elements.add(self);
+        elements.add(self);
         const tracks = tracksOf(value);
         if (tracks.length && tracks.every((t) => peek(t, "readyState") === "ended")) {
           event("dead-object", { what: "srcObject set to a stream whose tracks all ended" }, site);
         }
-        if (tracks.some((t) => peek(t, "kind") === "video" && (live.remote.has(t) || live.captured.has(t)))) {
+        if (tracks.some((t) => peek(t, "kind") === "video" && (isRemote(t) || isCaptured(t)))) {
           event("video-capture", { api: "video element rendering call media" }, site);
         }
         settleSink(self, value ? mediaOrigin(value) : null);
@@ -648,26 +657,30 @@
 
   // --- snapshots for the harness ------------------------------------------------------------
   function liveState() {
-    const open = [...live.peerConnections].filter((pc) => peek(pc, "signalingState") !== "closed");
-    const liveCaptured = [...live.captured].filter((t) => peek(t, "readyState") === "live");
-    const liveRemote = [...live.remote].filter((t) => peek(t, "readyState") === "live");
-    const openContexts = [...live.audioContexts].filter((c) => peek(c, "state") !== "closed");
+    const peerConnections = live.peerConnections();
+    const captured = live.captured();
+    const remote = live.remote();
+    const audioContexts = live.audioContexts();
+    const open = peerConnections.filter((pc) => peek(pc, "signalingState") !== "closed");
+    const liveCaptured = captured.filter((t) => peek(t, "readyState") === "live");
+    const liveRemote = remote.filter((t) => peek(t, "readyState") === "live");
+    const openContexts = audioContexts.filter((c) => peek(c, "state") !== "closed");
     return {
       peerConnections: {
-        created: live.peerConnections.size,
+        created: peerConnections.length,
         open: open.length,
         openSites: open.map((pc) => created.get(pc) || null).slice(0, 10),
         states: open.map((pc) => peek(pc, "connectionState")).slice(0, 10),
       },
       capturedTracks: {
-        created: live.captured.size,
+        created: captured.length,
         live: liveCaptured.length,
         liveSites: liveCaptured.map((t) => created.get(t) || null).slice(0, 10),
         liveLabels: liveCaptured.map((t) => String(peek(t, "label"))).slice(0, 10),
       },
-      remoteTracks: { received: live.remote.size, live: liveRemote.length, liveIds: liveRemote.map((t) => peek(t, "id")).slice(0, 10) },
+      remoteTracks: { received: remote.length, live: liveRemote.length, liveIds: liveRemote.map((t) => peek(t, "id")).slice(0, 10) },
       audioContexts: {
-        created: live.audioContexts.size,
+        created: audioContexts.length,
         open: openContexts.length,
         openSites: openContexts.map((c) => created.get(c) || null).slice(0, 10),
       },
@@ -677,7 +690,7 @@
   // Which device each live captured track uses, and what plays where (read after the fact,
   // never right after creation).
   function media() {
-    const captured = [...live.captured].filter((t) => peek(t, "readyState") === "live").map((t) => {
+    const captured = live.captured().filter((t) => peek(t, "readyState") === "live").map((t) => {
       let settings = {};
       try {
         settings = originalCall(t, "getSettings") || {};
@@ -685,7 +698,7 @@
       return { id: peek(t, "id"), label: peek(t, "label"), enabled: peek(t, "enabled"), deviceId: settings.deviceId || null };
     });
     const sent = [];
-    for (const pc of live.peerConnections) {
+    for (const pc of live.peerConnections()) {
       if (peek(pc, "signalingState") === "closed") continue;
       let senders = [];
       try {
@@ -696,7 +709,7 @@
         if (track) sent.push({ id: peek(track, "id"), readyState: peek(track, "readyState"), enabled: peek(track, "enabled") });
       }
     }
-    const elements = [...live.elements].map((element) => {
+    const playing = [...elements].map((element) => {
       const stream = peek(element, "srcObject");
       const tracks = tracksOf(stream);
       return {
@@ -709,7 +722,7 @@
         liveTracks: tracks.filter((t) => peek(t, "readyState") === "live").length,
       };
     });
-    return { captured, sent, elements };
+    return { captured, sent, elements: playing };
   }
   function originalCall(object, name) {
     const d = descriptor(object, name);
@@ -732,7 +745,7 @@
   async function measureRendering(maxMs = 2000) {
     if (typeof N.AudioContext !== "function") return { error: "no AudioContext" };
     const results = [];
-    for (const element of live.elements) {
+    for (const element of elements) {
       const stream = peek(element, "srcObject");
       const tracks = tracksOf(stream).filter((t) => peek(t, "kind") === "audio" && peek(t, "readyState") === "live");
       if (!tracks.length || !element.isConnected || peek(element, "paused")) continue;
@@ -782,7 +795,7 @@
   // original getStats, so the app's usage record is unchanged.
   async function connections() {
     const out = [];
-    for (const pc of live.peerConnections) {
+    for (const pc of live.peerConnections()) {
       const entry = { connectionState: peek(pc, "connectionState"), iceConnectionState: peek(pc, "iceConnectionState"),
         packetsSent: 0, packetsReceived: 0, audioLevel: null, selectedPair: null };
       if (peek(pc, "signalingState") === "closed") continue;

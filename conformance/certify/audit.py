@@ -1,9 +1,10 @@
-"""The API-usage audit layer: its init script, and merging what it recorded.
+"""The API-usage audit layer: its init scripts, and merging what it recorded.
 
 ``audit.js`` runs at document start in every frame, after any redirection shim, on every
-target (see its header). The harness reads ``window.__mmrCertifyAudit.snapshot()`` from
-every frame; :func:`merge_snapshots` folds the snapshots of a target into one record for
-the rules in :mod:`conformance.certify.rules`.
+target (see its header), with the live-object registry ``page/tracking.js`` just before it.
+The harness reads ``window.__mmrCertifyAudit.snapshot()`` from every frame;
+:func:`merge_snapshots` folds the snapshots of a target into one record for the rules in
+:mod:`conformance.certify.rules`.
 """
 
 from __future__ import annotations
@@ -13,24 +14,26 @@ import json
 from importlib import resources
 from typing import Any
 
+from conformance.page_scripts import TRACKING_JS
 from conformance.registry import SUPPORTED_INTERFACES
 
-__all__ = ["AUDIT_GLOBAL", "audit_init_script", "merge_snapshots"]
+__all__ = ["AUDIT_GLOBAL", "audit_init_scripts", "merge_snapshots"]
 
 AUDIT_GLOBAL = "__mmrCertifyAudit"
 _MAX_SITES = 3
 
 
 @functools.cache
-def audit_init_script() -> str:
-    """The audit layer for ``BrowserContext.add_init_script``."""
+def audit_init_scripts() -> tuple[str, ...]:
+    """The audit layer for ``BrowserContext.add_init_script``, one script after the other:
+    the tracking layer, then the audit."""
     source = resources.files("conformance").joinpath("certify/audit.js").read_text(encoding="utf-8")
     config = {
         "supported": {name: list(members) for name, members in SUPPORTED_INTERFACES.items()},
         "maxSites": _MAX_SITES,
         "maxEvents": 300,
     }
-    return source.replace("__CONFIG__", json.dumps(config, ensure_ascii=True), 1)
+    return TRACKING_JS, source.replace("__CONFIG__", json.dumps(config, ensure_ascii=True), 1)
 
 
 def merge_snapshots(snapshots: list[dict[str, Any]]) -> dict[str, Any]:

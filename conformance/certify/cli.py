@@ -17,7 +17,8 @@ from typing import Any
 from conformance.certify.apps import APPS_DIR
 from conformance.certify.profile import load_profile
 from conformance.errors import ScenarioFileError
-from conformance.targets import add_target_arguments, options_from
+from conformance.options import add_target_arguments
+from conformance.targets import options_from
 
 __all__ = ["DEFAULT_PROFILE", "add_certify_command", "cmd_certify"]
 

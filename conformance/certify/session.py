@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from conformance.certify.audit import AUDIT_GLOBAL, audit_init_script
+from conformance.certify.audit import AUDIT_GLOBAL, audit_init_scripts
 from conformance.certify.profile import Condition, Profile
 from conformance.certify.steps import StepFailed, check_condition, run_step, wait_condition
 from conformance.targets import OpenedPage, PageSetup
@@ -61,7 +61,7 @@ class AppSession:
     async def open(self) -> None:
         """Open the app's page on the target, run set-up, wait until ready."""
         setup = PageSetup(
-            init_scripts=(audit_init_script(),),
+            init_scripts=audit_init_scripts(),
             on_console=self._on_console,
             on_page_error=lambda error: self._log("pageerror", str(error)),
             on_navigated=self._on_navigated,

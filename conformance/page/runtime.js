@@ -1,8 +1,9 @@
 // The harness's page-side runtime, injected at document start after any redirection shim.
 //
 // It gives the step engine one entry point per step kind (`__conformance.run`, `.expect`,
-// `.expectError`, `.waitEvent`), tracks the WebRTC and media objects a scenario creates so
-// they can be closed after the item, and offers small helpers to scenario authors
+// `.expectError`, `.waitEvent`), closes the WebRTC and media objects a scenario created
+// after the item (tracking.js, injected just before, records them), and offers small
+// helpers to scenario authors
 // (`mic(n)`, `speaker(n)`, `until`, `nextEvent`, `connectPair`, `describe`).
 //
 // Step sources run as bodies of sloppy-mode async functions: a name assigned without
@@ -12,78 +13,32 @@
   if (window.__conformance) return;
 
   const AsyncFunction = (async () => {}).constructor;
-  const created = { peerConnections: new Set(), tracks: new Set(), audioContexts: new Set() };
+  // The live objects a scenario creates, recorded by tracking.js (injected before this).
+  const tracking = window.__conformanceTracking;
+  if (!tracking) throw new Error("conformance runtime: tracking.js must be injected before runtime.js");
 
   // --- object tracking (for cleanup) -----------------------------------------------
   // The hooks go in once the document is parsed (or at the first step, if that comes
   // first), not at document start: a redirection the suite did not inject (a browser
   // extension, as in a real session) may install itself after this script, and hooks on the
   // native objects below it would bypass it. By then every document-start script has run.
-  let tracking = false;
-  function installTracking() {
-    if (tracking) return;
-    tracking = true;
-    // Constructors are wrapped in a Proxy: `new`, `instanceof`, `.prototype` and static
-    // members behave exactly as before, whichever implementation (native or shim) is below.
-    function trackConstructor(name, set) {
-      const Original = window[name];
-      if (typeof Original !== "function") return;
-      window[name] = new Proxy(Original, {
-        construct(target, args, newTarget) {
-          const object = Reflect.construct(target, args, newTarget);
-          set.add(object);
-          return object;
-        },
-      });
-    }
-    trackConstructor("RTCPeerConnection", created.peerConnections);
-    trackConstructor("AudioContext", created.audioContexts);
+  // (With the audit in the same page, the hooks are already in, from document start.)
+  const installTracking = () => tracking.install();
 
-    function trackStream(stream) {
-      if (stream && typeof stream.getTracks === "function") {
-        for (const track of stream.getTracks()) created.tracks.add(track);
-      }
-      return stream;
-    }
-
-    const mediaDevices = navigator.mediaDevices;
-    if (mediaDevices && typeof mediaDevices.getUserMedia === "function") {
-      const getUserMedia = mediaDevices.getUserMedia;
-      // An own property shadows the prototype's method so both native and shim are covered.
-      Object.defineProperty(mediaDevices, "getUserMedia", {
-        configurable: true,
-        writable: true,
-        value: function getUserMedia_(constraints) {
-          return getUserMedia.call(this, constraints).then(trackStream);
-        },
-      });
-    }
-    if (window.MediaStreamTrack && MediaStreamTrack.prototype.clone) {
-      const clone = MediaStreamTrack.prototype.clone;
-      MediaStreamTrack.prototype.clone = function clone_() {
-        const copy = clone.call(this);
-        created.tracks.add(copy);
-        return copy;
-      };
-    }
-  }
-
+  // Close and stop what the item left; every document is new, so nothing earlier is listed.
   async function cleanup() {
     const counts = { peerConnections: 0, tracks: 0, audioContexts: 0 };
-    for (const pc of created.peerConnections) {
+    for (const pc of tracking.list("peerConnection")) {
       try {
         if (pc.signalingState !== "closed") { pc.close(); counts.peerConnections += 1; }
       } catch (_) { /* a broken object must not stop the rest of the cleanup */ }
     }
-    for (const track of created.tracks) {
+    for (const track of tracking.list("capturedTrack", "clonedTrack")) {
       try { if (track.readyState !== "ended") { track.stop(); counts.tracks += 1; } } catch (_) {}
     }
-    for (const context of created.audioContexts) {
+    for (const context of tracking.list("audioContext")) {
       try { if (context.state !== "closed") { await context.close(); counts.audioContexts += 1; } } catch (_) {}
     }
-    created.peerConnections.clear();
-    created.tracks.clear();
-    created.audioContexts.clear();
     return counts;
   }
 

@@ -2,9 +2,9 @@
 
 A target is one module here (``native``, ``reference``, ``attach``) with a class that says
 how it opens a page, what it can do (:class:`Capabilities`) and which expectations apply.
-The CLI's choices, the pytest plugin, certification, ``conformance open`` and the reports
-all derive from :data:`TARGETS`; adding a target touches this registry and its module, as
-wptrunner's ``browsers/`` does.
+The CLI's choices (:mod:`conformance.options`), the pytest plugin, certification,
+``conformance open`` and the reports all derive from :data:`TARGETS`; adding a target
+touches this registry and its module, as wptrunner's ``browsers/`` does.
 
 ``redirected`` is kept as an alias of ``reference`` so that existing commands, scripts and
 baselines keep working.
@@ -12,7 +12,6 @@ baselines keep working.
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,14 +33,13 @@ from conformance.targets.base import (
 )
 from conformance.targets.browsers import BrowserOptions, Browsers, channel_problem
 from conformance.targets.native import NativeTarget
-from conformance.targets.reference import ICE_MODES, ReferenceTarget
+from conformance.targets.reference import ReferenceTarget
 
 __all__ = [
     "ALIASES",
     "CAPABILITY_LABELS",
     "DEFAULT_TARGETS",
     "TARGETS",
-    "TARGET_OPTIONS",
     "AttachTarget",
     "BrowserOptions",
     "Browsers",
@@ -59,7 +57,6 @@ __all__ = [
     "Target",
     "TargetOptions",
     "TargetUnavailable",
-    "add_target_arguments",
     "applicable_expectation",
     "canonical_target",
     "channel_problem",
@@ -67,7 +64,6 @@ __all__ = [
     "missing_capabilities",
     "options_from",
     "parse_targets",
-    "target_arguments_for_pytest",
     "target_choices",
 ]
 
@@ -151,86 +147,9 @@ async def applicable_expectation(scenario: Scenario, target: Target) -> Expectat
                                     "implementation only; this target must behave natively")
 
 
-def _option(*flags: str, **kwargs: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
-    return flags, kwargs
-
-
-#: The target options, defined once for both ``conformance run`` and the pytest plugin
-#: (argparse and pytest's ``addoption`` take the same arguments).
-TARGET_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
-    _option("--browser", choices=("chromium", "chrome", "msedge"), default=None,
-            help="browser to launch for native and reference: Chromium (default), or the "
-                 "Chrome / Edge channel where installed"),
-    _option("--browser-path", default=None,
-            help="Chromium executable (default: $CONFORMANCE_CHROMIUM, Playwright's, "
-                 "/usr/bin/chromium, Chrome, Edge)"),
-    _option("--headed", action="store_true", default=False, help="show the browser"),
-    _option("--slowmo", type=float, default=None, metavar="MS",
-            help="slow every Playwright operation down by MS milliseconds"),
-    _option("--cdp", action="append", default=None, metavar="URL",
-            help="attach target: a browser's DevTools endpoint (http://host:port); "
-                 "repeat or comma-separate for a pool that workers share out"),
-    _option("--ws", action="append", default=None, metavar="URL",
-            help="attach target: a Playwright server (`playwright run-server`) endpoint; "
-                 "repeat or comma-separate for a pool"),
-    _option("--ice", choices=ICE_MODES, default=None,
-            help="reference target: where the host gathers ICE candidates; loopback (default, "
-                 "hermetic) or all (every interface and the page's STUN/TURN servers, for a "
-                 "backend on another host)"),
-    _option("--attach-expects", choices=("native", "redirected"), default=None,
-            help="attach target: which expectations apply (default: detected from the page's "
-                 "isCallRedirectionEnabled)"),
-)
-
-
-def add_target_arguments(parser: argparse.ArgumentParser, *, default: str | None = "all",
-                         single: bool = False) -> None:
-    """``--target`` and :data:`TARGET_OPTIONS` on an argparse parser (``single``: exactly one
-    target, as ``conformance open`` wants)."""
-    if default is not None:
-        if single:
-            parser.add_argument("--target", default=default, type=canonical_target,
-                                metavar="|".join([*TARGETS, *ALIASES]),
-                                help=f"the target (default: {default})")
-        else:
-            parser.add_argument("--target", default=default, type=_checked_targets,
-                                metavar="|".join(target_choices()),
-                                help="targets, comma-separated (default: all = native,reference; "
-                                     "'redirected' is the former name of 'reference')")
-    for flags, kwargs in TARGET_OPTIONS:
-        parser.add_argument(*flags, **kwargs)
-
-
-def _checked_targets(text: str) -> str:
-    """``--target`` text, refused by argparse when it names an unknown target."""
-    try:
-        if not parse_targets(text):
-            raise ValueError(f"{text!r} names no target")
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
-
-
-def target_arguments_for_pytest(values: Any) -> list[str]:
-    """The :data:`TARGET_OPTIONS` set in ``values`` as pytest command-line arguments."""
-    out: list[str] = []
-    for flags, kwargs in TARGET_OPTIONS:
-        dest = flags[0].lstrip("-").replace("-", "_")
-        value = getattr(values, dest, None)
-        if value in (None, False, []):
-            continue
-        if kwargs.get("action") == "store_true":
-            out.append(flags[0])
-        elif kwargs.get("action") == "append":
-            for item in value:
-                out += [flags[0], str(item)]
-        else:
-            out += [flags[0], str(value)]
-    return out
-
-
 def options_from(values: Any, *, extra_args: tuple[str, ...] = ()) -> TargetOptions:
-    """:class:`TargetOptions` from parsed :data:`TARGET_OPTIONS` (argparse or pytest)."""
+    """:class:`TargetOptions` from parsed :data:`conformance.options.TARGET_OPTIONS`
+    (argparse or pytest)."""
 
     def endpoints(raw: list[str] | None) -> tuple[str, ...]:
         return tuple(p.strip() for item in raw or () for p in item.split(",") if p.strip())

@@ -84,7 +84,7 @@ def _cmd_wpt(args: argparse.Namespace, _extra: list[str]) -> int:
 
 def add_wpt_command(commands: Any) -> None:
     """Register ``conformance wpt`` on the CLI's sub-command parsers."""
-    from conformance.targets import add_target_arguments
+    from conformance.options import add_target_arguments
 
     wpt = commands.add_parser("wpt", help="run web-platform-tests files on targets and diff them")
     wpt.add_argument("--wpt-root", required=True, help="a web-platform-tests checkout (or WPT-layout folder)")

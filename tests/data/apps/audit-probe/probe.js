@@ -54,6 +54,13 @@ window.probes = {
     try { transceiver.sender.createEncodedStreams(); } catch (_) { /* needs encodedInsertableStreams */ }
     pc.close();
   },
+  async leaveCall() {
+    // Left open on purpose: a hang-up that releases nothing.
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    window.leftCall = new RTCPeerConnection();
+    window.leftCall.addTrack(stream.getAudioTracks()[0], stream);
+    window.leftCopy = stream.getAudioTracks()[0].clone();
+  },
   listen() {
     navigator.mediaDevices.addEventListener("devicechange", () => {});
     navigator.mediaDevices.ondevicechange = () => {};
