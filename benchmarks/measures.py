@@ -21,6 +21,7 @@ from conformance.page_scripts import RUNTIME_SCRIPTS
 from conformance.parties import AiortcParty, NativePageParty
 from conformance.server import PageServer
 from reference_impl import ReferenceHost
+from reference_impl.tones import AIORTC_FAR_END_TONE_HZ, FAR_END_TONE_AMPLITUDE, TONE_TOLERANCE_HZ
 
 __all__ = [
     "call_setup",
@@ -198,7 +199,8 @@ async def call_setup(browser: Browser, server: PageServer, host: ReferenceHost,
             samples: dict[str, list[float]] = {"native": [], "redirected": []}
             for _ in range(rounds):
                 for target, (_context, page, _broker) in pages.items():
-                    samples[target].append(await page.evaluate(_CALL, {"kind": far_end, "tone": 660}))
+                    call = {"kind": far_end, "tone": AIORTC_FAR_END_TONE_HZ}
+                    samples[target].append(await page.evaluate(_CALL, call))
             native, redirected = (statistics.median(samples[t]) for t in ("native", "redirected"))
             figures[f"{far_end}_far_end"] = {
                 "native_ms_p50": round(native, 1), "redirected_ms_p50": round(redirected, 1),
@@ -222,14 +224,16 @@ async def media_path(browser: Browser, server: PageServer, host: ReferenceHost,
     native, redirected = (statistics.median(samples[t]) for t in ("native", "redirected"))
     return {"native_ms_p50": round(native, 1), "redirected_ms_p50": round(redirected, 1),
             "ratio": round(redirected / native, 3), "rounds": rounds,
-            "how": "far end switches its 660 Hz tone on; native: the page's analyser peak; "
-                   "redirected: the host's speaker record (both polled every ~10 ms)"}
+            "how": f"far end switches its {AIORTC_FAR_END_TONE_HZ:g} Hz tone on; native: the page's "
+                   "analyser peak; redirected: the host's speaker record (both polled every ~10 ms)"}
 
 
 async def _tone_onset_ms(browser: Browser, server: PageServer, host: ReferenceHost,
                          target: str) -> float:
-    party = AiortcParty(660.0)
-    party.tone.amplitude = 0.0  # silence until the onset
+    party = AiortcParty(AIORTC_FAR_END_TONE_HZ)
+    tone = party.tone
+    assert tone is not None
+    tone.amplitude = 0.0  # silence until the onset
     context = await browser.new_context()
     try:
         if target == "redirected":
@@ -266,20 +270,21 @@ async def _tone_onset_ms(browser: Browser, server: PageServer, host: ReferenceHo
           return packets > 25;
         }, 10000, 'audio flowing')""")
         onset = time.perf_counter()
-        party.tone.amplitude = 0.3
+        tone.amplitude = FAR_END_TONE_AMPLITUDE
         deadline = onset + 10.0
         while time.perf_counter() < deadline:
             if target == "redirected":
                 record = await host.speaker_record(1)
                 loud = (record.get("rmsDbfs") or -200.0) > -40
-                heard = loud and abs(float(record.get("dominantHz") or 0) - 660) < 20
+                heard_hz = float(record.get("dominantHz") or 0)
+                heard = loud and abs(heard_hz - AIORTC_FAR_END_TONE_HZ) < TONE_TOLERANCE_HZ
             else:
-                heard = await page.evaluate("""() => {
+                heard = await page.evaluate("""(hz) => {
                   if (typeof analyser === 'undefined') return false;
                   const s = new Float32Array(analyser.frequencyBinCount); analyser.getFloatFrequencyData(s);
                   let p = 1; for (let i = 2; i < s.length; i++) if (s[i] > s[p]) p = i;
-                  return Math.abs(p * ctx.sampleRate / analyser.fftSize - 660) < 30 && s[p] > -60;
-                }""")
+                  return Math.abs(p * ctx.sampleRate / analyser.fftSize - hz) < 30 && s[p] > -60;
+                }""", AIORTC_FAR_END_TONE_HZ)
             if heard:
                 return (time.perf_counter() - onset) * 1000
             await asyncio.sleep(0.01)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from conformance.model import Expectation, Scenario, Step
 from conformance.results import ScenarioResult, Status, StepRecord
+from reference_impl.tones import TONE_TOLERANCE_HZ
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -248,7 +249,7 @@ def _speaker_problem(record: dict[str, Any], options: dict[str, Any]) -> str | N
     if frames == 0:
         return "nothing rendered"
     if "frequency" in options:
-        tolerance = float(options.get("tolerance", 20.0))
+        tolerance = float(options.get("tolerance", TONE_TOLERANCE_HZ))
         got = float(record.get("dominantHz") or 0.0)
         if abs(got - float(options["frequency"])) > tolerance:
             return f"expected {options['frequency']} Hz ± {tolerance:g}, got {got:.1f} Hz"

@@ -83,7 +83,8 @@ def test_minimal_profile_loads_with_defaults(tmp_path: Path) -> None:
     assert profile.ready is None and not profile.has("mute") and profile.has("start_call")
     assert profile.call_up.js == "window.inCall === true"
     step = profile.actions["start_call"][0]
-    assert (step.action, step.selector, step.timeout, step.mark.line) == ("click", "#call", DEFAULT_STEP_TIMEOUT, 7)
+    assert (step.kind, step.selector, step.timeout, step.mark.line) == (
+        "click", "#call", DEFAULT_STEP_TIMEOUT, 7)
 
 
 @pytest.mark.parametrize(
