@@ -275,7 +275,11 @@ class ScenarioItem(pytest.Item):
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, self.scenario.mark.line - 1, f"{self.scenario.id}[{self.target}]"
+        # pytest's verbose line turns the dots of a domain that ends the node id into `::`
+        # (Python's `module.Class`): `media-stream.get-tracks` would print as
+        # `media-stream::get-tracks`. A domain that is not the node id's suffix (one trailing
+        # space, invisible in failure headers) keeps `-v` lines as `<file>::<id>[<target>]`.
+        return self.path, self.scenario.mark.line - 1, f"{self.scenario.id}[{self.target}] "
 
 
 def combine_repeats(runs: list[ScenarioResult]) -> ScenarioResult:

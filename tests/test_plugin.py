@@ -64,6 +64,14 @@ def test_items_are_named_by_id_and_target_in_file_order(pytester: pytest.Pyteste
     ]
 
 
+def test_verbose_lines_name_items_as_id_and_target(pytester: pytest.Pytester) -> None:
+    """`-v` prints `<file>::<id>[<target>]`, dots kept (pytest splits a Python domain's)."""
+    write(pytester, {"a.yaml": scenario("demo.then.more", "- run: x = 1\n")})
+    result = run(pytester, "--target", "native", "-v")
+    assert any(line.startswith("scenarios/a.yaml::demo.then.more[native] PASSED")
+               for line in result.outlines), result.stdout.str()
+
+
 def test_broken_file_is_one_error_item_and_the_run_goes_on(pytester: pytest.Pytester) -> None:
     write(pytester, {"typo.yaml": scenario("demo.typo", "- rnu: x = 1\n"),
                      "fine.yaml": scenario("demo.fine", "- run: x = 1\n")})
