@@ -6,7 +6,7 @@ at load time or at run time, can point at ``file:line:col``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 __all__ = [
@@ -90,6 +90,14 @@ class Step:
         """Whether this step runs on ``target``."""
         return target in self.targets
 
+    def scaled(self, factor: float) -> Step:
+        """This step with its timeout and its waits (``eventually``) multiplied by ``factor``
+        (``--timeout-multiplier``, for slow machines)."""
+        options = dict(self.options)
+        if "eventually" in options:
+            options["eventually"] = float(options["eventually"]) * factor
+        return replace(self, timeout=self.timeout * factor, options=options)
+
 
 @dataclass(frozen=True)
 class Expectation:
@@ -134,6 +142,12 @@ class Scenario:
     def targets(self) -> tuple[str, ...]:
         """The expectation kinds this scenario declares, in canonical order."""
         return tuple(t for t in EXPECTATION_KINDS if t in self.expect)
+
+    def scaled(self, factor: float) -> Scenario:
+        """This scenario with every step :meth:`Step.scaled` by ``factor``."""
+        if factor == 1.0:
+            return self
+        return replace(self, steps=tuple(step.scaled(factor) for step in self.steps))
 
     def capabilities_needed(self, kind: str) -> frozenset[str]:
         """Target capabilities the steps that run under ``kind`` need (see

@@ -112,6 +112,17 @@ def parse_shard(text: str) -> tuple[int, int]:
     return k, n
 
 
+def _positive(text: str) -> float:
+    """A number greater than zero (``--timeout-multiplier 2``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number greater than zero, not {text!r}")
+    return value
+
+
 def _shard_text(shard: tuple[int, int]) -> str:
     return f"{shard[0]}/{shard[1]}"
 
@@ -161,6 +172,9 @@ RUN_OPTIONS: tuple[Option, ...] = (
     Option("--run-id", run=False, help="name of the run's report folder"),
     Option("--shard", metavar="K/N", type=parse_shard, render=_shard_text,
            help="run the K-th of N deterministic slices of the scenarios (1-based)"),
+    Option("--timeout-multiplier", default=1.0, type=_positive, metavar="X",
+           help="multiply every step's timeout and wait by X (a slow or loaded CI machine; "
+                "messages state the scaled bounds)"),
     Option("--repeat", default=1, type=int, metavar="N",
            help="run each item N times and report items with differing outcomes as flaky"),
     Option("--update-baseline", metavar="PATH",

@@ -243,10 +243,11 @@ class ScenarioItem(pytest.Item):
 
     def runtest(self) -> None:
         harness = _harness(self.config)
-        result = harness.run_item(self.scenario, self.target)
+        scenario = self.scenario.scaled(float(self.config.getoption("timeout_multiplier")))
+        result = harness.run_item(scenario, self.target)
         repeat = max(1, int(self.config.getoption("repeat")))
         if repeat > 1:
-            again = [harness.run_item(self.scenario, self.target) for _ in range(repeat - 1)]
+            again = [harness.run_item(scenario, self.target) for _ in range(repeat - 1)]
             result = combine_repeats([result, *again])
         self.result = result
         self.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_json())))

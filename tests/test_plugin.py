@@ -166,6 +166,27 @@ def test_failures_are_precise_and_the_run_goes_on(pytester: pytest.Pytester) -> 
     assert [s["outcome"] for s in steps] == ["ok", "failed"]  # type: ignore[index]
 
 
+def test_timeout_multiplier_scales_every_bound(pytester: pytest.Pytester) -> None:
+    """`--timeout-multiplier` stretches a step's timeout and its wait, and says so."""
+    write(pytester, {
+        "a.yaml": scenario("demo.slow", """\
+            - run: await new Promise(() => {})
+              timeout: 300ms
+            """),
+        "b.yaml": scenario("demo.wait", """\
+            - wait_for: "false"
+              timeout: 200ms
+            """),
+    })
+    run(pytester, "--target", "native", "--timeout-multiplier", "2")
+    by_test = results(pytester)
+    slow, wait = by_test["demo.slow[native]"], by_test["demo.wait[native]"]
+    assert slow["status"] == "TIMEOUT" and "did not finish within 600ms" in str(slow["message"])
+    assert wait["status"] == "FAIL" and "within 400ms" in str(wait["message"])
+    refused = run(pytester, "--target", "native", "--timeout-multiplier", "0")
+    assert refused.ret != 0 and "greater than zero" in refused.stderr.str()
+
+
 def test_documented_limitation_is_expected_failure(pytester: pytest.Pytester) -> None:
     deviation = "{limitation: demo-limit, fails_with: NotSupportedError}"
     write(pytester, {
