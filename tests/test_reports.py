@@ -25,7 +25,7 @@ from conformance.reports import (
     write_results_json,
 )
 from conformance.reports.markdown import md_escape, md_truncate
-from conformance.reports.matrix import render_cell
+from conformance.reports.matrix_md import render_cell
 from conformance.reports.outcome import Outcome
 from conformance.results import SCHEMA_VERSION, RunInfo, ScenarioResult, Status, StepRecord
 

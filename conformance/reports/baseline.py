@@ -42,6 +42,7 @@ from conformance.reports.outcome import (
 )
 from conformance.reports.rundir import load_run
 from conformance.results import RunInfo, ScenarioResult
+from conformance.runinfo import suite_version
 
 __all__ = [
     "BASELINE_KIND",
@@ -246,8 +247,6 @@ def baseline_document(
 ) -> dict[str, Any]:
     """The baseline of a run as a JSON-ready dict."""
     if run_info is None:
-        from conformance.recorder import suite_version
-
         run_info = RunInfo(run_id="", suite_version=suite_version(), targets=[])
     snapshot = snapshot_from_results(run_info, results)
     return {

@@ -7,9 +7,9 @@ Every piece of text that comes from results or run info goes through
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 from conformance.reports.markdown import md_escape, md_truncate
+from conformance.reports.matrix import Cell, Matrix, Row, Tally
 from conformance.reports.outcome import (
     PRECEDENCE,
     Outcome,
@@ -17,10 +17,6 @@ from conformance.reports.outcome import (
     unexpected_pass_message,
 )
 from conformance.results import RunInfo
-
-if TYPE_CHECKING:
-    # Only for annotations: matrix.py imports this module to re-export the renderer.
-    from conformance.reports.matrix import Cell, Matrix, Row, Tally
 
 __all__ = ["MESSAGE_LIMIT", "render_cell", "render_matrix_md"]
 
