@@ -47,11 +47,8 @@ def _error(command: str, message: object) -> None:
 
 def cmd_compare(args: argparse.Namespace, _extra: list[str]) -> int:
     """Compare a run with a baseline; exit 1 on any regression."""
-    from conformance.reports.compare import (
-        compare,
-        comparison_to_json,
-        render_comparison_md,
-    )
+    from conformance.reports.compare import compare
+    from conformance.reports.compare_report import comparison_to_json, render_comparison_md
 
     try:
         comparison = compare(

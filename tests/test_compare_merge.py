@@ -25,12 +25,8 @@ from conformance.reports.baseline import (
     snapshot_from_results,
     write_baseline,
 )
-from conformance.reports.compare import (
-    compare,
-    compare_snapshots,
-    comparison_to_json,
-    render_comparison_md,
-)
+from conformance.reports.compare import compare, compare_snapshots
+from conformance.reports.compare_report import comparison_to_json, render_comparison_md
 from conformance.reports.jsonl import ResultsLog
 from conformance.reports.merge import MergeError, merge_runs, write_merged_run
 from conformance.reports.rundir import RunNotFoundError, load_run

@@ -19,12 +19,8 @@ from conformance.reports.atomic import (
     update_latest_pointer,
 )
 from conformance.reports.baseline import load_snapshot, write_baseline
-from conformance.reports.compare import (
-    Comparison,
-    compare,
-    comparison_to_json,
-    render_comparison_md,
-)
+from conformance.reports.compare import Comparison, compare
+from conformance.reports.compare_report import comparison_to_json, render_comparison_md
 from conformance.reports.json_report import (
     build_results_document,
     load_results_json,
