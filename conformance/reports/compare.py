@@ -89,15 +89,10 @@ class Change:
 
 
 def _state_json(state: ItemState | None) -> dict[str, Any] | None:
+    """A baseline item's entry without ``covers`` (coverage changes are listed apart)."""
     if state is None:
         return None
-    data: dict[str, Any] = {"status": state.status, "expected": state.expected}
-    if state.limitation:
-        data["limitation"] = state.limitation
-    if state.flaky:
-        data["flaky"] = True
-        data["outcomes"] = dict(state.outcomes)
-    return data
+    return {key: value for key, value in state.to_json().items() if key != "covers"}
 
 
 @dataclass

@@ -35,7 +35,10 @@ from urllib.parse import quote
 
 from conformance.reports.matrix import Column, Matrix, Row, Tally, build_multi_run_matrix
 from conformance.reports.outcome import (
+    LABEL,
+    MEANING,
     PRECEDENCE,
+    SUMMARY_ORDER,
     Outcome,
     classify,
     limitation_id,
@@ -62,23 +65,9 @@ _SYMBOL = {
     Outcome.NOT_RUN: "\u2298",  # ⊘
     Outcome.NOT_APPLICABLE: "\u2013",  # en dash
 }
-_LABEL = {
-    Outcome.UNEXPECTED_FAILURE: "unexpected failure",
-    Outcome.UNEXPECTED_PASS: "unexpected pass",
-    Outcome.KNOWN_LIMITATION: "known limitation",
-    Outcome.PASS: "pass",
-    Outcome.NOT_RUN: "not run",
-    Outcome.NOT_APPLICABLE: "n/a",
-}
 _MEANING = {
-    Outcome.UNEXPECTED_FAILURE: "a result failed (FAIL, ERROR or TIMEOUT) and no documented "
-    "limitation explains it",
-    Outcome.UNEXPECTED_PASS: "a result passed where a documented limitation said it would "
-    "fail: update the expectation",
-    Outcome.KNOWN_LIMITATION: "failed as a documented limitation predicts (its id is shown)",
-    Outcome.PASS: "every result passed as expected",
-    Outcome.NOT_RUN: "every result was skipped",
-    Outcome.NOT_APPLICABLE: "no scenario covers this on this target",
+    **MEANING,
+    Outcome.KNOWN_LIMITATION: MEANING[Outcome.KNOWN_LIMITATION] + " (its id is shown)",
 }
 # CSS class suffix of each outcome ("n/a" is not a valid class name).
 _CLASS = {
@@ -89,14 +78,6 @@ _CLASS = {
     Outcome.NOT_RUN: "o-not-run",
     Outcome.NOT_APPLICABLE: "o-na",
 }
-# Summary order: the common case first (as in matrix.md).
-_SUMMARY_ORDER = (
-    Outcome.PASS,
-    Outcome.KNOWN_LIMITATION,
-    Outcome.UNEXPECTED_FAILURE,
-    Outcome.UNEXPECTED_PASS,
-    Outcome.NOT_RUN,
-)
 # Row attention levels for the page's filter: 2 = unexpected results, 1 = known
 # limitations or skips, 0 = all passing or nothing.
 _LEVEL = {
@@ -128,7 +109,7 @@ def _artifact_href(path: str) -> str | None:
 
 
 def _tally_text(tally: Tally) -> str:
-    parts = [f"{tally.counts[o]} {_LABEL[o]}" for o in _SUMMARY_ORDER if tally.counts[o]]
+    parts = [f"{tally.counts[o]} {LABEL[o]}" for o in SUMMARY_ORDER if tally.counts[o]]
     noun = "result" if tally.total == 1 else "results"
     return f"{tally.total} {noun}" + (": " + ", ".join(parts) if parts else "")
 
@@ -260,7 +241,7 @@ def _expectation_text(result: ScenarioResult) -> str:
 def _record_facts(result: ScenarioResult, column_label: str) -> list[tuple[str, str]]:
     facts = [
         ("status", result.status),
-        ("outcome", _LABEL[classify(result)]),
+        ("outcome", LABEL[classify(result)]),
         ("target", column_label),
         ("expectation", _expectation_text(result)),
         ("duration", f"{result.duration:.3f}s"),
@@ -276,10 +257,10 @@ def _record_facts(result: ScenarioResult, column_label: str) -> list[tuple[str, 
 #: What the templates use besides the page's data.
 _HELPERS: dict[str, Any] = {
     "Outcome": Outcome,
-    "SUMMARY_ORDER": _SUMMARY_ORDER,
+    "SUMMARY_ORDER": SUMMARY_ORDER,
     "LEGEND_ORDER": (*PRECEDENCE, Outcome.NOT_APPLICABLE),
     "SYMBOL": _SYMBOL,
-    "LABEL": _LABEL,
+    "LABEL": LABEL,
     "MEANING": _MEANING,
     "CLASS": _CLASS,
     "LOG_ENTRY_LIMIT": LOG_ENTRY_LIMIT,
