@@ -23,8 +23,8 @@ from typing import Any
 
 from benchmarks import measures, suite
 from conformance.browser import chromium_version, find_chromium, launch_chromium
-from conformance.recorder import git_revision, suite_version
 from conformance.reports.atomic import atomic_write_text
+from conformance.runinfo import git_revision, suite_version
 from conformance.server import PageServer
 from reference_impl import ReferenceHost
 

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.proctree import TreeSampler, memory_kib
-from conformance.recorder import git_revision
 from conformance.reports.atomic import atomic_write_text
+from conformance.runinfo import git_revision
 
 __all__ = ["main", "soak"]
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from conformance.reports.atomic import atomic_write_text
 from conformance.reports.jsonio import InputError
+from conformance.runinfo import LATEST_LINK, RESULTS_JSONL
 
 if TYPE_CHECKING:
     from conformance.reports.rundir import LoadedRun
@@ -46,11 +47,8 @@ def _error(command: str, message: object) -> None:
 
 def cmd_compare(args: argparse.Namespace, _extra: list[str]) -> int:
     """Compare a run with a baseline; exit 1 on any regression."""
-    from conformance.reports.compare import (
-        compare,
-        comparison_to_json,
-        render_comparison_md,
-    )
+    from conformance.reports.compare import compare
+    from conformance.reports.compare_report import comparison_to_json, render_comparison_md
 
     try:
         comparison = compare(
@@ -179,7 +177,7 @@ def cmd_report(args: argparse.Namespace, _extra: list[str]) -> int:
         return 1
     if len(runs) == 1 and not args.output:
         run = runs[0]
-        if run.source == "results.jsonl":
+        if run.source == RESULTS_JSONL:
             print(
                 f"{run.folder}: no results.json (the run did not finish): reports rebuilt from "
                 f"results.jsonl ({len(run.results)} finished results, marked interrupted)"
@@ -244,7 +242,7 @@ def add_report_commands(
         "status, whether it was expected and what it covers; commit it and gate later runs "
         "with `conformance compare`.",
     )
-    base.add_argument("run", metavar="RUN", nargs="?", default=str(DEFAULT_REPORTS / "latest"))
+    base.add_argument("run", metavar="RUN", nargs="?", default=str(DEFAULT_REPORTS / LATEST_LINK))
     base.add_argument("-o", "--output", default="baseline.json", metavar="FILE",
                       help="where to write it (default: baseline.json)")
     base.set_defaults(func=cmd_baseline)

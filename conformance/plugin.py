@@ -31,14 +31,9 @@ from conformance.loader import (
 )
 from conformance.model import Scenario, shard_of
 from conformance.options import RUN_OPTIONS, add_options
-from conformance.recorder import (
-    RESULT_PROPERTY,
-    TARGET_PROPERTY,
-    RunRecorder,
-    new_run_id,
-    reports_root,
-)
+from conformance.recorder import RunRecorder, reports_root
 from conformance.results import ScenarioResult
+from conformance.runinfo import RESULT_PROPERTY, TARGET_PROPERTY, new_run_id
 from conformance.targets import TARGETS, options_from, parse_targets
 
 __all__ = ["INVALID_TARGET", "InvalidScenarioItem", "ScenarioFile", "ScenarioItem", "combine_repeats"]

@@ -1,73 +1,48 @@
-"""Recording a run's results on the pytest controller and writing its reports.
+"""The pytest side of recording a run: results arrive from workers, reports are written.
 
 Registered only in the controlling process (not in xdist workers). Each result is appended
 to ``results.jsonl`` the moment its item finishes, so a killed run keeps what it finished;
 the final files are written atomically at session end, also after an interruption
-(``run_info.interrupted`` says so).
+(``run_info.interrupted`` says so). What a run is (its id, versions, file names) lives in
+:mod:`conformance.runinfo`; how reports look, in :mod:`conformance.reports`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import importlib.metadata
 import json
 import platform
-import secrets
 import shlex
-import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
 from conformance.browser import BrowserNotFoundError, chromium_version, find_chromium
+from conformance.reports.atomic import atomic_write_text, update_latest_pointer
+from conformance.reports.baseline import write_baseline
+from conformance.reports.jsonl import ResultsLog
+from conformance.reports.writer import write_reports
 from conformance.results import RunInfo, ScenarioResult
+from conformance.runinfo import (
+    RESULT_PROPERTY,
+    RESULTS_JSONL,
+    RUN_INFO_JSON,
+    TARGET_PROPERTY,
+    git_revision,
+    new_run_id,
+    now_utc,
+    suite_version,
+)
 from conformance.targets import TARGETS
 
-if TYPE_CHECKING:
-    from conformance.reports import ResultsLog
-
-__all__ = ["RESULT_PROPERTY", "TARGET_PROPERTY", "RunRecorder", "new_run_id", "reports_root",
-           "suite_version"]
-
-#: The user property that carries an item's result from a worker to the controller.
-RESULT_PROPERTY = "conformance_result"
-#: A worker's description of a target (browser, redirection, versions) for run_info.
-TARGET_PROPERTY = "conformance_target"
-
-
-def new_run_id() -> str:
-    """A sortable, unique run id: ``20261123-184500-3fa9``."""
-    return dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
-
-
-def suite_version() -> str:
-    """The installed suite's version."""
-    try:
-        return importlib.metadata.version("mmr-conformance")
-    except importlib.metadata.PackageNotFoundError:
-        return "0+unknown"
-
-
-def git_revision(cwd: Path) -> str | None:
-    """The checkout's commit, when this is a git checkout."""
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
-                             text=True, timeout=5, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() or None
+__all__ = ["RunRecorder", "reports_root"]
 
 
 def reports_root(config: pytest.Config) -> Path:
     """Where run folders go: ``--report-dir``, or ``reports`` in the working directory."""
     option = config.getoption("report_dir")
     return Path(option).resolve() if option else config.invocation_params.dir / "reports"
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class RunRecorder:
@@ -85,7 +60,7 @@ class RunRecorder:
             targets=[],
             platform=platform.platform(),
             python=sys.version.split()[0],
-            start_time=_now(),
+            start_time=now_utc(),
             command=shlex.join(["pytest", *config.invocation_params.args]),
         )
 
@@ -98,15 +73,10 @@ class RunRecorder:
         """Create the run folder on the first result (runs without scenarios write nothing)."""
         self.run_dir = self.reports_root / self.run_info.run_id
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        from conformance.reports import ResultsLog
-
-        self._log = ResultsLog(self.run_dir / "results.jsonl")
+        self._log = ResultsLog(self.run_dir / RESULTS_JSONL)
         self._describe_environment()
-        from conformance.reports.atomic import atomic_write_text
-        from conformance.reports.rundir import RUN_INFO_FILE
-
         # A run killed before its end keeps its metadata beside results.jsonl.
-        atomic_write_text(self.run_dir / RUN_INFO_FILE, json.dumps(self.run_info.to_json(), indent=2))
+        atomic_write_text(self.run_dir / RUN_INFO_JSON, json.dumps(self.run_info.to_json(), indent=2))
 
     def _describe_environment(self) -> None:
         info = self.run_info
@@ -159,20 +129,16 @@ class RunRecorder:
         if self._log is not None:
             self._log.close()  # every result is in it; the final files come next
             self._log = None
-        self.run_info.end_time = _now()
+        self.run_info.end_time = now_utc()
         self.run_info.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED or bool(
             session.shouldstop and exitstatus != pytest.ExitCode.OK
         )
         order = {name: index for index, name in enumerate(TARGETS)}
         self.run_info.targets.sort(key=lambda t: order.get(t, 9))
-        from conformance.reports import update_latest_pointer, write_reports
-
         self.written = write_reports(self.run_dir, self.run_info, self.results)
         update_latest_pointer(self.reports_root, self.run_dir)
         baseline = self.config.getoption("update_baseline")
         if baseline:
-            from conformance.reports.baseline import write_baseline
-
             self.written["baseline"] = write_baseline(self.results, Path(baseline),
                                                       run_info=self.run_info)
 

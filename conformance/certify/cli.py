@@ -49,7 +49,7 @@ def cmd_certify(args: argparse.Namespace, _extra: list[str] | None = None) -> in
     from conformance.browser import BrowserNotFoundError
     from conformance.certify.report import write_certification
     from conformance.certify.runner import certify, target_names
-    from conformance.recorder import new_run_id
+    from conformance.runinfo import new_run_id
 
     path = Path(args.profile) if args.profile else DEFAULT_PROFILE
     try:

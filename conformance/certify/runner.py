@@ -101,7 +101,7 @@ async def certify(
     command: str = "",
 ) -> Certification:
     """Certify the app ``profile`` describes on ``targets``; never raises for app failures."""
-    from conformance.recorder import suite_version
+    from conformance.runinfo import suite_version
 
     options = options or TargetOptions()
     if options.ice is None and profile.far_end.own_backend:

@@ -12,18 +12,13 @@ import os
 import secrets
 from pathlib import Path
 
+from conformance.runinfo import LATEST_FILE, LATEST_LINK
+
 __all__ = [
-    "LATEST_FILE",
-    "LATEST_LINK",
     "atomic_write_bytes",
     "atomic_write_text",
     "update_latest_pointer",
 ]
-
-#: Name of the symlink to the newest run under the reports root.
-LATEST_LINK = "latest"
-#: Name of the text file holding the newest run's directory name, where symlinks fail.
-LATEST_FILE = "LATEST"
 
 
 def _temp_name(path: Path) -> Path:

@@ -24,8 +24,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +31,7 @@ import jsonschema
 
 from conformance.model import canonical_target_name
 from conformance.reports.atomic import atomic_write_text
-from conformance.reports.jsonio import read_json
+from conformance.reports.jsonio import read_json, shipped_schema
 from conformance.reports.outcome import (
     FAILING_STATUSES,
     Outcome,
@@ -42,6 +40,7 @@ from conformance.reports.outcome import (
 )
 from conformance.reports.rundir import load_run
 from conformance.results import RunInfo, ScenarioResult
+from conformance.runinfo import suite_version
 
 __all__ = [
     "BASELINE_KIND",
@@ -230,15 +229,9 @@ def snapshot_from_results(
     )
 
 
-@cache
 def baseline_schema() -> dict[str, Any]:
     """The JSON Schema of baseline.json (shipped as package data)."""
-    text = (
-        resources.files("conformance").joinpath("schema", "baseline.schema.json")
-        .read_text(encoding="utf-8")
-    )
-    schema: dict[str, Any] = json.loads(text)
-    return schema
+    return shipped_schema("baseline.schema.json")
 
 
 def baseline_document(
@@ -246,8 +239,6 @@ def baseline_document(
 ) -> dict[str, Any]:
     """The baseline of a run as a JSON-ready dict."""
     if run_info is None:
-        from conformance.recorder import suite_version
-
         run_info = RunInfo(run_id="", suite_version=suite_version(), targets=[])
     snapshot = snapshot_from_results(run_info, results)
     return {

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
 from conformance.reports.atomic import atomic_write_text
-from conformance.reports.jsonio import read_json
+from conformance.reports.jsonio import read_json, shipped_schema
 from conformance.reports.outcome import ordered_targets, sort_results
 from conformance.results import SCHEMA_VERSION, STATUSES, RunInfo, ScenarioResult
 
@@ -29,15 +27,9 @@ __all__ = [
 ]
 
 
-@cache
 def results_schema() -> dict[str, Any]:
     """The JSON Schema of results.json (shipped as package data)."""
-    text = (
-        resources.files("conformance").joinpath("schema", "results.schema.json")
-        .read_text(encoding="utf-8")
-    )
-    schema: dict[str, Any] = json.loads(text)
-    return schema
+    return shipped_schema("results.schema.json")
 
 
 def validate_results_document(document: Any) -> None:

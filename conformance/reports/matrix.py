@@ -1,10 +1,9 @@
 """The compatibility matrix: supported interfaces and members by target.
 
-:func:`build_matrix` is pure data (so other renderers, e.g. HTML, can reuse it);
-:func:`render_matrix_md` (from :mod:`conformance.reports.matrix_md`) turns it into
-matrix.md. A row is an interface of the registry, or one ``Interface.member`` under it; a
-column is a target; a cell sums up every result of that target whose scenario covers the
-row.
+:func:`build_matrix` is pure data, which the renderers turn into pages
+(:mod:`~conformance.reports.matrix_md`, :mod:`~conformance.reports.matrix_html`). A row is
+an interface of the registry, or one ``Interface.member`` under it; a column is a target; a
+cell sums up every result of that target whose scenario covers the row.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 
 from conformance.registry import SUPPORTED_INTERFACES
-from conformance.reports.matrix_md import render_cell, render_matrix_md
 from conformance.reports.outcome import (
     PRECEDENCE,
     Outcome,
@@ -37,8 +35,6 @@ __all__ = [
     "Tally",
     "build_matrix",
     "build_multi_run_matrix",
-    "render_cell",
-    "render_matrix_md",
 ]
 
 #: Pseudo-interface grouping results whose scenario covers nothing (same as JUnit's).

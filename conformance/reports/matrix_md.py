@@ -7,20 +7,19 @@ Every piece of text that comes from results or run info goes through
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 from conformance.reports.markdown import md_escape, md_truncate
+from conformance.reports.matrix import Cell, Matrix, Row, Tally
 from conformance.reports.outcome import (
+    LABEL,
+    MEANING,
     PRECEDENCE,
+    SUMMARY_ORDER,
     Outcome,
     classify,
     unexpected_pass_message,
 )
 from conformance.results import RunInfo
-
-if TYPE_CHECKING:
-    # Only for annotations: matrix.py imports this module to re-export the renderer.
-    from conformance.reports.matrix import Cell, Matrix, Row, Tally
 
 __all__ = ["MESSAGE_LIMIT", "render_cell", "render_matrix_md"]
 
@@ -35,31 +34,10 @@ _SYMBOL = {
     Outcome.NOT_RUN: "⏭",
     Outcome.NOT_APPLICABLE: "—",
 }
-_LABEL = {
-    Outcome.UNEXPECTED_FAILURE: "unexpected failure",
-    Outcome.UNEXPECTED_PASS: "unexpected pass",
-    Outcome.KNOWN_LIMITATION: "known limitation",
-    Outcome.PASS: "pass",
-    Outcome.NOT_RUN: "not run",
-}
 _MEANING = {
-    Outcome.UNEXPECTED_FAILURE: "a result failed (FAIL, ERROR or TIMEOUT) and no documented "
-    "limitation explains it",
-    Outcome.UNEXPECTED_PASS: "a result passed where a documented limitation said it would "
-    "fail: update the expectation",
-    Outcome.KNOWN_LIMITATION: "failed as a documented limitation predicts (ids listed)",
-    Outcome.PASS: "every result passed as expected",
-    Outcome.NOT_RUN: "every result was skipped",
-    Outcome.NOT_APPLICABLE: "no scenario covers this on this target",
+    **MEANING,
+    Outcome.KNOWN_LIMITATION: MEANING[Outcome.KNOWN_LIMITATION] + " (ids listed)",
 }
-# Order of the counts in summaries: the common case first.
-_SUMMARY_ORDER = (
-    Outcome.PASS,
-    Outcome.KNOWN_LIMITATION,
-    Outcome.UNEXPECTED_FAILURE,
-    Outcome.UNEXPECTED_PASS,
-    Outcome.NOT_RUN,
-)
 
 
 def render_cell(cell: Cell) -> str:
@@ -72,7 +50,7 @@ def render_cell(cell: Cell) -> str:
         return f"{_SYMBOL[state]} known limitation: {ids}"
     if state is Outcome.NOT_RUN:
         return f"{_SYMBOL[state]} not run"
-    return f"{_SYMBOL[state]} {_LABEL[state]} ({cell.tally.counts[state]})"
+    return f"{_SYMBOL[state]} {LABEL[state]} ({cell.tally.counts[state]})"
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
@@ -83,7 +61,7 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
 
 def _tally_text(tally: Tally) -> str:
     parts = [
-        f"{tally.counts[o]} {_SYMBOL[o]} {_LABEL[o]}" for o in _SUMMARY_ORDER if tally.counts[o]
+        f"{tally.counts[o]} {_SYMBOL[o]} {LABEL[o]}" for o in SUMMARY_ORDER if tally.counts[o]
     ]
     noun = "result" if tally.total == 1 else "results"
     return f"{tally.total} {noun}" + (": " + ", ".join(parts) if parts else "")
@@ -110,7 +88,7 @@ def _header(run_info: RunInfo) -> list[str]:
 def _legend() -> list[str]:
     lines = ["## Legend", ""]
     for outcome in (*PRECEDENCE, Outcome.NOT_APPLICABLE):
-        label = _LABEL.get(outcome, "n/a")
+        label = LABEL[outcome]
         lines.append(f"- {_SYMBOL[outcome]} **{label}**: {_MEANING[outcome]}")
     lines += [
         "",
@@ -126,11 +104,11 @@ def _summary(matrix: Matrix) -> list[str]:
     header = ["Outcome", *(md_escape(t) for t in matrix.targets), "All"]
     rows = [
         [
-            f"{_SYMBOL[o]} {_LABEL[o]}",
+            f"{_SYMBOL[o]} {LABEL[o]}",
             *(str(matrix.by_target[t].counts[o]) for t in matrix.targets),
             str(matrix.overall.counts[o]),
         ]
-        for o in _SUMMARY_ORDER
+        for o in SUMMARY_ORDER
     ]
     return [
         "## Summary",

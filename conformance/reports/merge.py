@@ -33,10 +33,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
+from conformance.reports.atomic import update_latest_pointer
 from conformance.reports.jsonl import ResultsLog
 from conformance.reports.outcome import ordered_targets, sort_results
-from conformance.reports.rundir import JSONL_FILE, UNKNOWN_VERSION, LoadedRun, load_run
+from conformance.reports.rundir import UNKNOWN_VERSION, LoadedRun, load_run
+from conformance.reports.writer import write_reports
 from conformance.results import RunInfo, ScenarioResult
+from conformance.runinfo import ARTIFACTS_DIR, RESULTS_JSONL, new_run_id
 
 __all__ = [
     "DuplicatePolicy",
@@ -193,11 +196,7 @@ def merge_loaded_runs(
     kept: dict[int, int] = {}
     for index, _ in chosen.values():
         kept[index] = kept.get(index, 0) + 1
-    if run_id is None:
-        from conformance.recorder import new_run_id
-
-        run_id = new_run_id()
-    info = _combined_info(runs, ordered, run_id, kept, command)
+    info = _combined_info(runs, ordered, new_run_id() if run_id is None else run_id, kept, command)
     return MergedRun(info, ordered, [origin_of[r.test] for r in ordered], duplicated)
 
 
@@ -250,7 +249,7 @@ def _copy_artifacts(result: ScenarioResult, origin: LoadedRun, run_dir: Path) ->
             continue
         target = run_dir / pure
         if target.exists() and not filecmp.cmp(source, target, shallow=False):
-            pure = PurePosixPath("artifacts", "merged", origin.label, *pure.parts)
+            pure = PurePosixPath(ARTIFACTS_DIR, "merged", origin.label, *pure.parts)
             target = run_dir / pure
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
@@ -271,12 +270,10 @@ def write_merged_run(
     """Merge runs and write the result as a normal run folder under ``report_dir``.
 
     The folder gets results.jsonl, every report (see
-    :func:`conformance.reports.write_reports`) and the artifacts of the kept results;
+    :func:`conformance.reports.writer.write_reports`) and the artifacts of the kept results;
     ``report_dir/latest`` then points at it unless ``update_latest`` is false. Returns the
     run folder and the written reports' paths.
     """
-    from conformance.reports import update_latest_pointer, write_reports
-
     merged = _merge_paths(run_dirs_or_files, allow_mixed_versions, duplicates, run_id)
     root = Path(report_dir)
     run_dir = root / merged.run_info.run_id
@@ -288,7 +285,7 @@ def write_merged_run(
         for result, origin in zip(merged.results, merged.origins, strict=True)
     ]
     # A normal run folder has its log too: `conformance report` and later merges read it.
-    with ResultsLog(run_dir / JSONL_FILE) as log:
+    with ResultsLog(run_dir / RESULTS_JSONL) as log:
         for result in results:
             log.append(result)
     written = write_reports(run_dir, merged.run_info, results)

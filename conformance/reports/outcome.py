@@ -15,7 +15,10 @@ from conformance.results import ScenarioResult
 
 __all__ = [
     "FAILING_STATUSES",
+    "LABEL",
+    "MEANING",
     "PRECEDENCE",
+    "SUMMARY_ORDER",
     "Outcome",
     "classify",
     "limitation_id",
@@ -54,6 +57,35 @@ PRECEDENCE: tuple[Outcome, ...] = (
     Outcome.PASS,
     Outcome.NOT_RUN,
 )
+#: Order of the counts in summaries: the common case first.
+SUMMARY_ORDER: tuple[Outcome, ...] = (
+    Outcome.PASS,
+    Outcome.KNOWN_LIMITATION,
+    Outcome.UNEXPECTED_FAILURE,
+    Outcome.UNEXPECTED_PASS,
+    Outcome.NOT_RUN,
+)
+#: What the reports call each outcome.
+LABEL: dict[Outcome, str] = {
+    Outcome.UNEXPECTED_FAILURE: "unexpected failure",
+    Outcome.UNEXPECTED_PASS: "unexpected pass",
+    Outcome.KNOWN_LIMITATION: "known limitation",
+    Outcome.PASS: "pass",
+    Outcome.NOT_RUN: "not run",
+    Outcome.NOT_APPLICABLE: "n/a",
+}
+#: What each outcome means, for the reports' legends (each report says after the known
+#: limitation's meaning how it shows the limitation's id).
+MEANING: dict[Outcome, str] = {
+    Outcome.UNEXPECTED_FAILURE: "a result failed (FAIL, ERROR or TIMEOUT) and no documented "
+    "limitation explains it",
+    Outcome.UNEXPECTED_PASS: "a result passed where a documented limitation said it would "
+    "fail: update the expectation",
+    Outcome.KNOWN_LIMITATION: "failed as a documented limitation predicts",
+    Outcome.PASS: "every result passed as expected",
+    Outcome.NOT_RUN: "every result was skipped",
+    Outcome.NOT_APPLICABLE: "no scenario covers this on this target",
+}
 
 
 def classify(result: ScenarioResult) -> Outcome:

@@ -15,16 +15,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from conformance.reports.atomic import LATEST_FILE, LATEST_LINK
 from conformance.reports.json_report import load_results_json
 from conformance.reports.jsonio import read_json
 from conformance.reports.jsonl import read_results_log
 from conformance.reports.outcome import ordered_targets
 from conformance.results import RunInfo, ScenarioResult
+from conformance.runinfo import (
+    LATEST_FILE,
+    LATEST_LINK,
+    RESULTS_JSON,
+    RESULTS_JSONL,
+    RUN_INFO_JSON,
+)
 
 __all__ = [
-    "JSONL_FILE",
-    "JSON_FILE",
     "UNKNOWN_VERSION",
     "LoadedRun",
     "RunNotFoundError",
@@ -33,12 +37,9 @@ __all__ = [
     "resolve_run_dir",
 ]
 
-#: Which file a run's results were read from.
+#: Which file a run's results were read from (:data:`~conformance.runinfo.RESULTS_JSON`
+#: or :data:`~conformance.runinfo.RESULTS_JSONL`).
 Source = Literal["results.json", "results.jsonl"]
-#: Names of the results files in a run folder (same as conformance.reports' constants;
-#: repeated here because that package's __init__ imports the modules that import this one).
-JSON_FILE: Source = "results.json"
-JSONL_FILE: Source = "results.jsonl"
 
 #: ``suite_version`` of a run rebuilt from results.jsonl alone: its metadata was never
 #: written, and guessing the installed version could hide a real version mismatch.
@@ -91,24 +92,20 @@ def resolve_run_dir(path: Path | str) -> Path:
         return path.parent
     if not path.exists():
         raise RunNotFoundError(f"{path}: no such file or folder")
-    if (path / JSON_FILE).is_file() or (path / JSONL_FILE).is_file():
+    if (path / RESULTS_JSON).is_file() or (path / RESULTS_JSONL).is_file():
         return path
     latest = _latest_of(path)
-    if latest is not None and ((latest / JSON_FILE).is_file() or (latest / JSONL_FILE).is_file()):
+    if latest is not None and ((latest / RESULTS_JSON).is_file() or (latest / RESULTS_JSONL).is_file()):
         return latest
     raise RunNotFoundError(
-        f"{path}: not a run folder (no {JSON_FILE} or {JSONL_FILE}) nor a reports folder "
+        f"{path}: not a run folder (no {RESULTS_JSON} or {RESULTS_JSONL}) nor a reports folder "
         f"with a '{LATEST_LINK}' run"
     )
 
 
-#: Written when a run starts, so a killed run still says what ran (suite version, browser).
-RUN_INFO_FILE = "run_info.json"
-
-
 def _from_jsonl(folder: Path, log: Path) -> LoadedRun:
     results = read_results_log(log)
-    header = folder / RUN_INFO_FILE
+    header = folder / RUN_INFO_JSON
     run_info: RunInfo | None = None
     if header.is_file():
         try:
@@ -120,7 +117,7 @@ def _from_jsonl(folder: Path, log: Path) -> LoadedRun:
     run_info.targets = ordered_targets(run_info.targets, results)
     # Only a run that never reached its end leaves a log without results.json.
     run_info.interrupted = True
-    return LoadedRun(folder, run_info, results, JSONL_FILE)
+    return LoadedRun(folder, run_info, results, RESULTS_JSONL)
 
 
 def load_run(path: Path | str) -> LoadedRun:
@@ -138,8 +135,8 @@ def load_run(path: Path | str) -> LoadedRun:
         if given.suffix == ".jsonl":
             return _from_jsonl(folder, given)
         run_info, results = load_results_json(given)
-        return LoadedRun(folder, run_info, results, JSON_FILE)
-    if (folder / JSON_FILE).is_file():
-        run_info, results = load_results_json(folder / JSON_FILE)
-        return LoadedRun(folder, run_info, results, JSON_FILE)
-    return _from_jsonl(folder, folder / JSONL_FILE)
+        return LoadedRun(folder, run_info, results, RESULTS_JSON)
+    if (folder / RESULTS_JSON).is_file():
+        run_info, results = load_results_json(folder / RESULTS_JSON)
+        return LoadedRun(folder, run_info, results, RESULTS_JSON)
+    return _from_jsonl(folder, folder / RESULTS_JSONL)

@@ -57,8 +57,8 @@ async def run_wpt(root: Path, paths: list[str], targets: tuple[str, ...], option
 
 
 def _cmd_wpt(args: argparse.Namespace, _extra: list[str]) -> int:
-    from conformance.recorder import new_run_id
     from conformance.reports.atomic import update_latest_pointer
+    from conformance.runinfo import new_run_id
     from conformance.targets import options_from, parse_targets
 
     root = Path(args.wpt_root)
