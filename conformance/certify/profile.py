@@ -10,24 +10,37 @@ Every error points at ``file:line:col`` with the offending lines
 
 Placeholders (``{signal}``, ``{mic_id}``, ``{mic_label}``, ``{speaker_id}``,
 ``{speaker_label}``) are substituted in the URL, the bundled path and step selectors,
-values, labels, keys and texts; never in JavaScript. ``{{`` and ``}}`` are literal braces.
+values, labels, keys and texts; ``{env:NAME}`` (a secret from the environment) in a step's
+``value`` only; never in JavaScript (:mod:`conformance.certify.placeholders`). ``{{`` and
+``}}`` are literal braces.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import jsonschema
 
 from conformance.certify.apps import bundled_apps
+from conformance.certify.placeholders import ENV_NAME, ENV_PREFIX, PLACEHOLDERS, names_in, substitute
+from conformance.certify.profile_model import (
+    ACTIONS,
+    DEFAULT_BUNDLED_PATH,
+    DEFAULT_TIMEOUT,
+    FAR_END_AUDIO,
+    STEP_ACTIONS,
+    STEP_KINDS,
+    AppInfo,
+    Condition,
+    FarEnd,
+    Incoming,
+    Profile,
+    ProfileStep,
+)
 from conformance.errors import did_you_mean
-from conformance.model import Mark
 from conformance.spec import (
-    DEFAULT_STEP_TIMEOUT,
     SpecChecker,
     load_schema,
     read_document,
@@ -55,164 +68,13 @@ __all__ = [
     "substitute",
 ]
 
-#: The default bound of a step: the same as a scenario step's.
-DEFAULT_TIMEOUT = DEFAULT_STEP_TIMEOUT
-DEFAULT_BUNDLED_PATH = "index.html?signal={signal}"
-#: The step kinds (a step's one deciding key), as scenarios call theirs.
-STEP_KINDS: tuple[str, ...] = ("click", "fill", "select_option", "press", "wait_for")
-#: The older name of :data:`STEP_KINDS`.
-STEP_ACTIONS = STEP_KINDS
-ACTIONS: tuple[str, ...] = (
-    "start_call",
-    "answer",
-    "hang_up",
-    "mute",
-    "unmute",
-    "pick_microphone",
-    "pick_speaker",
-)
-PLACEHOLDERS: tuple[str, ...] = ("signal", "mic_id", "mic_label", "speaker_id", "speaker_label")
-_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 _COMMON_STEP_KEYS = ("timeout", "note")
 _NEEDS = {"pick_microphone": ("mic_id", "mic_label"), "pick_speaker": ("speaker_id", "speaker_label")}
-
-
-@dataclass(frozen=True)
-class Condition:
-    """How to tell something is true in the page: a visible selector, a text, or JavaScript."""
-
-    selector: str | None = None
-    text: str | None = None
-    js: str | None = None
-    timeout: float | None = None
-    mark: Mark | None = None
-
-    def describe(self) -> str:
-        """One line for reports: ``selector "#x"`` etc."""
-        parts = [
-            f"{kind} {value!r}"
-            for kind, value in (("selector", self.selector), ("text", self.text), ("js", self.js))
-            if value
-        ]
-        return " and ".join(parts)
-
-
-@dataclass(frozen=True)
-class ProfileStep:
-    """One Playwright step."""
-
-    kind: str  # one of STEP_KINDS
-    selector: str | None
-    timeout: float
-    mark: Mark
-    value: str | None = None
-    label: str | None = None
-    key: str | None = None
-    condition: Condition | None = None
-    note: str | None = None
-
-    @property
-    def action(self) -> str:
-        """The older name of :attr:`kind`."""
-        return self.kind
-
-    def describe(self) -> str:
-        """The step as the report shows it: ``click "#call"`` (placeholders not substituted)."""
-        if self.kind == "wait_for" and self.condition is not None:
-            return f"wait_for {self.condition.describe()}"
-        extra = "".join(
-            f" {name}={value!r}"
-            for name, value in (("value", self.value), ("label", self.label), ("key", self.key))
-            if value is not None
-        )
-        return f"{self.kind} {self.selector!r}{extra}"
-
-
-@dataclass(frozen=True)
-class AppInfo:
-    """Which app, and where: a URL, a bundled app, or folders the suite serves (``serve``,
-    earlier folders overlaying later ones)."""
-
-    name: str
-    version: str | None = None
-    version_js: str | None = None
-    url: str | None = None
-    bundled: str | None = None
-    path: str = DEFAULT_BUNDLED_PATH
-    serve: tuple[Path, ...] = ()
-
-
-#: What an app's own backend does with audio (``far_end: {app: {audio: ...}}``).
-FAR_END_AUDIO: tuple[str, ...] = ("echo", "plays", "none")
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """How to make the app's backend call the app: an HTTP request, or a command."""
-
-    url: str | None = None
-    method: str = "POST"
-    body: str | None = None
-    command: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        """One line for reports."""
-        return f"{self.method} {self.url}" if self.url else f"the command {' '.join(self.command)!r}"
-
-
-@dataclass(frozen=True)
-class FarEnd:
-    """Who the app calls: the suite's far end through ``{signal}`` (``harness``), or its own
-    backend (``app``), which ``audio`` describes."""
-
-    kind: Literal["harness", "app"] = "harness"
-    audio: str = "none"  # with ``app``: one of FAR_END_AUDIO
-    incoming: Incoming | None = None
-
-    @property
-    def own_backend(self) -> bool:
-        """Whether the app calls its own backend."""
-        return self.kind == "app"
-
-
-@dataclass(frozen=True)
-class Profile:
-    """A validated app profile."""
-
-    file: str
-    app: AppInfo
-    actions: dict[str, tuple[ProfileStep, ...]]
-    call_up: Condition
-    timeout: float = DEFAULT_TIMEOUT
-    setup: tuple[ProfileStep, ...] = ()
-    ready: Condition | None = None
-    diagnostics: str | None = None
-    far_end: FarEnd = field(default_factory=FarEnd)
-    marks: dict[str, Mark] = field(default_factory=dict)
-
-    def has(self, action: str) -> bool:
-        """Whether the profile defines ``action``."""
-        return bool(self.actions.get(action))
 
 
 def profile_schema() -> dict[str, Any]:
     """The profile JSON Schema shipped with the package."""
     return load_schema("profile")
-
-
-def substitute(text: str, values: dict[str, str]) -> str:
-    """``text`` with ``{name}`` replaced from ``values`` (``{{``/``}}`` are literal braces)."""
-
-    def replace(match: re.Match[str]) -> str:
-        whole = match.group(0)
-        if whole in ("{{", "}}"):
-            return whole[0]
-        name = match.group(1)
-        if name not in values:
-            raise KeyError(name)
-        return values[name]
-
-    return _PLACEHOLDER.sub(replace, text)
 
 
 class _Checker(SpecChecker):
@@ -240,28 +102,38 @@ class _Checker(SpecChecker):
             return True
         return False
 
-    def placeholders(self, text: Any, path: tuple[str | int, ...]) -> set[str]:
-        """The placeholders ``text`` uses; unknown ones are errors."""
+    def placeholders(self, text: Any, path: tuple[str | int, ...], *, secrets: bool = False) -> set[str]:
+        """The placeholders ``text`` uses; unknown ones are errors. ``secrets``: whether
+        ``{env:NAME}`` may be used here (a step's value: never a URL or a selector, which
+        reports show)."""
         if not isinstance(text, str):
             return set()
         used = set()
-        for match in _PLACEHOLDER.finditer(text):
-            name = match.group(1)
-            if name is None:
-                continue
-            if name not in PLACEHOLDERS:
+        for name in names_in(text):
+            if name.startswith(ENV_PREFIX):
+                self._secret(name[len(ENV_PREFIX):], path, secrets)
+            elif name not in PLACEHOLDERS:
                 hint = did_you_mean(name, PLACEHOLDERS)
                 self.error(
                     self.doc.mark(path),
                     f"unknown placeholder {{{name}}}",
                     f"did you mean {{{hint}}}?"
                     if hint
-                    else f"placeholders: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}; "
-                    "write {{ and }} for literal braces",
+                    else f"placeholders: {', '.join('{' + p + '}' for p in PLACEHOLDERS)} and "
+                    "{env:NAME} (a step's value); write {{ and }} for literal braces",
                 )
             else:
                 used.add(name)
         return used
+
+    def _secret(self, variable: str, path: tuple[str | int, ...], allowed: bool) -> None:
+        if not allowed:
+            self.error(self.doc.mark(path), f"{{env:{variable}}} is only allowed in a step's `value`",
+                       "secrets go where reports never show them: e.g. `- fill: '#password'` "
+                       f"with `value: '{{env:{variable}}}'`")
+        elif not ENV_NAME.match(variable):
+            self.error(self.doc.mark(path), f"invalid environment variable name {variable!r}",
+                       "use letters, digits and `_`, e.g. {env:ACME_PASSWORD}")
 
 
 def _inside_steps(path: tuple[str | int, ...]) -> bool:
@@ -425,11 +297,11 @@ def _check_needs(c: _Checker, action: str, raw: Any) -> None:
         if isinstance(step, dict):
             for key, value in step.items():
                 if isinstance(value, str) and key in (*STEP_KINDS, "value", "label", "key"):
-                    used |= {m.group(1) for m in _PLACEHOLDER.finditer(value) if m.group(1)}
+                    used.update(names_in(value))
                 elif isinstance(value, dict):
                     for inner in ("selector", "text"):
                         if isinstance(value.get(inner), str):
-                            used |= {m.group(1) for m in _PLACEHOLDER.finditer(value[inner]) if m.group(1)}
+                            used.update(names_in(value[inner]))
     if not used & set(needs):
         c.error(
             c.doc.key_mark(("actions", action)),
@@ -469,7 +341,7 @@ def _check_step(
     action, timeout = checked
     for key in (action, "value", "label", "key"):
         if isinstance(raw.get(key), str):
-            c.placeholders(raw[key], (*path, key))
+            c.placeholders(raw[key], (*path, key), secrets=key == "value")
     if action == "select_option" and ("value" in raw) == ("label" in raw):
         c.error(doc.key_mark((*path, action)), "select_option needs exactly one of `value` and `label`")
         return None
