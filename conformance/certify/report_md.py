@@ -8,6 +8,7 @@ it shows as text and never breaks a table; only the suite's own ids go in code s
 from __future__ import annotations
 
 from conformance.certify.checks import CHECKS
+from conformance.certify.facts import facts
 from conformance.certify.model import Certification, CheckResult, Finding
 from conformance.reports.markdown import md_escape, md_truncate
 
@@ -37,7 +38,7 @@ def render_markdown(cert: Certification) -> str:
     """The whole report."""
     out: list[str] = []
     verdict = "CERTIFIED" if cert.certified else "NOT CERTIFIED"
-    out += [f"# Certification of {_t(cert.app.get('name'))}: {verdict}", ""]
+    out += [f"# Certification of {_t(cert.app.name)}: {verdict}", ""]
     out += _facts(cert)
     out += ["## Verdict", "", _verdict_text(cert), ""]
     out += [
@@ -58,25 +59,7 @@ def render_markdown(cert: Certification) -> str:
 
 
 def _facts(cert: Certification) -> list[str]:
-    app = " ".join(str(p) for p in (cert.app.get("name"), cert.app.get("version")) if p)
-    browser = " ".join(p for p in (cert.browser.get("name"), cert.browser.get("version")) if p)
-    rows = [
-        ("App", app),
-        ("URL", cert.app.get("url", "")),
-        ("Profile", cert.app.get("profile", "")),
-        ("Suite", cert.suite_version),
-        ("Ran against", cert.ran_against()),
-        ("Browser", browser or "unknown"),
-        ("Reference implementation", cert.reference_impl_version or "not used"),
-        ("Targets", ", ".join(cert.targets)),
-        ("Run", cert.run_id),
-        ("Started", cert.started),
-        ("Ended", cert.ended),
-    ]
-    rows += [(f"Time on {name}", f"{run.duration:.1f} s") for name, run in cert.runs.items()]
-    if cert.command:
-        rows.append(("Command", cert.command))
-    return ["| | |", "|---|---|", *(f"| {k} | {_t(v)} |" for k, v in rows if v), ""]
+    return ["| | |", "|---|---|", *(f"| {label} | {_t(value)} |" for label, value in facts(cert)), ""]
 
 
 def _verdict_text(cert: Certification) -> str:
