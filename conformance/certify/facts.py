@@ -7,7 +7,7 @@ import datetime as dt
 
 from conformance.certify.model import Certification
 
-__all__ = ["facts", "when"]
+__all__ = ["facts", "shown", "when"]
 
 
 def when(timestamp: str) -> str:
@@ -20,6 +20,16 @@ def when(timestamp: str) -> str:
     if moment.utcoffset() == dt.timedelta(0):
         return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
     return moment.strftime("%Y-%m-%d %H:%M:%S %z").rstrip()
+
+
+def shown(value: object) -> str:
+    """A value the page reported, as a report shows it: JavaScript's spelling of booleans,
+    nothing for a missing one."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def facts(cert: Certification) -> list[tuple[str, str]]:

@@ -10,16 +10,14 @@ import asyncio
 import time
 from typing import TYPE_CHECKING
 
-from conformance.certify.evidence import far_end_hears, page_renders
 from conformance.certify.flow_base import (
-    AUDIO_TIMEOUT,
     CALL_END_TIMEOUT,
     REFUSAL_TIMEOUT,
     SILENCE_TIMEOUT,
     Flow,
     FlowBody,
+    audio_both_ways,
     hang_up_quietly,
-    mic_tones,
     place_call,
     run_flow,
 )
@@ -34,16 +32,23 @@ __all__ = ["disconnect_and_back", "disconnected_flow", "reconnect_flow"]
 
 
 # --- reconnect -----------------------------------------------------------------------------
-async def reconnect_flow(env: TargetEnv, body: FlowBody | None = None) -> list[CheckResult]:
-    """Call, disconnect, reconnect, call again: the app recovers without a reload (``body``:
-    how the calls are proved; the harness's far end by default)."""
-    flow = Flow(env, ("reconnect-recovery",))
+async def _fault_flow(env: TargetEnv, check: str, natively: str, body: FlowBody) -> list[CheckResult]:
+    """Run ``body`` for ``check`` where the redirection's faults can be injected; else
+    not-applicable (``natively`` says why on a target without redirection)."""
+    flow = Flow(env, (check,))
     if not env.redirected:
-        return flow.finish("native Chromium has no remote-desktop connection to lose", "not-applicable")
+        return flow.finish(natively, "not-applicable")
     no_faults = env.no_faults_reason()
     if no_faults:
         return flow.finish(no_faults, "not-applicable")
-    return await run_flow(env, flow, body or _reconnect_body)
+    return await run_flow(env, flow, body)
+
+
+async def reconnect_flow(env: TargetEnv, body: FlowBody | None = None) -> list[CheckResult]:
+    """Call, disconnect, reconnect, call again: the app recovers without a reload (``body``:
+    how the calls are proved; the harness's far end by default)."""
+    natively = "native Chromium has no remote-desktop connection to lose"
+    return await _fault_flow(env, "reconnect-recovery", natively, body or _reconnect_body)
 
 
 async def disconnect_and_back(
@@ -84,8 +89,7 @@ async def _reconnect_body(session: AppSession, flow: Flow) -> None:
         flow.qualify(check, "after the reconnect")
         flow.results[check].evidence = evidence  # the first call's, then the second's (as above)
         return
-    heard = await far_end_hears(second, await mic_tones(env), AUDIO_TIMEOUT)
-    rendered = await page_renders(session, await env.speakers(), env.far_tone, AUDIO_TIMEOUT)
+    heard, rendered = await audio_both_ways(env, session, second)
     same_document = await session.token() == token and session.navigations == navigations
     evidence += [
         heard.text,
@@ -109,13 +113,8 @@ async def _reconnect_body(session: AppSession, flow: Flow) -> None:
 # --- calls while redirection is expected but not active ------------------------------------
 async def disconnected_flow(env: TargetEnv) -> list[CheckResult]:
     """Disconnect, try to call: the app must refuse (no peer connection, no capture)."""
-    flow = Flow(env, ("no-unredirected-call",))
-    if not env.redirected:
-        return flow.finish("redirection is never active natively, so no call can bypass it", "not-applicable")
-    no_faults = env.no_faults_reason()
-    if no_faults:
-        return flow.finish(no_faults, "not-applicable")
-    return await run_flow(env, flow, _disconnected_body)
+    natively = "redirection is never active natively, so no call can bypass it"
+    return await _fault_flow(env, "no-unredirected-call", natively, _disconnected_body)
 
 
 async def _disconnected_body(session: AppSession, flow: Flow) -> None:

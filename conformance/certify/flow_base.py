@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from conformance.certify.env import TargetEnv, make_result
-from conformance.certify.evidence import far_end_connected
+from conformance.certify.evidence import Measurement, far_end_connected, far_end_hears, page_renders
 from conformance.certify.session import SessionError
 from conformance.certify.steps import StepFailed
 
@@ -30,8 +30,8 @@ __all__ = [
     "SILENCE_TIMEOUT",
     "Flow",
     "FlowBody",
+    "audio_both_ways",
     "hang_up_quietly",
-    "mic_tones",
     "place_call",
     "run_flow",
 ]
@@ -136,6 +136,10 @@ async def place_call(
     return call, evidence
 
 
-async def mic_tones(env: TargetEnv) -> dict[float, str]:
-    """tone -> description of every microphone the far end may hear (see ``env.mic_tones``)."""
-    return {tone: what for tone, what in (await env.mic_tones()).values()}
+async def audio_both_ways(env: TargetEnv, session: AppSession, call: Call) -> tuple[Measurement, Measurement]:
+    """Whether the far end hears one of the microphones' tones, and whether the page renders
+    the far end's tone (on the local device's speakers where there are some)."""
+    tones = {tone: what for tone, what in (await env.mic_tones()).values()}
+    heard = await far_end_hears(call, tones, AUDIO_TIMEOUT)
+    rendered = await page_renders(session, await env.speakers(), env.far_tone, AUDIO_TIMEOUT)
+    return heard, rendered

@@ -19,7 +19,6 @@ from conformance.certify.evidence import (
     far_end_connected,
     far_end_hears,
     far_end_silent,
-    page_renders,
 )
 from conformance.certify.fault_flows import disconnected_flow, reconnect_flow
 from conformance.certify.flow_base import (
@@ -28,8 +27,8 @@ from conformance.certify.flow_base import (
     RELEASE_TIMEOUT,
     SILENCE_TIMEOUT,
     Flow,
+    audio_both_ways,
     hang_up_quietly,
-    mic_tones,
     place_call,
     run_flow,
 )
@@ -64,10 +63,7 @@ async def _call_body(session: AppSession, flow: Flow) -> None:
         await env.note_telemetry(session)
     await env.note_app_version(session)
 
-    tones = await mic_tones(env)
-    speakers = await env.speakers()
-    heard = await far_end_hears(call, tones, AUDIO_TIMEOUT)
-    rendered = await page_renders(session, speakers, env.far_tone, AUDIO_TIMEOUT)
+    heard, rendered = await audio_both_ways(env, session, call)
     both = heard.ok and rendered.ok
     flow.put(
         "audio-both-ways",
@@ -229,14 +225,11 @@ async def _incoming_body(session: AppSession, flow: Flow) -> None:
     connected = await far_end_connected(call, env.profile.timeout)
     evidence.append(connected.text)
     await env.note_carried(call)
-    heard = await far_end_hears(call, await mic_tones(env), AUDIO_TIMEOUT) if connected.ok else None
-    rendered = (
-        await page_renders(session, await env.speakers(), env.far_tone, AUDIO_TIMEOUT)
-        if connected.ok
-        else None
-    )
-    evidence += [m.text for m in (heard, rendered) if m is not None]
-    ok = connected.ok and heard is not None and heard.ok and rendered is not None and rendered.ok
+    ok = connected.ok
+    if connected.ok:
+        heard, rendered = await audio_both_ways(env, session, call)
+        evidence += [heard.text, rendered.text]
+        ok = heard.ok and rendered.ok
     flow.put(
         "incoming-call",
         "pass" if ok else "fail",

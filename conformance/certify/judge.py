@@ -12,7 +12,7 @@ from typing import Any
 from conformance.certify.env import make_result
 from conformance.certify.model import CheckResult, Finding
 from conformance.certify.notes import Telemetry
-from conformance.certify.rules import DIAGNOSTICS
+from conformance.certify.rules import DETECTION, DIAGNOSTICS
 
 __all__ = ["apply_findings", "audit_results"]
 
@@ -126,10 +126,10 @@ def _detection(
     usage: dict[str, Any] = record.get("usage", {})
     evidence = [
         _count(usage, f"MediaDevices.{name}") or f"MediaDevices.{name} never read"
-        for name in ("isCallRedirectionEnabled", *DIAGNOSTICS)
+        for name in DETECTION
     ]
     unread = [
-        name for name in ("isCallRedirectionEnabled", *DIAGNOSTICS) if f"MediaDevices.{name}" not in usage
+        name for name in DETECTION if f"MediaDevices.{name}" not in usage
     ]
     if unread:
         return make_result(check, target, "fail", f"the app never reads {', '.join(unread)}", evidence)

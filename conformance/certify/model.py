@@ -192,6 +192,10 @@ class Certification:
         """The result of ``check`` on ``target``."""
         return next((r for r in self.results if r.check == check and r.target == target), None)
 
+    def failing(self) -> list[CheckResult]:
+        """The results that keep the app from being certified (neither passed nor not-applicable)."""
+        return [r for r in self.results if r.verdict not in ("pass", "not-applicable")]
+
     def check_verdict(self, check: str) -> Verdict:
         """A check's verdict over every target: the worst one (``not-applicable`` only if all are)."""
         verdicts = [r.verdict for r in self.results if r.check == check]

@@ -14,9 +14,10 @@ import html
 import re
 
 from conformance.certify.checks import CHECKS
-from conformance.certify.facts import facts
+from conformance.certify.facts import facts, shown
 from conformance.certify.model import Certification, CheckResult, Finding
 from conformance.certify.report_md import SYMBOLS
+from conformance.certify.rules import DETECTION
 
 __all__ = ["render_html"]
 
@@ -91,7 +92,7 @@ def _header(cert: Certification) -> list[str]:
         f'<tr><th scope="row">{_e(label)}</th><td class="mono">{_e(value)}</td></tr>'
         for label, value in facts(cert)
     )
-    failing = [r for r in cert.results if r.verdict not in ("pass", "not-applicable")]
+    failing = cert.failing()
     banner = (
         f"Certified against {cert.ran_against()}: every check passed or does not apply on every target."
         if cert.certified
@@ -173,20 +174,14 @@ def _details(cert: Certification) -> list[str]:
 
 
 def _diagnostics(cert: Certification) -> list[str]:
-    names = (
-        "isCallRedirectionEnabled",
-        "mmrClientVersion",
-        "mmrHostVersion",
-        "mmrExtensionVersion",
-        "activityId",
-        "connectionId",
-    )
     head = "".join(f'<th scope="col">{_e(n)}</th>' for n in cert.runs)
     rows = "".join(
         f'<tr><th scope="row">{_e(name)}</th>'
-        + "".join(f'<td class="mono">{_e(run.diagnostics.get(name, ""))}</td>' for run in cert.runs.values())
+        + "".join(
+            f'<td class="mono">{_e(shown(run.diagnostics.get(name)))}</td>' for run in cert.runs.values()
+        )
         + "</tr>"
-        for name in names
+        for name in DETECTION
     )
     out = [
         '<h2 id="diagnostics">Redirection diagnostics seen</h2>',

@@ -8,8 +8,9 @@ it shows as text and never breaks a table; only the suite's own ids go in code s
 from __future__ import annotations
 
 from conformance.certify.checks import CHECKS
-from conformance.certify.facts import facts
+from conformance.certify.facts import facts, shown
 from conformance.certify.model import Certification, CheckResult, Finding
+from conformance.certify.rules import DETECTION
 from conformance.reports.markdown import md_escape, md_truncate
 
 __all__ = ["SYMBOLS", "render_markdown"]
@@ -68,7 +69,7 @@ def _verdict_text(cert: Certification) -> str:
             f"**Certified against {_t(cert.ran_against())}**: every check passed or does not "
             f"apply on every target ({', '.join(cert.targets)})."
         )
-    failing = [r for r in cert.results if r.verdict not in ("pass", "not-applicable")]
+    failing = cert.failing()
     lines = [f"**Not certified against {_t(cert.ran_against())}**: {len(failing)} check result(s) "
              "did not pass."]
     lines += [f"- `{r.check}` on {r.target}: {r.verdict}: {_t(r.summary)}" for r in failing]
@@ -116,17 +117,9 @@ def _details(cert: Certification) -> list[str]:
 
 def _diagnostics(cert: Certification) -> list[str]:
     out = ["## Redirection diagnostics seen", ""]
-    names = (
-        "isCallRedirectionEnabled",
-        "mmrClientVersion",
-        "mmrHostVersion",
-        "mmrExtensionVersion",
-        "activityId",
-        "connectionId",
-    )
     out += ["| Property | " + " | ".join(cert.runs) + " |", "|---|" + "---|" * len(cert.runs)]
-    for name in names:
-        values = " | ".join(_t(run.diagnostics.get(name, "")) for run in cert.runs.values())
+    for name in DETECTION:
+        values = " | ".join(_t(shown(run.diagnostics.get(name))) for run in cert.runs.values())
         out.append(f"| {name} | {values} |")
     out.append("")
     for name, run in cert.runs.items():
