@@ -15,7 +15,7 @@ import pytest
 from conformance.certify import add_certify_command
 from conformance.certify.checks import checks_json
 from conformance.certify.env import make_result
-from conformance.certify.model import CallSite, Certification, Finding, TargetRun
+from conformance.certify.model import AppFacts, BrowserFacts, CallSite, Certification, Finding, TargetRun
 from conformance.certify.report import write_certification
 from conformance.certify.report_html import render_html
 from conformance.certify.report_md import render_markdown
@@ -27,9 +27,9 @@ HOSTILE = "<script>alert(1)</script> | `tick` [link](javascript:x)"
 def certification(verdicts: dict[str, str] | None = None) -> Certification:
     cert = Certification(
         run_id="20260101-000000-abcd",
-        app={"name": HOSTILE, "version": "1<b>", "url": "http://127.0.0.1/?a=<x>", "profile": "p.yaml"},
+        app=AppFacts(HOSTILE, "1<b>", "p.yaml", "http://127.0.0.1/?a=<x>"),
         suite_version="0.1.0",
-        browser={"name": "Chromium", "version": "156"},
+        browser=BrowserFacts("Chromium", "156"),
         targets=["native", "reference"],
         checks=checks_json(),
     )

@@ -13,6 +13,7 @@ from conformance.certify.audit import audit_init_scripts, merge_snapshots
 from conformance.certify.checks import CHECKS, check_ids
 from conformance.certify.env import make_result
 from conformance.certify.judge import apply_findings, audit_results
+from conformance.certify.notes import Telemetry
 from conformance.certify.rules import RULES, evaluate, merge_findings
 from conformance.limitations import load_limitations
 
@@ -190,11 +191,11 @@ def test_audit_results_summarise_usage_and_detection() -> None:
         "HTMLAudioElement.setSinkId": {"count": 1, "kind": "supported", "sites": [SITE]},
     }
     record = merge_snapshots([snapshot(usage=usage, active=True)])
-    results = {r.check: r for r in audit_results("redirected", record, {}, True, False)}
+    results = {r.check: r for r in audit_results("redirected", record, None, True, False)}
     assert results["webaudio-supported-nodes"].evidence == ["AudioContext.createAnalyser x2 at app.js:12"]
     assert results["detection-diagnostics"].verdict == "fail"
     assert "never reads isCallRedirectionEnabled" in results["detection-diagnostics"].summary
-    native = {r.check: r for r in audit_results("native", record, {}, False, False)}
+    native = {r.check: r for r in audit_results("native", record, None, False, False)}
     assert native["detection-diagnostics"].verdict == "not-applicable"
 
 
@@ -216,18 +217,18 @@ def test_telemetry_must_hold_the_diagnostic_values() -> None:
         "activityId": "a",
         "connectionId": "c-1",
     }
-    good = {
-        "diagnostics": actual,
-        "telemetry": {"x": {"client": "1", "host": "2", "ext": "3"}, "ids": ["a", "c-1"]},
-    }
+    good = Telemetry(
+        value={"x": {"client": "1", "host": "2", "ext": "3"}, "ids": ["a", "c-1"]},
+        diagnostics=actual,
+    )
     (result,) = [
         r for r in audit_results("redirected", record, good, True, True) if r.check == "detection-diagnostics"
     ]
     assert result.verdict == "pass"
-    stale = {
-        "diagnostics": actual,
-        "telemetry": {"client": "1", "host": "2", "ext": "3", "ids": ["a", "c-0"]},
-    }
+    stale = Telemetry(
+        value={"client": "1", "host": "2", "ext": "3", "ids": ["a", "c-0"]},
+        diagnostics=actual,
+    )
     (result,) = [
         r
         for r in audit_results("redirected", record, stale, True, True)

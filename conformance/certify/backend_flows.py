@@ -20,28 +20,31 @@ verdict says what proved it and what this backend could not prove.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
-from conformance.certify.evidence import HEARD_DBFS, SILENT_DBFS, Measurement, page_renders
-from conformance.certify.flows import (
-    _CALL_CHECKS,
-    AUDIO_TIMEOUT,
-    SILENCE_TIMEOUT,
-    _Flow,
-    _run,
-    _speaker_honoured,
+from conformance.certify.devices import (
+    DeviceProof,
+    Outcome,
+    choice_unprovable,
     devices_check_applies,
-    disconnect_and_back,
-    disconnected_flow,
-    hang_up_check,
     pick_devices,
     put_devices_verdict,
-    reconnect_flow,
     sent_track_device,
+    speaker_honoured,
 )
+from conformance.certify.evidence import HEARD_DBFS, SILENT_DBFS, Measurement, page_renders
+from conformance.certify.fault_flows import disconnect_and_back, disconnected_flow, reconnect_flow
+from conformance.certify.flow_base import (
+    AUDIO_TIMEOUT,
+    CALL_CHECKS,
+    SILENCE_TIMEOUT,
+    Flow,
+    hang_up_quietly,
+    run_flow,
+)
+from conformance.certify.flows import hang_up_check, mute_applies, press_mute
 from conformance.certify.steps import StepFailed
 
 if TYPE_CHECKING:
@@ -182,10 +185,10 @@ class MediaPlane:
 # --- the main call -----------------------------------------------------------------------------
 async def backend_call_flow(env: TargetEnv) -> list[CheckResult]:
     """Devices, call, audio, devices honoured, mute, hang-up: against the app's own backend."""
-    return await _run(env, _Flow(env, _CALL_CHECKS), _call_body)
+    return await run_flow(env, Flow(env, CALL_CHECKS), _call_body)
 
 
-async def _place(env: TargetEnv, session: AppSession, flow: _Flow, check: str,
+async def _place(env: TargetEnv, session: AppSession, flow: Flow, check: str,
                  plane: MediaPlane) -> list[str] | None:
     """start_call, call_up, a connected peer connection; a failing verdict on ``check`` if not."""
     started = time.monotonic()
@@ -219,17 +222,15 @@ async def _why_not(env: TargetEnv, session: AppSession) -> str:
     return ""
 
 
-async def _call_body(session: AppSession, flow: _Flow) -> None:
-    env, profile, audio = flow.env, flow.env.profile, flow.env.profile.far_end.audio
+async def _call_body(session: AppSession, flow: Flow) -> None:
+    env, audio = flow.env, flow.env.profile.far_end.audio
     plane = MediaPlane(env, session)
     devices, pick_errors = await pick_devices(session)
     evidence = await _place(env, session, flow, "call-connects", plane)
     if evidence is None:
         return
     flow.put("call-connects", "pass", "the call came up and its peer connection connected", evidence)
-    if profile.app.version_js and "app_version" not in env.notes:
-        with contextlib.suppress(Exception):
-            env.notes["app_version"] = await session.evaluate(profile.app.version_js)
+    await env.note_app_version(session)
 
     sent = await plane.sending(AUDIO_TIMEOUT)
     echo_tone = sent.tone if audio == "echo" else None
@@ -244,7 +245,7 @@ async def _call_body(session: AppSession, flow: _Flow) -> None:
     await hang_up_check(env, session, flow)
 
 
-def _audio_check(flow: _Flow, audio: str, sent: Measurement, rendered: Measurement | None) -> None:
+def _audio_check(flow: Flow, audio: str, sent: Measurement, rendered: Measurement | None) -> None:
     if audio == "none":
         flow.put("audio-both-ways", "pass" if sent.ok else "fail",
                  "the call sends the microphone" if sent.ok else "the call sends no audible microphone audio",
@@ -265,46 +266,37 @@ def _audio_check(flow: _Flow, audio: str, sent: Measurement, rendered: Measureme
     flow.put("audio-both-ways", "pass" if ok else "fail", summary, [sent.text, rendered.text, *unprovable])
 
 
-async def _devices_check(env: TargetEnv, session: AppSession, flow: _Flow, devices: Devices,
+async def _devices_check(env: TargetEnv, session: AppSession, flow: Flow, devices: Devices,
                          sent: Measurement, rendered: Measurement | None, pick_errors: list[str]) -> None:
     profile = env.profile
     if not devices_check_applies(env, flow, pick_errors):
         return
-    proved: list[str] = []
-    failures: list[str] = []
+    proofs: list[DeviceProof] = []
     if profile.has("pick_microphone"):
-        mic = (sent.data or {}).get("microphone")
-        if devices.microphones < 2:
-            proved.append(f"n/a: only {devices.microphones} microphone(s) listed, a choice cannot be proven")
-        elif isinstance(mic, dict):  # the local device says which microphone feeds the call
-            ok = mic.get("deviceId") == devices.mic_id
-            (proved if ok else failures).append(
-                f"microphone: the call is fed by mic {mic.get('index')} {mic.get('label')!r}"
-                + (", the chosen one" if ok else f", not the chosen {devices.mic_label!r}"))
-        else:
-            ok, text = await sent_track_device(session, devices)
-            (proved if ok else failures).append(text)
+        proofs.append(choice_unprovable("microphone", devices.microphones)
+                      or await _microphone_honoured(session, devices, sent))
     if profile.has("pick_speaker"):
-        if rendered is None:
-            proved.append("n/a: the backend sends no audio (audio: none), so where it plays cannot be proved")
-        else:
-            ok, text = _speaker_honoured(env, devices, rendered)
-            (proved if ok else failures).append(text)
-    put_devices_verdict(flow, failures, proved)
+        proofs.append(
+            DeviceProof("speaker", Outcome.UNPROVABLE,
+                        "the backend sends no audio (audio: none), so where it plays cannot be proved")
+            if rendered is None else speaker_honoured(devices, rendered))
+    put_devices_verdict(flow, proofs)
 
 
-async def _mute_check(env: TargetEnv, session: AppSession, flow: _Flow, plane: MediaPlane,
+async def _microphone_honoured(session: AppSession, devices: Devices, sent: Measurement) -> DeviceProof:
+    mic = (sent.data or {}).get("microphone")
+    if not isinstance(mic, dict):  # no local device to say it: the audit's view of the page
+        return await sent_track_device(session, devices)
+    ok = mic.get("deviceId") == devices.mic_id  # the local device says which one feeds the call
+    return DeviceProof.of("microphone", ok, f"the call is fed by mic {mic.get('index')} {mic.get('label')!r}"
+                          + (", the chosen one" if ok else f", not the chosen {devices.mic_label!r}"))
+
+
+async def _mute_check(env: TargetEnv, session: AppSession, flow: Flow, plane: MediaPlane,
                       sent: Measurement, echo_tone: float | None) -> None:
-    if not env.profile.has("mute"):
-        flow.put("mute", "not-applicable", "the profile defines no mute action")
+    if not mute_applies(env, flow, sent.ok, "the call never sent the microphone, so muting cannot be judged"):
         return
-    if not sent.ok:
-        flow.put("mute", "not-evaluated", "the call never sent the microphone, so muting cannot be judged")
-        return
-    try:
-        await session.action("mute")
-    except StepFailed as exc:
-        flow.put("mute", "fail", f"mute failed: {exc}")
+    if not await press_mute(env, session, flow):
         return
     silent = await plane.sending(SILENCE_TIMEOUT, silent=True)
     evidence = [f"muted: {silent.text}"]
@@ -313,11 +305,7 @@ async def _mute_check(env: TargetEnv, session: AppSession, flow: _Flow, plane: M
         echo_stopped = await plane.stops_receiving(echo_tone, SILENCE_TIMEOUT)
         evidence.append(f"muted, the echo of {echo_tone:g} Hz " + ("stopped" if echo_stopped
                                                                    else "still plays"))
-    unmute = "unmute" if env.profile.has("unmute") else "mute"
-    try:
-        await session.action(unmute)
-    except StepFailed as exc:
-        flow.put("mute", "fail", f"{unmute} (to unmute) failed: {exc}", evidence)
+    if not await press_mute(env, session, flow, unmute=True, evidence=evidence):
         return
     back = await plane.sending(AUDIO_TIMEOUT)
     evidence.append(f"unmuted: {back.text}")
@@ -354,16 +342,16 @@ async def ring_backend(env: TargetEnv) -> str:
 
 async def backend_incoming_flow(env: TargetEnv) -> list[CheckResult]:
     """The backend calls (the profile's ``incoming``); the app answers; the call connects."""
-    flow = _Flow(env, ("incoming-call",))
+    flow = Flow(env, ("incoming-call",))
     if env.profile.far_end.incoming is None:
         return flow.finish("the profile says no way to make the app's backend call the app "
                            "(far_end.app.incoming)", "not-applicable")
     if not env.profile.has("answer"):
         return flow.finish("the profile defines no answer action", "not-applicable")
-    return await _run(env, flow, _incoming_body)
+    return await run_flow(env, flow, _incoming_body)
 
 
-async def _incoming_body(session: AppSession, flow: _Flow) -> None:
+async def _incoming_body(session: AppSession, flow: Flow) -> None:
     env = flow.env
     plane = MediaPlane(env, session)
     try:
@@ -385,8 +373,7 @@ async def _incoming_body(session: AppSession, flow: _Flow) -> None:
     flow.put("incoming-call", "pass" if ok else "fail",
              "the answered call connects and sends the microphone" if ok
              else "the answered call did not come up with audio", evidence)
-    with contextlib.suppress(StepFailed):
-        await session.action("hang_up")
+    await hang_up_quietly(session)
 
 
 # --- reconnect ---------------------------------------------------------------------------------
@@ -395,13 +382,12 @@ async def backend_reconnect_flow(env: TargetEnv) -> list[CheckResult]:
     return await reconnect_flow(env, _reconnect_body)
 
 
-async def _reconnect_body(session: AppSession, flow: _Flow) -> None:
+async def _reconnect_body(session: AppSession, flow: Flow) -> None:
     env, check = flow.env, "reconnect-recovery"
     token, navigations = await session.token(), session.navigations
     first = await _place(env, session, flow, check, MediaPlane(env, session))
     if first is None:
-        result = flow.results[check]
-        result.summary = f"the first call failed, before any disconnect: {result.summary}"
+        flow.qualify(check, "the first call failed, before any disconnect")
         return
     evidence = list(first)
     if not await disconnect_and_back(env, session, flow, check, evidence):
@@ -409,8 +395,7 @@ async def _reconnect_body(session: AppSession, flow: _Flow) -> None:
     plane = MediaPlane(env, session)
     second = await _place(env, session, flow, check, plane)
     if second is None:
-        flow.results[check].summary = f"after the reconnect: {flow.results[check].summary}"
-        flow.results[check].evidence = [*evidence, *flow.results[check].evidence]
+        flow.qualify(check, "after the reconnect", evidence)
         return
     sent = await plane.sending(AUDIO_TIMEOUT)
     same = await session.token() == token and session.navigations == navigations
@@ -421,8 +406,7 @@ async def _reconnect_body(session: AppSession, flow: _Flow) -> None:
              "after disconnect and reconnect a new call works without a reload" if ok
              else "the page reloaded to recover" if not same
              else "after the reconnect the new call sends no audio", evidence)
-    with contextlib.suppress(StepFailed):
-        await session.action("hang_up")
+    await hang_up_quietly(session)
 
 
 BACKEND_FLOWS = (backend_call_flow, backend_incoming_flow, backend_reconnect_flow, disconnected_flow)

@@ -84,7 +84,7 @@ def _print_summary(cert: Any, written: dict[str, Path]) -> None:
     from conformance.certify.report_md import SYMBOLS
 
     width = max(len(c.id) for c in CHECKS)
-    print(f"{cert.app.get('name')}: {cert.verdict.upper()}")
+    print(f"{cert.app.name}: {cert.verdict.upper()}")
     for check in CHECKS:
         cells = []
         for target in cert.targets:

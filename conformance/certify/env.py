@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from conformance.certify.model import CheckResult, Verdict
+from conformance.certify.notes import AppVersion, CarriedRecord, Telemetry
 from conformance.certify.session import AppSession
+from conformance.certify.steps import first_line
 
 if TYPE_CHECKING:
     from conformance.certify.profile import Profile
+    from conformance.certify.rules import RawFinding
     from conformance.certify.signalling import Call, SignallingServer
     from conformance.targets import HostView, Target
 
@@ -42,8 +45,15 @@ class TargetEnv:
     #: Which expectations apply on the target: ``native`` or ``redirected``.
     kind: str = "native"
     snapshots: list[dict[str, Any]] = field(default_factory=list)
-    notes: dict[str, Any] = field(default_factory=dict)
     console: list[dict[str, Any]] = field(default_factory=list)
+    #: Whether each call the far end received ran on the local device (where it can tell).
+    carried: list[CarriedRecord] = field(default_factory=list)
+    #: Findings of the flows themselves (leaks, devices not honoured), before the audit's.
+    findings: list[RawFinding] = field(default_factory=list)
+    #: The app's telemetry, read once a call is up (when the profile names ``diagnostics``).
+    telemetry: Telemetry | None = None
+    #: The app's version, read once (when the profile names ``version_js``).
+    app_version: AppVersion | None = None
 
     @property
     def far_tone(self) -> float:
@@ -107,8 +117,8 @@ class TargetEnv:
         host = await self.host()
         return list(host.speakers) if host is not None else None
 
-    async def carried_by_local_device(self, call: Call) -> str | None:
-        """Evidence that ``call`` runs on the local device: the DTLS fingerprint the far end
+    async def carried_by_local_device(self, call: Call) -> CarriedRecord | None:
+        """Whether ``call`` runs on the local device: the DTLS fingerprint the far end
         negotiated belongs to one of the reference host's peer connections. ``None`` when
         the target cannot tell."""
         host = await self.host()
@@ -122,10 +132,36 @@ class TargetEnv:
                 description = pc.get(key)
                 sdp = description.get("sdp", "") if isinstance(description, dict) else str(description or "")
                 if fingerprints and fingerprints & {line.strip() for line in sdp.splitlines()}:
-                    return (
-                        f"call {call.id}: its DTLS fingerprint is the local device's peer connection "
-                        f"{pc.get('pc')} (carried by the redirection)"
-                    )
-        return (
-            f"call {call.id}: NOT carried by the local device (no host peer connection has its fingerprint)"
-        )
+                    return CarriedRecord(call.id, carried=True, peer_connection=str(pc.get("pc")))
+        return CarriedRecord(call.id, carried=False)
+
+    async def note_carried(self, call: Call) -> None:
+        """Record whether ``call`` runs on the local device (nothing where that cannot be told)."""
+        record = await self.carried_by_local_device(call)
+        if record is not None:
+            self.carried.append(record)
+
+    async def note_app_version(self, session: AppSession) -> None:
+        """Read the app's version with the profile's ``version_js``, once per target."""
+        expression = self.profile.app.version_js
+        if not expression or self.app_version is not None:
+            return
+        try:
+            value = await session.evaluate(expression)
+        except Exception as exc:  # the app's expression failed: the report says so
+            self.app_version = AppVersion(error=first_line(exc))
+            return
+        self.app_version = AppVersion(str(value) if value else None)
+
+    async def note_telemetry(self, session: AppSession) -> None:
+        """Read the app's telemetry (the profile's ``diagnostics``) beside the page's own
+        redirection diagnostics, for the ``detection-diagnostics`` verdict."""
+        value: Any = None
+        error: str | None = None
+        try:
+            value = await session.evaluate(self.profile.diagnostics or "undefined")
+        except Exception as exc:  # the app's expression failed: the verdict says so
+            error = first_line(exc)
+        answers = await session.audit("diagnostics")
+        diagnostics = answers[0] if answers and isinstance(answers[0], dict) else {}
+        self.telemetry = Telemetry(value, error, dict(diagnostics))

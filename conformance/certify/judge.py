@@ -11,7 +11,8 @@ from typing import Any
 
 from conformance.certify.env import make_result
 from conformance.certify.model import CheckResult, Finding
-from conformance.certify.rules import DIAGNOSTICS
+from conformance.certify.notes import Telemetry
+from conformance.certify.rules import DETECTION, DIAGNOSTICS
 
 __all__ = ["apply_findings", "audit_results"]
 
@@ -44,11 +45,16 @@ def _count(usage: dict[str, Any], key: str) -> str:
 
 
 def audit_results(
-    target: str, record: dict[str, Any], notes: dict[str, Any], redirected: bool, has_diagnostics: bool
+    target: str,
+    record: dict[str, Any],
+    telemetry: Telemetry | None,
+    redirected: bool,
+    has_diagnostics: bool,
 ) -> list[CheckResult]:
-    """The audit checks' results on ``target`` before findings are folded in."""
+    """The audit checks' results on ``target`` before findings are folded in (``telemetry``:
+    what the app's diagnostics expression returned, ``None`` when it was never read)."""
     usage: dict[str, Any] = record.get("usage", {})
-    out = [_detection(target, record, notes, redirected, has_diagnostics)]
+    out = [_detection(target, record, telemetry or Telemetry(), redirected, has_diagnostics)]
     webaudio = sorted(
         k
         for k in usage
@@ -104,7 +110,7 @@ def audit_results(
 
 
 def _detection(
-    target: str, record: dict[str, Any], notes: dict[str, Any], redirected: bool, has_diagnostics: bool
+    target: str, record: dict[str, Any], telemetry: Telemetry, redirected: bool, has_diagnostics: bool
 ) -> CheckResult:
     check = "detection-diagnostics"
     if not redirected:
@@ -120,10 +126,10 @@ def _detection(
     usage: dict[str, Any] = record.get("usage", {})
     evidence = [
         _count(usage, f"MediaDevices.{name}") or f"MediaDevices.{name} never read"
-        for name in ("isCallRedirectionEnabled", *DIAGNOSTICS)
+        for name in DETECTION
     ]
     unread = [
-        name for name in ("isCallRedirectionEnabled", *DIAGNOSTICS) if f"MediaDevices.{name}" not in usage
+        name for name in DETECTION if f"MediaDevices.{name}" not in usage
     ]
     if unread:
         return make_result(check, target, "fail", f"the app never reads {', '.join(unread)}", evidence)
@@ -134,12 +140,12 @@ def _detection(
         return make_result(
             check, target, "pass", "the app reads the detection flag and the diagnostics", evidence
         )
-    actual: dict[str, Any] = notes.get("diagnostics") or {}
-    if "telemetry_error" in notes:
+    actual = telemetry.diagnostics
+    if telemetry.error is not None:
         return make_result(
-            check, target, "fail", f"the diagnostics expression failed: {notes['telemetry_error']}", evidence
+            check, target, "fail", f"the diagnostics expression failed: {telemetry.error}", evidence
         )
-    values = set(_leaves(notes.get("telemetry")))
+    values = set(_leaves(telemetry.value))
     missing = [
         f"{name}={actual[name]!r}"
         for name in DIAGNOSTICS
@@ -151,7 +157,7 @@ def _detection(
             target,
             "fail",
             f"the app's telemetry lacks {', '.join(missing)}",
-            [*evidence, f"telemetry: {str(notes.get('telemetry'))[:300]}"],
+            [*evidence, f"telemetry: {str(telemetry.value)[:300]}"],
         )
     evidence.append("the app's telemetry holds every diagnostic value the page exposes")
     return make_result(

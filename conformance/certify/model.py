@@ -13,6 +13,8 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "VERDICTS",
+    "AppFacts",
+    "BrowserFacts",
     "CallSite",
     "Certification",
     "CheckResult",
@@ -121,13 +123,53 @@ class TargetRun:
 
 
 @dataclass
+class AppFacts:
+    """What the certificate says about the app (``certification.json``'s ``app``)."""
+
+    name: str
+    #: From the profile, else from its ``version_js`` (``None`` when neither says).
+    version: str | None = None
+    #: The profile's file.
+    profile: str = ""
+    #: Where the app was loaded from (the signalling secret masked); empty until known.
+    url: str = ""
+
+    @property
+    def title(self) -> str:
+        """The name and, when known, the version."""
+        return " ".join(p for p in (self.name, self.version) if p)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return asdict(self)
+
+
+@dataclass
+class BrowserFacts:
+    """The browser the certification ran in (``certification.json``'s ``browser``): the
+    first target's; empty until a target has run."""
+
+    name: str = ""
+    version: str = ""
+
+    @property
+    def title(self) -> str:
+        """The name and, when known, the version (``unknown`` before any target ran)."""
+        return " ".join(p for p in (self.name, self.version) if p) or "unknown"
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return asdict(self)
+
+
+@dataclass
 class Certification:
     """The whole certification of one app on one or more targets."""
 
     run_id: str
-    app: dict[str, Any]
+    app: AppFacts
     suite_version: str
-    browser: dict[str, str]
+    browser: BrowserFacts
     targets: list[str]
     checks: list[dict[str, str]]
     results: list[CheckResult] = field(default_factory=list)
@@ -149,6 +191,10 @@ class Certification:
     def result(self, check: str, target: str) -> CheckResult | None:
         """The result of ``check`` on ``target``."""
         return next((r for r in self.results if r.check == check and r.target == target), None)
+
+    def failing(self) -> list[CheckResult]:
+        """The results that keep the app from being certified (neither passed nor not-applicable)."""
+        return [r for r in self.results if r.verdict not in ("pass", "not-applicable")]
 
     def check_verdict(self, check: str) -> Verdict:
         """A check's verdict over every target: the worst one (``not-applicable`` only if all are)."""
@@ -176,10 +222,10 @@ class Certification:
             "run_id": self.run_id,
             "verdict": self.verdict,
             "certified": self.certified,
-            "app": self.app,
+            "app": self.app.to_json(),
             "suite_version": self.suite_version,
             "reference_impl_version": self.reference_impl_version,
-            "browser": self.browser,
+            "browser": self.browser.to_json(),
             "targets": self.targets,
             "target_details": self.target_details,
             "ran_against": self.ran_against(),

@@ -14,8 +14,10 @@ import html
 import re
 
 from conformance.certify.checks import CHECKS
+from conformance.certify.facts import facts, shown
 from conformance.certify.model import Certification, CheckResult, Finding
 from conformance.certify.report_md import SYMBOLS
+from conformance.certify.rules import DETECTION
 
 __all__ = ["render_html"]
 
@@ -60,7 +62,7 @@ def render_html(cert: Certification) -> str:
     """The whole page."""
     csp_hash = "'sha256-" + base64.b64encode(hashlib.sha256(_CSS.encode()).digest()).decode() + "'"
     csp = f"default-src 'none'; style-src {csp_hash}; img-src 'none'; base-uri 'none'; form-action 'none'"
-    title = f"Certification of {cert.app.get('name')}: {cert.verdict}"
+    title = f"Certification of {cert.app.name}: {cert.verdict}"
     body = [
         *_header(cert),
         *_checks(cert),
@@ -86,24 +88,11 @@ def render_html(cert: Certification) -> str:
 
 
 def _header(cert: Certification) -> list[str]:
-    app = " ".join(str(p) for p in (cert.app.get("name"), cert.app.get("version")) if p)
-    browser = " ".join(p for p in (cert.browser.get("name"), cert.browser.get("version")) if p)
-    facts = [
-        ("URL", cert.app.get("url", "")),
-        ("Profile", cert.app.get("profile", "")),
-        ("Suite", cert.suite_version),
-        ("Browser", browser or "unknown"),
-        ("Reference implementation", cert.reference_impl_version or "not used"),
-        ("Targets", ", ".join(cert.targets)),
-        ("Run", cert.run_id),
-        ("Started", cert.started),
-        ("Ended", cert.ended),
-    ]
-    facts += [(f"Time on {name}", f"{run.duration:.1f} s") for name, run in cert.runs.items()]
     rows = "".join(
-        f'<tr><th scope="row">{_e(k)}</th><td class="mono">{_e(v)}</td></tr>' for k, v in facts if v
+        f'<tr><th scope="row">{_e(label)}</th><td class="mono">{_e(value)}</td></tr>'
+        for label, value in facts(cert)
     )
-    failing = [r for r in cert.results if r.verdict not in ("pass", "not-applicable")]
+    failing = cert.failing()
     banner = (
         f"Certified against {cert.ran_against()}: every check passed or does not apply on every target."
         if cert.certified
@@ -115,7 +104,7 @@ def _header(cert: Certification) -> list[str]:
         for r in failing
     )
     return [
-        f"<h1>Certification of {_e(app)}</h1>",
+        f"<h1>Certification of {_e(cert.app.title)}</h1>",
         f'<div class="banner {"ok" if cert.certified else "ko"}" role="status"><p>{_e(banner)}</p>'
         + (f"<ul>{failures}</ul>" if failures else "")
         + "</div>",
@@ -185,20 +174,14 @@ def _details(cert: Certification) -> list[str]:
 
 
 def _diagnostics(cert: Certification) -> list[str]:
-    names = (
-        "isCallRedirectionEnabled",
-        "mmrClientVersion",
-        "mmrHostVersion",
-        "mmrExtensionVersion",
-        "activityId",
-        "connectionId",
-    )
     head = "".join(f'<th scope="col">{_e(n)}</th>' for n in cert.runs)
     rows = "".join(
         f'<tr><th scope="row">{_e(name)}</th>'
-        + "".join(f'<td class="mono">{_e(run.diagnostics.get(name, ""))}</td>' for run in cert.runs.values())
+        + "".join(
+            f'<td class="mono">{_e(shown(run.diagnostics.get(name)))}</td>' for run in cert.runs.values()
+        )
         + "</tr>"
-        for name in names
+        for name in DETECTION
     )
     out = [
         '<h2 id="diagnostics">Redirection diagnostics seen</h2>',

@@ -8,7 +8,9 @@ it shows as text and never breaks a table; only the suite's own ids go in code s
 from __future__ import annotations
 
 from conformance.certify.checks import CHECKS
+from conformance.certify.facts import facts, shown
 from conformance.certify.model import Certification, CheckResult, Finding
+from conformance.certify.rules import DETECTION
 from conformance.reports.markdown import md_escape, md_truncate
 
 __all__ = ["SYMBOLS", "render_markdown"]
@@ -37,7 +39,7 @@ def render_markdown(cert: Certification) -> str:
     """The whole report."""
     out: list[str] = []
     verdict = "CERTIFIED" if cert.certified else "NOT CERTIFIED"
-    out += [f"# Certification of {_t(cert.app.get('name'))}: {verdict}", ""]
+    out += [f"# Certification of {_t(cert.app.name)}: {verdict}", ""]
     out += _facts(cert)
     out += ["## Verdict", "", _verdict_text(cert), ""]
     out += [
@@ -58,25 +60,7 @@ def render_markdown(cert: Certification) -> str:
 
 
 def _facts(cert: Certification) -> list[str]:
-    app = " ".join(str(p) for p in (cert.app.get("name"), cert.app.get("version")) if p)
-    browser = " ".join(p for p in (cert.browser.get("name"), cert.browser.get("version")) if p)
-    rows = [
-        ("App", app),
-        ("URL", cert.app.get("url", "")),
-        ("Profile", cert.app.get("profile", "")),
-        ("Suite", cert.suite_version),
-        ("Ran against", cert.ran_against()),
-        ("Browser", browser or "unknown"),
-        ("Reference implementation", cert.reference_impl_version or "not used"),
-        ("Targets", ", ".join(cert.targets)),
-        ("Run", cert.run_id),
-        ("Started", cert.started),
-        ("Ended", cert.ended),
-    ]
-    rows += [(f"Time on {name}", f"{run.duration:.1f} s") for name, run in cert.runs.items()]
-    if cert.command:
-        rows.append(("Command", cert.command))
-    return ["| | |", "|---|---|", *(f"| {k} | {_t(v)} |" for k, v in rows if v), ""]
+    return ["| | |", "|---|---|", *(f"| {label} | {_t(value)} |" for label, value in facts(cert)), ""]
 
 
 def _verdict_text(cert: Certification) -> str:
@@ -85,7 +69,7 @@ def _verdict_text(cert: Certification) -> str:
             f"**Certified against {_t(cert.ran_against())}**: every check passed or does not "
             f"apply on every target ({', '.join(cert.targets)})."
         )
-    failing = [r for r in cert.results if r.verdict not in ("pass", "not-applicable")]
+    failing = cert.failing()
     lines = [f"**Not certified against {_t(cert.ran_against())}**: {len(failing)} check result(s) "
              "did not pass."]
     lines += [f"- `{r.check}` on {r.target}: {r.verdict}: {_t(r.summary)}" for r in failing]
@@ -133,17 +117,9 @@ def _details(cert: Certification) -> list[str]:
 
 def _diagnostics(cert: Certification) -> list[str]:
     out = ["## Redirection diagnostics seen", ""]
-    names = (
-        "isCallRedirectionEnabled",
-        "mmrClientVersion",
-        "mmrHostVersion",
-        "mmrExtensionVersion",
-        "activityId",
-        "connectionId",
-    )
     out += ["| Property | " + " | ".join(cert.runs) + " |", "|---|" + "---|" * len(cert.runs)]
-    for name in names:
-        values = " | ".join(_t(run.diagnostics.get(name, "")) for run in cert.runs.values())
+    for name in DETECTION:
+        values = " | ".join(_t(shown(run.diagnostics.get(name))) for run in cert.runs.values())
         out.append(f"| {name} | {values} |")
     out.append("")
     for name, run in cert.runs.items():

@@ -14,7 +14,7 @@ from typing import Any
 
 from conformance.certify.model import CallSite, Finding, Severity
 
-__all__ = ["DIAGNOSTICS", "RULES", "RawFinding", "Rule", "evaluate", "merge_findings"]
+__all__ = ["DETECTION", "DIAGNOSTICS", "RULES", "RawFinding", "Rule", "evaluate", "merge_findings"]
 
 #: The diagnostics the vendor recommends collecting, besides the detection flag.
 DIAGNOSTICS: tuple[str, ...] = (
@@ -24,6 +24,8 @@ DIAGNOSTICS: tuple[str, ...] = (
     "activityId",
     "connectionId",
 )
+#: The detection flag and the diagnostics: what an app should read, and reports show.
+DETECTION: tuple[str, ...] = ("isCallRedirectionEnabled", *DIAGNOSTICS)
 _SUPPORTED_NODES = "MediaStreamAudioSourceNode, AnalyserNode and MediaStreamAudioDestinationNode"
 
 

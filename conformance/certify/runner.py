@@ -28,7 +28,7 @@ from conformance.certify.checks import check_ids, checks_json
 from conformance.certify.env import TargetEnv, make_result
 from conformance.certify.flows import FLOWS
 from conformance.certify.judge import apply_findings, audit_results
-from conformance.certify.model import Certification, CheckResult, TargetRun
+from conformance.certify.model import AppFacts, BrowserFacts, Certification, CheckResult, TargetRun
 from conformance.certify.profile import Profile, substitute
 from conformance.certify.rules import RawFinding, evaluate, merge_findings
 from conformance.certify.signalling import SignallingServer
@@ -111,9 +111,9 @@ async def certify(
     targets = tuple(canonical_target(name) for name in targets)
     certification = Certification(
         run_id=run_id,
-        app={"name": profile.app.name, "version": profile.app.version, "profile": profile.file},
+        app=AppFacts(profile.app.name, profile.app.version, profile.file),
         suite_version=suite_version(),
-        browser={},
+        browser=BrowserFacts(),
         targets=list(targets),
         checks=checks_json(),
         started=_now(),
@@ -134,7 +134,7 @@ async def certify(
         try:
             await signalling.start()
             app_url = _app_url(profile, server, signalling.url)
-            certification.app["url"] = app_url.replace(signalling.secret, "<secret>")
+            certification.app.url = app_url.replace(signalling.secret, "<secret>")
             for name in targets:
                 target = make_target(name, browsers, options)
                 try:
@@ -144,8 +144,11 @@ async def certify(
                     raws += await _certify_target(env, certification)
                     identity = await target.identity()
                     certification.target_details[name] = identity
-                    certification.browser.setdefault("name", identity.get("browser") or "Chromium")
-                    certification.browser.setdefault("version", identity.get("browser_version", ""))
+                    if not certification.browser.name:  # the first target's browser
+                        certification.browser = BrowserFacts(
+                            str(identity.get("browser") or "Chromium"),
+                            str(identity.get("browser_version") or ""),
+                        )
                 except (TargetUnavailable, BrowserNotFoundError) as exc:
                     certification.results += [
                         make_result(c, name, "error", f"target unavailable: {exc}") for c in check_ids()
@@ -194,14 +197,15 @@ async def _certify_target(env: TargetEnv, certification: Certification) -> list[
         certification.results += results
         run.duration = time.perf_counter() - started
         return []
-    if env.notes.get("app_version") and not certification.app.get("version"):
-        certification.app["version"] = str(env.notes["app_version"])
+    version = env.app_version.describe() if env.app_version is not None else None
+    if version and not certification.app.version:
+        certification.app.version = version
     record = merge_snapshots(env.snapshots)
-    results += audit_results(env.name, record, env.notes, env.redirected, bool(env.profile.diagnostics))
+    results += audit_results(env.name, record, env.telemetry, env.redirected, bool(env.profile.diagnostics))
     certification.results += results
     await _describe_run(env, run, record)
     run.duration = time.perf_counter() - started
-    return [*env.notes.get("findings", []), *evaluate(env.name, record, redirected=env.redirected)]
+    return [*env.findings, *evaluate(env.name, record, redirected=env.redirected)]
 
 
 async def _describe_run(env: TargetEnv, run: TargetRun, record: dict[str, Any]) -> None:

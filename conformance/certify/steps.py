@@ -16,7 +16,7 @@ from conformance.certify.profile import Condition, ProfileStep, substitute
 if TYPE_CHECKING:
     from playwright.async_api import Page
 
-__all__ = ["StepFailed", "check_condition", "run_step", "wait_condition"]
+__all__ = ["StepFailed", "check_condition", "first_line", "run_step", "wait_condition"]
 
 _POLL = 0.1
 
@@ -25,7 +25,8 @@ class StepFailed(Exception):
     """A profile step or condition failed; the message says where and why."""
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none)."""
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
 
@@ -70,7 +71,7 @@ async def run_step(
             f"{step.mark}: {step.describe()}: no value for placeholder {{{exc.args[0]}}}"
         ) from None
     except Exception as exc:
-        raise StepFailed(f"{step.mark}: {step.describe()}: {_first_line(exc)}") from None
+        raise StepFailed(f"{step.mark}: {step.describe()}: {first_line(exc)}") from None
 
 
 async def check_condition(page: Page, condition: Condition, values: dict[str, str]) -> bool:

@@ -1,0 +1,53 @@
+"""The certificate's facts table (app, suite, browser, targets, times), written once for the
+Markdown and the HTML report: ordered label/value pairs, already worded for people."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from conformance.certify.model import Certification
+
+__all__ = ["facts", "shown", "when"]
+
+
+def when(timestamp: str) -> str:
+    """An ISO 8601 time as people read it (``2026-01-01 09:30:00 UTC``); as given when it is
+    not one."""
+    try:
+        moment = dt.datetime.fromisoformat(timestamp)
+    except ValueError:
+        return timestamp
+    if moment.utcoffset() == dt.timedelta(0):
+        return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return moment.strftime("%Y-%m-%d %H:%M:%S %z").rstrip()
+
+
+def shown(value: object) -> str:
+    """A value the page reported, as a report shows it: JavaScript's spelling of booleans,
+    nothing for a missing one."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def facts(cert: Certification) -> list[tuple[str, str]]:
+    """The facts of ``cert`` in the order the certificate shows them; a fact with nothing to
+    say (a time not recorded, no command) is left out."""
+    rows = [
+        ("App", cert.app.title),
+        ("URL", cert.app.url),
+        ("Profile", cert.app.profile),
+        ("Suite", cert.suite_version),
+        ("Ran against", cert.ran_against()),
+        ("Browser", cert.browser.title),
+        ("Reference implementation", cert.reference_impl_version or "not used"),
+        ("Targets", ", ".join(cert.targets)),
+        ("Run", cert.run_id),
+        ("Started", when(cert.started) if cert.started else ""),
+        ("Ended", when(cert.ended) if cert.ended else ""),
+        *((f"Time on {name}", f"{run.duration:.1f} s") for name, run in cert.runs.items()),
+        ("Command", cert.command),
+    ]
+    return [(label, value) for label, value in rows if value]

@@ -1,0 +1,145 @@
+"""What every flow shares: its results as they come (:class:`Flow`), a page session around
+its body (:func:`run_flow`), the timeouts, and placing a call to the harness's far end.
+
+Each flow runs in a fresh context so that one broken behaviour fails its check only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from conformance.certify.env import TargetEnv, make_result
+from conformance.certify.evidence import Measurement, far_end_connected, far_end_hears, page_renders
+from conformance.certify.session import SessionError
+from conformance.certify.steps import StepFailed
+
+if TYPE_CHECKING:
+    from conformance.certify.model import CheckResult, Verdict
+    from conformance.certify.session import AppSession
+    from conformance.certify.signalling import Call
+
+__all__ = [
+    "AUDIO_TIMEOUT",
+    "CALL_CHECKS",
+    "CALL_END_TIMEOUT",
+    "REFUSAL_TIMEOUT",
+    "RELEASE_TIMEOUT",
+    "SILENCE_TIMEOUT",
+    "Flow",
+    "FlowBody",
+    "audio_both_ways",
+    "hang_up_quietly",
+    "place_call",
+    "run_flow",
+]
+
+AUDIO_TIMEOUT = 10.0
+SILENCE_TIMEOUT = 5.0
+RELEASE_TIMEOUT = 3.0
+CALL_END_TIMEOUT = 3.0
+REFUSAL_TIMEOUT = 3.0
+#: The checks of the main call flow, in the order they are judged.
+CALL_CHECKS = ("call-connects", "audio-both-ways", "devices-honoured", "mute", "hang-up-releases")
+
+
+class Flow:
+    """Results of one flow as they come, with a clock per check."""
+
+    def __init__(self, env: TargetEnv, checks: tuple[str, ...]) -> None:
+        self.env = env
+        self.checks = checks
+        self.results: dict[str, CheckResult] = {}
+        self._started = time.perf_counter()
+
+    def put(self, check: str, verdict: Verdict, summary: str, evidence: list[str] | None = None) -> None:
+        """The verdict of ``check``, timed since the previous one."""
+        duration = time.perf_counter() - self._started
+        self.results[check] = make_result(check, self.env.name, verdict, summary, evidence, duration)
+        self._started = time.perf_counter()
+
+    def qualify(self, check: str, when: str, evidence: list[str] | None = None) -> None:
+        """Say ``when`` the verdict already put on ``check`` arose (its summary gains the
+        prefix; ``evidence`` goes before its own)."""
+        result = self.results[check]
+        result.summary = f"{when}: {result.summary}"
+        if evidence:
+            result.evidence = [*evidence, *result.evidence]
+
+    def finish(self, reason: str, verdict: Verdict = "not-evaluated") -> list[CheckResult]:
+        """Every check's result, ``verdict`` with ``reason`` for those never judged."""
+        for check in self.checks:
+            if check not in self.results:
+                self.put(check, verdict, reason)
+        return [self.results[c] for c in self.checks]
+
+
+#: A flow's body: what it does with a ready page session.
+FlowBody = Callable[["AppSession", Flow], Awaitable[None]]
+
+
+async def run_flow(env: TargetEnv, flow: Flow, body: FlowBody) -> list[CheckResult]:
+    """Open a session, run ``body(session, flow)``, always finish; errors become verdicts."""
+    try:
+        session = await env.open_session()
+    except SessionError as exc:
+        return flow.finish(f"the app could not be prepared: {exc}", "error")
+    reason = "not evaluated: an earlier step of this flow failed"
+    try:
+        await body(session, flow)
+    except Exception as exc:  # the harness or the browser failed around the app
+        reason = f"harness error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        return flow.finish(reason, "error")
+    finally:
+        await env.finish(session)
+    return flow.finish(reason)
+
+
+async def hang_up_quietly(session: AppSession) -> None:
+    """End a call a check no longer needs (a failure does not matter: the next session
+    starts clean anyway)."""
+    with contextlib.suppress(StepFailed):
+        await session.action("hang_up")
+
+
+async def place_call(
+    env: TargetEnv, session: AppSession, flow: Flow, check: str
+) -> tuple[Call | None, list[str]]:
+    """start_call, then call_up, then a connected far end; a failing verdict on ``check`` if not."""
+    since = env.signalling.last_id
+    started = time.monotonic()
+    try:
+        await session.action("start_call")
+    except StepFailed as exc:
+        flow.put(check, "fail", f"start_call failed: {exc}")
+        return None, []
+    up = await session.wait(env.profile.call_up)
+    remaining = max(env.profile.timeout - (time.monotonic() - started), 1.0)
+    call = await env.signalling.wait_call(since, remaining if up else 1.0)
+    evidence = [
+        f"call_up ({env.profile.call_up.describe()}) "
+        + (f"held after {time.monotonic() - started:.2f} s" if up else "never held"),
+        f"the far end received call {call.id}" if call else "the far end received no call",
+    ]
+    if call is None or not up:
+        flow.put(
+            check, "fail", "the call did not come up" if call else "no call reached the far end", evidence
+        )
+        return None, evidence
+    connected = await far_end_connected(call, env.profile.timeout)
+    evidence.append(connected.text)
+    if not connected.ok:
+        flow.put(check, "fail", "the far end never connected", evidence)
+        return None, evidence
+    return call, evidence
+
+
+async def audio_both_ways(env: TargetEnv, session: AppSession, call: Call) -> tuple[Measurement, Measurement]:
+    """Whether the far end hears one of the microphones' tones, and whether the page renders
+    the far end's tone (on the local device's speakers where there are some)."""
+    tones = {tone: what for tone, what in (await env.mic_tones()).values()}
+    heard = await far_end_hears(call, tones, AUDIO_TIMEOUT)
+    rendered = await page_renders(session, await env.speakers(), env.far_tone, AUDIO_TIMEOUT)
+    return heard, rendered
