@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from conformance.results import ScenarioResult
+from conformance.runinfo import ARTIFACTS_DIR
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Page
@@ -48,7 +49,7 @@ class ArtifactPolicy:
     def folder(self, result: ScenarioResult) -> Path:
         """The item's artifact folder (created)."""
         assert self.run_dir is not None
-        folder = self.run_dir / "artifacts" / _UNSAFE.sub("_", result.scenario) / result.target
+        folder = self.run_dir / ARTIFACTS_DIR / _UNSAFE.sub("_", result.scenario) / result.target
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from reference_impl.tones import TONE_TOLERANCE_HZ
+
 if TYPE_CHECKING:
     from conformance.certify.session import AppSession
     from conformance.certify.signalling import Call
@@ -28,7 +30,6 @@ __all__ = [
     "page_renders",
 ]
 
-TONE_TOLERANCE_HZ = 20.0
 HEARD_DBFS = -45.0
 SILENT_DBFS = -50.0
 _POLL = 0.1

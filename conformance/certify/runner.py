@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
 import math
 import struct
 import tempfile
@@ -32,6 +31,7 @@ from conformance.certify.model import AppFacts, BrowserFacts, Certification, Che
 from conformance.certify.profile import Profile, substitute
 from conformance.certify.rules import RawFinding, evaluate, merge_findings
 from conformance.certify.signalling import SignallingServer
+from conformance.runinfo import now_utc
 from conformance.server import PageServer
 from conformance.targets import (
     DEFAULT_TARGETS,
@@ -64,10 +64,6 @@ def _write_tone_wav(path: Path, frequency: float, seconds: float = 2.0, rate: in
         out.setsampwidth(2)
         out.setframerate(rate)
         out.writeframes(frames)
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 #: The mount name of an app the suite serves from a profile's ``serve`` folders.
@@ -116,7 +112,7 @@ async def certify(
         browser=BrowserFacts(),
         targets=list(targets),
         checks=checks_json(),
-        started=_now(),
+        started=now_utc(),
         command=command,
     )
     mounts = _mounts(profile)
@@ -168,7 +164,7 @@ async def certify(
     apply_findings(certification.results, certification.findings)
     order = check_ids()
     certification.results.sort(key=lambda r: (order.index(r.check), targets.index(r.target)))
-    certification.ended = _now()
+    certification.ended = now_utc()
     return certification
 
 
