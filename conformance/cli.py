@@ -37,6 +37,14 @@ def _paths(values: Sequence[str]) -> list[Path]:
     return paths
 
 
+#: pytest's own re-run selections, offered as they are (pytest's cache keeps the last run).
+_PYTEST_SELECTION = {
+    "--lf": "only the items that failed last time",
+    "--ff": "the items that failed last time first, then the rest",
+    "--sw": "stop at the first failure; the next run starts from it",
+}
+
+
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     """Run scenarios through pytest with the suite's defaults."""
     import pytest
@@ -53,6 +61,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         pytest_args += ["-n", args.n]
     if args.verbose:
         pytest_args.append("-v")
+    pytest_args += [flag for flag in _PYTEST_SELECTION if getattr(args, flag.lstrip("-"))]
     # This process imported the plugin before pytest could rewrite its asserts (it has none).
     pytest_args += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
     pytest_args += ["-rfE", *extra]
@@ -172,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-k", help="only scenarios whose item name matches this pytest expression")
     run.add_argument("-n", help="parallel workers (pytest-xdist), e.g. 2 or auto")
     run.add_argument("-v", "--verbose", action="store_true", help="one line per item")
+    for flag, meaning in _PYTEST_SELECTION.items():
+        run.add_argument(flag, action="store_true", help=f"pytest's {flag}: {meaning}")
     run.set_defaults(func=cmd_run)
 
     listing = commands.add_parser("list", help="list scenarios, what they cover, their targets")

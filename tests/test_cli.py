@@ -126,6 +126,20 @@ def test_run_exit_code_is_one_on_unexpected_failure(tmp_path: Path, target: str)
     assert "expected `1` to equal 2; actual: 1" in done.stdout
 
 
+def test_last_failed_reruns_only_the_failures(tmp_path: Path) -> None:
+    """pytest's cache works under `conformance run`: `--lf` re-runs the failed item only."""
+    folder = tmp_path / "checks"
+    folder.mkdir()
+    for name, equals in (("good", 1), ("bad", 2)):
+        (folder / f"{name}.yaml").write_text(
+            f"id: demo.{name}\ntitle: {name}\ncovers: [MediaStream]\nsteps:\n"
+            f"  - expect: '1'\n    equals: {equals}\nexpect:\n  native: pass\n  redirected: pass\n")
+    first = conformance("run", "checks", "--target", "native", cwd=tmp_path, timeout=300)
+    assert first.returncode == 1 and "1 failed, 1 passed" in first.stdout, first.stdout[-2000:]
+    again = conformance("run", "checks", "--target", "native", "--lf", cwd=tmp_path, timeout=300)
+    assert again.returncode == 1 and "1 failed, 1 deselected" in again.stdout, again.stdout[-2000:]
+
+
 def test_scenarios_from_any_folder_run_with_the_bundled_registry(tmp_path: Path) -> None:
     """A folder not called `scenarios`, outside the project: its files are collected, ids of
     the bundled limitation registry are known, reports go to ./reports of the working folder,
