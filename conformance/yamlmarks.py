@@ -118,18 +118,54 @@ def load_marked(text: str, file: str) -> MarkedDocument:
         )
         message = " ".join(part for part in (exc.context, exc.problem) if part)
         hint = None
-        if exc.problem and "mapping values are not allowed" in exc.problem:
+        if problem and _tab_before(text, problem.line, problem.column):
+            hint = "YAML indents with spaces, not tabs"
+        elif (problem and exc.problem and any(words in exc.problem for words in _INDENTATION_PROBLEMS)
+              and (misaligned := _indentation_hint(text, problem.line))):
+            hint = misaligned
+        elif exc.problem and "mapping values are not allowed" in exc.problem:
             # The usual cause in scenarios: JavaScript such as `{audio: true}` in a plain scalar.
             hint = ("JavaScript containing `: ` must be quoted or written as a block "
                     "scalar (`run: |` followed by indented lines)")
-        elif problem and _tab_before(text, problem.line, problem.column):
-            hint = "YAML indents with spaces, not tabs"
         raise ScenarioError(mark, f"malformed YAML: {message}", hint) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(Mark(file, 1, 1), f"malformed YAML: {exc}") from None
     finally:
         if loader is not None:
             loader.dispose()
+
+
+#: PyYAML's words for a line that is not where the structure around it expects it.
+_INDENTATION_PROBLEMS = ("expected '-' indicator", "expected <block end>", "expected key",
+                         "mapping values are not allowed")
+
+
+def _indentation_hint(text: str, line: int) -> str | None:
+    """A hint when 0-based ``line`` starts at a column no line above it uses for a key or a
+    list item (the usual cause of PyYAML's "expected <block end>" and its kin)."""
+    lines = text.split("\n")
+    if not 0 <= line < len(lines) or not lines[line].strip():
+        return None
+    indent = len(lines[line]) - len(lines[line].lstrip(" "))
+    above = [text_ for text_ in lines[:line] if text_.strip() and not text_.lstrip().startswith("#")]
+    if above and indent > len(above[-1]) - len(above[-1].lstrip(" ")) and (
+            above[-1].rstrip().endswith((":", "|", ">", "-", "+"))):
+        return None  # a deeper line under a key that opens a block: a new level, not a mistake
+    columns: set[int] = set()
+    for above in lines[:line]:
+        stripped = above.lstrip(" ")
+        if not stripped or stripped.startswith("#"):
+            continue
+        start = len(above) - len(stripped)
+        columns.add(start)
+        if stripped.startswith("- "):
+            columns.add(start + 2)  # the keys of a list item's mapping start after "- "
+    if not columns or indent in columns:
+        return None
+    nearest = min(sorted(columns), key=lambda column: abs(column - indent))
+    return (f"check the indentation: line {line + 1} starts at column {indent + 1}, the lines "
+            f"above at column {nearest + 1}; the keys of one mapping and the items of one list "
+            "start at the same column")
 
 
 def _tab_before(text: str, line: int, column: int) -> bool:

@@ -165,6 +165,23 @@ def test_bundled_scenarios_have_no_javascript_syntax_errors() -> None:
     assert failures == [] and len(scenarios) > 100
 
 
+@pytest.mark.parametrize(("text", "where", "hint"), [
+    ("steps:\n  - run: x = 1\n   - run: y\n", "x.yaml:3:4",
+     "check the indentation: line 3 starts at column 4, the lines above at column 3"),
+    ("steps:\n  - run: x = 1\n    note: a\n     b: c\n", "x.yaml:4:7",
+     "check the indentation: line 4 starts at column 6, the lines above at column 5"),
+    ("steps:\n  - run: f({audio: true})\n", "x.yaml:2:18",
+     "JavaScript containing `: ` must be quoted"),
+])
+def test_malformed_yaml_gets_a_hint(tmp_path: Path, text: str, where: str, hint: str) -> None:
+    """PyYAML's messages are located and explained: a misaligned line, JavaScript with `: `."""
+    (tmp_path / "x.yaml").write_text(text)
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario(tmp_path / "x.yaml", display_path="x.yaml")
+    rendered = caught.value.render()
+    assert f"{where}: error: malformed YAML" in rendered and f"hint: {hint}" in rendered, rendered
+
+
 def test_unsupported_scenario_format_is_located(tmp_path: Path) -> None:
     folder = tmp_path / "scenarios"
     folder.mkdir()
