@@ -167,20 +167,29 @@ class ScenarioFile(pytest.File):
             scenario = load_scenario(self.path, limitations, display_path=display)
         except ScenarioFileError as exc:
             # One broken file is one failed item, not a dead run: the rest still runs.
-            return [InvalidScenarioItem.from_parent(self, name=f"{display}[{INVALID_TARGET}]",
+            return [InvalidScenarioItem.from_parent(self, **_leaf(self, display, INVALID_TARGET),
                                                     file=display, error=exc.render())]
         seen = config.stash[_ids_key]
         first = seen.setdefault(scenario.id, scenario)
         if first.path != scenario.path:
             return [InvalidScenarioItem.from_parent(
-                self, name=f"{display}[{INVALID_TARGET}]", file=display,
+                self, **_leaf(self, display, INVALID_TARGET), file=display,
                 error=duplicate_id_error(scenario, first, self.path).render())]
         return [
-            ScenarioItem.from_parent(self, name=f"{scenario.id}[{target}]",
+            ScenarioItem.from_parent(self, **_leaf(self, scenario.id, target),
                                      scenario=scenario, target=target)
             for target in selected_targets(config)
             if _collects(scenario, target)
         ]
+
+
+def _leaf(parent: pytest.File, name: str, target: str) -> dict[str, str]:
+    """The name and node id of the item ``<name>[<target>]``.
+
+    The id is given as text, so pytest parses ``[<target>]`` as the item's parameters, as it
+    does for the ids it reads back from its cache: ``--lf``/``--ff`` then recognise the items.
+    """
+    return {"name": f"{name}[{target}]", "nodeid": f"{parent.nodeid}::{name}[{target}]"}
 
 
 #: The target name of the one result an invalid scenario file gets.

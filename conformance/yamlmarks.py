@@ -152,11 +152,11 @@ def _indentation_hint(text: str, line: int) -> str | None:
             above[-1].rstrip().endswith((":", "|", ">", "-", "+"))):
         return None  # a deeper line under a key that opens a block: a new level, not a mistake
     columns: set[int] = set()
-    for above in lines[:line]:
-        stripped = above.lstrip(" ")
+    for earlier in lines[:line]:
+        stripped = earlier.lstrip(" ")
         if not stripped or stripped.startswith("#"):
             continue
-        start = len(above) - len(stripped)
+        start = len(earlier) - len(stripped)
         columns.add(start)
         if stripped.startswith("- "):
             columns.add(start + 2)  # the keys of a list item's mapping start after "- "
