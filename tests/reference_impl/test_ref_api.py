@@ -91,13 +91,16 @@ def test_no_native_peer_connection_is_ever_constructed(
 
 def test_harness_runtime_works_on_top_of_the_shim(
         run: Run, host: ReferenceHost, context: BrowserContext, page_url: str) -> None:
-    """conformance/page/runtime.js wraps constructors and getUserMedia; the shim must not mind."""
+    """The harness's page scripts (conformance/page: the tracking layer, then runtime.js) wrap
+    constructors and getUserMedia; the shim must not mind."""
     if not RUNTIME.is_file():
         pytest.skip("the harness runtime is not in this checkout")
+    from conformance.page_scripts import RUNTIME_SCRIPTS  # the suite, only when it is there
 
     async def scenario() -> None:
         await host.prepare_context(context)
-        await context.add_init_script(path=str(RUNTIME))
+        for script in RUNTIME_SCRIPTS:  # as the harness injects them
+            await context.add_init_script(script=script)
         page = await context.new_page()
         await page.goto(page_url)
         result = await page.evaluate("""async () => {
