@@ -142,7 +142,8 @@ class CaptureStore:
 
     def keep_only(self, results: list[CheckResult]) -> None:
         """Delete every file no failing result links (and the folder when it is left empty)."""
-        wanted = {name for r in results for key, name in r.artifacts.items() if key in ("screenshot", "trace")}
+        wanted = {name for r in results for key, name in r.artifacts.items()
+                  if key in ("screenshot", "trace")}
         if not self.folder.is_dir():
             return
         for path in self.folder.glob(f"{self.target}-*"):

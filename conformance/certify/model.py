@@ -158,7 +158,8 @@ class BrowserFacts:
     @property
     def title(self) -> str:
         """The name and, when known, the version (``unknown`` before any target ran)."""
-        return " ".join(p for p in (self.name, self.version) if p) or "unknown"
+        name = "Chromium" if self.name.lower() == "chromium" else self.name
+        return " ".join(p for p in (name, self.version) if p) or "unknown"
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready."""

@@ -301,7 +301,8 @@ def _check_needs(c: _Checker, action: str, raw: Any) -> None:
     for step in raw:
         if isinstance(step, dict):
             for key, value in step.items():
-                if isinstance(value, str) and key in (*STEP_KINDS, "value", "label", "key") and key != "evaluate":
+                if isinstance(value, str) and key in (*STEP_KINDS, "value", "label", "key") \
+                        and key != "evaluate":  # JavaScript: never substituted
                     used.update(names_in(value))
                 elif isinstance(value, dict):
                     for inner in ("selector", "text"):

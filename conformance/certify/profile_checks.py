@@ -25,7 +25,8 @@ def check_goto(c: SpecChecker, value: Any, path: KeyPath) -> None:
         return
     scheme = urlsplit(value.replace("{", "").replace("}", "")).scheme
     if scheme and scheme not in ("http", "https"):
-        c.error(c.doc.mark(path), f"goto takes an http(s) URL or a path relative to the app's URL, not {scheme!r}",
+        c.error(c.doc.mark(path),
+                f"goto takes an http(s) URL or a path relative to the app's URL, not {scheme!r}",
                 "e.g. `goto: settings.html` or `goto: https://app.example/login`; run JavaScript "
                 "with an `evaluate` step")
 
@@ -39,7 +40,8 @@ def read_storage_state(file: Path) -> dict[str, Any]:
         raise ValueError(f"cannot read {file}: {type(exc).__name__}") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"{file} is not JSON (line {exc.lineno})") from None
-    if not isinstance(data, dict) or not all(isinstance(data.get(k, []), list) for k in ("cookies", "origins")):
+    lists = ("cookies", "origins")
+    if not isinstance(data, dict) or not all(isinstance(data.get(k, []), list) for k in lists):
         raise ValueError(f"{file} is not a Playwright storage state (`cookies` and `origins` lists)")
     return data
 

@@ -186,7 +186,8 @@ async def certify(
 def _store(profile: Profile, evidence_dir: Path | None, target: str) -> CaptureStore | None:
     if evidence_dir is None:
         return None
-    uses_secrets = any(name.startswith(ENV_PREFIX) for text in profile.secret_texts() for name in names_in(text))
+    uses_secrets = any(name.startswith(ENV_PREFIX)
+                       for text in profile.secret_texts() for name in names_in(text))
     return CaptureStore(Path(evidence_dir), target, secrets=uses_secrets)
 
 

@@ -62,7 +62,8 @@ class Scrubber:
         elif isinstance(value, dict):
             result = {self.value(k): self.value(v) for k, v in value.items()}
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            changes = {f.name: self.value(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+            changes = {f.name: self.value(getattr(value, f.name))
+                       for f in dataclasses.fields(value) if f.init}
             result = dataclasses.replace(value, **changes)
         else:
             result = value

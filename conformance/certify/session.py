@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Frame, Page
 
     from conformance.certify.captures import Capture
-
     from conformance.targets import Target
 
 __all__ = ["AppSession", "Devices", "SessionError"]
