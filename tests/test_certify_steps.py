@@ -4,6 +4,7 @@ and failures that name the profile line."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -180,3 +181,38 @@ def test_goto_evaluate_frames_and_secrets(tmp_path: Path, monkeypatch: Any) -> N
                 await browser.close()
 
     asyncio.run(main())
+
+
+def test_a_saved_login_is_applied_before_the_app_loads(tmp_path: Path) -> None:
+    from playwright.async_api import async_playwright
+
+    from conformance.certify.storage import apply_storage_state
+
+    state = tmp_path / "login.json"
+    state.write_text(json.dumps({
+        "cookies": [{"name": "sid", "value": "abc", "domain": "app.test", "path": "/", "expires": -1,
+                     "httpOnly": False, "secure": False, "sameSite": "Lax"}],
+        "origins": [{"origin": "http://app.test", "localStorage": [{"name": "token", "value": "t0k"}]}],
+    }), encoding="utf-8")
+    served: list[str] = []
+
+    async def app(route: Any) -> None:
+        served.append(route.request.url)
+        await route.fulfill(content_type="text/html", body="<p>app</p>")
+
+    async def main() -> tuple[str, str]:
+        async with async_playwright() as playwright:
+            browser = await launch_chromium(playwright, find_chromium())
+            try:
+                context = await browser.new_context()
+                await context.route("http://app.test/**", app)
+                await apply_storage_state(context, state)
+                assert served == []  # localStorage was set without asking the app's server
+                page = await context.new_page()
+                await page.goto("http://app.test/index.html")
+                return (await page.evaluate("localStorage.getItem('token')"),
+                        await page.evaluate("document.cookie"))
+            finally:
+                await browser.close()
+
+    assert asyncio.run(main()) == ("t0k", "sid=abc")
