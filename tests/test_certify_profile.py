@@ -237,3 +237,59 @@ def test_schema_file_is_json(tmp_path: Path) -> None:
     assert version["$ref"] == "common.schema.json#/$defs/format_version"
     common = json.loads((ROOT / "conformance" / "schema" / "common.schema.json").read_text())
     assert common["$defs"]["format_version"]["const"] == 1
+
+
+REAL_APP = GOOD.replace("  url: http://127.0.0.1:8080/index.html?signal={signal}",
+                        "  url: http://127.0.0.1:8080/index.html?signal={signal}\n"
+                        "  storage_state: login.json").replace(
+    "actions:", "setup:\n  - goto: login.html?next={signal}\n"
+    "  - evaluate: \"await window.app.login({user: 'demo'})\"\n    frame: '#phone'\n"
+    "  - fill: '#pw'\n    value: '{env:APP_PASSWORD}'\n    frame: 'iframe[name=softphone]'\n"
+    "  - wait_for: {selector: '#dialpad'}\n    frame: '#phone'\n"
+    "ready: {frame: '#phone', text: Ready}\nactions:")
+
+
+def test_steps_for_real_apps_load(tmp_path: Path) -> None:
+    write(tmp_path, '{"cookies": [], "origins": []}', "login.json")
+    profile = load_profile(write(tmp_path, REAL_APP))
+    assert profile.app.storage_state == tmp_path / "login.json"
+    goto, evaluate, fill, wait = profile.setup
+    assert (goto.kind, goto.url, goto.selector) == ("goto", "login.html?next={signal}", None)
+    assert evaluate.script == "await window.app.login({user: 'demo'})"  # braces: JavaScript's
+    assert (evaluate.frame, fill.frame) == ("#phone", "iframe[name=softphone]")
+    assert wait.condition is not None and wait.condition.frame == "#phone"  # the step's frame
+    assert profile.ready is not None and profile.ready.frame == "#phone"
+    assert fill.describe() == "fill '#pw' value='{env:APP_PASSWORD}' in frame 'iframe[name=softphone]'"
+    assert profile.secret_texts() == ["{env:APP_PASSWORD}"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "where", "message", "hint"),
+    [
+        (("  - goto: login.html?next={signal}", "  - goto: 'javascript:go()'"), "app.yaml:7:11",
+         "goto takes an http(s) URL or a path relative to the app's URL, not 'javascript'",
+         "`evaluate` step"),
+        (("  - goto: login.html?next={signal}", "  - goto: 'login?t={env:TOKEN}'"), "app.yaml:7:11",
+         "{env:TOKEN} is only allowed in a step's `value`", "value: '{env:TOKEN}'"),
+        (("    frame: '#phone'\n  - fill", "    frme: '#phone'\n  - fill"), "app.yaml:9:5",
+         "unknown key 'frme' in step kind 'evaluate'", "did you mean 'frame'?"),
+        (("ready: {frame: '#phone', text: Ready}", "ready: {frame: '#phone'}"), "app.yaml:15:8",
+         "a condition needs `selector`, `text` or `js` (besides `frame`)", "selector: '#dialpad'"),
+        (("  storage_state: login.json", "  storage_state: missing.json"), "app.yaml:5:18",
+         "no storage-state file 'missing.json'", "playwright codegen --save-storage"),
+    ],
+)
+def test_real_app_mistakes_point_at_the_place(
+    tmp_path: Path, edit: tuple[str, str], where: str, message: str, hint: str
+) -> None:
+    write(tmp_path, '{"cookies": [], "origins": []}', "login.json")
+    assert edit[0] in REAL_APP
+    rendered = errors_of(tmp_path, REAL_APP.replace(edit[0], edit[1], 1))
+    assert f"{where}: error: {message}" in rendered, rendered
+    assert "hint:" in rendered and hint in rendered
+
+
+def test_a_storage_state_must_be_one(tmp_path: Path) -> None:
+    write(tmp_path, "not json", "login.json")
+    rendered = errors_of(tmp_path, REAL_APP)
+    assert "app.yaml:5:18: error:" in rendered and "is not JSON (line 1)" in rendered

@@ -27,8 +27,10 @@ def flow() -> Flow:
 def test_carried_records_are_worded_from_their_fields() -> None:
     carried = CarriedRecord(3, carried=True, peer_connection="pc-1")
     assert carried.describe() == (
-        "call 3: its DTLS fingerprint is the local device's peer connection pc-1 (carried by the redirection)"
+        "call 3: its DTLS fingerprint is the local device's, one of its peer connections' "
+        "(carried by the redirection)"
     )
+    assert "pc-1" not in carried.describe()  # the host's internal id is not for customers
     assert "NOT carried" in CarriedRecord(4, carried=False).describe()
 
 
@@ -76,12 +78,13 @@ def test_facts_are_ordered_and_worded_for_people() -> None:
     cert.runs["native"] = TargetRun("native", 2.25)
     rows = facts(cert)
     assert [label for label, _ in rows] == [
-        "App", "URL", "Profile", "Suite", "Ran against", "Browser", "Reference implementation",
+        "App", "URL", "Profile", "Suite", "Ran against", "Redirection", "Browser", "Reference implementation",
         "Targets", "Run", "Started", "Time on native",
     ]
     values = dict(rows)
     assert values["App"] == "Demo" and values["Browser"] == "unknown"
     assert values["Reference implementation"] == "not used"
+    assert values["Redirection"] == "native: none (native Chromium, no call redirection)"
     assert values["Started"] == "2026-01-01 09:30:00 UTC" and values["Time on native"] == "2.2 s"
     assert not any(v in ("None", "True", "False", "") for _, v in rows)
     markdown, page = render_markdown(cert), render_html(cert)

@@ -178,3 +178,55 @@ def test_public_surface_is_explicit_and_documented() -> None:
         obj = getattr(certify_package, name)
         if callable(obj):
             assert obj.__doc__, name
+
+
+def test_failing_checks_link_their_evidence_files() -> None:
+    cert = certification({"mute/reference": "fail", "hang-up-releases/native": "error"})
+    mute = cert.result("mute", "reference")
+    hang_up = cert.result("hang-up-releases", "native")
+    assert mute is not None and hang_up is not None
+    mute.artifacts = {"screenshot": "evidence/reference-mute.png",
+                      "trace": "evidence/reference-call-connects-trace.zip"}
+    hang_up.artifacts = {"screenshot": "evidence/native-hang-up-releases.png",
+                         "no_trace": f"no trace {HOSTILE}"}
+    md, page = render_markdown(cert), render_html(cert)
+    command = "playwright show-trace evidence/reference-call-connects-trace.zip"
+    assert "[evidence/reference-mute.png](<evidence/reference-mute.png>)" in md and f"`{command}`" in md
+    assert 'href="evidence/reference-mute.png"' in page and f"<code>{command}</code>" in page
+    assert 'href="evidence/reference-call-connects-trace.zip"' in page
+    assert "no trace &lt;script&gt;" in page and "<script>" not in md
+    assert data_of(cert)["mute"]["reference"]["artifacts"] == mute.artifacts
+
+
+def data_of(cert: Certification) -> dict[str, dict[str, dict[str, object]]]:
+    return {c["id"]: c["results"] for c in cert.to_json()["checks"]}
+
+
+def test_the_certificate_says_which_redirection_it_ran_against() -> None:
+    cert = certification()
+    cert.target_details = {"native": {"kind": "native", "redirection": None, "browser": "chromium"},
+                           "reference": {"kind": "redirected", "browser": "chromium",
+                                         "redirection": {"implementation": "reference", "version": "0.1.0"}}}
+    md = render_markdown(cert)
+    row = next(line for line in md.splitlines() if line.startswith("| Redirection |"))
+    assert "native: none (native Chromium" in row
+    assert "reference: the conformance suite's own reference implementation of call redirection 0.1.0" in row
+    assert "not a redirection vendor's product" in row
+    assert "| Browser | Chromium 156 |" in md
+
+
+def test_scrub_removes_secrets_addresses_and_device_ids() -> None:
+    from conformance.certify.scrub import Scrubber, scrub
+
+    device = "d60dc22712d71a2a6c6c38794f69b66a3a225cd8525a8e0277a2d898f6f5bbf4"
+    other = "a" * 64
+    cert = certification({"mute/native": "fail"})
+    cert.results[0].evidence = [f"typed hunter2 to http://127.0.0.1:9/tok/signal on {device} and {other}"]
+    cert.findings[0].sites = [CallSite("http://localhost:5/x/sample/app.js", 3, 4)]
+    cert.runs["reference"].info = {"console": [{"text": "hunter2"}]}
+    addresses = {"http://127.0.0.1:9/tok/signal": "{signal}", "http://localhost:5/x/sample/": "/"}
+    clean = scrub(cert, Scrubber(frozenset({"hunter2", "tok"}), addresses, {device: "Fake Audio Output 2"}))
+    assert clean.results[0].evidence == ["typed <secret> to {signal} on 'Fake Audio Output 2' and a device"]
+    assert clean.findings[0].sites[0].url == "/app.js"
+    assert "hunter2" not in json.dumps(clean.to_json())
+    assert cert.results[0].evidence[0].startswith("typed hunter2")  # the original is left alone

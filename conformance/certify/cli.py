@@ -47,7 +47,7 @@ def add_certify_command(subparsers: Any) -> argparse.ArgumentParser:
 def cmd_certify(args: argparse.Namespace, _extra: list[str] | None = None) -> int:
     """Run a certification from parsed arguments; the exit code."""
     from conformance.browser import BrowserNotFoundError
-    from conformance.certify.report import write_certification
+    from conformance.certify.report import EVIDENCE_DIR, certification_folder, write_certification
     from conformance.certify.runner import certify, target_names
     from conformance.runinfo import new_run_id
 
@@ -61,20 +61,23 @@ def cmd_certify(args: argparse.Namespace, _extra: list[str] | None = None) -> in
         print(f"{profile.file}: valid profile of {profile.app.name!r}")
         return _EXIT_CERTIFIED
     command = "conformance certify " + shlex.join(sys.argv[2:] if sys.argv[1:2] == ["certify"] else [])
+    run_id = new_run_id()
+    reports_root = Path(args.report_dir or "reports")
     try:
         cert = asyncio.run(
             certify(
                 profile,
                 target_names(args.target),
-                run_id=new_run_id(),
+                run_id=run_id,
                 options=options_from(args),
                 command=command.strip(),
+                evidence_dir=certification_folder(reports_root, run_id) / EVIDENCE_DIR,
             )
         )
     except BrowserNotFoundError as exc:
         print(f"conformance certify: {exc}", file=sys.stderr)
         return _EXIT_CANNOT_RUN
-    written = write_certification(cert, Path(args.report_dir or "reports"))
+    written = write_certification(cert, reports_root)
     _print_summary(cert, written)
     return _EXIT_CERTIFIED if cert.certified else _EXIT_NOT_CERTIFIED
 

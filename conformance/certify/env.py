@@ -12,6 +12,7 @@ from conformance.certify.session import AppSession
 from conformance.certify.steps import first_line
 
 if TYPE_CHECKING:
+    from conformance.certify.captures import Capture, CaptureStore
     from conformance.certify.profile import Profile
     from conformance.certify.rules import RawFinding
     from conformance.certify.signalling import Call, SignallingServer
@@ -54,6 +55,10 @@ class TargetEnv:
     telemetry: Telemetry | None = None
     #: The app's version, read once (when the profile names ``version_js``).
     app_version: AppVersion | None = None
+    #: Where failing checks' screenshots and traces go (``None``: none are kept).
+    captures: CaptureStore | None = None
+    #: deviceId -> label of every device the app's pages listed.
+    device_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def far_tone(self) -> float:
@@ -72,24 +77,34 @@ class TargetEnv:
         return (f"the {self.name} target cannot inject a disconnect (no fault injection): "
                 "this check needs the reference target")
 
-    async def open_session(self) -> AppSession:
+    def new_capture(self, checks: tuple[str, ...]) -> Capture | None:
+        """The evidence of a new session judging ``checks`` (``None``: none is kept)."""
+        return self.captures.start(checks) if self.captures is not None else None
+
+    async def open_session(self, capture: Capture | None = None) -> AppSession:
         """A loaded, set-up, ready app page (the caller finishes it)."""
         session = AppSession(
-            self.target, self.profile, self.app_url, {"signal": self.signalling.url}
+            self.target, self.profile, self.app_url, {"signal": self.signalling.url}, capture=capture
         )
         try:
             await session.open()
         except BaseException:
-            await self.finish(session)
+            await self.finish(session, failed=True)
             raise
         return session
 
-    async def finish(self, session: AppSession) -> None:
-        """Keep the session's audit record, close it, hang up the far ends, reset the target."""
+    async def finish(self, session: AppSession, *, failed: bool = False) -> None:
+        """Keep the session's audit record and evidence (``failed``: it could not be
+        prepared), close it, hang up the far ends, reset the target."""
         with contextlib.suppress(Exception):
             if session.page is not None and not session.crashed:
                 self.snapshots.extend(await session.snapshots())
+        if session.capture is not None:
+            capture = session.capture
+            # The main call's page may be the evidence of an audit check judged later.
+            await capture.collect(keep_trace=failed or capture is capture.store.main)
         self.console.extend(session.console)
+        self.device_labels.update(session.device_labels)
         await session.close()
         await self.signalling.hang_up_all()
         with contextlib.suppress(Exception):

@@ -169,8 +169,9 @@ async def page_renders(
         if time.monotonic() >= deadline:
             seen = (
                 "; ".join(
-                    f"{e.get('element')}: {e.get('dominantHz', e.get('error'))} Hz "
-                    f"at {e.get('levelDbfs', '?')} dBFS"
+                    f"{e.get('element')}: "
+                    + (f"{e['dominantHz']} Hz at {e.get('levelDbfs', '?')} dBFS" if "dominantHz" in e
+                       else f"not measured ({e.get('error') or 'no reason given'})")
                     for e in last
                 )
                 or "no playing element"
@@ -216,8 +217,9 @@ async def _speaker_renders(
                 )
         if time.monotonic() >= deadline:
             seen = "; ".join(
-                f"speaker {s.index}: {r.get('frames')} frames, {r.get('dominantHz')} Hz at "
-                f"{r.get('rmsDbfs')} dBFS"
+                f"speaker {s.index}: {r.get('frames') or 0} frames"
+                + (f", {r.get('dominantHz') or 0} Hz at {r['rmsDbfs']} dBFS" if r.get("rmsDbfs") is not None
+                   else ", no level")
                 for s, r in records
             )
             return Measurement(

@@ -4,10 +4,11 @@ Markdown and the HTML report: ordered label/value pairs, already worded for peop
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from conformance.certify.model import Certification
+from conformance.certify.model import Certification, describe_target
 
-__all__ = ["facts", "shown", "when"]
+__all__ = ["facts", "redirection", "shown", "when"]
 
 
 def when(timestamp: str) -> str:
@@ -32,6 +33,18 @@ def shown(value: object) -> str:
     return str(value)
 
 
+def redirection(target: str, details: dict[str, Any]) -> str:
+    """Which redirection the target ``target`` ran the app under, in words for a customer."""
+    info = details.get("redirection")
+    if not info:
+        return f"{target}: none (native Chromium, no call redirection)"
+    version = info.get("version") or info.get("extension_version") or ""
+    if info.get("implementation") == "reference":
+        return (f"{target}: the conformance suite's own reference implementation of call redirection "
+                f"{version}".rstrip() + " (a stand-in the suite ships, not a redirection vendor's product)")
+    return f"{target}: {describe_target(target, details)}"
+
+
 def facts(cert: Certification) -> list[tuple[str, str]]:
     """The facts of ``cert`` in the order the certificate shows them; a fact with nothing to
     say (a time not recorded, no command) is left out."""
@@ -41,6 +54,8 @@ def facts(cert: Certification) -> list[tuple[str, str]]:
         ("Profile", cert.app.profile),
         ("Suite", cert.suite_version),
         ("Ran against", cert.ran_against()),
+        ("Redirection", "; ".join(redirection(name, cert.target_details.get(name, {}))
+                                  for name in cert.targets)),
         ("Browser", cert.browser.title),
         ("Reference implementation", cert.reference_impl_version or "not used"),
         ("Targets", ", ".join(cert.targets)),

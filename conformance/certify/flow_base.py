@@ -11,12 +11,14 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from conformance.certify.captures import FAILING
 from conformance.certify.env import TargetEnv, make_result
 from conformance.certify.evidence import Measurement, far_end_connected, far_end_hears, page_renders
 from conformance.certify.session import SessionError
 from conformance.certify.steps import StepFailed
 
 if TYPE_CHECKING:
+    from conformance.certify.captures import Capture
     from conformance.certify.model import CheckResult, Verdict
     from conformance.certify.session import AppSession
     from conformance.certify.signalling import Call
@@ -52,12 +54,17 @@ class Flow:
         self.env = env
         self.checks = checks
         self.results: dict[str, CheckResult] = {}
+        #: The evidence of the flow's page (``None`` when the certification keeps none).
+        self.capture: Capture | None = None
         self._started = time.perf_counter()
 
     def put(self, check: str, verdict: Verdict, summary: str, evidence: list[str] | None = None) -> None:
-        """The verdict of ``check``, timed since the previous one."""
+        """The verdict of ``check``, timed since the previous one (a failing one is
+        screenshot as it fails)."""
         duration = time.perf_counter() - self._started
         self.results[check] = make_result(check, self.env.name, verdict, summary, evidence, duration)
+        if self.capture is not None and verdict in FAILING:
+            self.capture.failed(check)
         self._started = time.perf_counter()
 
     def qualify(self, check: str, when: str, evidence: list[str] | None = None) -> None:
@@ -81,20 +88,30 @@ FlowBody = Callable[["AppSession", Flow], Awaitable[None]]
 
 
 async def run_flow(env: TargetEnv, flow: Flow, body: FlowBody) -> list[CheckResult]:
-    """Open a session, run ``body(session, flow)``, always finish; errors become verdicts."""
+    """Open a session, run ``body(session, flow)``, always finish; errors become verdicts;
+    failing results link the evidence of the flow's page."""
+    flow.capture = env.new_capture(flow.checks)
     try:
-        session = await env.open_session()
+        session = await env.open_session(flow.capture)
     except SessionError as exc:
-        return flow.finish(f"the app could not be prepared: {exc}", "error")
+        return _with_evidence(flow, flow.finish(f"the app could not be prepared: {exc}", "error"))
     reason = "not evaluated: an earlier step of this flow failed"
     try:
         await body(session, flow)
     except Exception as exc:  # the harness or the browser failed around the app
         reason = f"harness error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        return flow.finish(reason, "error")
+        return _with_evidence(flow, flow.finish(reason, "error"))
     finally:
         await env.finish(session)
-    return flow.finish(reason)
+    return _with_evidence(flow, flow.finish(reason))
+
+
+def _with_evidence(flow: Flow, results: list[CheckResult]) -> list[CheckResult]:
+    if flow.capture is not None:
+        for result in results:
+            if result.verdict in FAILING:
+                flow.capture.attach(result)
+    return results
 
 
 async def hang_up_quietly(session: AppSession) -> None:

@@ -94,6 +94,9 @@ class CheckResult:
     evidence: list[str] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
     duration: float = 0.0
+    #: The evidence files of a failing result, relative to the certification's folder
+    #: (``screenshot``, ``trace``), or ``no_trace``: why there is no trace.
+    artifacts: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -155,7 +158,8 @@ class BrowserFacts:
     @property
     def title(self) -> str:
         """The name and, when known, the version (``unknown`` before any target ran)."""
-        return " ".join(p for p in (self.name, self.version) if p) or "unknown"
+        name = "Chromium" if self.name.lower() == "chromium" else self.name
+        return " ".join(p for p in (name, self.version) if p) or "unknown"
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready."""

@@ -27,8 +27,8 @@ class CarriedRecord:
         """The record as a sentence of evidence."""
         if self.carried:
             return (
-                f"call {self.call_id}: its DTLS fingerprint is the local device's peer connection "
-                f"{self.peer_connection} (carried by the redirection)"
+                f"call {self.call_id}: its DTLS fingerprint is the local device's, one of its "
+                "peer connections' (carried by the redirection)"
             )
         return (
             f"call {self.call_id}: NOT carried by the local device "

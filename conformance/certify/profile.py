@@ -25,6 +25,7 @@ import jsonschema
 
 from conformance.certify.apps import bundled_apps
 from conformance.certify.placeholders import ENV_NAME, ENV_PREFIX, PLACEHOLDERS, names_in, substitute
+from conformance.certify.profile_checks import check_goto, check_storage_state
 from conformance.certify.profile_model import (
     ACTIONS,
     DEFAULT_BUNDLED_PATH,
@@ -68,7 +69,9 @@ __all__ = [
     "substitute",
 ]
 
-_COMMON_STEP_KEYS = ("timeout", "note")
+_COMMON_STEP_KEYS = ("timeout", "note", "frame")
+#: Steps whose deciding key's value is not a selector (and so is checked otherwise).
+_NOT_SELECTORS = ("wait_for", "goto", "evaluate")
 _NEEDS = {"pick_microphone": ("mic_id", "mic_label"), "pick_speaker": ("speaker_id", "speaker_label")}
 
 
@@ -258,6 +261,7 @@ def _check_app(c: _Checker, raw: Any, far_end: FarEnd) -> AppInfo | None:
         c.placeholders(path, ("app", "path"))
         if isinstance(path, str) and "{signal}" not in path and not far_end.own_backend:
             _no_signal(c, ("app", "path") if "path" in raw else ("app",), "app path")
+    storage = check_storage_state(c, raw.get("storage_state"), c.base)
     if not isinstance(raw.get("name"), str):
         return None
     return AppInfo(
@@ -268,6 +272,7 @@ def _check_app(c: _Checker, raw: Any, far_end: FarEnd) -> AppInfo | None:
         bundled=bundled,
         path=raw.get("path", DEFAULT_BUNDLED_PATH),
         serve=folders,
+        storage_state=storage,
     )
 
 
@@ -296,7 +301,8 @@ def _check_needs(c: _Checker, action: str, raw: Any) -> None:
     for step in raw:
         if isinstance(step, dict):
             for key, value in step.items():
-                if isinstance(value, str) and key in (*STEP_KINDS, "value", "label", "key"):
+                if isinstance(value, str) and key in (*STEP_KINDS, "value", "label", "key") \
+                        and key != "evaluate":  # JavaScript: never substituted
                     used.update(names_in(value))
                 elif isinstance(value, dict):
                     for inner in ("selector", "text"):
@@ -339,22 +345,26 @@ def _check_step(
     if checked is None:
         return None
     action, timeout = checked
-    for key in (action, "value", "label", "key"):
+    # evaluate is JavaScript: braces are its own, never placeholders.
+    for key in (action, "value", "label", "key") if action != "evaluate" else ("value",):
         if isinstance(raw.get(key), str):
             c.placeholders(raw[key], (*path, key), secrets=key == "value")
+    if action == "goto":
+        check_goto(c, raw["goto"], (*path, "goto"))
     if action == "select_option" and ("value" in raw) == ("label" in raw):
         c.error(doc.key_mark((*path, action)), "select_option needs exactly one of `value` and `label`")
         return None
     condition = None
+    frame = raw.get("frame")
     if action == "wait_for":
-        condition = _check_condition(c, raw["wait_for"], (*path, "wait_for"))
+        condition = _check_condition(c, raw["wait_for"], (*path, "wait_for"), frame)
         if condition is None:
             return None
         if condition.timeout is not None:
             timeout = condition.timeout
     return ProfileStep(
         kind=action,
-        selector=raw[action] if isinstance(raw[action], str) else None,
+        selector=raw[action] if action not in _NOT_SELECTORS else None,
         timeout=timeout,
         mark=doc.mark(path),
         value=raw.get("value"),
@@ -362,18 +372,31 @@ def _check_step(
         key=raw.get("key"),
         condition=condition,
         note=raw.get("note"),
+        url=raw["goto"] if action == "goto" else None,
+        script=raw["evaluate"] if action == "evaluate" else None,
+        frame=frame,
     )
 
 
-def _check_condition(c: _Checker, raw: Any, path: tuple[str | int, ...]) -> Condition | None:
-    if not isinstance(raw, dict) or not any(k in raw for k in ("selector", "text", "js")):
+def _check_condition(
+    c: _Checker, raw: Any, path: tuple[str | int, ...], frame: str | None = None
+) -> Condition | None:
+    """A condition; ``frame``: the frame of the step it belongs to (its own wins)."""
+    if not isinstance(raw, dict):
         return None  # the schema reported it
+    if not any(k in raw for k in ("selector", "text", "js")):
+        if raw and not c.has_error_at(path):  # an empty one: the schema reported it
+            c.error(c.doc.mark(path), "a condition needs `selector`, `text` or `js` (besides "
+                    f"{', '.join(f'`{k}`' for k in raw)})", "e.g. `{frame: '#phone', selector: '#dialpad'}`")
+        return None
     for key in ("selector", "text"):
         c.placeholders(raw.get(key), (*path, key))
+    own = raw.get("frame")
     return Condition(
         selector=raw.get("selector"),
         text=raw.get("text"),
         js=raw.get("js"),
         timeout=c.duration(raw.get("timeout"), (*path, "timeout")),
         mark=c.doc.mark(path),
+        frame=own if isinstance(own, str) else frame,
     )

@@ -29,7 +29,7 @@ __all__ = [
 DEFAULT_TIMEOUT = DEFAULT_STEP_TIMEOUT
 DEFAULT_BUNDLED_PATH = "index.html?signal={signal}"
 #: The step kinds (a step's one deciding key), as scenarios call theirs.
-STEP_KINDS: tuple[str, ...] = ("click", "fill", "select_option", "press", "wait_for")
+STEP_KINDS: tuple[str, ...] = ("click", "fill", "select_option", "press", "wait_for", "goto", "evaluate")
 #: The older name of :data:`STEP_KINDS`.
 STEP_ACTIONS = STEP_KINDS
 ACTIONS: tuple[str, ...] = (
@@ -52,6 +52,8 @@ class Condition:
     js: str | None = None
     timeout: float | None = None
     mark: Mark | None = None
+    #: The CSS selector of the iframe element whose document the condition looks at.
+    frame: str | None = None
 
     def describe(self) -> str:
         """One line for reports: ``selector "#x"`` etc."""
@@ -60,7 +62,17 @@ class Condition:
             for kind, value in (("selector", self.selector), ("text", self.text), ("js", self.js))
             if value
         ]
-        return " and ".join(parts)
+        return " and ".join(parts) + _in_frame(self.frame)
+
+
+def _in_frame(frame: str | None) -> str:
+    return f" in frame {frame!r}" if frame else ""
+
+
+def _cut(text: str, limit: int = 80) -> str:
+    """A script on one short line, for a report (the whole is in the profile)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "\u2026"
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,12 @@ class ProfileStep:
     key: str | None = None
     condition: Condition | None = None
     note: str | None = None
+    #: ``goto``: the URL or the path relative to the app's URL (placeholders not substituted).
+    url: str | None = None
+    #: ``evaluate``: the JavaScript to run.
+    script: str | None = None
+    #: The CSS selector of the iframe element whose document the step acts in.
+    frame: str | None = None
 
     @property
     def action(self) -> str:
@@ -86,12 +104,16 @@ class ProfileStep:
         """The step as the report shows it: ``click "#call"`` (placeholders not substituted)."""
         if self.kind == "wait_for" and self.condition is not None:
             return f"wait_for {self.condition.describe()}"
+        if self.kind == "goto":
+            return f"goto {self.url!r}{_in_frame(self.frame)}"
+        if self.kind == "evaluate":
+            return f"evaluate {_cut(self.script or '')!r}{_in_frame(self.frame)}"
         extra = "".join(
             f" {name}={value!r}"
             for name, value in (("value", self.value), ("label", self.label), ("key", self.key))
             if value is not None
         )
-        return f"{self.kind} {self.selector!r}{extra}"
+        return f"{self.kind} {self.selector!r}{extra}{_in_frame(self.frame)}"
 
 
 @dataclass(frozen=True)
@@ -106,6 +128,16 @@ class AppInfo:
     bundled: str | None = None
     path: str = DEFAULT_BUNDLED_PATH
     serve: tuple[Path, ...] = ()
+    #: A Playwright storage-state file (a saved login) applied to the app's context.
+    storage_state: Path | None = None
+
+    def shown_url(self) -> str:
+        """Where the app is, as the profile states it (placeholders as written): its URL, or
+        its path inside a bundled or served app (never the suite's loopback server)."""
+        if self.url is not None:
+            return self.url
+        where = f"the bundled app {self.bundled!r}" if self.bundled else "the profile's `serve` folders"
+        return f"{self.path} in {where}"
 
 
 #: What an app's own backend does with audio (``far_end: {app: {audio: ...}}``).
@@ -159,3 +191,11 @@ class Profile:
     def has(self, action: str) -> bool:
         """Whether the profile defines ``action``."""
         return bool(self.actions.get(action))
+
+    def steps(self) -> tuple[ProfileStep, ...]:
+        """Every step: set-up, then each action's."""
+        return (*self.setup, *(step for steps in self.actions.values() for step in steps))
+
+    def secret_texts(self) -> list[str]:
+        """The texts that may use ``{env:NAME}`` (the steps' values)."""
+        return [step.value for step in self.steps() if step.value is not None]

@@ -7,6 +7,7 @@ it shows as text and never breaks a table; only the suite's own ids go in code s
 
 from __future__ import annotations
 
+from conformance.certify.captures import show_trace_command
 from conformance.certify.checks import CHECKS
 from conformance.certify.facts import facts, shown
 from conformance.certify.model import Certification, CheckResult, Finding
@@ -111,7 +112,22 @@ def _details(cert: Certification) -> list[str]:
                 f"({result.duration:.1f} s)"
             )
             out += [f"  - {_t(item)}" for item in result.evidence[:30]]
+            out += _artifacts(result)
         out.append("")
+    return out
+
+
+def _artifacts(result: CheckResult) -> list[str]:
+    """Links to a failing result's evidence files (relative to the report's folder)."""
+    files = result.artifacts
+    out = []
+    if files.get("screenshot"):
+        out.append(f"  - screenshot: [{md_escape(files['screenshot'])}](<{files['screenshot']}>)")
+    if files.get("trace"):
+        out.append(f"  - Playwright trace: [{md_escape(files['trace'])}](<{files['trace']}>); open it with "
+                   f"`{show_trace_command(files['trace'])}` (from this folder)")
+    if files.get("no_trace"):
+        out.append(f"  - {_t(files['no_trace'])}")
     return out
 
 

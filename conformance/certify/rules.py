@@ -266,7 +266,8 @@ def _source(source: Any) -> str:
 def _evidence(kind: str, event: dict[str, Any]) -> list[str]:
     if kind == "sink-local":
         return [
-            f"setSinkId({str(event.get('sinkId'))[:16]}…) on {event.get('element')} playing "
+            # The whole id: the certificate shows it as its device's label.
+            f"setSinkId({event.get('sinkId') or 'the default output'}) on {event.get('element')} playing "
             f"{str(event.get('source'))[:100]}"
         ]
     return []

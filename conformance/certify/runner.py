@@ -23,13 +23,16 @@ from conformance.browser import BrowserNotFoundError
 from conformance.certify.apps import app_dir
 from conformance.certify.audit import merge_snapshots
 from conformance.certify.backend_flows import BACKEND_FLOWS
+from conformance.certify.captures import FAILING, CaptureStore
 from conformance.certify.checks import check_ids, checks_json
 from conformance.certify.env import TargetEnv, make_result
 from conformance.certify.flows import FLOWS
 from conformance.certify.judge import apply_findings, audit_results
 from conformance.certify.model import AppFacts, BrowserFacts, Certification, CheckResult, TargetRun
+from conformance.certify.placeholders import ENV_PREFIX, names_in, secret_values
 from conformance.certify.profile import Profile, substitute
 from conformance.certify.rules import RawFinding, evaluate, merge_findings
+from conformance.certify.scrub import Scrubber, scrub
 from conformance.certify.signalling import SignallingServer
 from conformance.runinfo import now_utc
 from conformance.server import PageServer
@@ -95,8 +98,13 @@ async def certify(
     run_id: str,
     options: TargetOptions | None = None,
     command: str = "",
+    evidence_dir: Path | None = None,
 ) -> Certification:
-    """Certify the app ``profile`` describes on ``targets``; never raises for app failures."""
+    """Certify the app ``profile`` describes on ``targets``; never raises for app failures.
+
+    ``evidence_dir``: where failing checks' screenshots and traces go (normally the
+    certification's folder's ``evidence/``; ``None``: none are kept). The result holds no
+    secret and no run-local address (:mod:`conformance.certify.scrub`)."""
     from conformance.runinfo import suite_version
 
     options = options or TargetOptions()
@@ -119,6 +127,8 @@ async def certify(
     server = PageServer(mounts) if mounts else None
     signalling = SignallingServer()
     raws: list[RawFinding] = []
+    envs: list[TargetEnv] = []
+    addresses: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="mmr-certify-") as scratch:
         wav = Path(scratch) / "native-microphone.wav"
         _write_tone_wav(wav, NATIVE_MIC_TONE_HZ)
@@ -130,13 +140,15 @@ async def certify(
         try:
             await signalling.start()
             app_url = _app_url(profile, server, signalling.url)
-            certification.app.url = app_url.replace(signalling.secret, "<secret>")
+            addresses = _addresses(profile, server, signalling)
+            certification.app.url = profile.app.shown_url()
             for name in targets:
                 target = make_target(name, browsers, options)
                 try:
                     kind = await _kind(target, app_url)
                     env = TargetEnv(name, target, profile, signalling, app_url, NATIVE_MIC_TONE_HZ,
-                                    kind=kind)
+                                    kind=kind, captures=_store(profile, evidence_dir, name))
+                    envs.append(env)
                     raws += await _certify_target(env, certification)
                     identity = await target.identity()
                     certification.target_details[name] = identity
@@ -162,10 +174,44 @@ async def certify(
                 server.close()
     certification.findings = merge_findings(raws)
     apply_findings(certification.results, certification.findings)
+    _keep_evidence(certification.results, envs)
     order = check_ids()
     certification.results.sort(key=lambda r: (order.index(r.check), targets.index(r.target)))
     certification.ended = now_utc()
-    return certification
+    devices = {k: v for env in envs for k, v in env.device_labels.items()}
+    secrets = frozenset({*secret_values(profile.secret_texts()), signalling.secret})
+    return scrub(certification, Scrubber(secrets, addresses, devices))
+
+
+def _store(profile: Profile, evidence_dir: Path | None, target: str) -> CaptureStore | None:
+    if evidence_dir is None:
+        return None
+    uses_secrets = any(name.startswith(ENV_PREFIX)
+                       for text in profile.secret_texts() for name in names_in(text))
+    return CaptureStore(Path(evidence_dir), target, secrets=uses_secrets)
+
+
+def _keep_evidence(results: list[CheckResult], envs: list[TargetEnv]) -> None:
+    """Failing results judged from the audit (after every session) link the main call's
+    page; then only what a failing result links is kept."""
+    for env in envs:
+        if env.captures is None:
+            continue
+        main = env.captures.main
+        for result in results:
+            if result.target == env.name and result.verdict in FAILING and not result.artifacts and main:
+                main.attach(result)
+        env.captures.keep_only([r for r in results if r.target == env.name])
+
+
+def _addresses(profile: Profile, server: PageServer | None, signalling: SignallingServer) -> dict[str, str]:
+    """The run-local addresses a certificate shows as the profile states them."""
+    addresses = {signalling.url: "{signal}"}
+    if server is not None:
+        for mount in _mounts(profile) or {}:
+            addresses[server.url(f"{mount}/")] = "/"
+        addresses[server.base_url] = "/"
+    return addresses
 
 
 async def _kind(target: Target, app_url: str) -> str:

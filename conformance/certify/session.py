@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any
 from conformance.certify.audit import AUDIT_GLOBAL, audit_init_scripts
 from conformance.certify.profile import Condition, Profile
 from conformance.certify.steps import StepFailed, check_condition, run_step, wait_condition
+from conformance.certify.storage import apply_storage_state, secret_fields
 from conformance.targets import OpenedPage, PageSetup
 
 if TYPE_CHECKING:
-    from playwright.async_api import Frame, Page
+    from playwright.async_api import BrowserContext, Frame, Page
 
+    from conformance.certify.captures import Capture
     from conformance.targets import Target
 
 __all__ = ["AppSession", "Devices", "SessionError"]
@@ -57,6 +59,10 @@ class AppSession:
     page: Page | None = None
     console: list[dict[str, Any]] = field(default_factory=list)
     navigations: int = 0
+    #: The evidence of this page, kept if a check fails (``None``: none is kept).
+    capture: Capture | None = None
+    #: deviceId -> label of the devices the page listed (the certificate shows labels).
+    device_labels: dict[str, str] = field(default_factory=dict)
 
     async def open(self) -> None:
         """Open the app's page on the target, run set-up, wait until ready."""
@@ -65,6 +71,7 @@ class AppSession:
             on_console=self._on_console,
             on_page_error=lambda error: self._log("pageerror", str(error)),
             on_navigated=self._on_navigated,
+            on_context=self._on_context,
             goto_timeout=self.profile.timeout,
         )
         try:
@@ -72,11 +79,14 @@ class AppSession:
         except Exception as exc:
             raise SessionError(f"the app did not load from {self.url}: {str(exc).splitlines()[0]}") from None
         page = self.page = self.opened.page
+        if self.capture is not None:
+            self.capture.page = page
+            self.capture.masks = secret_fields(page, self.profile, self.values)
         if self.opened.not_ready:
             self._log("harness", self.opened.not_ready)
         try:
             for step in self.profile.setup:
-                await run_step(page, step, self.values)
+                await run_step(page, step, self.values, base_url=self.url)
         except StepFailed as exc:
             raise SessionError(f"set-up failed: {exc}") from None
         if not await self.frames_with_audit():
@@ -94,6 +104,13 @@ class AppSession:
             return True
         bound = timeout or self.profile.ready.timeout or self.profile.timeout
         return await wait_condition(self._page, self.profile.ready, self.values, bound)
+
+    async def _on_context(self, context: BrowserContext) -> None:
+        """A context made for this page: the saved login, then the trace."""
+        if self.profile.app.storage_state is not None:
+            await apply_storage_state(context, self.profile.app.storage_state)
+        if self.capture is not None:
+            await self.capture.on_context(context)
 
     @property
     def _page(self) -> Page:
@@ -116,7 +133,7 @@ class AppSession:
     async def action(self, name: str, timeout: float | None = None) -> None:
         """Run a profile action; :class:`StepFailed` when a step fails."""
         for step in self.profile.actions.get(name, ()):
-            await run_step(self._page, step, self.values, timeout)
+            await run_step(self._page, step, self.values, timeout, base_url=self.url)
 
     async def holds(self, condition: Condition) -> bool:
         """Whether ``condition`` holds now."""
@@ -128,7 +145,8 @@ class AppSession:
         return await wait_condition(self._page, condition, self.values, bound, want=want)
 
     async def evaluate(self, expression: str) -> Any:
-        """Evaluate a JavaScript expression of the profile in the main frame."""
+        """Evaluate a JavaScript expression of the profile in the main frame (``version_js``,
+        ``diagnostics``: the app's globals are the top page's)."""
         return await self._page.evaluate(f"() => (\n{expression}\n)")
 
     # --- the audit -------------------------------------------------------------------------
@@ -178,6 +196,8 @@ class AppSession:
             "deviceId: d.deviceId, label: d.label}))"
         )
         chosen = Devices()
+        self.device_labels.update(
+            {str(d["deviceId"]): str(d["label"]) for d in listed if d["label"] and len(d["deviceId"]) > 16})
         for kind, prefix in (("audioinput", "mic"), ("audiooutput", "speaker")):
             real = [
                 d for d in listed if d["kind"] == kind and d["deviceId"] not in ("default", "communications")
