@@ -18,8 +18,9 @@ How a result maps onto it (``docs/reports.md`` says the same):
   and the failing step is named in the message (``step 3 (expect at file:12)``).
 - Statuses are wptrunner's. Test: ``OK`` (the scenario ran to its end, PASS or FAIL),
   ``ERROR``, ``TIMEOUT``, ``SKIP``; ``CRASH`` is never written (the suite does not tell a
-  browser crash from an error). Subtest: ``PASS``, ``FAIL``, ``TIMEOUT``, ``NOTRUN`` (the
-  scenario errored before its checks finished); a skipped scenario has no subtest.
+  browser crash from an error). Subtest: ``PASS``, ``FAIL`` (also for an ``ERROR``: an
+  exception in a step, as a testharness.js test that throws fails), ``TIMEOUT``; a skipped
+  scenario has no subtest. ``NOTRUN`` and ``PRECONDITION_FAILED`` are never written.
 - ``expected`` is present only where the status is not the expected one, as wptreport
   does: the expected subtest status is ``FAIL`` for a documented limitation's failure and
   ``PASS`` otherwise (a failure that is not the documented one is unexpected, so its
@@ -36,7 +37,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final
 
+import jsonschema
+
 from conformance.reports.atomic import atomic_write_text
+from conformance.reports.jsonio import shipped_schema
 from conformance.reports.outcome import Outcome, classify, sort_results, unexpected_pass_message
 from conformance.results import RunInfo, ScenarioResult
 
@@ -44,6 +48,7 @@ __all__ = [
     "SUBTEST_STATUSES",
     "TEST_STATUSES",
     "build_wptreport",
+    "validate_wptreport",
     "wpt_run_info",
     "wpt_test_name",
     "write_wptreport",
@@ -55,7 +60,7 @@ TEST_STATUSES: Final = ("OK", "ERROR", "TIMEOUT", "CRASH", "SKIP")
 SUBTEST_STATUSES: Final = ("PASS", "FAIL", "TIMEOUT", "NOTRUN", "PRECONDITION_FAILED")
 
 _TEST_STATUS = {"PASS": "OK", "FAIL": "OK", "ERROR": "ERROR", "TIMEOUT": "TIMEOUT", "SKIP": "SKIP"}
-_SUBTEST_STATUS = {"PASS": "PASS", "FAIL": "FAIL", "ERROR": "NOTRUN", "TIMEOUT": "TIMEOUT"}
+_SUBTEST_STATUS = {"PASS": "PASS", "FAIL": "FAIL", "ERROR": "FAIL", "TIMEOUT": "TIMEOUT"}
 
 
 def wpt_test_name(result: ScenarioResult) -> str:
@@ -151,6 +156,26 @@ def build_wptreport(run_info: RunInfo, results: Iterable[ScenarioResult]) -> dic
         "subsuites": {},
         "results": [_entry(result) for result in sort_results(results)],
     }
+
+
+def validate_wptreport(document: Any) -> None:
+    """Raise ``ValueError`` naming the first problem if ``document`` is not a wptreport.
+
+    Beyond ``conformance/schema/wptreport.schema.json``, what a schema cannot say: an
+    ``expected`` status is given only where it differs from the status.
+    """
+    validator = jsonschema.Draft202012Validator(shipped_schema("wptreport.schema.json"))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path) or "(document)"
+        raise ValueError(f"wptreport.json is invalid at {where}: {error.message}")
+    for number, test in enumerate(document["results"]):
+        for item, where in [(test, f"results/{number}"),
+                            *((sub, f"results/{number}/subtests/{index}")
+                              for index, sub in enumerate(test["subtests"]))]:
+            if item.get("expected") == item["status"]:
+                raise ValueError(f"wptreport.json is invalid at {where}: `expected` is the "
+                                 "status (it must be left out)")
 
 
 def write_wptreport(
