@@ -86,7 +86,7 @@ def test_compat_cells_never_show_a_reference_deviation_as_a_product_limitation()
 def test_compat_links_members_to_mdn_and_has_only_its_own_style() -> None:
     assert mdn_url("RTCPeerConnection", "createOffer") == (
         "https://developer.mozilla.org/en-US/docs/Web/API/RTCPeerConnection/createOffer")
-    assert mdn_url("RTCPeerConnection", "onicecandidate").endswith(
+    assert str(mdn_url("RTCPeerConnection", "onicecandidate")).endswith(
         "/RTCPeerConnection/icecandidate_event")
     assert mdn_url("MediaDevices", "isCallRedirectionEnabled") is None
     table = build_compat(mixed(), info(), ["native", "reference"])
