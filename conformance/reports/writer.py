@@ -38,7 +38,10 @@ __all__ = ["write_reports"]
 
 
 def write_reports(
-    run_dir: Path, run_info: RunInfo, results: Iterable[ScenarioResult]
+    run_dir: Path,
+    run_info: RunInfo,
+    results: Iterable[ScenarioResult],
+    limitations: Path | None = None,
 ) -> dict[str, Path]:
     """Write the run's reports into ``run_dir``, atomically, and return their paths.
 
@@ -47,12 +50,13 @@ def write_reports(
     ``"wptreport"``. ``run_dir`` is created if needed. The matrix has a column for every
     declared target and for any other target a result names. Each result's expectation
     records its limitation's kind (:func:`~conformance.reports.limitation_info.annotate`)
-    before anything is written.
+    before anything is written; ``limitations`` is the run's own registry
+    (``--limitations FILE``), read besides the ones the scenario files may use.
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     plain = list(results)
-    catalog = LimitationCatalog.for_results(plain)
+    catalog = LimitationCatalog.for_results(plain, limitations)
     results = annotate(plain, catalog)
     targets = ordered_targets(run_info.targets, results)
     matrix = build_matrix(results, targets)
