@@ -3,8 +3,9 @@
 Registered only in the controlling process (not in xdist workers). Each result is appended
 to ``results.jsonl`` the moment its item finishes, so a killed run keeps what it finished;
 the final files (run_info.json rewritten among them) are written atomically at session end,
-also after an interruption (``run_info.interrupted`` says so). What a run is (its id, versions, file names) lives in
-:mod:`conformance.runinfo`; how reports look, in :mod:`conformance.reports`.
+also after an interruption (``run_info.interrupted`` says so). What a run is (its id,
+versions, file names) lives in :mod:`conformance.runinfo`; how reports look, in
+:mod:`conformance.reports`.
 """
 
 from __future__ import annotations

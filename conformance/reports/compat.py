@@ -278,6 +278,8 @@ def _cell(results: list[ScenarioResult], notes: _Notes) -> CompatCell:
             if outcome is Outcome.UNEXPECTED_PASS and ident and ident not in contradicted:
                 contradicted.append(ident)
     support = min(found, key=list(Support).index) if found else Support.NOT_TESTED
+    # Footnote marks in order: product ones (1, 2…), then reference ones (R1, R2…).
+    cell_notes.sort(key=lambda n: (n.kind != "product", int(n.mark.lstrip("R"))))
     return CompatCell(support, cell_notes, len(results), contradicted)
 
 

@@ -31,7 +31,7 @@ _LEGEND = (Support.SUPPORTED, Support.LIMITED, Support.NOT_SUPPORTED,
 
 def render_compat_html(table: CompatTable, run_info: RunInfo) -> str:
     """compat.html of ``table`` (see the module docstring)."""
-    csp = (f"default-src 'none'; style-src {csp_source(asset(_CSS))}; "
+    csp = (f"default-src 'none'; img-src data:; style-src {csp_source(asset(_CSS))}; "
            "base-uri 'none'; form-action 'none'")
     context: dict[str, Any] = {
         "css": _CSS,
