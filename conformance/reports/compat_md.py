@@ -26,7 +26,7 @@ _LEGEND = (Support.SUPPORTED, Support.LIMITED, Support.NOT_SUPPORTED,
 
 def _cell(cell: CompatCell) -> str:
     text = f"{SUPPORT_SYMBOL[cell.support]} {SUPPORT_LABEL[cell.support]}"
-    marks = "".join(f" [{note.mark}](#n-{note.mark.lower()})" for note in cell.notes)
+    marks = "".join(f" [\\[{note.mark}\\]](#n-{note.mark.lower()})" for note in cell.notes)
     seen = (f" (documented limitation {', '.join(cell.contradicted)} not observed)"
             if cell.contradicted else "")
     return md_escape(text) + marks + md_escape(seen)
