@@ -119,10 +119,12 @@ class RunRecorder:
             if self.run_dir is None:
                 self._start()
             assert self._log is not None
-            self._log.append(result)
+            # In memory first: a Ctrl-C that lands while the log line is being synced (a
+            # reader already sees the line) must still find the result for the final files.
             self.results.append(result)
             if result.target not in self.run_info.targets:
                 self.run_info.targets.append(result.target)
+            self._log.append(result)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
