@@ -163,6 +163,7 @@ def _unique_labels(runs: list[LoadedRun]) -> list[str]:
 def cmd_report(args: argparse.Namespace, _extra: list[str]) -> int:
     """Re-render a run's reports, or render several runs side by side."""
     from conformance.reports import build_matrix, render_matrix_html, write_reports
+    from conformance.reports.limitation_info import annotate
     from conformance.reports.matrix_html import render_runs_html
     from conformance.reports.outcome import ordered_targets
     from conformance.reports.rundir import load_run
@@ -193,15 +194,17 @@ def cmd_report(args: argparse.Namespace, _extra: list[str]) -> int:
     output.parent.mkdir(parents=True, exist_ok=True)
     if len(runs) == 1:
         run = runs[0]
-        results = _relinked(run, output.parent)
+        results = annotate(_relinked(run, output.parent))
         matrix = build_matrix(results, ordered_targets(run.run_info.targets, results))
-        atomic_write_text(output, render_matrix_html(matrix, run.run_info, results))
+        atomic_write_text(output, render_matrix_html(matrix, run.run_info, results,
+                                                     run_dir=output.parent))
         print(f"html: {output}")
         return 0
     labels = _unique_labels(runs)
     page = render_runs_html(
-        [(label, run.run_info, _relinked(run, output.parent))
-         for label, run in zip(labels, runs, strict=True)]
+        [(label, run.run_info, annotate(_relinked(run, output.parent)))
+         for label, run in zip(labels, runs, strict=True)],
+        run_dir=output.parent,
     )
     atomic_write_text(output, page)
     print(f"html: {output} ({len(runs)} runs side by side)")
@@ -269,9 +272,11 @@ def add_report_commands(
     report = subparsers.add_parser(
         "report",
         help="re-render a run's reports (also from an interrupted run's results.jsonl)",
-        description="Rewrite results.json, junit.xml, matrix.md and matrix.html of RUN from "
+        description="Rewrite the reports of RUN (results.json, run_info.json, junit.xml, "
+        "matrix.md, matrix.html, compat.md, compat.html, wptreport.json; docs/reports.md) from "
         "its results.json or, when the run was killed before writing it, its results.jsonl. "
-        "With several RUNs, write one side-by-side matrix.html to --output.",
+        "With several RUNs, write one side-by-side matrix.html to --output, each cell that "
+        "changed from the run before it highlighted.",
     )
     report.add_argument("runs", metavar="RUN", nargs="+")
     report.add_argument("--output", "-o", metavar="FILE",

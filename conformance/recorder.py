@@ -2,9 +2,10 @@
 
 Registered only in the controlling process (not in xdist workers). Each result is appended
 to ``results.jsonl`` the moment its item finishes, so a killed run keeps what it finished;
-the final files are written atomically at session end, also after an interruption
-(``run_info.interrupted`` says so). What a run is (its id, versions, file names) lives in
-:mod:`conformance.runinfo`; how reports look, in :mod:`conformance.reports`.
+the final files (run_info.json rewritten among them) are written atomically at session end,
+also after an interruption (``run_info.interrupted`` says so). What a run is (its id,
+versions, file names) lives in :mod:`conformance.runinfo`; how reports look, in
+:mod:`conformance.reports`.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ class RunRecorder:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self._log = ResultsLog(self.run_dir / RESULTS_JSONL)
         self._describe_environment()
-        # A run killed before its end keeps its metadata beside results.jsonl.
+        # A run killed before its end keeps its metadata beside results.jsonl (the final
+        # one, with the targets that ran and the end time, is written with the reports).
         atomic_write_text(self.run_dir / RUN_INFO_JSON, json.dumps(self.run_info.to_json(), indent=2))
 
     def _describe_environment(self) -> None:
@@ -117,10 +119,12 @@ class RunRecorder:
             if self.run_dir is None:
                 self._start()
             assert self._log is not None
-            self._log.append(result)
+            # In memory first: a Ctrl-C that lands while the log line is being synced (a
+            # reader already sees the line) must still find the result for the final files.
             self.results.append(result)
             if result.target not in self.run_info.targets:
                 self.run_info.targets.append(result.target)
+            self._log.append(result)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -135,7 +139,9 @@ class RunRecorder:
         )
         order = {name: index for index, name in enumerate(TARGETS)}
         self.run_info.targets.sort(key=lambda t: order.get(t, 9))
-        self.written = write_reports(self.run_dir, self.run_info, self.results)
+        extra = self.config.getoption("limitations", None)
+        self.written = write_reports(self.run_dir, self.run_info, self.results,
+                                     Path(extra) if extra else None)
         update_latest_pointer(self.reports_root, self.run_dir)
         baseline = self.config.getoption("update_baseline")
         if baseline:

@@ -6,8 +6,10 @@ report writers under :mod:`conformance.reports` need nothing from the pytest sid
 
 A run folder ``reports/<run-id>/`` holds :data:`RESULTS_JSONL` (appended to as items
 finish), :data:`RUN_INFO_JSON` (written when the run starts, so a killed run still says
-what ran), and at the end :data:`RESULTS_JSON`, :data:`JUNIT_XML`, :data:`MATRIX_MD`,
-:data:`MATRIX_HTML`, plus :data:`ARTIFACTS_DIR` for failing items. The reports root holds
+what ran, and rewritten final at its end), and at the end :data:`RESULTS_JSON`,
+:data:`JUNIT_XML`, :data:`MATRIX_MD`, :data:`MATRIX_HTML`, :data:`COMPAT_MD`,
+:data:`COMPAT_HTML` and :data:`WPTREPORT_JSON`, plus :data:`ARTIFACTS_DIR` for failing
+items. ``docs/reports.md`` describes each file. The reports root holds
 :data:`LATEST_LINK` (or :data:`LATEST_FILE` where symlinks fail) naming the newest run.
 """
 
@@ -22,6 +24,8 @@ from typing import Final
 
 __all__ = [
     "ARTIFACTS_DIR",
+    "COMPAT_HTML",
+    "COMPAT_MD",
     "JUNIT_XML",
     "LATEST_FILE",
     "LATEST_LINK",
@@ -33,6 +37,7 @@ __all__ = [
     "RUN_INFO_JSON",
     "TARGET_PROPERTY",
     "UNKNOWN_SUITE_VERSION",
+    "WPTREPORT_JSON",
     "git_revision",
     "new_run_id",
     "now_utc",
@@ -48,11 +53,17 @@ TARGET_PROPERTY: Final = "conformance_target"
 RESULTS_JSON: Final = "results.json"
 #: One result per line, appended the moment each item finishes.
 RESULTS_JSONL: Final = "results.jsonl"
-#: The run's metadata, written when it starts.
+#: The run's metadata, written when it starts and rewritten final at its end.
 RUN_INFO_JSON: Final = "run_info.json"
 JUNIT_XML: Final = "junit.xml"
+#: The engineer's matrix: every target, every result, drill-down.
 MATRIX_MD: Final = "matrix.md"
 MATRIX_HTML: Final = "matrix.html"
+#: The customer's compatibility table: redirection targets, product limitations only.
+COMPAT_MD: Final = "compat.md"
+COMPAT_HTML: Final = "compat.html"
+#: The run in wptrunner's ``--log-wptreport`` format.
+WPTREPORT_JSON: Final = "wptreport.json"
 #: Failure artifacts go to ``<run dir>/artifacts/<scenario-id>/<target>/``.
 ARTIFACTS_DIR: Final = "artifacts"
 #: Name of the symlink to the newest run under the reports root.

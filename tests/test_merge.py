@@ -89,7 +89,8 @@ def test_write_merged_run_is_a_normal_run_folder(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     run_dir, written = write_merged_run([one, two], reports, run_id="merged-1")
     assert run_dir == reports / "merged-1"
-    assert set(written) == {"json", "junit", "matrix", "html"}
+    assert set(written) == {"json", "run_info", "junit", "matrix", "html", "compat",
+                            "compat_html", "wptreport"}
     assert (reports / "latest").resolve() == run_dir.resolve()
     schema = json.loads(RESULTS_SCHEMA.read_text(encoding="utf-8"))
     document = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))

@@ -195,7 +195,7 @@ def test_junit_failure_and_error_carry_message_and_step_log(tmp_path: Path) -> N
     assert failure is not None
     # ElementTree escaped the markup: parsing gives back the exact original text.
     assert failure.get("message") == f"expected a | b\nbut got {XSS}"
-    assert "#0 expect (line 9) failed" in (failure.text or "")
+    assert "step 1 expect (line 9) failed" in (failure.text or "")
     assert "value mismatch" in (failure.text or "")
     assert "[error] boom" in (failing.findtext("system-out") or "")
     assert failing.get("time") == "2.000"
@@ -350,9 +350,11 @@ def test_latest_pointer_falls_back_to_text_file(
 def test_write_reports_writes_every_report(tmp_path: Path) -> None:
     run_dir = tmp_path / "reports" / "run-1"
     paths = write_reports(run_dir, run_info(), sample_results())
-    assert set(paths) == {"json", "junit", "matrix", "html"}
+    assert set(paths) == {"json", "run_info", "junit", "matrix", "html", "compat",
+                          "compat_html", "wptreport"}
     assert {p.name for p in run_dir.iterdir()} == {
-        "results.json", "junit.xml", "matrix.md", "matrix.html",
+        "results.json", "run_info.json", "junit.xml", "matrix.md", "matrix.html", "compat.md",
+        "compat.html", "wptreport.json",
     }
     _, loaded = load_results_json(paths["json"])
     assert len(loaded) == 8

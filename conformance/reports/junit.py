@@ -50,10 +50,13 @@ def _seconds(value: float) -> str:
 
 
 def step_log_text(result: ScenarioResult) -> str:
-    """The step log as plain text, one line per step (for failure bodies)."""
+    """The step log as plain text, one line per step (for failure bodies).
+
+    Steps are numbered from 1, as the engine's messages name them (``step 1``).
+    """
     lines = []
     for step in result.steps:
-        line = f"#{step.index} {step.kind} (line {step.line}) {step.outcome} {step.duration:.3f}s"
+        line = f"step {step.index + 1} {step.kind} (line {step.line}) {step.outcome} {step.duration:.3f}s"
         if step.message:
             line += f": {step.message}"
         lines.append(line)

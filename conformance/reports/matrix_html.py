@@ -30,10 +30,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from conformance.reports.matrix import Column, Matrix, Row, Tally, build_multi_run_matrix
+from conformance.reports.matrix import Cell, Column, Matrix, Row, Tally, build_multi_run_matrix
+from conformance.reports.matrix_links import RunChanges, is_trace, source_href, trace_command
 from conformance.reports.outcome import (
     LABEL,
     MEANING,
@@ -41,7 +43,9 @@ from conformance.reports.outcome import (
     SUMMARY_ORDER,
     Outcome,
     classify,
+    is_reference_deviation,
     limitation_id,
+    limitation_kind,
     limitation_note,
     ordered_targets,
     sort_results,
@@ -50,7 +54,13 @@ from conformance.reports.outcome import (
 from conformance.reports.templating import asset, csp_source, has_invisible, render
 from conformance.results import RunInfo, ScenarioResult, StepRecord
 
-__all__ = ["LOG_ENTRY_LIMIT", "LOG_TEXT_LIMIT", "render_matrix_html", "render_runs_html"]
+__all__ = [
+    "LOG_ENTRY_LIMIT",
+    "LOG_TEXT_LIMIT",
+    "REF_DEVIATION",
+    "render_matrix_html",
+    "render_runs_html",
+]
 
 #: Most console or mmrExtensionLog entries shown per result (results.json has them all).
 LOG_ENTRY_LIMIT = 500
@@ -78,6 +88,15 @@ _CLASS = {
     Outcome.NOT_RUN: "o-not-run",
     Outcome.NOT_APPLICABLE: "o-na",
 }
+# A reference deviation is a known limitation of kind `reference`: the reference
+# implementation's own, never the product's, so it has its own chip, colour and filter.
+REF_DEVIATION = "reference-deviation"
+_REF_CLASS = "o-ref-deviation"
+_REF_SYMBOL = "\u2205"  # ∅
+_REF_LABEL = "reference deviation"
+_REF_MEANING = ("failed as a deviation of the suite's reference implementation predicts "
+                "(kind: reference, ids ref-*): not a product limitation")
+
 # Row attention levels for the page's filter: 2 = unexpected results, 1 = known
 # limitations or skips, 0 = all passing or nothing.
 _LEVEL = {
@@ -127,6 +146,11 @@ def _row_level(row: Row, columns: Sequence[Column]) -> int:
     return max((_LEVEL[row.cells[c.key].state] for c in columns), default=0)
 
 
+def _all_rows(matrix: Matrix) -> list[Row]:
+    """Every row of the matrix: each interface's, then its members'."""
+    return [row for section in matrix.sections for row in (section.row, *section.members)]
+
+
 def _column_label(column: Column) -> str:
     return f"{column.run} \u00b7 {column.target}" if column.run is not None else column.target
 
@@ -163,14 +187,46 @@ def _facts(info: RunInfo) -> list[tuple[str, str]]:
     return facts
 
 
+def _state(result: ScenarioResult) -> str:
+    """A result's state for the page's status filter: its outcome, or a reference deviation."""
+    return REF_DEVIATION if is_reference_deviation(result) else classify(result).value
+
+
 class _Index:
     """Numbers every result once; a cell refers to its results by these numbers."""
 
     def __init__(self, results: Sequence[ScenarioResult]) -> None:
         self.results = list(results)
         self.by_test: dict[str, list[int]] = {}
+        #: The kind (product or reference) of each limitation id the results name.
+        self.kinds: dict[str, str] = {}
         for number, result in enumerate(self.results):
             self.by_test.setdefault(result.test, []).append(number)
+            ident, kind = limitation_id(result), limitation_kind(result)
+            if ident and kind:
+                self.kinds.setdefault(ident, kind)
+
+    def is_reference(self, ident: str) -> bool:
+        """Whether the limitation ``ident`` is a reference implementation deviation."""
+        return self.kinds.get(ident) == "reference"
+
+    def cell_kind(self, cell: Cell) -> str:
+        """``reference`` for a known-limitation cell whose limitations are all reference
+        deviations, else ``product``."""
+        ids = list(cell.limitations)
+        if cell.state is Outcome.KNOWN_LIMITATION and ids and all(map(self.is_reference, ids)):
+            return "reference"
+        return "product"
+
+    def row_numbers(self, row: Row) -> str:
+        """The numbers of a row's results on every column, for the page's filters."""
+        tests = [test for cell in row.cells.values() for test in cell.tests]
+        return " ".join(str(n) for n in sorted(self.numbers(tests)))
+
+    def reference_count(self, key: str | None = None) -> int:
+        """How many results (of the column ``key``, or all) are reference deviations."""
+        return sum(is_reference_deviation(r) for r in self.results
+                   if key is None or r.target == key)
 
     def numbers(self, tests: Iterable[str]) -> list[int]:
         """The numbers of the results of ``tests``, each once, in the order given."""
@@ -238,6 +294,13 @@ def _expectation_text(result: ScenarioResult) -> str:
     return "; ".join(parts)
 
 
+def _source_line(result: ScenarioResult) -> int:
+    """The scenario line to open: the failed step's, else the first step's (0: unknown)."""
+    lines = [s.line for s in result.steps if s.outcome == "failed" and s.line]
+    lines = lines or [s.line for s in result.steps if s.line]
+    return lines[0] if lines else 0
+
+
 def _record_facts(result: ScenarioResult, column_label: str) -> list[tuple[str, str]]:
     facts = [
         ("status", result.status),
@@ -248,7 +311,8 @@ def _record_facts(result: ScenarioResult, column_label: str) -> list[tuple[str, 
         ("covers", ", ".join(result.covers) or "(nothing)"),
     ]
     if result.file:
-        facts.append(("file", result.file))
+        line = _source_line(result)
+        facts.append(("file", f"{result.file}:{line}" if line else result.file))
     if result.flaky or result.outcomes:
         facts.append(("repeats", ("flaky: " if result.flaky else "") + _repeat_counts(result)))
     return facts
@@ -259,6 +323,7 @@ _HELPERS: dict[str, Any] = {
     "Outcome": Outcome,
     "SUMMARY_ORDER": SUMMARY_ORDER,
     "LEGEND_ORDER": (*PRECEDENCE, Outcome.NOT_APPLICABLE),
+    "PRECEDENCE_ORDER": PRECEDENCE,
     "SYMBOL": _SYMBOL,
     "LABEL": LABEL,
     "MEANING": _MEANING,
@@ -270,6 +335,7 @@ _HELPERS: dict[str, Any] = {
     "tally_text": _tally_text,
     "member_tally": _member_tally,
     "row_level": _row_level,
+    "all_rows": _all_rows,
     "column_label": _column_label,
     "column_groups": _column_groups,
     "browser": _browser,
@@ -280,6 +346,14 @@ _HELPERS: dict[str, Any] = {
     "log_entries": _log_entries,
     "step_time": _step_time,
     "record_facts": _record_facts,
+    "state_of": _state,
+    "is_reference_deviation": is_reference_deviation,
+    "is_trace": is_trace,
+    "REF_CLASS": _REF_CLASS,
+    "REF_SYMBOL": _REF_SYMBOL,
+    "REF_LABEL": _REF_LABEL,
+    "REF_MEANING": _REF_MEANING,
+    "REF_DEVIATION": REF_DEVIATION,
 }
 
 
@@ -287,6 +361,7 @@ def render_matrix_html(
     matrix: Matrix,
     run_info: RunInfo | Mapping[str, RunInfo],
     results: Iterable[ScenarioResult],
+    run_dir: Path | None = None,
 ) -> str:
     """matrix.html: a self-contained page (see the module docstring).
 
@@ -294,6 +369,9 @@ def render_matrix_html(
     placed copies :func:`~conformance.reports.matrix.build_multi_run_matrix` returns);
     results of columns the matrix does not have are left out. ``run_info`` is the run's
     info, or for a multi-run matrix each run's info keyed by its column-group label.
+    ``run_dir`` is the folder the page is written to: links to scenario files are relative
+    to it and trace commands name absolute paths (without it: ``file://`` links for
+    absolute scenario paths, trace paths as recorded).
     """
     keys = set(matrix.targets)
     ordered = [r for r in sort_results(results) if r.target in keys]
@@ -319,17 +397,24 @@ def render_matrix_html(
         "matrix": matrix,
         "columns": [matrix.column(key) for key in matrix.targets],
         "index": _Index(ordered),
+        "changes": RunChanges([matrix.column(key) for key in matrix.targets]),
+        "source_href": lambda file: source_href(file, run_dir),
+        "trace_command": lambda path: trace_command(path, run_dir),
     }
     return render("matrix.html.j2", context)
 
 
-def render_runs_html(runs: Sequence[tuple[str, RunInfo, Sequence[ScenarioResult]]]) -> str:
+def render_runs_html(
+    runs: Sequence[tuple[str, RunInfo, Sequence[ScenarioResult]]], run_dir: Path | None = None
+) -> str:
     """A side-by-side matrix.html of several runs: one column group per run.
 
     ``runs`` holds each run's label (unique), info and results. Artifact paths are used as
-    given, so make them relative to where the page will be written.
+    given, so make them relative to where the page will be written (``run_dir``, which
+    scenario links are relative to). Each cell whose state differs from the same target's
+    cell in the run before it is highlighted, with the state it had.
     """
     matrix, placed = build_multi_run_matrix(
         [(label, ordered_targets(info.targets, results), results) for label, info, results in runs]
     )
-    return render_matrix_html(matrix, {label: info for label, info, _ in runs}, placed)
+    return render_matrix_html(matrix, {label: info for label, info, _ in runs}, placed, run_dir)

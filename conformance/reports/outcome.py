@@ -16,12 +16,16 @@ from conformance.results import ScenarioResult
 __all__ = [
     "FAILING_STATUSES",
     "LABEL",
+    "LIMITATION_KIND_KEY",
     "MEANING",
     "PRECEDENCE",
+    "REFERENCE_PREFIX",
     "SUMMARY_ORDER",
     "Outcome",
     "classify",
+    "is_reference_deviation",
     "limitation_id",
+    "limitation_kind",
     "limitation_note",
     "ordered_targets",
     "sort_results",
@@ -107,6 +111,33 @@ def limitation_id(result: ScenarioResult) -> str | None:
         return result.limitation
     value = result.expectation.get("limitation")
     return str(value) if value else None
+
+
+#: The expectation key recording whose deviation its limitation is (``product`` or
+#: ``reference``); :func:`conformance.reports.limitation_info.annotate` writes it.
+LIMITATION_KIND_KEY = "limitation_kind"
+#: The id prefix of the reference implementation's own deviations (``kind: reference``).
+REFERENCE_PREFIX = "ref-"
+
+
+def limitation_kind(result: ScenarioResult) -> str | None:
+    """``product`` or ``reference`` for a result whose expectation names a limitation.
+
+    The kind the result recorded (``expectation.limitation_kind``) is used; a result from
+    before it was recorded falls back on the registry's id convention (``ref-*``).
+    """
+    ident = limitation_id(result)
+    if ident is None:
+        return None
+    recorded = result.expectation.get(LIMITATION_KIND_KEY)
+    if recorded in ("product", "reference"):
+        return str(recorded)
+    return "reference" if ident.startswith(REFERENCE_PREFIX) else "product"
+
+
+def is_reference_deviation(result: ScenarioResult) -> bool:
+    """A failure explained by a deviation of the reference implementation, not the product."""
+    return classify(result) is Outcome.KNOWN_LIMITATION and limitation_kind(result) == "reference"
 
 
 def limitation_note(result: ScenarioResult) -> str:

@@ -51,19 +51,57 @@
   });
   var show = document.getElementById('show');
   var filter = document.getElementById('filter');
+  var changed = document.getElementById('changed');
+  var status = document.getElementById('status');
+  var search = document.getElementById('search');
+  var shown = document.getElementById('shown');
+  var records = Array.prototype.slice.call(document.querySelectorAll('details.result'));
+  // A record's whole text (its step log and logs too, open or not), read once.
+  var texts = {};
+  function textOf(record) {
+    if (texts[record.id] === undefined) { texts[record.id] = record.textContent.toLowerCase(); }
+    return texts[record.id];
+  }
+  // The numbers of the results the status filter and the search keep; null: all of them.
+  function matching() {
+    var wanted = status ? status.value : '';
+    var query = search ? search.value.trim().toLowerCase() : '';
+    if (wanted === '' && query === '') { return null; }
+    var kept = {};
+    records.forEach(function (record) {
+      var byState = wanted === '' || record.querySelector('summary').dataset.state === wanted;
+      if (byState && (query === '' || textOf(record).indexOf(query) !== -1)) {
+        kept[record.id.slice(2)] = true;
+      }
+    });
+    return kept;
+  }
   function apply() {
     var level = show ? Number(show.value) : 0;
     var query = filter ? filter.value.trim().toLowerCase() : '';
+    var onlyChanged = changed ? changed.checked : false;
+    var kept = matching();
     document.querySelectorAll('tbody.section').forEach(function (section) {
       var all = query !== '' && section.dataset.name.indexOf(query) !== -1;
       section.querySelectorAll('tr').forEach(function (row) {
         var byLevel = Number(row.dataset.level) >= level;
         var byName = query === '' || all || row.dataset.name.indexOf(query) !== -1;
-        row.hidden = !(byLevel && byName);
+        var byChange = !onlyChanged || row.dataset.changed === '1';
+        var byResult = kept === null || (row.dataset.results || '').split(' ').some(
+          function (n) { return kept[n] === true; });
+        row.hidden = !(byLevel && byName && byChange && byResult);
       });
     });
+    var count = 0;
+    records.forEach(function (record) {
+      record.hidden = kept !== null && kept[record.id.slice(2)] !== true;
+      if (!record.hidden) { count += 1; }
+    });
+    if (shown) {
+      shown.textContent = kept === null ? '' : count + ' of ' + records.length + ' results';
+    }
   }
-  if (show) { show.addEventListener('change', apply); }
-  if (filter) { filter.addEventListener('input', apply); }
+  [show, changed, status].forEach(function (el) { if (el) { el.addEventListener('change', apply); } });
+  [filter, search].forEach(function (el) { if (el) { el.addEventListener('input', apply); } });
   if (location.hash.indexOf('#r-') === 0) { openRecord(location.hash.slice(1)); }
 })();
