@@ -17,7 +17,7 @@ from typing import Any, ClassVar, cast
 import jsonschema
 
 from conformance.errors import ScenarioError, ScenarioFileError, did_you_mean
-from conformance.jscheck import JsForm, javascript_errors, yaml_position
+from conformance.jscheck import JsForm
 from conformance.limitations import Limitation, load_limitations, registries_for
 from conformance.model import TARGETS, Expectation, Mark, Scenario, Step, StepKind
 from conformance.registry import is_known_member, known_names
@@ -237,7 +237,7 @@ def _check_step(c: _Checker, per_kind: dict[str, jsonschema.Draft202012Validator
             c.error(doc.mark((*path, kind)), f"invalid regular expression: {exc}",
                     "escape regex characters such as `[` and `(` with a backslash")
             return None
-    syntax = _javascript_errors(doc, path, kind, raw)
+    syntax = _javascript_errors(c, path, kind, raw)
     if c.strict_javascript:
         for mark, message, hint in syntax:
             c.error(mark, f"JavaScript syntax error: {message}", hint)
@@ -257,20 +257,13 @@ def _check_step(c: _Checker, per_kind: dict[str, jsonschema.Draft202012Validator
     )
 
 
-def _javascript_errors(doc: MarkedDocument, path: KeyPath, kind: str, raw: dict[str, Any]
+def _javascript_errors(c: _Checker, path: KeyPath, kind: str, raw: dict[str, Any]
                        ) -> list[tuple[Mark, str, str]]:
     """The syntax errors of every JavaScript source of a step, at their YAML positions, with
     a hint saying how the runtime compiles that source."""
-    found: list[tuple[Mark, str, str]] = []
-    for key, form in _JS_FORMS.get(kind, {}).items():
-        source = raw.get(key)
-        if not isinstance(source, str):
-            continue
-        mark = doc.mark((*path, key))
-        for row, column, message in javascript_errors(source, form):
-            found.append((yaml_position(doc.text, mark, row, column), f"{message} (in `{key}`)",
-                          f"`{key}` is {_FORM_WORDS[form]}"))
-    return found
+    return [(mark, f"{message} (in `{key}`)", f"`{key}` is {_FORM_WORDS[form]}")
+            for key, form in _JS_FORMS.get(kind, {}).items()
+            for mark, message in c.javascript(raw.get(key), (*path, key), form)]
 
 
 def _first_source_line(doc: MarkedDocument, mark: Mark) -> int:

@@ -32,6 +32,7 @@ import referencing
 import referencing.jsonschema
 
 from conformance.errors import SpecError, SpecFileError, did_you_mean
+from conformance.jscheck import JsForm, javascript_errors, yaml_position
 from conformance.model import Mark
 from conformance.yamlmarks import MarkedDocument, load_marked
 from conformance.yamlmarks import Path as KeyPath
@@ -219,6 +220,15 @@ class SpecChecker:
         except ValueError as exc:
             self.error(self.doc.mark(path), str(exc))
             return None
+
+    def javascript(self, source: Any, path: KeyPath, form: JsForm) -> list[tuple[Mark, str]]:
+        """The syntax errors of the JavaScript ``source`` at ``path`` (compiled as ``form``),
+        each at its YAML position."""
+        if not isinstance(source, str):
+            return []
+        mark = self.doc.mark(path)
+        return [(yaml_position(self.doc.text, mark, row, column), message)
+                for row, column, message in javascript_errors(source, form)]
 
     def step(self, raw: Any, path: KeyPath, validators: dict[str, jsonschema.Draft202012Validator],
              other_keys: Iterable[str], example: str, default_timeout: float) -> tuple[str, float] | None:

@@ -293,3 +293,19 @@ def test_a_storage_state_must_be_one(tmp_path: Path) -> None:
     write(tmp_path, "not json", "login.json")
     rendered = errors_of(tmp_path, REAL_APP)
     assert "app.yaml:5:18: error:" in rendered and "is not JSON (line 1)" in rendered
+
+
+def test_every_javascript_syntax_error_of_a_profile_is_located(tmp_path: Path) -> None:
+    """A condition's `js`, `version_js`, `diagnostics` and an `evaluate` step are parsed at
+    load time, each error at its YAML line and column."""
+    text = GOOD.replace("  js: window.inCall === true", "  js: window.inCall ===")
+    text = text.replace("  name: Demo\n", "  name: Demo\n  version_js: app.version(\n")
+    evaluate = "    - evaluate: |\n        if (x {\n          go()\n        }\n"
+    text = text.replace("    - click: '#call'\n", evaluate + "    - click: '#call'\n")
+    rendered = errors_of(tmp_path, text + "diagnostics: '[1, 2'\n")
+    assert "app.yaml:4:27: error: JavaScript syntax error: missing `)`" in rendered  # version_js
+    assert "app.yaml:9:14: error: JavaScript syntax error: missing `)`" in rendered  # evaluate
+    assert "hint: `evaluate` is compiled as the body of an async function" in rendered
+    assert "app.yaml:16:24: error: JavaScript syntax error: missing identifier" in rendered  # js
+    assert "app.yaml:17:20: error: JavaScript syntax error: missing `]`" in rendered  # diagnostics
+    assert "hint: `diagnostics` is compiled as one expression" in rendered

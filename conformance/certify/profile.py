@@ -41,6 +41,7 @@ from conformance.certify.profile_model import (
     ProfileStep,
 )
 from conformance.errors import did_you_mean
+from conformance.jscheck import JsForm
 from conformance.spec import (
     SpecChecker,
     load_schema,
@@ -176,6 +177,9 @@ def _check(c: _Checker) -> Profile | None:
                 _check_needs(c, name, raw_actions[name])
     call_up = _check_condition(c, data.get("call_up"), ("call_up",))
     ready = _check_condition(c, data.get("ready"), ("ready",)) if "ready" in data else None
+    _check_javascript(c, data.get("diagnostics"), ("diagnostics",), "expression")
+    if isinstance(data.get("app"), dict):
+        _check_javascript(c, data["app"].get("version_js"), ("app", "version_js"), "expression")
     if c.errors or app is None or call_up is None:
         return None
     return Profile(
@@ -351,6 +355,8 @@ def _check_step(
             c.placeholders(raw[key], (*path, key), secrets=key == "value")
     if action == "goto":
         check_goto(c, raw["goto"], (*path, "goto"))
+    if action == "evaluate":
+        _check_javascript(c, raw["evaluate"], (*path, "evaluate"), "body")
     if action == "select_option" and ("value" in raw) == ("label" in raw):
         c.error(doc.key_mark((*path, action)), "select_option needs exactly one of `value` and `label`")
         return None
@@ -378,6 +384,13 @@ def _check_step(
     )
 
 
+def _check_javascript(c: _Checker, source: Any, path: tuple[str | int, ...], form: JsForm) -> None:
+    """A syntax error in a profile's JavaScript is an error of the profile, located."""
+    how = "one expression" if form == "expression" else "the body of an async function"
+    for mark, message in c.javascript(source, path, form):
+        c.error(mark, f"JavaScript syntax error: {message}", f"`{path[-1]}` is compiled as {how}")
+
+
 def _check_condition(
     c: _Checker, raw: Any, path: tuple[str | int, ...], frame: str | None = None
 ) -> Condition | None:
@@ -391,6 +404,7 @@ def _check_condition(
         return None
     for key in ("selector", "text"):
         c.placeholders(raw.get(key), (*path, key))
+    _check_javascript(c, raw.get("js"), (*path, "js"), "expression")
     own = raw.get("frame")
     return Condition(
         selector=raw.get("selector"),
