@@ -20,15 +20,14 @@ from typing import Any
 import pytest
 
 from conformance.browser import BrowserNotFoundError, chromium_version, find_chromium
-from conformance.reports.atomic import atomic_write_text, update_latest_pointer
+from conformance.reports.atomic import update_latest_pointer
 from conformance.reports.baseline import write_baseline
 from conformance.reports.jsonl import ResultsLog
-from conformance.reports.writer import write_reports
+from conformance.reports.writer import write_reports, write_run_info
 from conformance.results import RunInfo, ScenarioResult
 from conformance.runinfo import (
     RESULT_PROPERTY,
     RESULTS_JSONL,
-    RUN_INFO_JSON,
     TARGET_PROPERTY,
     git_revision,
     new_run_id,
@@ -78,7 +77,7 @@ class RunRecorder:
         self._describe_environment()
         # A run killed before its end keeps its metadata beside results.jsonl (the final
         # one, with the targets that ran and the end time, is written with the reports).
-        atomic_write_text(self.run_dir / RUN_INFO_JSON, json.dumps(self.run_info.to_json(), indent=2))
+        write_run_info(self.run_dir, self.run_info)
 
     def _describe_environment(self) -> None:
         info = self.run_info

@@ -23,7 +23,6 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterable
-from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
@@ -34,6 +33,7 @@ import referencing.jsonschema
 from conformance.errors import SpecError, SpecFileError, did_you_mean
 from conformance.jscheck import JsForm, javascript_errors, yaml_position
 from conformance.model import Mark
+from conformance.schemas import load_schema
 from conformance.yamlmarks import MarkedDocument, load_marked
 from conformance.yamlmarks import Path as KeyPath
 
@@ -75,14 +75,6 @@ def parse_duration(value: Any) -> float:
     if seconds > MAX_TIMEOUT:
         raise ValueError(f"duration {value!r} exceeds the maximum of {MAX_TIMEOUT:g}s")
     return seconds
-
-
-@functools.cache
-def load_schema(name: str) -> dict[str, Any]:
-    """The JSON Schema ``conformance/schema/<name>.schema.json`` shipped with the package."""
-    text = resources.files("conformance").joinpath(f"schema/{name}.schema.json").read_text()
-    schema: dict[str, Any] = json.loads(text)
-    return schema
 
 
 @functools.cache

@@ -7,46 +7,11 @@ user runs it), then checks outcomes and the precise messages of failing items.
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
-LIMITATIONS = """\
-limitations:
-  - id: demo-limit
-    kind: product
-    title: A demo limitation
-    behaviour: fails with NotSupportedError
-"""
-
-
-def write(pytester: pytest.Pytester, files: dict[str, str]) -> Path:
-    folder = pytester.path / "scenarios"
-    folder.mkdir(exist_ok=True)
-    (folder / "limitations.yaml").write_text(LIMITATIONS)
-    for name, body in files.items():
-        (folder / name).write_text(textwrap.dedent(body))
-    return folder
-
-
-def scenario(ident: str, steps: str, redirected: str = "pass", native: str = "pass") -> str:
-    return (
-        f"id: {ident}\ntitle: {ident} title\ncovers: [MediaStream]\nsteps:\n"
-        + textwrap.indent(textwrap.dedent(steps), "  ")
-        + f"expect:\n  native: {native}\n  redirected: {redirected}\n"
-    )
-
-
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "--report-dir",
-                                         str(pytester.path / "out"), *args, timeout=240)
-
-
-def results(pytester: pytest.Pytester) -> dict[str, dict[str, object]]:
-    document = json.loads((pytester.path / "out" / "latest" / "results.json").read_text())
-    return {r["test"]: r for r in document["results"]}
+from scenario_samples import results, run, scenario, write
 
 
 def test_items_are_named_by_id_and_target_in_file_order(pytester: pytest.Pytester) -> None:

@@ -7,12 +7,12 @@ through the pytest plugin) whose run folder is checked file by file.
 from __future__ import annotations
 
 import json
-import textwrap
 import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
 from report_samples import limited, passed, run_info, skipped, unexpected, unexpected_pass
+from scenario_samples import run, scenario, write
 
 from conformance.reports.wptreport import build_wptreport, validate_wptreport
 from conformance.results import ScenarioResult
@@ -68,34 +68,17 @@ def test_validation_refuses_what_wptreport_never_writes() -> None:
         validate_wptreport(document)
 
 
-LIMITATIONS = """\
-limitations:
-  - id: demo-limit
-    kind: product
-    title: A demo limitation
-    behaviour: fails with NotSupportedError
-"""
-
-
-def scenario(ident: str, steps: str, native: str = "pass") -> str:
-    return (f"id: {ident}\ntitle: {ident} title\ncovers: [MediaStream.getTracks]\nsteps:\n"
-            + textwrap.indent(textwrap.dedent(steps), "  ")
-            + f"expect:\n  native: {native}\n  redirected: pass\n")
-
-
 def test_a_real_runs_folder(pytester: pytest.Pytester) -> None:
-    folder = pytester.path / "scenarios"
-    folder.mkdir()
-    (folder / "limitations.yaml").write_text(LIMITATIONS)
     deviation = "{limitation: demo-limit, fails_with: NotSupportedError}"
-    (folder / "a.yaml").write_text(scenario("demo.pass", "- run: x = 1\n"))
-    (folder / "b.yaml").write_text(scenario(
-        "demo.limited", "- run: throw new DOMException('no', 'NotSupportedError')\n", deviation))
-    (folder / "c.yaml").write_text(scenario("demo.fails", "- run: x = 1\n- expect: x == 2\n"))
-    out = pytester.path / "out"
-    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--report-dir", str(out),
-                                  "--target", "native", timeout=240)
-    run_dir = (out / "latest").resolve()
+    member = "MediaStream.getTracks"
+    write(pytester, {
+        "a.yaml": scenario("demo.pass", "- run: x = 1\n", covers=member),
+        "b.yaml": scenario("demo.limited", "- run: throw new DOMException('no', 'NotSupportedError')\n",
+                           native=deviation, covers=member),
+        "c.yaml": scenario("demo.fails", "- run: x = 1\n- expect: x == 2\n", covers=member),
+    })
+    run(pytester, "--target", "native")
+    run_dir = (pytester.path / "out" / "latest").resolve()
     # run_info.json is final: the targets that ran and the end of the run.
     info = json.loads((run_dir / "run_info.json").read_text())
     assert info["targets"] == ["native"] and info["end_time"] and info["interrupted"] is False

@@ -24,19 +24,15 @@ if TYPE_CHECKING:
 
     from conformance.certify.model import CheckResult
 
-__all__ = ["FAILING", "Capture", "CaptureStore", "show_trace_command"]
+__all__ = ["FAILING", "Capture", "CaptureStore"]
 
 #: The verdicts that keep evidence.
 FAILING = ("fail", "error")
 _SHOT_TIMEOUT_MS = 5000.0
-NO_TRACE_SECRETS = ("no trace kept: the profile fills secrets ({env:NAME}), which a trace would "
-                    "record (log in with `app.storage_state` instead to keep traces)")
+NO_TRACE_SECRETS = ("no trace kept: the profile logs in (secrets in {env:NAME} or a saved login in "
+                    "`app.storage_state`), which a trace would record (what was typed, the "
+                    "cookies sent); the screenshot is kept, with the secret fields masked")
 NO_TRACE_UNOWNED = "no trace: the page ran in a browser context the suite does not own"
-
-
-def show_trace_command(path: str) -> str:
-    """The command that opens a trace in Playwright's trace viewer."""
-    return f"playwright show-trace {path}"
 
 
 @dataclass

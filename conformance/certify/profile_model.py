@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from conformance.model import Mark
+from conformance.reports.markdown import md_truncate
 from conformance.spec import DEFAULT_STEP_TIMEOUT
 
 __all__ = [
@@ -69,12 +70,6 @@ def _in_frame(frame: str | None) -> str:
     return f" in frame {frame!r}" if frame else ""
 
 
-def _cut(text: str, limit: int = 80) -> str:
-    """A script on one short line, for a report (the whole is in the profile)."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "\u2026"
-
-
 @dataclass(frozen=True)
 class ProfileStep:
     """One Playwright step."""
@@ -107,7 +102,7 @@ class ProfileStep:
         if self.kind == "goto":
             return f"goto {self.url!r}{_in_frame(self.frame)}"
         if self.kind == "evaluate":
-            return f"evaluate {_cut(self.script or '')!r}{_in_frame(self.frame)}"
+            return f"evaluate {md_truncate(self.script or '', 80)!r}{_in_frame(self.frame)}"
         extra = "".join(
             f" {name}={value!r}"
             for name, value in (("value", self.value), ("label", self.label), ("key", self.key))

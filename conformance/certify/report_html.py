@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.certify.captures import show_trace_command
 from conformance.certify.checks import CHECKS
 from conformance.certify.facts import facts, shown
 from conformance.certify.model import Certification
 from conformance.certify.report_md import SYMBOLS
 from conformance.certify.rules import DETECTION
+from conformance.reports.matrix_links import trace_command
 from conformance.reports.templating import asset, csp_source, render
 
 __all__ = ["CSS_ASSET", "TEMPLATE", "render_html"]
@@ -27,11 +27,6 @@ __all__ = ["CSS_ASSET", "TEMPLATE", "render_html"]
 _PACKAGE = "conformance.certify"
 TEMPLATE = "certificate.html.j2"
 CSS_ASSET = "certificate.css"
-
-
-def _cut(text: object, limit: int = 2000) -> str:
-    value = str(text)
-    return value if len(value) <= limit else value[: limit - 1] + "\u2026"
 
 
 def _banner(cert: Certification) -> str:
@@ -57,6 +52,7 @@ def render_html(cert: Certification) -> str:
     css = asset(CSS_ASSET, _PACKAGE)
     context: dict[str, Any] = {
         "cert": cert,
+        "css": css,
         "csp": f"default-src 'none'; style-src {csp_source(css)}; img-src 'none'; base-uri 'none'; "
         "form-action 'none'",
         "title": f"Certification of {cert.app.name}: {cert.verdict}",
@@ -67,8 +63,8 @@ def render_html(cert: Certification) -> str:
         "symbols": SYMBOLS,
         "detection": DETECTION,
         "log_items": _log_items(cert),
-        "cut": _cut,
         "shown": shown,
-        "show_trace": show_trace_command,
+        # Relative to the certification's folder, which travels whole (zipped, attached).
+        "show_trace": lambda path: trace_command(path, None),
     }
     return render(TEMPLATE, context, _PACKAGE)

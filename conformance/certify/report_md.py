@@ -7,12 +7,12 @@ it shows as text and never breaks a table; only the suite's own ids go in code s
 
 from __future__ import annotations
 
-from conformance.certify.captures import show_trace_command
 from conformance.certify.checks import CHECKS
 from conformance.certify.facts import facts, shown
 from conformance.certify.model import Certification, CheckResult, Finding
 from conformance.certify.rules import DETECTION
 from conformance.reports.markdown import md_escape, md_truncate
+from conformance.reports.matrix_links import trace_command
 
 __all__ = ["SYMBOLS", "render_markdown"]
 
@@ -125,7 +125,7 @@ def _artifacts(result: CheckResult) -> list[str]:
         out.append(f"  - screenshot: [{md_escape(files['screenshot'])}](<{files['screenshot']}>)")
     if files.get("trace"):
         out.append(f"  - Playwright trace: [{md_escape(files['trace'])}](<{files['trace']}>); open it with "
-                   f"`{show_trace_command(files['trace'])}` (from this folder)")
+                   f"`{trace_command(files['trace'], None)}` (from this folder)")
     if files.get("no_trace"):
         out.append(f"  - {_t(files['no_trace'])}")
     return out

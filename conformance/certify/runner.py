@@ -188,7 +188,9 @@ def _store(profile: Profile, evidence_dir: Path | None, target: str) -> CaptureS
         return None
     uses_secrets = any(name.startswith(ENV_PREFIX)
                        for text in profile.secret_texts() for name in names_in(text))
-    return CaptureStore(Path(evidence_dir), target, secrets=uses_secrets)
+    # A trace records request headers too: a saved login's cookies would be in it.
+    return CaptureStore(Path(evidence_dir), target,
+                        secrets=uses_secrets or profile.app.storage_state is not None)
 
 
 def _keep_evidence(results: list[CheckResult], envs: list[TargetEnv]) -> None:

@@ -12,7 +12,7 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
 from conformance.parties.audio import AudioAnalysis, AudioMeter, ToneTrack
-from reference_impl.tones import AIORTC_FAR_END_TONE_HZ, FAR_END_TONE_AMPLITUDE
+from reference_impl.tones import AIORTC_FAR_END_TONE_HZ, FAR_END_TONE_AMPLITUDE, TONE_TOLERANCE_HZ
 
 __all__ = ["AiortcParty"]
 
@@ -88,7 +88,7 @@ class AiortcParty:
         await self.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
 
     async def wait_for_tone(self, hz: float, timeout: float = 10.0,
-                            tolerance: float = 15.0) -> AudioAnalysis:
+                            tolerance: float = TONE_TOLERANCE_HZ) -> AudioAnalysis:
         """Wait until the received audio's dominant frequency is ``hz`` (after more than 20
         frames); return that analysis, or raise ``AssertionError`` with the last one."""
         loop = asyncio.get_running_loop()

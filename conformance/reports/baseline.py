@@ -31,7 +31,7 @@ import jsonschema
 
 from conformance.model import canonical_target_name
 from conformance.reports.atomic import atomic_write_text
-from conformance.reports.jsonio import read_json, shipped_schema
+from conformance.reports.jsonio import read_json
 from conformance.reports.outcome import (
     FAILING_STATUSES,
     Outcome,
@@ -41,6 +41,7 @@ from conformance.reports.outcome import (
 from conformance.reports.rundir import load_run
 from conformance.results import RunInfo, ScenarioResult
 from conformance.runinfo import suite_version
+from conformance.schemas import load_schema
 
 __all__ = [
     "BASELINE_KIND",
@@ -231,7 +232,7 @@ def snapshot_from_results(
 
 def baseline_schema() -> dict[str, Any]:
     """The JSON Schema of baseline.json (shipped as package data)."""
-    return shipped_schema("baseline.schema.json")
+    return load_schema("baseline")
 
 
 def baseline_document(

@@ -14,9 +14,10 @@ from typing import Any
 import jsonschema
 
 from conformance.reports.atomic import atomic_write_text
-from conformance.reports.jsonio import read_json, shipped_schema
+from conformance.reports.jsonio import read_json
 from conformance.reports.outcome import ordered_targets, sort_results
 from conformance.results import SCHEMA_VERSION, STATUSES, RunInfo, ScenarioResult
+from conformance.schemas import load_schema
 
 __all__ = [
     "build_results_document",
@@ -29,7 +30,7 @@ __all__ = [
 
 def results_schema() -> dict[str, Any]:
     """The JSON Schema of results.json (shipped as package data)."""
-    return shipped_schema("results.schema.json")
+    return load_schema("results")
 
 
 def validate_results_document(document: Any) -> None:

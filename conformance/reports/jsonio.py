@@ -9,13 +9,11 @@
 from __future__ import annotations
 
 import json
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "MAX_INPUT_BYTES", "MAX_JSON_DEPTH", "InputError", "parse_json", "read_json", "shipped_schema",
+    "MAX_INPUT_BYTES", "MAX_JSON_DEPTH", "InputError", "parse_json", "read_json",
 ]
 
 #: Largest JSON input read (a results.json of 10,000 items with logs is about 50 MiB).
@@ -68,11 +66,3 @@ def _check_depth(document: Any, where: str) -> None:
             todo.extend((item, depth + 1) for item in value.values())
         elif isinstance(value, list):
             todo.extend((item, depth + 1) for item in value)
-
-
-@cache
-def shipped_schema(file_name: str) -> dict[str, Any]:
-    """The JSON Schema ``conformance/schema/<file_name>`` (shipped as package data)."""
-    text = resources.files("conformance").joinpath("schema", file_name).read_text(encoding="utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema

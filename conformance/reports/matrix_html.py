@@ -32,7 +32,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from conformance.reports.matrix import Cell, Column, Matrix, Row, Tally, build_multi_run_matrix
 from conformance.reports.matrix_links import RunChanges, is_trace, source_href, trace_command
@@ -51,7 +50,7 @@ from conformance.reports.outcome import (
     sort_results,
     unexpected_pass_message,
 )
-from conformance.reports.templating import asset, csp_source, has_invisible, render
+from conformance.reports.templating import asset, csp_source, cut, relative_href, render
 from conformance.results import RunInfo, ScenarioResult, StepRecord
 
 __all__ = [
@@ -109,22 +108,9 @@ _LEVEL = {
 }
 
 # A URL scheme ("javascript:", "https:", "C:" on Windows): never turned into a link.
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
 _CSS = "matrix.css"
 _JS = "matrix.js"
-
-
-def _cut(text: str, limit: int = LOG_TEXT_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
-
-
-def _artifact_href(path: str) -> str | None:
-    """A safe ``href`` for a relative artifact path, or ``None`` if it must not be a link."""
-    cleaned = path.replace("\\", "/").strip()
-    if not cleaned or cleaned.startswith("/") or _SCHEME.match(cleaned) or has_invisible(cleaned):
-        return None
-    return quote(cleaned, safe="/-_.~")
 
 
 def _tally_text(tally: Tally) -> str:
@@ -275,7 +261,7 @@ def _log_entries(entries: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, s
         text = entry.get("text", entry.get("message", entry.get("msg")))
         if text is None:
             text = json.dumps(dict(entry), ensure_ascii=False, sort_keys=True, default=str)
-        shown.append((level, re.sub(r"[^a-z]", "", level.lower()), _cut(str(text))))
+        shown.append((level, re.sub(r"[^a-z]", "", level.lower()), cut(str(text), LOG_TEXT_LIMIT)))
     return shown
 
 
@@ -330,8 +316,8 @@ _HELPERS: dict[str, Any] = {
     "CLASS": _CLASS,
     "LOG_ENTRY_LIMIT": LOG_ENTRY_LIMIT,
     "classify": classify,
-    "cut": _cut,
-    "artifact_href": _artifact_href,
+    "cut": lambda text, limit=LOG_TEXT_LIMIT: cut(text, limit),
+    "artifact_href": relative_href,
     "tally_text": _tally_text,
     "member_tally": _member_tally,
     "row_level": _row_level,

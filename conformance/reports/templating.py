@@ -23,11 +23,13 @@ import re
 from functools import cache
 from importlib import resources
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from markupsafe import Markup
 
-__all__ = ["DEFAULT_PACKAGE", "asset", "csp_source", "environment", "escape", "render", "visible"]
+__all__ = ["DEFAULT_PACKAGE", "asset", "csp_source", "cut", "environment", "escape", "relative_href",
+           "render", "visible"]
 
 #: The package whose ``templates/`` and ``assets/`` folders are used unless told otherwise.
 DEFAULT_PACKAGE = "conformance.reports"
@@ -46,6 +48,24 @@ def visible(text: str) -> str:
 def has_invisible(text: str) -> bool:
     """Whether ``text`` holds a character HTML cannot carry."""
     return _INVALID.search(text) is not None
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def relative_href(path: str) -> str | None:
+    """A safe ``href`` for a file beside the page (a relative path), or ``None`` when it must
+    not be a link: absolute, with a scheme (``javascript:``), or holding invisible characters."""
+    cleaned = path.replace("\\", "/").strip()
+    if not cleaned or cleaned.startswith("/") or _SCHEME.match(cleaned) or has_invisible(cleaned):
+        return None
+    return quote(cleaned, safe="/-_.~")
+
+
+def cut(text: object, limit: int = 2000) -> str:
+    """``text`` shortened to ``limit`` characters, with an ellipsis when it was longer."""
+    value = str(text)
+    return value if len(value) <= limit else value[: limit - 1] + "\u2026"
 
 
 def escape(value: object) -> Markup:
@@ -89,6 +109,8 @@ def environment(package: str = DEFAULT_PACKAGE) -> jinja2.Environment:
         return asset(name, package)
 
     env.globals["asset"] = package_asset
+    env.globals["cut"] = cut
+    env.globals["relative_href"] = relative_href
     return env
 
 

@@ -35,18 +35,16 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import jsonschema
 
 from conformance.reports.atomic import atomic_write_text
-from conformance.reports.jsonio import shipped_schema
 from conformance.reports.outcome import Outcome, classify, sort_results, unexpected_pass_message
 from conformance.results import RunInfo, ScenarioResult
+from conformance.schemas import load_schema
 
 __all__ = [
-    "SUBTEST_STATUSES",
-    "TEST_STATUSES",
     "build_wptreport",
     "validate_wptreport",
     "wpt_run_info",
@@ -54,11 +52,8 @@ __all__ = [
     "write_wptreport",
 ]
 
-#: wptrunner's test statuses (``CRASH`` is never written by this suite).
-TEST_STATUSES: Final = ("OK", "ERROR", "TIMEOUT", "CRASH", "SKIP")
-#: wptrunner's subtest statuses.
-SUBTEST_STATUSES: Final = ("PASS", "FAIL", "TIMEOUT", "NOTRUN", "PRECONDITION_FAILED")
-
+# The statuses wptrunner knows are the schema's (schema/wptreport.schema.json); these maps
+# say which of them each of ours becomes (``CRASH`` and ``NOTRUN`` are never written).
 _TEST_STATUS = {"PASS": "OK", "FAIL": "OK", "ERROR": "ERROR", "TIMEOUT": "TIMEOUT", "SKIP": "SKIP"}
 _SUBTEST_STATUS = {"PASS": "PASS", "FAIL": "FAIL", "ERROR": "FAIL", "TIMEOUT": "TIMEOUT"}
 
@@ -164,7 +159,7 @@ def validate_wptreport(document: Any) -> None:
     Beyond ``conformance/schema/wptreport.schema.json``, what a schema cannot say: an
     ``expected`` status is given only where it differs from the status.
     """
-    validator = jsonschema.Draft202012Validator(shipped_schema("wptreport.schema.json"))
+    validator = jsonschema.Draft202012Validator(load_schema("wptreport"))
     error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "(document)"

@@ -34,7 +34,15 @@ from conformance.runinfo import (
     WPTREPORT_JSON,
 )
 
-__all__ = ["write_reports"]
+__all__ = ["write_reports", "write_run_info"]
+
+
+def write_run_info(run_dir: Path, run_info: RunInfo) -> Path:
+    """Write ``run_info.json`` into ``run_dir`` atomically and return its path (at a run's
+    start, so a killed run keeps its metadata, and final with the reports)."""
+    path = Path(run_dir) / RUN_INFO_JSON
+    atomic_write_text(path, json.dumps(run_info.to_json(), indent=2) + "\n")
+    return path
 
 
 def write_reports(
@@ -63,8 +71,7 @@ def write_reports(
     written: dict[str, Path] = {}
     written["json"] = write_results_json(run_dir / RESULTS_JSON, run_info, results)
     # Written at the start too: now final (targets, end time, interrupted).
-    written["run_info"] = run_dir / RUN_INFO_JSON
-    atomic_write_text(written["run_info"], json.dumps(run_info.to_json(), indent=2) + "\n")
+    written["run_info"] = write_run_info(run_dir, run_info)
     written["junit"] = write_junit(run_dir / JUNIT_XML, run_info, results)
     written["matrix"] = run_dir / MATRIX_MD
     atomic_write_text(written["matrix"], render_matrix_md(matrix, run_info))
