@@ -101,3 +101,19 @@ def test_a_failing_check_keeps_its_screenshot_and_trace(tmp_path: Path) -> None:
     text = customer_text(folder)
     assert "index.html?signal={signal}&amp;flaw=ignore-devices in the bundled app" in text
     assert "native: none (native Chromium" in text
+
+
+def test_a_saved_login_keeps_no_trace(tmp_path: Path) -> None:
+    """A trace records the cookies every request sends: a profile with `storage_state` (like
+    one with secrets) keeps screenshots only."""
+    from conformance.certify.profile import load_profile
+    from conformance.certify.runner import _store
+
+    (tmp_path / "login.json").write_text(json.dumps({"cookies": [], "origins": []}))
+    profile_file = tmp_path / "app.yaml"
+    profile_file.write_text(SAMPLE_PROFILE.replace(
+        "  bundled: sample", "  bundled: sample\n  storage_state: login.json", 1))
+    saved = _store(load_profile(profile_file), tmp_path / "evidence", "native")
+    plain = _store(load_profile(ROOT / "profiles" / "sample.yaml"), tmp_path / "evidence", "native")
+    assert saved is not None and saved.secrets
+    assert plain is not None and not plain.secrets
