@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-import netns
 import pytest
 from backends import OtherHost, backends_unavailable, start_janus, start_turn
+
+from conformance.network import netns
 
 pytest_plugins = ["pytester"]
 

@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import netns
 import pytest
+
+from conformance.network import netns
 
 
 def test_not_root_is_a_reason_to_skip(monkeypatch: pytest.MonkeyPatch) -> None:

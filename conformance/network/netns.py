@@ -1,9 +1,11 @@
-"""A network namespace joined to this machine by a veth pair: "another host" for tests.
+"""A network namespace joined to this machine by a veth pair: "another host".
 
-Real backends (Janus, coturn) run inside it and listen on its 10.x address only, which is
-both the honest picture (the backend is on another host) and what keeps tests hermetic:
-nothing but this machine and the namespace it created is ever addressed. Everything is
-removed on :meth:`Namespace.close`, whatever happened before.
+Real backends (Janus, coturn) run inside one in the project's tests, and the ``--network``
+topologies (:mod:`conformance.network.topology`) put the local device and its home router in
+them. A process inside listens on the namespace's 10.x address only, which is both the honest
+picture (it is on another host) and what keeps runs hermetic: nothing but this machine and
+the namespaces the run created is ever addressed. Everything is removed on
+:meth:`Namespace.close`, whatever happened before.
 
 Namespaces are made once per test session, before any browser starts (:func:`reserve`, called
 by the controlling pytest process; each xdist worker takes its own with :func:`assigned`).
@@ -28,9 +30,12 @@ from pathlib import Path
 from typing import IO
 
 __all__ = [
+    "NAME_PREFIX",
     "Namespace",
     "NamespaceError",
     "assigned",
+    "free_subnet",
+    "ip",
     "namespace_unavailable",
     "release",
     "remove_stale",
@@ -46,14 +51,18 @@ _ATTEMPTS = 20
 #: The environment variable through which the controlling process hands its namespaces
 #: to the xdist workers it starts (they inherit its environment).
 RESERVED_ENV = "MMR_TEST_NAMESPACES"
-_NAME_PREFIX = "mmr-test-"
+#: Every namespace the suite makes is called ``mmr-<role>-<pid>-<n>``: the pid tells
+#: :func:`remove_stale` whether its maker still runs.
+NAME_PREFIX = "mmr-"
+_TEST_ROLE = "test"
 
 
 class NamespaceError(RuntimeError):
     """A namespace or a process in it could not be set up."""
 
 
-def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``ip ARGS`` (bounded in time); :class:`NamespaceError` when it fails and ``check``."""
     done = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=_IP_TIMEOUT_S,
                           check=False, stdin=subprocess.DEVNULL)
     if check and done.returncode != 0:
@@ -70,10 +79,25 @@ def namespace_unavailable() -> str | None:
     return None
 
 
-def _addresses_in_use() -> set[str]:
-    out = _ip("-4", "-o", "addr", "show").stdout
+def _addresses_in_use(*namespaces: str) -> set[str]:
+    """The ``a.b.c`` prefixes of addresses and routes here (and in ``namespaces``)."""
+    out = ""
+    for where in ((), *(("-n", name) for name in namespaces)):
+        out += ip(*where, "-4", "-o", "addr", "show", check=False).stdout
+        out += ip(*where, "-4", "route", "show", check=False).stdout
     return {field.split("/")[0].rsplit(".", 1)[0] for line in out.splitlines()
-            for field in line.split() if field.count(".") == 3 and "/" in field}
+            for field in line.split() if field.count(".") == 3}
+
+
+def free_subnet(seed: int, *namespaces: str) -> str:
+    """A 10.x ``/30`` (``10.a.b.0``) used by no address or route here or in ``namespaces``;
+    ``seed`` (a pid plus an attempt) makes concurrent callers pick different ones."""
+    used = _addresses_in_use(*namespaces)
+    for attempt in range(_ATTEMPTS):
+        octet2, octet3 = 100 + (seed + attempt) % 150, (seed // 150 + 7 * attempt) % 256
+        if f"10.{octet2}.{octet3}" not in used:
+            return f"10.{octet2}.{octet3}.0"
+    raise NamespaceError(f"no free 10.x subnet after {_ATTEMPTS} attempts")
 
 
 def wait_for_tcp(address: str, port: int, timeout: float, *,
@@ -104,8 +128,11 @@ class Namespace:
     """A network namespace with a veth pair: ``host_address`` on this side,
     ``address`` inside (a /30 of 10.x chosen so that it is not in use here)."""
 
-    def __init__(self, name: str, host_interface: str, interface: str, subnet: str) -> None:
+    def __init__(self, name: str, host_interface: str, interface: str, subnet: str,
+                 parent: str | None = None) -> None:
         self.name = name
+        #: The namespace holding :attr:`host_interface` (``None``: this machine's own).
+        self.parent = parent
         #: The veth end on this machine, and the one inside the namespace.
         self.host_interface = host_interface
         self.interface = interface
@@ -116,30 +143,32 @@ class Namespace:
         self._processes: list[subprocess.Popen[bytes]] = []
 
     @classmethod
-    def create(cls, *, wired: bool = True) -> Namespace:
+    def create(cls, *, wired: bool = True, role: str = _TEST_ROLE,
+               parent: Namespace | None = None) -> Namespace:
         """Make a namespace, its veth pair and addresses; :class:`NamespaceError` if it fails.
 
         ``wired=False`` makes the namespace alone (its own loopback, no veth pair, no
-        address): no network change on this machine, for tests of the mechanism itself."""
+        address): no network change on this machine, for tests of the mechanism itself.
+        ``parent``: the pair's other end goes there instead of this machine (a home's
+        device behind its router: no network change here either). ``role`` names it
+        (``mmr-<role>-<pid>-<n>``; its first letter starts the interface names)."""
         reason = namespace_unavailable()
         if reason is not None:
             raise NamespaceError(reason)
         pid = os.getpid()
         for attempt in range(_ATTEMPTS):
-            # Unique per process (an xdist worker) and attempt; names stay within IFNAMSIZ.
-            tag = f"{pid % 100_000}{attempt:02d}"
-            octet2, octet3 = 100 + (pid + attempt) % 150, (pid // 150 + 7 * attempt) % 256
-            if f"10.{octet2}.{octet3}" in _addresses_in_use():
-                continue
-            namespace = cls(f"{_NAME_PREFIX}{pid}-{attempt}", f"mh{tag}", f"mn{tag}",
-                            f"10.{octet2}.{octet3}.0")
-            if _ip("netns", "add", namespace.name, check=False).returncode != 0:
+            # Unique per process (an xdist worker), role and attempt; within IFNAMSIZ.
+            tag = f"{role[0]}{pid % 100_000}{attempt:02d}"
+            subnet = free_subnet(pid + attempt, *([parent.name] if parent else []))
+            namespace = cls(f"{NAME_PREFIX}{role}-{pid}-{attempt}", f"h{tag}", f"n{tag}",
+                            subnet, parent.name if parent else None)
+            if ip("netns", "add", namespace.name, check=False).returncode != 0:
                 continue
             try:
                 if wired:
                     namespace._wire()
                 else:
-                    _ip("netns", "exec", namespace.name, "ip", "link", "set", "lo", "up")
+                    ip("netns", "exec", namespace.name, "ip", "link", "set", "lo", "up")
             except BaseException:
                 namespace.close()
                 raise
@@ -147,14 +176,18 @@ class Namespace:
         raise NamespaceError(f"no free namespace name or 10.x subnet after {_ATTEMPTS} attempts")
 
     def _wire(self) -> None:
-        _ip("link", "add", self.host_interface, "type", "veth", "peer", "name", self.interface)
-        _ip("link", "set", self.interface, "netns", self.name)
-        _ip("addr", "add", f"{self.host_address}/30", "dev", self.host_interface)
-        _ip("link", "set", self.host_interface, "up")
-        inside = ("netns", "exec", self.name, "ip")
-        _ip(*inside, "addr", "add", f"{self.address}/30", "dev", self.interface)
-        _ip(*inside, "link", "set", self.interface, "up")
-        _ip(*inside, "link", "set", "lo", "up")
+        outside = ("-n", self.parent) if self.parent else ()
+        ip(*outside, "link", "add", self.host_interface, "type", "veth", "peer", "name", self.interface)
+        ip(*outside, "link", "set", self.interface, "netns", self.name)
+        ip(*outside, "addr", "add", f"{self.host_address}/30", "dev", self.host_interface)
+        ip(*outside, "link", "set", self.host_interface, "up")
+        inside = ("-n", self.name)
+        ip(*inside, "addr", "add", f"{self.address}/30", "dev", self.interface)
+        ip(*inside, "link", "set", self.interface, "up")
+        ip(*inside, "link", "set", "lo", "up")
+        # Another host has a default gateway: this machine, which answers for the rest of
+        # the (simulated) internet, homes behind their routers included.
+        ip(*inside, "route", "add", "default", "via", self.host_address)
 
     def spawn(self, argv: Sequence[str], *, cwd: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
         """Start ``argv`` inside the namespace (cwd ``cwd``, no core dumps, output to ``log``).
@@ -170,13 +203,15 @@ class Namespace:
         """What :meth:`from_description` needs to use this namespace in another process."""
         prefix, last = self.host_address.rsplit(".", 1)
         return {"name": self.name, "host_interface": self.host_interface,
-                "interface": self.interface, "subnet": f"{prefix}.{int(last) - 1}"}
+                "interface": self.interface, "subnet": f"{prefix}.{int(last) - 1}",
+                "parent": self.parent or ""}
 
     @classmethod
     def from_description(cls, description: dict[str, str]) -> Namespace:
         """The namespace that :meth:`describe` described (made by another process)."""
         return cls(description["name"], description["host_interface"],
-                   description["interface"], description["subnet"])
+                   description["interface"], description["subnet"],
+                   description.get("parent") or None)
 
     def _stop(self, process: subprocess.Popen[bytes]) -> None:
         if process.poll() is None:
@@ -195,7 +230,7 @@ class Namespace:
             self._stop(process)
         self._processes.clear()
         # Anything else that ended up in the namespace was started through it, by a test.
-        leftover = _ip("netns", "pids", self.name, check=False).stdout.split()
+        leftover = ip("netns", "pids", self.name, check=False).stdout.split()
         for pid in leftover:
             with contextlib.suppress(ProcessLookupError, ValueError):
                 os.kill(int(pid), signal.SIGKILL)
@@ -203,10 +238,11 @@ class Namespace:
     def close(self) -> None:
         """Stop every process started in the namespace, then delete it and its veth pair."""
         self.stop_processes()
-        _ip("netns", "del", self.name, check=False)
+        ip("netns", "del", self.name, check=False)
         # Deleting the namespace destroys its veth end and with it the pair; make sure.
         if self.host_interface:
-            _ip("link", "del", self.host_interface, check=False)
+            ip(*(("-n", self.parent) if self.parent else ()), "link", "del", self.host_interface,
+               check=False)
 
     def __enter__(self) -> Namespace:
         return self
@@ -217,10 +253,11 @@ class Namespace:
 
 def remove_stale() -> None:
     """Delete namespaces left by a test process that no longer runs (a killed run)."""
-    for line in _ip("netns", "list", check=False).stdout.splitlines():
+    for line in ip("netns", "list", check=False).stdout.splitlines():
         name = line.split(" ", 1)[0]
-        owner = name.removeprefix(_NAME_PREFIX).split("-", 1)[0]
-        if not name.startswith(_NAME_PREFIX) or not owner.isdigit():
+        parts = name.removeprefix(NAME_PREFIX).split("-")
+        owner = parts[1] if len(parts) == 3 else ""
+        if not name.startswith(NAME_PREFIX) or not owner.isdigit():
             continue
         try:
             os.kill(int(owner), 0)
@@ -250,8 +287,8 @@ def release(namespaces: list[Namespace]) -> list[str]:
     for namespace in namespaces:
         namespace.close()
     os.environ.pop(RESERVED_ENV, None)
-    listed = _ip("netns", "list", check=False).stdout.split()
-    links = _ip("-o", "link", check=False).stdout
+    listed = ip("netns", "list", check=False).stdout.split()
+    links = ip("-o", "link", check=False).stdout
     return [namespace.name for namespace in namespaces
             if namespace.name in listed or f" {namespace.host_interface}@" in links]
 

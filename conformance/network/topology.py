@@ -1,0 +1,261 @@
+"""Where the local device sits: ``--network NAME`` (and ``network:`` in a profile).
+
+Under call redirection the page runs in a data centre and the media leaves from the user's
+local device, usually in a home behind a NAT router. ``same-host`` is today's picture (the
+reference host shares this machine's network stack); the others put the reference host in a
+namespace of its own (the *device*) behind a *router* namespace wired to this machine, which
+stands for the internet (the app's backends, in their namespaces, and the harness's far end):
+
+```
+ this machine (data centre + internet) --veth-- router (NAT, firewall) --veth-- device (host)
+```
+
+- ``home``: the router masquerades with endpoint-independent mapping (Linux keeps a flow's
+  source port when it can: a "cone" mapping; filtering stays address- and port-dependent).
+- ``symmetric-nat``: ``MASQUERADE --random-fully``: every flow gets a random port.
+- ``firewalled``: only TCP to port 443 leaves the home (TURN over TCP/TLS is the only way out).
+
+The page's channel to the host (the remote desktop's virtual channel) crosses the router as
+the remote desktop connection does: one inbound TCP port to the device is let through
+(:meth:`HomeNetwork.open_channel`). Nothing else from outside reaches the device unless the
+device sent to it first (conntrack), so a far end learns the device only through the NAT.
+
+Everything is made by the run and removed by :meth:`HomeNetwork.close`, on failure too;
+:meth:`HomeNetwork.leftovers` names whatever survived, and a leftover fails the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from conformance.network.netns import Namespace, NamespaceError, ip, namespace_unavailable
+
+__all__ = [
+    "DEFAULT_TOPOLOGY",
+    "NETWORK_ENV",
+    "TOPOLOGIES",
+    "HomeNetwork",
+    "Topology",
+    "network_unavailable",
+    "topology",
+]
+
+_TIMEOUT_S = 10.0
+#: The environment variable through which a run's controlling process hands its home
+#: network to the processes it starts (pytest-xdist workers inherit its environment).
+NETWORK_ENV = "MMR_HOME_NETWORK"
+#: The port TURN servers that serve firewalled homes listen on (TCP, like HTTPS).
+FIREWALL_OPEN_PORT = 443
+
+
+@dataclass(frozen=True)
+class Topology:
+    """One ``--network`` choice: the router's NAT and firewall, and what a certificate says."""
+
+    name: str
+    #: ``None``: no home (the host shares this machine's stack); ``cone`` or ``symmetric``.
+    nat: str | None
+    #: Only TCP to :data:`FIREWALL_OPEN_PORT` leaves the home.
+    firewalled: bool
+    #: Where the local device's media leaves from, for the certificate.
+    where: str
+
+
+TOPOLOGIES: dict[str, Topology] = {t.name: t for t in (
+    Topology("same-host", None, False,
+             "the data centre's own network stack (no NAT): the reference host shares the "
+             "page's machine"),
+    Topology("home", "cone", False,
+             "a home behind a NAT router with endpoint-independent mapping"),
+    Topology("symmetric-nat", "symmetric", False,
+             "a home behind a symmetric NAT (a random port per flow: MASQUERADE --random-fully)"),
+    Topology("firewalled", "cone", True,
+             f"a home whose firewall lets only TCP to port {FIREWALL_OPEN_PORT} out"),
+)}
+DEFAULT_TOPOLOGY = "same-host"
+#: Where a native target's media leaves from, whatever the topology.
+NATIVE_WHERE = "the data centre (no NAT): the browser's own network stack"
+
+
+def topology(name: str) -> Topology:
+    """The topology called ``name``; :class:`ValueError` naming the known ones."""
+    try:
+        return TOPOLOGIES[name]
+    except KeyError:
+        raise ValueError(f"unknown network {name!r} (known: {', '.join(TOPOLOGIES)})") from None
+
+
+def network_unavailable(name: str) -> str | None:
+    """Why topology ``name`` cannot be made here (``None`` when it can, or needs nothing)."""
+    if topology(name).nat is None:
+        return None
+    reason = namespace_unavailable()
+    if reason is None and shutil.which("iptables") is None:
+        reason = "the `iptables` command is not installed (Debian package iptables)"
+    return reason
+
+
+def _run(argv: Sequence[str]) -> None:
+    done = subprocess.run(list(argv), capture_output=True, text=True, timeout=_TIMEOUT_S,
+                          check=False, stdin=subprocess.DEVNULL)
+    if done.returncode != 0:
+        raise NamespaceError(f"`{' '.join(argv)}` failed: {done.stderr.strip()}")
+
+
+def _veths_here() -> list[str]:
+    out = ip("-o", "link", "show", "type", "veth", check=False).stdout
+    return [line.split(":")[1].strip().split("@")[0] for line in out.splitlines() if ":" in line]
+
+
+def _forwarding(interface: str) -> Path:
+    return Path(f"/proc/sys/net/ipv4/conf/{interface}/forwarding")
+
+
+class HomeNetwork:
+    """The router and device namespaces of one topology, made by one run."""
+
+    def __init__(self, topology_: Topology, router: Namespace, device: Namespace,
+                 forwarding: dict[str, str] | None = None, *, owner: bool = True) -> None:
+        self.topology = topology_
+        #: Wired to this machine: ``router.address`` is the home's public (WAN) address.
+        self.router = router
+        #: Wired to the router: ``device.address`` is the local device's private address.
+        self.device = device
+        #: This machine's interfaces whose forwarding the run turned on, and their old value.
+        self._forwarding = dict(forwarding or {})
+        #: Only the process that made the network removes it (workers only use it).
+        self._owner = owner
+
+    # --- making and removing -------------------------------------------------------------
+    @classmethod
+    def create(cls, name: str) -> HomeNetwork:
+        """Make the home of topology ``name``; :class:`NamespaceError` if it cannot be made.
+
+        A network change on this machine (a veth pair, a route): make it before browsers
+        start, as Chromium aborts its in-flight requests on one."""
+        chosen = topology(name)
+        if chosen.nat is None:
+            raise ValueError(f"topology {name!r} has no home network")
+        reason = network_unavailable(name)
+        if reason is not None:
+            raise NamespaceError(reason)
+        router = Namespace.create(role="router")
+        network: HomeNetwork | None = None
+        try:
+            device = Namespace.create(role="device", parent=router)
+            network = cls(chosen, router, device)
+            network._configure()
+        except BaseException:
+            if network is not None:
+                network.close()
+            else:
+                router.close()
+            raise
+        return network
+
+    def _in_router(self, *argv: str) -> None:
+        _run(["ip", "netns", "exec", self.router.name, *argv])
+
+    def _configure(self) -> None:
+        router, device = self.router, self.device
+        wan, lan = router.interface, device.host_interface
+        # The device reaches everything through its router; the router through this machine.
+        ip("-n", device.name, "route", "replace", "default", "via", device.host_address)
+        self._in_router("sysctl", "-qw", "net.ipv4.ip_forward=1")
+        masquerade = ["iptables", "-t", "nat", "-A", "POSTROUTING", "-o", wan, "-j", "MASQUERADE"]
+        if self.topology.nat == "symmetric":
+            masquerade.append("--random-fully")
+        self._in_router(*masquerade)
+        self._in_router("iptables", "-P", "FORWARD", "DROP")
+        self._in_router("iptables", "-A", "FORWARD", "-m", "conntrack", "--ctstate",
+                        "ESTABLISHED,RELATED", "-j", "ACCEPT")
+        out = ["iptables", "-A", "FORWARD", "-i", lan, "-o", wan]
+        if self.topology.firewalled:
+            out += ["-p", "tcp", "--dport", str(FIREWALL_OPEN_PORT)]
+        self._in_router(*out, "-j", "ACCEPT")
+        # This machine reaches the device's address through the router (the page's channel
+        # only: the router's filter lets nothing else in), and forwards the home's packets
+        # to the backends' namespaces and back. Forwarding is turned on per interface (IPv4
+        # honours the incoming interface's flag), never for the machine's own uplinks.
+        ip("route", "add", f"{device.address}/32", "via", router.address)
+        for interface in [router.host_interface, *_veths_here()]:
+            flag = _forwarding(interface)
+            if interface in self._forwarding or not flag.exists():
+                continue
+            self._forwarding[interface] = flag.read_text().strip()
+            flag.write_text("1")
+
+    def open_channel(self, port: int) -> None:
+        """Let the page's channel in: TCP from this machine to the device's ``port`` (the
+        remote desktop's virtual channel crosses the home's router as its connection does)."""
+        self._in_router("iptables", "-A", "FORWARD", "-i", self.router.interface, "-o",
+                        self.device.host_interface, "-p", "tcp", "-d", self.device.address,
+                        "--dport", str(port), "-j", "ACCEPT")
+
+    def close(self) -> None:
+        """Remove everything the run made (processes, namespaces, pairs, the route, the
+        forwarding flags it set); never raises. Only the process that made it removes it."""
+        if not self._owner:
+            return
+        ip("route", "del", f"{self.device.address}/32", check=False)
+        for interface, old in self._forwarding.items():
+            with contextlib.suppress(OSError):
+                _forwarding(interface).write_text(old)
+        self.device.close()
+        self.router.close()
+
+    def leftovers(self) -> list[str]:
+        """What :meth:`close` should have removed and is still there (empty when clean)."""
+        left = []
+        listed = ip("netns", "list", check=False).stdout.split()
+        left += [f"namespace {n.name}" for n in (self.router, self.device) if n.name in listed]
+        if f" {self.router.host_interface}@" in ip("-o", "link", check=False).stdout:
+            left.append(f"interface {self.router.host_interface}")
+        if self.device.address in ip("-4", "route", "show", check=False).stdout.split():
+            left.append(f"route to {self.device.address}")
+        for interface, old in self._forwarding.items():
+            flag = _forwarding(interface)
+            if flag.exists() and flag.read_text().strip() != old:
+                left.append(f"forwarding on {interface}")
+        return left
+
+    def __enter__(self) -> HomeNetwork:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- using it from other processes ---------------------------------------------------
+    def describe(self) -> str:
+        """What :meth:`from_description` needs (JSON), for :data:`NETWORK_ENV`."""
+        return json.dumps({"topology": self.topology.name, "router": self.router.describe(),
+                           "device": self.device.describe()})
+
+    @classmethod
+    def from_description(cls, text: str) -> HomeNetwork:
+        """The home another process made and :meth:`describe` d (this one never removes it)."""
+        data: dict[str, Any] = json.loads(text)
+        return cls(topology(data["topology"]), Namespace.from_description(data["router"]),
+                   Namespace.from_description(data["device"]), owner=False)
+
+    @classmethod
+    def inherited(cls) -> HomeNetwork | None:
+        """The home this process's parent made for the run (:data:`NETWORK_ENV`), if any."""
+        text = os.environ.get(NETWORK_ENV)
+        return cls.from_description(text) if text else None
+
+    def command(self) -> list[str]:
+        """The prefix that runs a command on the local device."""
+        return ["ip", "netns", "exec", self.device.name]
+
+    def spawn(self, argv: Sequence[str], *, cwd: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
+        """Start ``argv`` on the local device; stopped by :meth:`close`."""
+        return self.device.spawn(argv, cwd=cwd, log=log)
