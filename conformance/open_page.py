@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import signal
 
+from conformance.network.topology import DEFAULT_TOPOLOGY, home_network
 from conformance.page_scripts import RUNTIME_SCRIPTS
 from conformance.targets import Browsers, PageSetup, TargetOptions, make_target
 
@@ -20,6 +21,12 @@ async def open_page(url: str, *, target_name: str, options: TargetOptions | None
                     timeout: float | None = None, with_runtime: bool = False) -> int:
     """Open ``url`` under ``target_name``; return when the page closes or time runs out."""
     options = options or TargetOptions()
+    with home_network(options.network or DEFAULT_TOPOLOGY):  # before the browser starts
+        return await _open(url, target_name, options, timeout, with_runtime)
+
+
+async def _open(url: str, target_name: str, options: TargetOptions, timeout: float | None,
+                with_runtime: bool) -> int:
     browsers = Browsers(options.browser)
     target = make_target(target_name, browsers, options)
     try:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from conformance.network.topology import DEFAULT_TOPOLOGY, TOPOLOGIES
 from conformance.targets import ALIASES, TARGETS, canonical_target, parse_targets, target_choices
 from conformance.targets.reference import ICE_MODES
 
@@ -154,6 +155,10 @@ TARGET_OPTIONS: tuple[Option, ...] = (
            help="reference target: where the host gathers ICE candidates; loopback (default, "
                 "hermetic) or all (every interface and the page's STUN/TURN servers, for a "
                 "backend on another host)"),
+    Option("--network", choices=tuple(TOPOLOGIES),
+           help=f"reference target: where the local device sits; {DEFAULT_TOPOLOGY} (default: "
+                "the page's machine), home (behind a NAT router), symmetric-nat, or firewalled "
+                "(only TCP to 443 leaves); native runs stay in the data centre"),
     Option("--attach-expects", choices=("native", "redirected"),
            help="attach target: which expectations apply (default: detected from the page's "
                 "isCallRedirectionEnabled)"),

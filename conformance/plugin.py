@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import threading
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ from conformance.loader import (
     load_scenario,
 )
 from conformance.model import Scenario, shard_of
+from conformance.network.netns import NamespaceError
+from conformance.network.topology import home_network
 from conformance.options import RUN_OPTIONS, add_options
 from conformance.recorder import RunRecorder, reports_root
 from conformance.results import ScenarioResult
@@ -39,6 +42,7 @@ from conformance.targets import TARGETS, options_from, parse_targets
 __all__ = ["INVALID_TARGET", "InvalidScenarioItem", "ScenarioFile", "ScenarioItem", "combine_repeats"]
 
 _harness_key = pytest.StashKey[Harness]()
+_network_key = pytest.StashKey[AbstractContextManager[Any]]()
 _registries_key = pytest.StashKey[dict[Path, dict[str, Limitation]]]()
 _ids_key = pytest.StashKey[dict[str, Scenario]]()
 _described_key = pytest.StashKey[set[str]]()
@@ -86,6 +90,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_registries_key] = {}
     config.stash[_ids_key] = {}
     is_worker = hasattr(config, "workerinput")
+    network = config.getoption("network", None)
+    if not is_worker and network:
+        # The home network before any browser starts (workers inherit it: NETWORK_ENV).
+        run_network = home_network(network)
+        config.stash[_network_key] = run_network
+        run_network.__enter__()
     if not is_worker and reports_enabled(config):
         # Fix the run id before xdist starts workers: they receive the options and write
         # failure artifacts into the same run folder.
@@ -338,8 +348,28 @@ def _harness(config: pytest.Config) -> Harness:
     return config.stash[_harness_key]
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Remove the run's home network (``--network``); anything left of it fails the run."""
+    config = session.config
+    run_network = config.stash.get(_network_key, None)
+    if run_network is None:
+        return
+    del config.stash[_network_key]
+    harness = config.stash.get(_harness_key, None)
+    if harness is not None:  # its hosts run on the home's device: they stop first
+        harness.close()
+        del config.stash[_harness_key]
+    try:
+        run_network.__exit__(None, None, None)
+    except NamespaceError as exc:
+        config.get_terminal_writer().line(str(exc), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     harness = config.stash.get(_harness_key, None)
     if harness is not None:
         harness.close()
         del config.stash[_harness_key]
+

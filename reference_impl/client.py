@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -107,7 +108,8 @@ class ReferenceHost:
     # --- lifetime ------------------------------------------------------------------
     @classmethod
     async def start(cls, *, latency_ms: float = 0.0, ice: str = "loopback",
-                    python: str | None = None,
+                    python: str | None = None, launcher: Sequence[str] = (),
+                    listen: str = "127.0.0.1",
                     startup_timeout: float = _STARTUP_TIMEOUT_S) -> ReferenceHost:
         """Spawn ``python -m reference_impl.host`` and connect the control session.
 
@@ -115,6 +117,8 @@ class ReferenceHost:
         ``ice`` is where the host's peer connections gather: ``"loopback"`` (127.0.0.1 and
         STUN/TURN servers on loopback only: hermetic) or ``"all"`` (every interface and
         the page's ``iceServers``, like a real local device; for a backend on another host).
+        ``launcher`` prefixes the command (``ip netns exec DEVICE``: the host on a network of
+        its own) and ``listen`` is the address its channel listens on there.
         Raises :class:`HostStartError` with the host's stderr if it does not come up.
         """
         if ice not in ICE_MODES:
@@ -125,8 +129,8 @@ class ReferenceHost:
         # The host watches its stdin: this process holds the pipe's other end, so the host
         # shuts down when this process ends, even by SIGKILL (no orphaned listener).
         process = await asyncio.create_subprocess_exec(
-            python or sys.executable, "-m", "reference_impl.host", "--latency-ms", str(latency_ms),
-            "--ice", ice, "--exit-with-stdin",
+            *launcher, python or sys.executable, "-m", "reference_impl.host",
+            "--latency-ms", str(latency_ms), "--ice", ice, "--listen", listen, "--exit-with-stdin",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, env=env,
             start_new_session=True,  # a Ctrl-C in the terminal is the harness's to handle

@@ -32,7 +32,8 @@ __all__ = [
 DEMOS = Path("/usr/share/janus/demos")
 _JANUS_LIBS = Path("/usr/lib/x86_64-linux-gnu/janus")
 _JANUS_HTTP_PORT = 8088
-_TURN_PORT = 3478
+#: TURN on 443, as servers that serve firewalled homes listen (only TCP to 443 leaves one).
+_TURN_PORT = 443
 #: Janus needs 1-3 s before its HTTP port answers, longer on a loaded machine.
 _START_TIMEOUT_S = 30.0
 

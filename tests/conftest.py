@@ -8,11 +8,12 @@ from collections.abc import Iterator
 import pytest
 from backends import OtherHost, backends_unavailable, start_janus, start_turn
 
-from conformance.network import netns
+from conformance.network import netns, topology
 
 pytest_plugins = ["pytester"]
 
 _RESERVED = pytest.StashKey[list[netns.Namespace]]()
+_HOMES = pytest.StashKey[list[topology.HomeNetwork]]()
 
 
 def _worker_count(config: pytest.Config) -> int:
@@ -28,6 +29,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     try:
         config.stash[_RESERVED] = netns.reserve(_worker_count(config))
+        # After the backends' namespaces: the homes forward to them.
+        if topology.network_unavailable("home") is None:
+            config.stash[_HOMES] = topology.reserve_homes(_worker_count(config))
     except netns.NamespaceError as exc:
         # The fixture that needs one says why it skips; the rest of the suite runs.
         config.issue_config_time_warning(pytest.PytestWarning(f"no test namespaces: {exc}"), 2)
@@ -36,14 +40,15 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Delete the session's namespaces once every worker is done; one left behind fails the run."""
+    left = topology.release_homes(session.config.stash.get(_HOMES, []))
+    session.config.stash[_HOMES] = []
     reserved = session.config.stash.get(_RESERVED, None)
-    if reserved is None:
-        return
-    del session.config.stash[_RESERVED]
-    left = netns.release(reserved)
+    if reserved is not None:
+        del session.config.stash[_RESERVED]
+        left += netns.release(reserved)
     if left:
         session.config.get_terminal_writer().line(
-            f"network namespaces left behind: {', '.join(left)}", red=True)
+            f"network set-up left behind: {', '.join(left)}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

@@ -193,6 +193,7 @@ def _check(c: _Checker) -> Profile | None:
         diagnostics=data.get("diagnostics"),
         far_end=far_end,
         marks={"app": c.doc.mark(("app",)), "call_up": c.doc.mark(("call_up",))},
+        network=data.get("network"),
     )
 
 

@@ -182,6 +182,8 @@ class Profile:
     diagnostics: str | None = None
     far_end: FarEnd = field(default_factory=FarEnd)
     marks: dict[str, Mark] = field(default_factory=dict)
+    #: ``network:``: where the reference target's local device sits (``None``: not said).
+    network: str | None = None
 
     def has(self, action: str) -> bool:
         """Whether the profile defines ``action``."""

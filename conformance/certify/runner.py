@@ -34,6 +34,7 @@ from conformance.certify.profile import Profile, substitute
 from conformance.certify.rules import RawFinding, evaluate, merge_findings
 from conformance.certify.scrub import Scrubber, scrub
 from conformance.certify.signalling import SignallingServer
+from conformance.network.topology import DEFAULT_TOPOLOGY, home_network
 from conformance.runinfo import now_utc
 from conformance.server import PageServer
 from conformance.targets import (
@@ -108,6 +109,9 @@ async def certify(
     from conformance.runinfo import suite_version
 
     options = options or TargetOptions()
+    # Where the local device sits: the command line's --network, else the profile's.
+    network = options.network or profile.network or DEFAULT_TOPOLOGY
+    options = dataclasses.replace(options, network=network)
     if options.ice is None and profile.far_end.own_backend:
         # The app's own backend may be on another host or behind TURN: the local device
         # gathers like a real one (its interfaces, the page's STUN/TURN servers).
@@ -129,7 +133,8 @@ async def certify(
     raws: list[RawFinding] = []
     envs: list[TargetEnv] = []
     addresses: dict[str, str] = {}
-    with tempfile.TemporaryDirectory(prefix="mmr-certify-") as scratch:
+    # The home network before the browser starts (a network change aborts its requests).
+    with tempfile.TemporaryDirectory(prefix="mmr-certify-") as scratch, home_network(network):
         wav = Path(scratch) / "native-microphone.wav"
         _write_tone_wav(wav, NATIVE_MIC_TONE_HZ)
         browser_options = dataclasses.replace(

@@ -41,6 +41,7 @@ __all__ = [
     "remove_stale",
     "reserve",
     "wait_for_tcp",
+    "worker_index",
 ]
 
 _IP_TIMEOUT_S = 10.0
@@ -293,6 +294,13 @@ def release(namespaces: list[Namespace]) -> list[str]:
             if namespace.name in listed or f" {namespace.host_interface}@" in links]
 
 
+def worker_index() -> int:
+    """This test process's index among a session's pytest-xdist workers (``gwN``: N; 0
+    without xdist): which of the things reserved for the session's workers is its own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    return int(worker) if worker.isdigit() else 0
+
+
 def assigned() -> Namespace | None:
     """This test process's reserved namespace (xdist worker ``gwN`` takes the N-th), or
     ``None`` when the session reserved none for it."""
@@ -300,8 +308,7 @@ def assigned() -> Namespace | None:
         reserved = json.loads(os.environ.get(RESERVED_ENV, "[]"))
     except json.JSONDecodeError:
         return None
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    index = int(worker) if worker.isdigit() else 0
+    index = worker_index()
     if not isinstance(reserved, list) or index >= len(reserved):
         return None
     return Namespace.from_description(reserved[index])

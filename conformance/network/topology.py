@@ -16,9 +16,9 @@ stands for the internet (the app's backends, in their namespaces, and the harnes
 - ``firewalled``: only TCP to port 443 leaves the home (TURN over TCP/TLS is the only way out).
 
 The page's channel to the host (the remote desktop's virtual channel) crosses the router as
-the remote desktop connection does: one inbound TCP port to the device is let through
-(:meth:`HomeNetwork.open_channel`). Nothing else from outside reaches the device unless the
-device sent to it first (conntrack), so a far end learns the device only through the NAT.
+the remote desktop connection does: TCP from the data centre's end of the router's link to
+the device is let through. Nothing else from outside reaches the device unless the device
+sent to it first (conntrack), so a far end learns the device only through the NAT.
 
 Everything is made by the run and removed by :meth:`HomeNetwork.close`, on failure too;
 :meth:`HomeNetwork.leftovers` names whatever survived, and a leftover fails the run.
@@ -31,20 +31,31 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from conformance.network.netns import Namespace, NamespaceError, ip, namespace_unavailable
+from conformance.network.netns import (
+    Namespace,
+    NamespaceError,
+    ip,
+    namespace_unavailable,
+    remove_stale,
+    worker_index,
+)
 
 __all__ = [
     "DEFAULT_TOPOLOGY",
+    "NATIVE_WHERE",
     "NETWORK_ENV",
     "TOPOLOGIES",
     "HomeNetwork",
     "Topology",
+    "home_network",
     "network_unavailable",
+    "release_homes",
+    "reserve_homes",
     "topology",
 ]
 
@@ -52,6 +63,9 @@ _TIMEOUT_S = 10.0
 #: The environment variable through which a run's controlling process hands its home
 #: network to the processes it starts (pytest-xdist workers inherit its environment).
 NETWORK_ENV = "MMR_HOME_NETWORK"
+#: The homes a test session made for its workers, before their browsers started
+#: (:func:`reserve_homes`); worker ``gwN`` takes the N-th.
+RESERVED_HOMES_ENV = "MMR_TEST_HOMES"
 #: The port TURN servers that serve firewalled homes listen on (TCP, like HTTPS).
 FIREWALL_OPEN_PORT = 443
 
@@ -147,6 +161,7 @@ class HomeNetwork:
         reason = network_unavailable(name)
         if reason is not None:
             raise NamespaceError(reason)
+        remove_stale()  # a killed run's homes go first
         router = Namespace.create(role="router")
         network: HomeNetwork | None = None
         try:
@@ -166,21 +181,9 @@ class HomeNetwork:
 
     def _configure(self) -> None:
         router, device = self.router, self.device
-        wan, lan = router.interface, device.host_interface
         # The device reaches everything through its router; the router through this machine.
         ip("-n", device.name, "route", "replace", "default", "via", device.host_address)
         self._in_router("sysctl", "-qw", "net.ipv4.ip_forward=1")
-        masquerade = ["iptables", "-t", "nat", "-A", "POSTROUTING", "-o", wan, "-j", "MASQUERADE"]
-        if self.topology.nat == "symmetric":
-            masquerade.append("--random-fully")
-        self._in_router(*masquerade)
-        self._in_router("iptables", "-P", "FORWARD", "DROP")
-        self._in_router("iptables", "-A", "FORWARD", "-m", "conntrack", "--ctstate",
-                        "ESTABLISHED,RELATED", "-j", "ACCEPT")
-        out = ["iptables", "-A", "FORWARD", "-i", lan, "-o", wan]
-        if self.topology.firewalled:
-            out += ["-p", "tcp", "--dport", str(FIREWALL_OPEN_PORT)]
-        self._in_router(*out, "-j", "ACCEPT")
         # This machine reaches the device's address through the router (the page's channel
         # only: the router's filter lets nothing else in), and forwards the home's packets
         # to the backends' namespaces and back. Forwarding is turned on per interface (IPv4
@@ -192,13 +195,34 @@ class HomeNetwork:
                 continue
             self._forwarding[interface] = flag.read_text().strip()
             flag.write_text("1")
+        self.use(self.topology)
 
-    def open_channel(self, port: int) -> None:
-        """Let the page's channel in: TCP from this machine to the device's ``port`` (the
-        remote desktop's virtual channel crosses the home's router as its connection does)."""
-        self._in_router("iptables", "-A", "FORWARD", "-i", self.router.interface, "-o",
-                        self.device.host_interface, "-p", "tcp", "-d", self.device.address,
-                        "--dport", str(port), "-j", "ACCEPT")
+    def use(self, topology_: Topology) -> None:
+        """Make the router behave as ``topology_`` says (its NAT and filter rules only: no
+        network change on this machine, so a test session switches one home per test)."""
+        if topology_.nat is None:
+            raise ValueError(f"topology {topology_.name!r} has no home network")
+        router, device = self.router, self.device
+        wan, lan = router.interface, device.host_interface
+        self._in_router("iptables", "-t", "nat", "-F", "POSTROUTING")
+        self._in_router("iptables", "-F", "FORWARD")
+        masquerade = ["iptables", "-t", "nat", "-A", "POSTROUTING", "-o", wan, "-j", "MASQUERADE"]
+        if topology_.nat == "symmetric":
+            masquerade.append("--random-fully")
+        self._in_router(*masquerade)
+        self._in_router("iptables", "-P", "FORWARD", "DROP")
+        self._in_router("iptables", "-A", "FORWARD", "-m", "conntrack", "--ctstate",
+                        "ESTABLISHED,RELATED", "-j", "ACCEPT")
+        out = ["iptables", "-A", "FORWARD", "-i", lan, "-o", wan]
+        if topology_.firewalled:
+            out += ["-p", "tcp", "--dport", str(FIREWALL_OPEN_PORT)]
+        self._in_router(*out, "-j", "ACCEPT")
+        # The page's channel (the remote desktop's virtual channel, carried by its
+        # connection): TCP from the data centre's end of the link to the device. Nothing
+        # else comes in unless the device sent to it first (conntrack, above).
+        self._in_router("iptables", "-A", "FORWARD", "-i", wan, "-o", lan, "-p", "tcp", "--syn",
+                        "-s", router.host_address, "-d", device.address, "-j", "ACCEPT")
+        self.topology = topology_
 
     def close(self) -> None:
         """Remove everything the run made (processes, namespaces, pairs, the route, the
@@ -236,8 +260,11 @@ class HomeNetwork:
     # --- using it from other processes ---------------------------------------------------
     def describe(self) -> str:
         """What :meth:`from_description` needs (JSON), for :data:`NETWORK_ENV`."""
-        return json.dumps({"topology": self.topology.name, "router": self.router.describe(),
-                           "device": self.device.describe()})
+        return json.dumps(self._description())
+
+    def _description(self) -> dict[str, Any]:
+        return {"topology": self.topology.name, "router": self.router.describe(),
+                "device": self.device.describe()}
 
     @classmethod
     def from_description(cls, text: str) -> HomeNetwork:
@@ -250,7 +277,16 @@ class HomeNetwork:
     def inherited(cls) -> HomeNetwork | None:
         """The home this process's parent made for the run (:data:`NETWORK_ENV`), if any."""
         text = os.environ.get(NETWORK_ENV)
-        return cls.from_description(text) if text else None
+        if text:
+            return cls.from_description(text)
+        try:
+            reserved = json.loads(os.environ.get(RESERVED_HOMES_ENV, "[]"))
+        except json.JSONDecodeError:
+            return None
+        index = worker_index()
+        if not isinstance(reserved, list) or index >= len(reserved):
+            return None
+        return cls.from_description(json.dumps(reserved[index]))
 
     def command(self) -> list[str]:
         """The prefix that runs a command on the local device."""
@@ -259,3 +295,61 @@ class HomeNetwork:
     def spawn(self, argv: Sequence[str], *, cwd: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
         """Start ``argv`` on the local device; stopped by :meth:`close`."""
         return self.device.spawn(argv, cwd=cwd, log=log)
+
+
+@contextlib.contextmanager
+def home_network(name: str) -> Iterator[HomeNetwork | None]:
+    """The home network of topology ``name`` for one run (``None`` for ``same-host``).
+
+    Made now (before the run's browsers start), handed to the processes the run starts
+    through :data:`NETWORK_ENV`, removed at the end however the run ends; a leftover raises
+    :class:`NamespaceError` naming it (unless the run is already failing). Where homes
+    cannot be made here, ``None``: the reference target is then unavailable, with the reason."""
+    if topology(name).nat is None or network_unavailable(name) is not None:
+        yield None  # the reference target says why it cannot run (``network_unavailable``)
+        return
+    given = HomeNetwork.inherited()
+    if given is not None:
+        # A home made for this process beforehand (a test session makes one per worker
+        # before its browsers start): switched to this topology, and left in place.
+        given.use(topology(name))
+        os.environ[NETWORK_ENV] = given.describe()
+        yield given
+        return
+    network = HomeNetwork.create(name)
+    os.environ[NETWORK_ENV] = network.describe()
+    failed = False
+    try:
+        yield network
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        os.environ.pop(NETWORK_ENV, None)
+        network.close()
+        left = network.leftovers()
+        if left and not failed:
+            raise NamespaceError(f"the run left behind: {', '.join(left)}")
+
+
+def reserve_homes(count: int) -> list[HomeNetwork]:
+    """Make ``count`` homes for a test session's workers (before any browser starts) and
+    hand them down (:data:`RESERVED_HOMES_ENV`); each test switches its worker's home to
+    the topology it wants (:meth:`HomeNetwork.use`) with no network change."""
+    made: list[HomeNetwork] = []
+    try:
+        for _ in range(count):
+            made.append(HomeNetwork.create("home"))
+    except BaseException:
+        release_homes(made)
+        raise
+    os.environ[RESERVED_HOMES_ENV] = json.dumps([home._description() for home in made])
+    return made
+
+
+def release_homes(homes: list[HomeNetwork]) -> list[str]:
+    """Remove the reserved homes; what is left of them afterwards."""
+    for home in homes:
+        home.close()
+    os.environ.pop(RESERVED_HOMES_ENV, None)
+    return [left for home in homes for left in home.leftovers()]

@@ -91,6 +91,10 @@ class TargetOptions:
     #: (every interface and the page's STUN/TURN servers: a backend on another host);
     #: ``None``: the caller's default (``loopback``, or ``all`` to certify an app's own backend).
     ice: str | None = None
+    #: Where the reference target's local device sits (``--network``: a topology of
+    #: :mod:`conformance.network.topology`; the run makes its home network). ``None``: the
+    #: profile's ``network:``, else ``same-host``.
+    network: str | None = None
 
 
 def canonical_target(name: str) -> str:
@@ -122,7 +126,8 @@ def make_target(name: str, browsers: Browsers, options: TargetOptions | None = N
     if cls is AttachTarget:
         return AttachTarget(browsers, options.attach_expects)
     if cls is ReferenceTarget:
-        return ReferenceTarget(browsers, ice=options.ice or "loopback")
+        return ReferenceTarget(browsers, ice=options.ice or "loopback",
+                               network=options.network or "same-host")
     return cls(browsers)
 
 
@@ -163,5 +168,6 @@ def options_from(values: Any, *, extra_args: tuple[str, ...] = ()) -> TargetOpti
         cdp=endpoints(getattr(values, "cdp", None)),
         ws=endpoints(getattr(values, "ws", None)),
     )
-    return TargetOptions(browser, getattr(values, "attach_expects", None), getattr(values, "ice", None))
+    return TargetOptions(browser, getattr(values, "attach_expects", None), getattr(values, "ice", None),
+                         getattr(values, "network", None))
 

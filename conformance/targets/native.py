@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.network.topology import NATIVE_WHERE
 from conformance.targets.base import Target
 
 __all__ = ["NativeTarget"]
@@ -19,4 +20,5 @@ class NativeTarget(Target):
         """The browser; no redirection."""
         browser = await self.browser()
         return {"name": self.name, "kind": "native", "redirection": None,
-                "browser": self.browsers.options.browser, "browser_version": browser.version}
+                "browser": self.browsers.options.browser, "browser_version": browser.version,
+                "network": {"topology": "data-centre", "media_from": NATIVE_WHERE}}

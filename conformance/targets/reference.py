@@ -13,6 +13,12 @@ import contextlib
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from conformance.network.topology import (
+    DEFAULT_TOPOLOGY,
+    HomeNetwork,
+    network_unavailable,
+    topology,
+)
 from conformance.targets.base import (
     Capabilities,
     FaultInjector,
@@ -47,12 +53,16 @@ class ReferenceTarget(Target):
     capabilities = Capabilities(faults=True, speaker_records=True, host_peer_connections=True)
     fixed_kind = "redirected"
 
-    def __init__(self, browsers: Browsers, *, ice: str = "loopback") -> None:
+    def __init__(self, browsers: Browsers, *, ice: str = "loopback",
+                 network: str = DEFAULT_TOPOLOGY) -> None:
         super().__init__(browsers)
         if ice not in ICE_MODES:
             raise ValueError(f"ice must be one of {', '.join(ICE_MODES)}, not {ice!r}")
+        #: Where the local device sits (a topology name); not ``same-host``: in the home
+        #: network the run made, gathering like a real device (``ice="all"``).
+        self.network = topology(network)
         #: Where the host gathers ICE candidates (``ReferenceHost.start(ice=...)``).
-        self.ice = ice
+        self.ice = ice if self.network.nat is None else "all"
         self._host: Any = None
         self._faulted = False
         self._crash_injected = False
@@ -77,8 +87,26 @@ class ReferenceTarget(Target):
         if self._host is not None and not self._host.alive:
             await self._safe_close()
         if self._host is None:
-            self._host = await host_class.start(ice=self.ice)
+            home = self._home()
+            if home is None:
+                self._host = await host_class.start(ice=self.ice)
+            else:
+                self._host = await host_class.start(ice=self.ice, launcher=home.command(),
+                                                    listen=home.device.address)
         return self._host
+
+    def _home(self) -> HomeNetwork | None:
+        """The home network the run made for ``--network`` (``None``: same host)."""
+        if self.network.nat is None:
+            return None
+        reason = network_unavailable(self.network.name)
+        if reason is not None:
+            raise TargetUnavailable(f"--network {self.network.name}: {reason}")
+        home = HomeNetwork.inherited()
+        if home is None or home.topology != self.network:
+            raise TargetUnavailable(f"--network {self.network.name}: the run made no such home "
+                                    "network for the local device")
+        return home
 
     async def init_scripts(self) -> tuple[str, ...]:
         """The shim, with this host's address and page secret."""
@@ -222,4 +250,5 @@ class ReferenceTarget(Target):
         browser = await self.browser()
         return {"name": self.name, "kind": "redirected",
                 "redirection": {"implementation": "reference", "version": version, "ice": self.ice},
+                "network": {"topology": self.network.name, "media_from": self.network.where},
                 "browser": self.browsers.options.browser, "browser_version": browser.version}

@@ -24,6 +24,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m reference_impl.host",
                                      description="Reference redirection host (the local device).")
     parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: any free)")
+    parser.add_argument("--listen", default="127.0.0.1", metavar="ADDRESS",
+                        help="address the channel listens on (default 127.0.0.1; the device's "
+                             "own address when it sits on a network of its own)")
     parser.add_argument("--latency-ms", type=float, default=0.0,
                         help="injected one-way channel latency, 0..200 ms")
     parser.add_argument("--ice", choices=ICE_MODES, default="loopback",
@@ -49,7 +52,7 @@ async def _serve(args: argparse.Namespace) -> None:
     state = HostState(latency_ms=args.latency_ms)
     keys = Secrets()
     server = HostServer(state, keys)
-    port = await server.start(args.port)
+    port = await server.start(args.port, args.listen)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         loop.add_signal_handler(signum, lambda: asyncio.ensure_future(server.close()))
@@ -60,7 +63,7 @@ async def _serve(args: argparse.Namespace) -> None:
         "version": VERSION,
         "pid": os.getpid(),
         "port": port,
-        "url": f"ws://127.0.0.1:{port}",
+        "url": f"ws://{args.listen}:{port}",
         "pageSecret": keys.page,
         "controlSecret": keys.control,
         "connectionId": state.connection_id,

@@ -56,7 +56,7 @@ class Secrets:
 
 
 class HostServer:
-    """Serves page and control sessions on 127.0.0.1."""
+    """Serves page and control sessions on 127.0.0.1 (or the address it is given)."""
 
     def __init__(self, state: HostState, keys: Secrets) -> None:
         self.state = state
@@ -65,10 +65,11 @@ class HostServer:
         self.stopped = asyncio.Event()
         self._unauthenticated = 0
 
-    async def start(self, port: int = 0) -> int:
-        """Listen on 127.0.0.1 and return the port."""
+    async def start(self, port: int = 0, address: str = "127.0.0.1") -> int:
+        """Listen on ``address`` (loopback unless the host is a device on a network of its
+        own, whose channel comes in from the page's machine) and return the port."""
         self._server = await serve(
-            self._connection, "127.0.0.1", port,
+            self._connection, address, port,
             max_size=PRE_AUTH_MAX_BYTES,
             open_timeout=HELLO_TIMEOUT_S,
             # Pages on any origin may connect (the shim runs in every frame); the secret

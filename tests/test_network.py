@@ -1,0 +1,141 @@
+"""``--network`` topologies: the local device in a home behind a NAT router namespace.
+
+Each worker has a home made at the session's start (conftest: a home made later would be a
+network change for the other workers' browsers); a test switches it to the topology it
+wants. Real sockets cross the real NAT and firewall. Skipped where namespaces cannot be made.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from conformance.network import topology
+from conformance.network.topology import FIREWALL_OPEN_PORT, HomeNetwork, home_network
+
+
+@pytest.fixture
+def home() -> Iterator[HomeNetwork]:
+    """This worker's home (switched by each test through :func:`home_network`)."""
+    reason = topology.network_unavailable("home")
+    if reason is not None:
+        pytest.skip(reason)
+    home = HomeNetwork.inherited()
+    if home is None:
+        pytest.skip("the session made no home network (conftest's pytest_configure)")
+    yield home
+    home.use(topology.topology("home"))
+
+
+def _udp_from_device(home: HomeNetwork, targets: list[tuple[str, int]]) -> None:
+    """One UDP socket on the device sends one datagram to each target."""
+    code = ("import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+            f"s.bind(('0.0.0.0', 0)); [s.sendto(b'x', tuple(t)) for t in {json.dumps(targets)}]")
+    subprocess.run([*home.command(), sys.executable, "-c", code], check=True, timeout=10)
+
+
+def _seen_from(home: HomeNetwork) -> list[tuple[str, int] | None]:
+    """Where two servers of this machine (two addresses) see one device socket come from."""
+    servers = []
+    try:
+        for address in (home.router.host_address, "127.0.0.1"):
+            server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            servers.append(server)
+            # The second one listens on the router link's address too, on another port:
+            # a different destination for the NAT all the same.
+            server.bind((home.router.host_address if address == "127.0.0.1" else address, 0))
+            server.settimeout(3.0)
+        _udp_from_device(home, [s.getsockname() for s in servers])
+        seen: list[tuple[str, int] | None] = []
+        for server in servers:
+            try:
+                seen.append(server.recvfrom(16)[1])
+            except TimeoutError:
+                seen.append(None)
+        return seen
+    finally:
+        for server in servers:
+            server.close()
+
+
+def test_a_home_maps_a_socket_to_one_public_port(home: HomeNetwork) -> None:
+    with home_network("home") as used:
+        assert used is not None and used.router.name == home.router.name
+        first, second = _seen_from(home)
+    assert first is not None and second is not None
+    # The NAT's public address, the same mapping whatever the destination (cone).
+    assert first[0] == second[0] == home.router.address
+    assert first[1] == second[1]
+
+
+def test_a_symmetric_nat_maps_each_destination_to_its_own_port(home: HomeNetwork) -> None:
+    with home_network("symmetric-nat"):
+        first, second = _seen_from(home)
+    assert first is not None and second is not None
+    assert first[0] == second[0] == home.router.address
+    assert first[1] != second[1]
+
+
+def test_a_firewalled_home_lets_only_tcp_to_443_out(home: HomeNetwork) -> None:
+    with home_network("firewalled"):
+        assert _seen_from(home) == [None, None]
+        reached = []
+        for port in (FIREWALL_OPEN_PORT, 8443):
+            listener = socket.create_server((home.router.host_address, port))
+            listener.settimeout(3.0)
+            code = (f"import socket; s = socket.socket(); s.settimeout(2); "
+                    f"print(s.connect_ex(('{home.router.host_address}', {port})))")
+            out = subprocess.run([*home.command(), sys.executable, "-c", code],
+                                 capture_output=True, text=True, timeout=10)
+            reached.append(out.stdout.strip() == "0")
+            listener.close()
+    assert reached == [True, False]
+
+
+#: On the device: a TCP and a UDP socket; says their ports, takes one TCP connection, then
+#: says whether a datagram arrived.
+_DEVICE_LISTENS = """
+import socket
+tcp = socket.create_server(("0.0.0.0", 0))
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp.bind(("0.0.0.0", 0))
+print(tcp.getsockname()[1], udp.getsockname()[1], flush=True)
+tcp.settimeout(5)
+tcp.accept()
+udp.settimeout(2)
+try:
+    print("udp" if udp.recv(4) else "no-udp", flush=True)
+except OSError:
+    print("no-udp", flush=True)
+"""
+
+
+def test_the_page_reaches_the_device_and_nothing_else_gets_in(home: HomeNetwork) -> None:
+    """The page's channel (TCP from this machine) crosses the router; UDP does not."""
+    with home_network("home"):
+        code = _DEVICE_LISTENS
+        device = subprocess.Popen([*home.command(), sys.executable, "-c", code],
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            assert device.stdout is not None
+            tcp_port, udp_port = (int(p) for p in device.stdout.readline().split())
+            with socket.create_connection((home.device.address, tcp_port), timeout=5):
+                pass
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                udp.sendto(b"x", (home.device.address, udp_port))
+            assert device.stdout.readline().strip() == "no-udp"
+        finally:
+            device.kill()
+            device.wait(5)
+
+
+def test_unknown_network_names_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="known: same-host, home, symmetric-nat, firewalled"):
+        topology.topology("cafe")
+    with home_network("same-host") as none:
+        assert none is None
