@@ -46,6 +46,7 @@ from conformance.certify.flow_base import (
 )
 from conformance.certify.flows import hang_up_check, mute_applies, press_mute
 from conformance.certify.steps import StepFailed
+from conformance.network.topology import Topology, no_path_reason
 
 if TYPE_CHECKING:
     from conformance.certify.env import TargetEnv
@@ -92,9 +93,12 @@ class MediaPlane:
     async def connected(self, timeout: float) -> Measurement:
         """Wait until one of the page's peer connections is ``connected``."""
         deadline = time.monotonic() + timeout
+        gathered: set[str] = set()  # the local device's candidate types, for a reason
         while True:
             host_pcs = await self._host_pcs()
             if host_pcs is not None:
+                gathered |= {c.get("type") for pc in host_pcs for t in pc.get("iceTransports", [])
+                             for c in t.get("localCandidates", [])}
                 for pc in host_pcs:
                     if pc.get("connectionState") == "connected":
                         pairs = [t["selectedPair"] for t in pc.get("iceTransports", [])
@@ -113,8 +117,12 @@ class MediaPlane:
                 states = [str(pc.get("connectionState")) for pc in page]
                 where = "the page's peer connection(s)"
             if time.monotonic() >= deadline:
-                return Measurement(False, f"{where} never connected within {timeout:g} s "
-                                          f"(states: {', '.join(states) or 'none created'})")
+                network = getattr(self.env.target, "network", None)
+                why = (no_path_reason(network, gathered)  # only once the device gathered
+                       if isinstance(network, Topology) and gathered else None)
+                return Measurement(False, (f"{why}; " if why else "") +
+                                   f"{where} never connected within {timeout:g} s "
+                                   f"(states: {', '.join(states) or ('closed by the app' if gathered else 'none created')})")
             await asyncio.sleep(_POLL)
 
     async def sending(self, timeout: float, *, silent: bool = False) -> Measurement:

@@ -54,6 +54,7 @@ __all__ = [
     "Topology",
     "home_network",
     "network_unavailable",
+    "no_path_reason",
     "release_homes",
     "reserve_homes",
     "topology",
@@ -105,6 +106,23 @@ def topology(name: str) -> Topology:
         return TOPOLOGIES[name]
     except KeyError:
         raise ValueError(f"unknown network {name!r} (known: {', '.join(TOPOLOGIES)})") from None
+
+
+def no_path_reason(chosen: Topology, local_types: set[str]) -> str | None:
+    """Why a local device in ``chosen`` found no path to the far end, given the types of
+    the candidates it gathered (``relay``: it had a TURN server); ``None`` when the
+    topology explains nothing (no home, or a relay was there and failed anyway)."""
+    if chosen.nat is None or "relay" in local_types:
+        return None
+    if chosen.firewalled:
+        return ("from a home network that blocks UDP the local device found no path to the "
+                "backend: the app configures no TURN server reachable over TCP/TLS")
+    if chosen.nat == "symmetric":
+        return ("from behind a symmetric NAT the local device found no path to the far end: "
+                "the app configures no TURN server (a symmetric NAT facing a port-restricted "
+                "or symmetric one needs a relay)")
+    return ("from behind the home's NAT the local device found no path to the far end, and "
+            "the app configures no TURN server")
 
 
 def network_unavailable(name: str) -> str | None:
