@@ -120,9 +120,9 @@ class MediaPlane:
                 network = getattr(self.env.target, "network", None)
                 why = (no_path_reason(network, gathered)  # only once the device gathered
                        if isinstance(network, Topology) and gathered else None)
+                shown = ", ".join(states) or ("closed by the app" if gathered else "none created")
                 return Measurement(False, (f"{why}; " if why else "") +
-                                   f"{where} never connected within {timeout:g} s "
-                                   f"(states: {', '.join(states) or ('closed by the app' if gathered else 'none created')})")
+                                   f"{where} never connected within {timeout:g} s (states: {shown})")
             await asyncio.sleep(_POLL)
 
     async def sending(self, timeout: float, *, silent: bool = False) -> Measurement:
