@@ -21,7 +21,7 @@ async def open_page(url: str, *, target_name: str, options: TargetOptions | None
                     timeout: float | None = None, with_runtime: bool = False) -> int:
     """Open ``url`` under ``target_name``; return when the page closes or time runs out."""
     options = options or TargetOptions()
-    with home_network(options.network or DEFAULT_TOPOLOGY):  # before the browser starts
+    with home_network(options.network or DEFAULT_TOPOLOGY, options.impair):  # before the browser starts
         return await _open(url, target_name, options, timeout, with_runtime)
 
 

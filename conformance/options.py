@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from conformance.network.impair import PRESETS
 from conformance.network.topology import DEFAULT_TOPOLOGY, TOPOLOGIES
 from conformance.targets import ALIASES, TARGETS, canonical_target, parse_targets, target_choices
 from conformance.targets.reference import ICE_MODES
@@ -159,6 +160,9 @@ TARGET_OPTIONS: tuple[Option, ...] = (
            help=f"reference target: where the local device sits; {DEFAULT_TOPOLOGY} (default: "
                 "the page's machine), home (behind a NAT router), symmetric-nat, or firewalled "
                 "(only TCP to 443 leaves); native runs stay in the data centre"),
+    Option("--impair", choices=tuple(PRESETS),
+           help="reference target under a home --network: an impairment preset on the local "
+                "device's access link (rate, delay, jitter, loss; docs/network.md)"),
     Option("--attach-expects", choices=("native", "redirected"),
            help="attach target: which expectations apply (default: detected from the page's "
                 "isCallRedirectionEnabled)"),

@@ -32,7 +32,7 @@ from conformance.loader import (
 )
 from conformance.model import Scenario, shard_of
 from conformance.network.netns import NamespaceError
-from conformance.network.topology import home_network
+from conformance.network.topology import DEFAULT_TOPOLOGY, home_network
 from conformance.options import RUN_OPTIONS, add_options
 from conformance.recorder import RunRecorder, reports_root
 from conformance.results import ScenarioResult
@@ -90,10 +90,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_registries_key] = {}
     config.stash[_ids_key] = {}
     is_worker = hasattr(config, "workerinput")
-    network = config.getoption("network", None)
-    if not is_worker and network:
+    network, impair = config.getoption("network", None), config.getoption("impair", None)
+    if not is_worker and (network or impair):
         # The home network before any browser starts (workers inherit it: NETWORK_ENV).
-        run_network = home_network(network)
+        run_network = home_network(network or DEFAULT_TOPOLOGY, impair)
         config.stash[_network_key] = run_network
         run_network.__enter__()
     if not is_worker and reports_enabled(config):

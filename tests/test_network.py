@@ -7,7 +7,9 @@ wants. Real sockets cross the real NAT and firewall. Skipped where namespaces ca
 
 from __future__ import annotations
 
+import contextlib
 import json
+import selectors
 import socket
 import subprocess
 import sys
@@ -139,3 +141,76 @@ def test_unknown_network_names_the_known_ones() -> None:
         topology.topology("cafe")
     with home_network("same-host") as none:
         assert none is None
+
+
+#: On the device: 30 UDP round trips to an echo server; prints the answered RTTs (ms).
+_DEVICE_PINGS = """
+import json, socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1.0)
+target = (sys.argv[1], int(sys.argv[2]))
+rtts = []
+for _ in range(30):
+    sent = time.monotonic()
+    s.sendto(b"x" * 100, target)
+    try:
+        s.recv(200)
+        rtts.append((time.monotonic() - sent) * 1000)
+    except TimeoutError:
+        pass
+print(json.dumps(rtts))
+"""
+
+
+def _round_trips(home: HomeNetwork) -> list[float]:
+    echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    echo.bind((home.router.host_address, 0))
+    echo.setblocking(False)
+    device = subprocess.Popen([*home.command(), sys.executable, "-c", _DEVICE_PINGS,
+                               *map(str, echo.getsockname())], stdout=subprocess.PIPE, text=True)
+    try:
+        with selectors.DefaultSelector() as selector:
+            selector.register(echo, selectors.EVENT_READ)
+            while device.poll() is None:
+                for _ in selector.select(0.1):  # bounded by the device's 30 round trips
+                    with contextlib.suppress(BlockingIOError):
+                        data, peer = echo.recvfrom(2048)
+                        echo.sendto(data, peer)
+        assert device.stdout is not None
+        return list(json.loads(device.stdout.read()))
+    finally:
+        device.kill()
+        device.wait(5)
+        echo.close()
+
+
+def _router_state(home: HomeNetwork) -> str:
+    run = ["ip", "netns", "exec", home.router.name, "sh", "-c",
+           "tc qdisc show; iptables -t mangle -S FORWARD"]
+    return subprocess.run(run, capture_output=True, text=True, timeout=10).stdout
+
+
+def test_3g_delays_each_way_and_leaves_nothing(home: HomeNetwork) -> None:
+    with home_network("home") as clean:
+        assert clean is not None
+        before = _round_trips(home)
+    with home_network("home", impair="3g") as impaired:
+        assert impaired is not None and impaired.impairment is not None
+        path = impaired.impairment["path"]
+        slow = _round_trips(home)
+    assert len(before) == 30 and max(before) < 100
+    # 250 ms each way, jitter 50 ms: round trips of 400-600 ms (plus a loaded machine's lag).
+    assert len(slow) >= 20, slow
+    assert 380 < sorted(slow)[len(slow) // 2] < 900, (path, slow)
+    state = _router_state(home)
+    assert "tbf" not in state and "netem" not in state and "NFQUEUE" not in state, state
+    # The delay stages ran in the router's namespace: nothing runs there now.
+    assert subprocess.run(["ip", "netns", "pids", home.router.name], capture_output=True,
+                          text=True, timeout=10).stdout.split() == []
+
+
+def test_lossy_wifi_loses_packets(home: HomeNetwork) -> None:
+    with home_network("home", impair="lossy-wifi"):
+        answered = _round_trips(home)
+    # 10 % each way: about 19 % of round trips lost; 30 with none lost is a 1-in-500 draw.
+    assert 10 <= len(answered) < 30

@@ -56,6 +56,9 @@ def facts(cert: Certification) -> list[tuple[str, str]]:
         ("Ran against", cert.ran_against()),
         ("Redirection", "; ".join(redirection(name, cert.target_details.get(name, {}))
                                   for name in cert.targets)),
+        ("Media left from", "; ".join(
+            f"{name}: {network['media_from']}" for name in cert.targets
+            if isinstance(network := cert.target_details.get(name, {}).get("network"), dict))),
         ("Browser", cert.browser.title),
         ("Reference implementation", cert.reference_impl_version or "not used"),
         ("Targets", ", ".join(cert.targets)),

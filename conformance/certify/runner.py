@@ -134,7 +134,7 @@ async def certify(
     envs: list[TargetEnv] = []
     addresses: dict[str, str] = {}
     # The home network before the browser starts (a network change aborts its requests).
-    with tempfile.TemporaryDirectory(prefix="mmr-certify-") as scratch, home_network(network):
+    with tempfile.TemporaryDirectory(prefix="mmr-certify-") as scratch, home_network(network, options.impair):
         wav = Path(scratch) / "native-microphone.wav"
         _write_tone_wav(wav, NATIVE_MIC_TONE_HZ)
         browser_options = dataclasses.replace(

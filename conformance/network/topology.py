@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from conformance.network.impair import Impairment, preset
 from conformance.network.netns import (
     Namespace,
     NamespaceError,
@@ -165,6 +166,8 @@ class HomeNetwork:
         self._forwarding = dict(forwarding or {})
         #: Only the process that made the network removes it (workers only use it).
         self._owner = owner
+        self._impairment: Impairment | None = None
+        self._inherited_impairment: dict[str, object] | None = None
 
     # --- making and removing -------------------------------------------------------------
     @classmethod
@@ -242,9 +245,24 @@ class HomeNetwork:
                         "-s", router.host_address, "-d", device.address, "-j", "ACCEPT")
         self.topology = topology_
 
+    def impair(self, name: str) -> Impairment:
+        """Apply impairment preset ``name`` to the device's access link (the router's two
+        sides); :meth:`Impairment.remove` (or :meth:`close`) undoes it."""
+        self.unimpair()
+        self._impairment = Impairment(self.router.name, {
+            "up": self.router.interface, "down": self.device.host_interface}, preset(name)).apply()
+        return self._impairment
+
+    def unimpair(self) -> None:
+        """Remove the impairment :meth:`impair` applied, if any."""
+        if self._impairment is not None:
+            self._impairment.remove()
+            self._impairment = None
+
     def close(self) -> None:
         """Remove everything the run made (processes, namespaces, pairs, the route, the
         forwarding flags it set); never raises. Only the process that made it removes it."""
+        self.unimpair()
         if not self._owner:
             return
         ip("route", "del", f"{self.device.address}/32", check=False)
@@ -282,14 +300,23 @@ class HomeNetwork:
 
     def _description(self) -> dict[str, Any]:
         return {"topology": self.topology.name, "router": self.router.describe(),
-                "device": self.device.describe()}
+                "device": self.device.describe(), "impairment": self.impairment}
+
+    @property
+    def impairment(self) -> dict[str, object] | None:
+        """The impairment on the device's access link (its figures and the path that ran)."""
+        if self._impairment is not None:
+            return self._impairment.describe()
+        return self._inherited_impairment
 
     @classmethod
     def from_description(cls, text: str) -> HomeNetwork:
         """The home another process made and :meth:`describe` d (this one never removes it)."""
         data: dict[str, Any] = json.loads(text)
-        return cls(topology(data["topology"]), Namespace.from_description(data["router"]),
+        home = cls(topology(data["topology"]), Namespace.from_description(data["router"]),
                    Namespace.from_description(data["device"]), owner=False)
+        home._inherited_impairment = data.get("impairment")
+        return home
 
     @classmethod
     def inherited(cls) -> HomeNetwork | None:
@@ -316,13 +343,17 @@ class HomeNetwork:
 
 
 @contextlib.contextmanager
-def home_network(name: str) -> Iterator[HomeNetwork | None]:
+def home_network(name: str, impair: str | None = None) -> Iterator[HomeNetwork | None]:
     """The home network of topology ``name`` for one run (``None`` for ``same-host``).
 
     Made now (before the run's browsers start), handed to the processes the run starts
     through :data:`NETWORK_ENV`, removed at the end however the run ends; a leftover raises
     :class:`NamespaceError` naming it (unless the run is already failing). Where homes
-    cannot be made here, ``None``: the reference target is then unavailable, with the reason."""
+    cannot be made here, ``None``: the reference target is then unavailable, with the reason.
+    ``impair``: an impairment preset on the device's access link for the whole run."""
+    if impair is not None and topology(name).nat is None:
+        raise ValueError(f"--impair {impair} needs a home network (--network home, "
+                         "symmetric-nat or firewalled): same-host has no access link")
     if topology(name).nat is None or network_unavailable(name) is not None:
         yield None  # the reference target says why it cannot run (``network_unavailable``)
         return
@@ -331,13 +362,21 @@ def home_network(name: str) -> Iterator[HomeNetwork | None]:
         # A home made for this process beforehand (a test session makes one per worker
         # before its browsers start): switched to this topology, and left in place.
         given.use(topology(name))
+        if impair is not None:
+            given.impair(impair)
         os.environ[NETWORK_ENV] = given.describe()
-        yield given
+        try:
+            yield given
+        finally:
+            given.unimpair()
+            os.environ.pop(NETWORK_ENV, None)
         return
     network = HomeNetwork.create(name)
-    os.environ[NETWORK_ENV] = network.describe()
     failed = False
     try:
+        if impair is not None:
+            network.impair(impair)
+        os.environ[NETWORK_ENV] = network.describe()
         yield network
     except BaseException:
         failed = True

@@ -95,6 +95,8 @@ class TargetOptions:
     #: :mod:`conformance.network.topology`; the run makes its home network). ``None``: the
     #: profile's ``network:``, else ``same-host``.
     network: str | None = None
+    #: An impairment preset on the local device's access link (``--impair``), or ``None``.
+    impair: str | None = None
 
 
 def canonical_target(name: str) -> str:
@@ -169,5 +171,5 @@ def options_from(values: Any, *, extra_args: tuple[str, ...] = ()) -> TargetOpti
         ws=endpoints(getattr(values, "ws", None)),
     )
     return TargetOptions(browser, getattr(values, "attach_expects", None), getattr(values, "ice", None),
-                         getattr(values, "network", None))
+                         getattr(values, "network", None), getattr(values, "impair", None))
 

@@ -95,6 +95,13 @@ class ReferenceTarget(Target):
                                                     listen=home.device.address)
         return self._host
 
+    def _home_if_any(self) -> HomeNetwork | None:
+        """The run's home network, or ``None`` (same host, or none could be made)."""
+        try:
+            return self._home()
+        except TargetUnavailable:
+            return None
+
     def _home(self) -> HomeNetwork | None:
         """The home network the run made for ``--network`` (``None``: same host)."""
         if self.network.nat is None:
@@ -250,5 +257,6 @@ class ReferenceTarget(Target):
         browser = await self.browser()
         return {"name": self.name, "kind": "redirected",
                 "redirection": {"implementation": "reference", "version": version, "ice": self.ice},
-                "network": {"topology": self.network.name, "media_from": self.network.where},
+                "network": {"topology": self.network.name, "media_from": self.network.where,
+                            "impairment": home.impairment if (home := self._home_if_any()) else None},
                 "browser": self.browsers.options.browser, "browser_version": browser.version}
