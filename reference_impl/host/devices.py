@@ -122,6 +122,11 @@ class ToneTrack(MediaStreamTrack):
         self._sample = 0
         self._start: float | None = None
 
+    def wave(self, n: np.ndarray[Any, np.dtype[np.int64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """The samples at indices ``n`` (48 kHz), full scale 1; a subclass may send another
+        signal at the same pace (the call-quality measurement sends speech)."""
+        return np.asarray(self.amplitude * np.sin(2 * math.pi * self.frequency * n / SAMPLE_RATE))
+
     async def recv(self) -> AudioFrame:
         """The next 20 ms frame, paced to the wall clock (each is due at start + pts)."""
         if self.readyState != "live":
@@ -138,8 +143,7 @@ class ToneTrack(MediaStreamTrack):
         if self._is_muted():
             samples = np.zeros(FRAME_SAMPLES, dtype=np.int16)
         else:
-            wave = self.amplitude * np.sin(2 * math.pi * self.frequency * n / SAMPLE_RATE)
-            samples = (wave * 32767).astype(np.int16)
+            samples = (self.wave(n) * 32767).astype(np.int16)
         frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = SAMPLE_RATE
         frame.pts = self._sample
