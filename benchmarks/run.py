@@ -6,7 +6,9 @@
 Figures: (1) harness overhead per item vs hand-written Playwright, (2) proxy round trip,
 (3) call set-up redirected vs native with both far ends, (4) media path (tone onset),
 (5) whole-suite wall time with -n 1 and -n 2, (6) peak memory and host memory growth over
-repeated runs. Targets are reported, never asserted: humans and CI artifacts judge.
+repeated runs, (7) call quality (ViSQOL score and mouth-to-ear delay) per ``--network``
+topology and impairment preset (``--only quality``). Targets are reported, never asserted:
+humans and CI artifacts judge.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks import measures, suite
+from benchmarks import measures, quality, suite
 from conformance.browser import chromium_version, find_chromium, launch_chromium
 from conformance.reports.atomic import atomic_write_text
 from conformance.runinfo import git_revision, suite_version
@@ -108,6 +110,8 @@ def _markdown(data: dict[str, Any]) -> str:
         lines.append(f"| 6 | host memory over {len(mem['host_rss_mib_after_each_repetition'])} "
                      f"repetitions | {mem['host_rss_mib_after_each_repetition']} MiB: growth "
                      f"**{mem['growth_first_to_last'] * 100:.1f} %** | {mem['target']} |")
+    if f.get("call_quality"):
+        lines += quality.markdown_rows(f["call_quality"])
     return "\n".join(lines) + "\n"
 
 
@@ -116,8 +120,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds; skip whole-suite runs")
     parser.add_argument("--out", default=str(ROOT / "reports" / "bench"))
-    parser.add_argument("--only", choices=("micro", "suite"),
-                        help="only figures 1-4 (micro) or only 5-6 (whole suite, memory)")
+    parser.add_argument("--only", choices=("micro", "suite", "quality"),
+                        help="only figures 1-4 (micro), only 5-6 (whole suite, memory) or "
+                             "only 7 (call quality per network and impairment)")
     args = parser.parse_args()
     rounds, calls, overhead_rounds = (3, 300, 15) if args.quick else (7, 1000, 40)
     chromium = find_chromium()
@@ -139,14 +144,18 @@ def main() -> None:
         atomic_write_text(out / f"{data['date']}.md", _markdown(data))
 
     with tempfile.TemporaryDirectory() as workdir:
-        if args.only != "suite":
+        if args.only in (None, "quality"):
+            print("7/7 call quality per network and impairment", flush=True)
+            figures["call_quality"] = asyncio.run(quality.call_quality(1 if args.quick else 3))
+            save()
+        if args.only not in ("suite", "quality"):
             print("1/6 harness overhead", flush=True)
             figures["harness_overhead"] = measures.harness_overhead(overhead_rounds, Path(workdir))
             save()
             print("2-4/6 proxy round trip, call set-up, media path", flush=True)
             figures.update(asyncio.run(_browser_figures(rounds, calls)))
             save()
-        if not args.quick and args.only != "micro":
+        if not args.quick and args.only not in ("micro", "quality"):
             print("5/6 whole suite with -n 1 and -n 2", flush=True)
             figures["suite"] = suite.suite_wall_time(ROOT, Path(workdir))
             save()

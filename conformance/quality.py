@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["RATE", "TOP_SCORE", "CallQuality", "delay_ms", "measure", "score", "speech_like"]
+__all__ = ["RATE", "TOP_SCORE", "CallQuality", "delay_ms", "measure", "score", "speech_like",
+           "timeline"]
 
 #: ViSQOL's speech mode works at 16 kHz.
 RATE = 16_000
@@ -130,3 +131,18 @@ def measure(sent: Signal, played: Signal, rate: int = RATE) -> CallQuality:
     if n < rate:  # under a second in common: no score worth giving
         return CallQuality(None, delay, n / rate)
     return CallQuality(score(sent[:n], aligned[:n], rate), delay, n / rate)
+
+
+def timeline(arrivals: list[tuple[float, Signal]], started: float, seconds: float) -> Signal:
+    """What played, at 16 kHz from ``started`` (epoch seconds): each 20 ms chunk at its
+    arrival time (one that arrives while the previous still plays is queued after it, as a
+    player does); what never arrived stays silent where it should have played."""
+    out = np.zeros(int(seconds * RATE) + RATE)
+    cursor = 0
+    for at, samples in arrivals:
+        start = max(cursor, int((at - started) * RATE))
+        if start < 0 or start + len(samples) > len(out):
+            continue
+        out[start:start + len(samples)] = samples
+        cursor = start + len(samples)
+    return out

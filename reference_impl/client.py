@@ -270,6 +270,11 @@ class ReferenceHost:
         """
         return dict(await self._call("speakerRecord", speaker=speaker))
 
+    async def speaker_audio(self, speaker: int | str) -> dict[str, Any]:
+        """What a virtual speaker played in the last 15 s: ``{"rate": 16000, "chunks":
+        [[epoch seconds, base64 16-bit little-endian PCM], ...]}``, one chunk per 20 ms frame."""
+        return dict(await self._call("speakerAudio", speaker=speaker))
+
     async def reset_speakers(self) -> None:
         """Forget what every speaker rendered."""
         await self._call("resetSpeakers")

@@ -249,6 +249,8 @@ async def _call_body(session: AppSession, flow: Flow) -> None:
         rendered = await plane.receives(None, AUDIO_TIMEOUT)
     _audio_check(flow, audio, sent, rendered)
     await _devices_check(env, session, flow, devices, sent, rendered, pick_errors)
+    flow.put("call-quality", "not-applicable",
+             "the app's own backend: the suite does not know what it sends, so nothing to score against")
     await _mute_check(env, session, flow, plane, sent, echo_tone)
     await hang_up_check(env, session, flow)
 

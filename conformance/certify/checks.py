@@ -48,6 +48,15 @@ CHECKS: tuple[Check, ...] = (
         "behaviour",
     ),
     Check(
+        "call-quality",
+        "Call quality is measured",
+        "The far end sends speech for a few seconds; what the chosen speaker played is scored "
+        "against it (ViSQOL MOS-LQO, 5 = a perfect copy) with the mouth-to-ear delay. "
+        "Reported; `--min-mos X` fails it under X. Natively it needs a speaker that keeps "
+        "what it played.",
+        "behaviour",
+    ),
+    Check(
         "mute",
         "Mute mutes",
         "After mute the far end's received level drops to silence; after unmute the tone returns.",

@@ -40,6 +40,9 @@ def add_certify_command(subparsers: Any) -> argparse.ArgumentParser:
     add_target_arguments(parser, default="all")
     parser.add_argument("--report-dir", help="reports folder (default: ./reports)")
     parser.add_argument("--validate", action="store_true", help="only check the profile; exit 1 on errors")
+    parser.add_argument("--min-mos", type=float, metavar="X",
+                        help="fail call-quality when the measured score (ViSQOL MOS-LQO, 1-5) is under X "
+                             "(default: the score is reported only)")
     parser.set_defaults(func=cmd_certify)
     return parser
 
@@ -72,6 +75,7 @@ def cmd_certify(args: argparse.Namespace, _extra: list[str] | None = None) -> in
                 options=options_from(args),
                 command=command.strip(),
                 evidence_dir=certification_folder(reports_root, run_id) / EVIDENCE_DIR,
+                min_mos=args.min_mos,
             )
         )
     except BrowserNotFoundError as exc:

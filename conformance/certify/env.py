@@ -59,6 +59,9 @@ class TargetEnv:
     captures: CaptureStore | None = None
     #: deviceId -> label of every device the app's pages listed.
     device_labels: dict[str, str] = field(default_factory=dict)
+    #: ``--min-mos``: the call-quality score under which ``call-quality`` fails (``None``:
+    #: the score is reported only).
+    min_mos: float | None = None
 
     @property
     def far_tone(self) -> float:

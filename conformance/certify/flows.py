@@ -33,6 +33,7 @@ from conformance.certify.flow_base import (
     run_flow,
 )
 from conformance.certify.model import CallSite
+from conformance.certify.quality_check import call_quality_check
 from conformance.certify.rules import RawFinding
 from conformance.certify.steps import StepFailed
 
@@ -77,6 +78,10 @@ async def _call_body(session: AppSession, flow: Flow) -> None:
     )
 
     await devices_check(env, session, flow, devices, heard, rendered, pick_errors, call)
+    if both:
+        await call_quality_check(env, flow, call, devices)
+    else:
+        flow.put("call-quality", "not-evaluated", "no audio flows both ways to score")
     await _mute_check(env, session, flow, call, heard)
 
     await hang_up_check(env, session, flow)

@@ -100,6 +100,7 @@ async def certify(
     options: TargetOptions | None = None,
     command: str = "",
     evidence_dir: Path | None = None,
+    min_mos: float | None = None,
 ) -> Certification:
     """Certify the app ``profile`` describes on ``targets``; never raises for app failures.
 
@@ -152,7 +153,8 @@ async def certify(
                 try:
                     kind = await _kind(target, app_url)
                     env = TargetEnv(name, target, profile, signalling, app_url, NATIVE_MIC_TONE_HZ,
-                                    kind=kind, captures=_store(profile, evidence_dir, name))
+                                    kind=kind, captures=_store(profile, evidence_dir, name),
+                                    min_mos=min_mos)
                     envs.append(env)
                     raws += await _certify_target(env, certification)
                     identity = await target.identity()

@@ -361,6 +361,7 @@ def home_network(name: str, impair: str | None = None) -> Iterator[HomeNetwork |
     if given is not None:
         # A home made for this process beforehand (a test session makes one per worker
         # before its browsers start): switched to this topology, and left in place.
+        before = os.environ.get(NETWORK_ENV)
         given.use(topology(name))
         if impair is not None:
             given.impair(impair)
@@ -369,7 +370,10 @@ def home_network(name: str, impair: str | None = None) -> Iterator[HomeNetwork |
             yield given
         finally:
             given.unimpair()
-            os.environ.pop(NETWORK_ENV, None)
+            if before is None:
+                os.environ.pop(NETWORK_ENV, None)
+            else:
+                os.environ[NETWORK_ENV] = before
         return
     network = HomeNetwork.create(name)
     failed = False

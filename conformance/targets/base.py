@@ -92,6 +92,9 @@ class SpeakerRecords(Protocol):
     async def speaker_record(self, speaker: int | str) -> dict[str, Any]:
         """What a virtual speaker rendered."""
 
+    async def speaker_audio(self, speaker: int | str) -> dict[str, Any]:
+        """What a virtual speaker played lately, as timed 16 kHz PCM chunks."""
+
 
 class HostView(Protocol):
     """The local device (targets with ``capabilities.host_peer_connections``)."""

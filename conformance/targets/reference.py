@@ -189,6 +189,12 @@ class ReferenceTarget(Target):
         record: dict[str, Any] = await host.speaker_record(speaker)
         return record
 
+    async def speaker_audio(self, speaker: int | str) -> dict[str, Any]:
+        """What a virtual speaker of the local device played lately (timed PCM chunks)."""
+        host = await self.host()
+        audio: dict[str, Any] = await host.speaker_audio(speaker)
+        return audio
+
     # --- item lifecycle ----------------------------------------------------------------
     async def problem(self) -> str | None:
         """The host's exit when it died during the item without a ``crash-host`` step."""

@@ -93,6 +93,15 @@ async def speaker_record(state: HostState, request: Request) -> dict[str, Any]:
         raise HostError("NotFoundError", f"no speaker {request.args.get('speaker')!r}") from None
 
 
+@_control("speakerAudio")
+async def speaker_audio(state: HostState, request: Request) -> dict[str, Any]:
+    """What a virtual speaker played lately, as timed PCM chunks (for call quality)."""
+    try:
+        return state.speaker(_speaker_key(request)).audio()
+    except KeyError:
+        raise HostError("NotFoundError", f"no speaker {request.args.get('speaker')!r}") from None
+
+
 @_control("resetSpeakers")
 async def reset_speakers(state: HostState, request: Request) -> dict[str, Any]:
     """Forget what every speaker rendered."""

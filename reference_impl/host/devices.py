@@ -8,6 +8,7 @@ analyses what is rendered on it (level, dominant frequency, which tracks and str
 from __future__ import annotations
 
 import asyncio
+import base64
 import fractions
 import hashlib
 import math
@@ -37,6 +38,9 @@ __all__ = [
 
 SAMPLE_RATE = 48_000
 FRAME_SAMPLES = 960  # 20 ms, Opus' natural packet size
+#: What a speaker keeps of the audio it played (``Speaker.audio``): seconds, and the rate.
+AUDIO_KEPT_S = 15.0
+AUDIO_RATE = 16_000
 
 
 def _stable_id(*parts: str) -> str:
@@ -247,6 +251,10 @@ class Speaker:
         self._sources: dict[str, _Source] = {}
         self._overall = AudioAnalyser()
         self._last_frame_at: float | None = None
+        #: What played lately, at 16 kHz, each frame with its wall-clock time: what a
+        #: listener heard, for scoring call quality (``speakerAudio``).
+        self._audio: deque[tuple[float, np.ndarray[Any, np.dtype[np.float64]]]] = (
+            deque(maxlen=int(AUDIO_KEPT_S * 50)))
 
     def start_source(self, track_id: str, stream_ids: list[str]) -> None:
         """A track starts playing here."""
@@ -270,6 +278,11 @@ class Speaker:
         source.analyser.feed(frame)
         self._overall.feed(frame)
         self._last_frame_at = time.time()
+        mono = frame_to_mono(frame)
+        step = max(1, frame.sample_rate // AUDIO_RATE)
+        # The mean of each group of samples: a crude low-pass before keeping 16 kHz.
+        kept = mono[:len(mono) // step * step].reshape(-1, step).mean(axis=1)
+        self._audio.append((self._last_frame_at, kept))
 
     def reset(self) -> None:
         """Forget what was rendered; sources still attached keep recording afresh."""
@@ -280,6 +293,14 @@ class Speaker:
                 del self._sources[track_id]
         self._overall.reset()
         self._last_frame_at = None
+        self._audio.clear()
+
+    def audio(self) -> dict[str, Any]:
+        """What played in the last :data:`AUDIO_KEPT_S` seconds: 20 ms chunks of 16 kHz
+        16-bit PCM (base64), each with the wall-clock time it played at."""
+        return {"rate": AUDIO_RATE, "chunks": [
+            [at, base64.b64encode((np.clip(chunk, -1, 1) * 32767).astype("<i2").tobytes()).decode()]
+            for at, chunk in self._audio]}
 
     def record(self) -> dict[str, Any]:
         """What this speaker rendered (see ``ReferenceHost.speaker_record``)."""

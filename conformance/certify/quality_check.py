@@ -1,0 +1,96 @@
+"""The ``call-quality`` check: what the chosen speaker played, scored against what was sent.
+
+Once the call is up, the harness's far end sends the speech-like signal of
+:mod:`conformance.quality` for a few seconds instead of its tone; the local device's chosen
+virtual speaker keeps what it played with the time it played it (the reference host's
+``speakerAudio``). ViSQOL scores the two and the cross-correlation gives the mouth-to-ear
+delay (far end to the user's ear, through the topology of ``--network`` and its impairment).
+Reported; ``--min-mos X`` makes it gate (``fail`` under X). Where no speaker keeps its audio
+(natively, until the suite's browsers have a sound card of their own) it does not apply, and
+says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from conformance.network.callpath import SPEECH_SECONDS, SpeechTrack
+from conformance.quality import CallQuality, Signal, measure, speech_like, timeline
+
+if TYPE_CHECKING:
+    from conformance.certify.env import TargetEnv
+    from conformance.certify.flow_base import Flow
+    from conformance.certify.session import Devices
+    from conformance.certify.signalling import Call
+
+__all__ = ["call_quality_check"]
+
+_POLL_S = 0.1
+#: How long the speech may take to start once the far end sends it.
+_START_TIMEOUT_S = 5.0
+
+
+async def call_quality_check(env: TargetEnv, flow: Flow, call: Call, devices: Devices) -> None:
+    """Measure and put ``call-quality`` for the call that is up."""
+    if not env.target.capabilities.speaker_records:
+        flow.put("call-quality", "not-applicable",
+                 f"not measured on {env.name}: no speaker of this target keeps what it played "
+                 "(natively that needs a sound card for the browser)")
+        return
+    speech = SpeechTrack(speech_like(SPEECH_SECONDS))
+    senders = [s for s in call.party.pc.getSenders() if s.track is call.party.tone]
+    if not senders or call.party.tone is None:
+        flow.put("call-quality", "not-applicable", "the far end sends no audio on this call")
+        return
+    senders[0].replaceTrack(speech)
+    try:
+        started = await _played(speech)
+    finally:
+        senders[0].replaceTrack(call.party.tone)
+    if started is None:
+        flow.put("call-quality", "fail", f"the far end's speech did not start within {_START_TIMEOUT_S:g} s")
+        return
+    speaker = devices.speaker_id or 1
+    audio = await env.target.speaker_records().speaker_audio(speaker)
+    played = timeline(_chunks(audio), started, SPEECH_SECONDS + 1.0)
+    # ViSQOL takes seconds of CPU: off the event loop, which keeps the page's channel alive.
+    quality = await asyncio.to_thread(measure, speech_like(SPEECH_SECONDS), played)
+    _put(env, flow, quality, devices)
+
+
+async def _played(speech: SpeechTrack) -> float | None:
+    """When the speech started (epoch), once all of it was sent; ``None`` if it never started."""
+    deadline = time.monotonic() + _START_TIMEOUT_S
+    while speech.started is None:
+        if time.monotonic() > deadline:
+            return None
+        await asyncio.sleep(_POLL_S)  # polling the far end's sender, bounded above
+    # Bounded by the signal's length (and a second of jitter buffer and decoding after it).
+    while time.time() < speech.started + SPEECH_SECONDS + 1.0:
+        await asyncio.sleep(_POLL_S)
+    return speech.started
+
+
+def _chunks(audio: dict[str, Any]) -> list[tuple[float, Signal]]:
+    return [(float(at), np.frombuffer(base64.b64decode(pcm), dtype="<i2").astype(np.float64) / 32768.0)
+            for at, pcm in audio.get("chunks", [])]
+
+
+def _put(env: TargetEnv, flow: Flow, quality: CallQuality, devices: Devices) -> None:
+    where = f"on {devices.speaker_label or 'the chosen speaker'}"
+    network = (getattr(env.target, "network", None))
+    context = f" (network: {network.name})" if network is not None else ""
+    if quality.mos is None:
+        flow.put("call-quality", "fail", f"the far end's speech was not heard {where}{context}")
+        return
+    text = f"{quality.text()} {where}{context}"
+    if env.min_mos is not None and quality.mos < env.min_mos:
+        flow.put("call-quality", "fail", f"below --min-mos {env.min_mos:g}: {text}")
+        return
+    gate = f" (at least --min-mos {env.min_mos:g})" if env.min_mos is not None else " (reported)"
+    flow.put("call-quality", "pass", text + gate)
