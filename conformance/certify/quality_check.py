@@ -55,12 +55,26 @@ async def call_quality_check(env: TargetEnv, flow: Flow, call: Call, devices: De
     if started is None:
         flow.put("call-quality", "fail", f"the far end's speech did not start within {_START_TIMEOUT_S:g} s")
         return
-    speaker = devices.speaker_id or 1
-    audio = await env.target.speaker_records().speaker_audio(speaker)
-    played = timeline(_chunks(audio), started, SPEECH_SECONDS + 1.0)
+    chunks, where = await _heard(env, devices, started)
+    played = timeline(chunks, started, SPEECH_SECONDS + 1.0)
     # ViSQOL takes seconds of CPU: off the event loop, which keeps the page's channel alive.
     quality = await asyncio.to_thread(measure, speech_like(SPEECH_SECONDS), played)
-    _put(env, flow, quality, devices)
+    _put(env, flow, quality, where)
+
+
+async def _heard(env: TargetEnv, devices: Devices, started: float) -> tuple[list[tuple[float, Signal]], str]:
+    """What the user heard since ``started``: on the chosen speaker, else (an app that plays
+    elsewhere fails ``devices-honoured`` for that) on the speaker that played it."""
+    records = env.target.speaker_records()
+    host = await env.host()
+    others = list(range(1, len(host.speakers) + 1)) if host is not None else []
+    chosen = f"on {devices.speaker_label or 'the chosen speaker'}"
+    key: int | str = devices.speaker_id or 1
+    for speaker in [key, *others]:
+        chunks = [c for c in _chunks(await records.speaker_audio(speaker)) if c[0] >= started]
+        if chunks:
+            return chunks, chosen if speaker == key else f"on speaker {speaker} (not the chosen one)"
+    return [], chosen
 
 
 async def _played(speech: SpeechTrack) -> float | None:
@@ -81,8 +95,7 @@ def _chunks(audio: dict[str, Any]) -> list[tuple[float, Signal]]:
             for at, pcm in audio.get("chunks", [])]
 
 
-def _put(env: TargetEnv, flow: Flow, quality: CallQuality, devices: Devices) -> None:
-    where = f"on {devices.speaker_label or 'the chosen speaker'}"
+def _put(env: TargetEnv, flow: Flow, quality: CallQuality, where: str) -> None:
     network = (getattr(env.target, "network", None))
     context = f" (network: {network.name})" if network is not None else ""
     if quality.mos is None:
