@@ -14,12 +14,14 @@ from backends import DEMOS, OtherHost, demo_overrides
 from test_certify_backends import evidence, failing
 
 from conformance.certify import certify, load_profile
+from conformance.certify.facts import facts
 from conformance.certify.model import Certification
 from conformance.network import topology
 from conformance.network.topology import HomeNetwork
 from conformance.targets import TargetOptions
 
 ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "conformance" / "apps" / "sample" / "profile.yaml"
 
 
 def _certify_bridge(tmp_path: Path, other_host: OtherHost, network: str, *, turn: bool,
@@ -51,6 +53,7 @@ def test_firewalled_home_without_turn_fails_call_connects_for_that_reason(
                 cert, "call-connects", "reference")
     media_from = cert.target_details["reference"]["network"]["media_from"]
     assert "only TCP to port 443" in media_from
+    assert "native: the data centre (no NAT)" in dict(facts(cert))["Media left from"]
     assert cert.target_details["native"]["network"]["topology"] == "data-centre"
 
 
@@ -71,3 +74,20 @@ def test_symmetric_nat_reaches_a_server_backend_without_turn(
     assert cert.result("call-connects", "reference").verdict == "pass", connects  # type: ignore[union-attr]
     assert f"-> host {other_host.namespace.address}:" in connects
     assert "selected pair host 10." in connects  # the device's private address, behind the NAT
+
+
+def test_the_sample_app_from_a_home_with_a_quality_gate(tmp_path: Path) -> None:
+    """The bundled sample app certified on reference from behind the home's NAT: every
+    behaviour passes through the NAT, the certificate says where the media left from, and a
+    --min-mos above what a call through Opus can score fails call-quality alone, naming it."""
+    if topology.network_unavailable("home") is not None or HomeNetwork.inherited() is None:
+        pytest.skip(topology.network_unavailable("home") or "the session made no home network")
+    options = dataclasses.replace(TargetOptions(), network="home")
+    cert = asyncio.run(certify(load_profile(SAMPLE), ("reference",), run_id="test-home-sample",
+                               options=options, min_mos=4.99))
+    assert set(failing(cert, "reference")) == {"call-quality"}
+    quality = evidence(cert, "call-quality", "reference")
+    assert "below --min-mos 4.99: MOS-LQO" in quality and "(network: home)" in quality
+    assert "mouth-to-ear delay" in quality
+    shown = dict(facts(cert))["Media left from"]
+    assert "reference: a home behind a NAT router with endpoint-independent mapping" in shown

@@ -33,6 +33,9 @@ __all__ = ["call_quality_check"]
 _POLL_S = 0.1
 #: How long the speech may take to start once the far end sends it.
 _START_TIMEOUT_S = 5.0
+#: How long after the speech ends what played is still collected: the delay (jitter buffer,
+#: a 3g link, a loaded machine) reached seconds on a loaded CI machine.
+_TAIL_S = 4.0
 
 
 async def call_quality_check(env: TargetEnv, flow: Flow, call: Call, devices: Devices) -> None:
@@ -56,7 +59,7 @@ async def call_quality_check(env: TargetEnv, flow: Flow, call: Call, devices: De
         flow.put("call-quality", "fail", f"the far end's speech did not start within {_START_TIMEOUT_S:g} s")
         return
     chunks, where = await _heard(env, devices, started)
-    played = timeline(chunks, started, SPEECH_SECONDS + 1.0)
+    played = timeline(chunks, started, SPEECH_SECONDS + _TAIL_S)
     # ViSQOL takes seconds of CPU: off the event loop, which keeps the page's channel alive.
     quality = await asyncio.to_thread(measure, speech_like(SPEECH_SECONDS), played)
     _put(env, flow, quality, where)
@@ -84,8 +87,8 @@ async def _played(speech: SpeechTrack) -> float | None:
         if time.monotonic() > deadline:
             return None
         await asyncio.sleep(_POLL_S)  # polling the far end's sender, bounded above
-    # Bounded by the signal's length (and a second of jitter buffer and decoding after it).
-    while time.time() < speech.started + SPEECH_SECONDS + 1.0:
+    # Bounded by the signal's length and the tail for what is still on its way.
+    while time.time() < speech.started + SPEECH_SECONDS + _TAIL_S:
         await asyncio.sleep(_POLL_S)
     return speech.started
 
