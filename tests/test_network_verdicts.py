@@ -14,8 +14,8 @@ from backends import DEMOS, OtherHost, demo_overrides
 from test_certify_backends import evidence, failing
 
 from conformance.certify import certify, load_profile
-from conformance.certify.facts import facts
 from conformance.certify.model import Certification
+from conformance.certify.report.facts import facts
 from conformance.network import topology
 from conformance.network.topology import HomeNetwork
 from conformance.targets import TargetOptions

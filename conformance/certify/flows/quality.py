@@ -23,10 +23,10 @@ from conformance.network.callpath import SPEECH_SECONDS, SpeechTrack
 from conformance.quality import CallQuality, Signal, measure, speech_like, timeline
 
 if TYPE_CHECKING:
-    from conformance.certify.env import TargetEnv
-    from conformance.certify.flow_base import Flow
-    from conformance.certify.session import Devices
-    from conformance.certify.signalling import Call
+    from conformance.certify.flows.base import Flow
+    from conformance.certify.flows.context import TargetEnv
+    from conformance.certify.session.app_session import Devices
+    from conformance.certify.session.signalling import Call
 
 __all__ = ["call_quality_check"]
 
