@@ -24,6 +24,8 @@ TEST_BACKEND_PACKAGES: dict[str, Path] = {
     "janus": Path("/usr/bin/janus"),
     "janus-demos": Path("/usr/share/janus/demos/echotest.html"),
     "coturn": Path("/usr/bin/turnserver"),
+    # NAT and firewall of the --network homes (and the tests' homes).
+    "iptables": Path("/usr/sbin/iptables"),
 }
 
 

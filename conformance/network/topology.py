@@ -410,7 +410,11 @@ def reserve_homes(count: int) -> list[HomeNetwork]:
 
 def release_homes(homes: list[HomeNetwork]) -> list[str]:
     """Remove the reserved homes; what is left of them afterwards."""
-    for home in homes:
+    left = []
+    # Newest first, each checked at once: a later home saw the forwarding flags an earlier
+    # one had turned on, and restores them to that before the earlier one restores its own.
+    for home in reversed(homes):
         home.close()
+        left += home.leftovers()
     os.environ.pop(RESERVED_HOMES_ENV, None)
-    return [left for home in homes for left in home.leftovers()]
+    return left
