@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-from backends import DEMOS, OtherHost, demo_overrides
 
+from conformance.backends.janus import DEMOS, OtherHost, demo_overrides
 from conformance.certify import certify, load_profile
 from conformance.certify.model import Certification
 

@@ -1,12 +1,14 @@
-"""A network namespace joined to this machine by a veth pair: "another host" for tests.
+"""A network namespace joined to this machine by a veth pair: "another host" for backends.
 
-Real backends (Janus, coturn) run inside it and listen on its 10.x address only, which is
-both the honest picture (the backend is on another host) and what keeps tests hermetic:
-nothing but this machine and the namespace it created is ever addressed. Everything is
-removed on :meth:`Namespace.close`, whatever happened before.
+Real backends (Janus, coturn, Kamailio, a PeerJS server, a far end's browser) run inside it
+and listen on its 10.x address only, which is both the honest picture (the backend is on
+another host) and what keeps tests and the catalog hermetic: nothing but this machine and
+the namespace it created is ever addressed. Everything is removed on
+:meth:`Namespace.close`, whatever happened before.
 
-Namespaces are made once per test session, before any browser starts (:func:`reserve`, called
-by the controlling pytest process; each xdist worker takes its own with :func:`assigned`).
+Namespaces are made before any browser starts: once per test session (:func:`reserve`,
+called by the controlling pytest process; each xdist worker takes its own with
+:func:`assigned`), once per catalog run (one per stack).
 Adding a veth pair and its address is a network change to every Chromium on the machine:
 Chromium then aborts its in-flight requests with ``net::ERR_NETWORK_CHANGED``, loopback
 ones included, so a namespace made while another worker loads a page fails that page.
@@ -31,7 +33,9 @@ __all__ = [
     "Namespace",
     "NamespaceError",
     "assigned",
+    "leftovers",
     "namespace_unavailable",
+    "namespaces",
     "release",
     "remove_stale",
     "reserve",
@@ -215,19 +219,42 @@ class Namespace:
         self.close()
 
 
+def namespaces() -> set[str]:
+    """The names of this machine's namespaces that :meth:`Namespace.create` made (any run's)."""
+    listed = _ip("netns", "list", check=False).stdout.splitlines()
+    return {line.split(" ", 1)[0] for line in listed if line.startswith(_NAME_PREFIX)}
+
+
+def _owner_alive(name: str) -> bool | None:
+    """Whether the process that made namespace ``name`` still runs (``None``: not ours to say)."""
+    owner = name.removeprefix(_NAME_PREFIX).split("-", 1)[0]
+    if not owner.isdigit():
+        return None
+    try:
+        os.kill(int(owner), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def remove_stale() -> None:
-    """Delete namespaces left by a test process that no longer runs (a killed run)."""
-    for line in _ip("netns", "list", check=False).stdout.splitlines():
-        name = line.split(" ", 1)[0]
-        owner = name.removeprefix(_NAME_PREFIX).split("-", 1)[0]
-        if not name.startswith(_NAME_PREFIX) or not owner.isdigit():
-            continue
-        try:
-            os.kill(int(owner), 0)
-        except ProcessLookupError:
+    """Delete namespaces left by a process that no longer runs (a killed run)."""
+    for name in namespaces():
+        if _owner_alive(name) is False:
             Namespace(name, "", "", "10.0.0.0").close()
-        except PermissionError:
-            continue
+
+
+def leftovers(before: set[str]) -> list[str]:
+    """Namespaces made since ``before`` (:func:`namespaces` at the start of a run) by a
+    process that has exited without deleting them, or by this process: a run's leak. They
+    are deleted (their maker is gone) and named, so that the run can fail for them."""
+    left = sorted(name for name in namespaces() - before
+                  if name.startswith(f"{_NAME_PREFIX}{os.getpid()}-") or _owner_alive(name) is False)
+    for name in left:
+        Namespace(name, "", "", "10.0.0.0").close()
+    return left
 
 
 def reserve(count: int) -> list[Namespace]:

@@ -13,8 +13,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from netns import Namespace, NamespaceError, wait_for_tcp
-
+from conformance.backends.netns import Namespace, NamespaceError, wait_for_tcp
 from conformance.setup import ensure_test_backends
 
 __all__ = [
