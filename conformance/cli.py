@@ -212,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also Debian's janus, janus-demos and coturn for the project's tests")
     setup.set_defaults(func=cmd_setup)
 
+    from conformance.catalog import add_catalog_command
     from conformance.certify import add_certify_command
     from conformance.cli_host import add_host_commands
     from conformance.cli_reports import add_report_commands
@@ -219,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_report_commands(commands)
     add_certify_command(commands)
+    add_catalog_command(commands)
     add_host_commands(commands)
     add_wpt_command(commands)
     return parser
