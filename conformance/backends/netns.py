@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO
 
 __all__ = [
+    "SLOTS",
     "Namespace",
     "NamespaceError",
     "assigned",
@@ -257,13 +258,19 @@ def leftovers(before: set[str]) -> list[str]:
     return left
 
 
+#: Namespaces reserved per test process: one for the fixtures' shared backends
+#: (``other_host``), one for the catalog's stacks, whose launchers start their own.
+SLOTS = 2
+
+
 def reserve(count: int) -> list[Namespace]:
-    """Make ``count`` namespaces for this test session and hand them to the workers it
-    starts (through :data:`RESERVED_ENV`). Call before any browser starts."""
+    """Make :data:`SLOTS` namespaces for each of ``count`` test processes of this session
+    and hand them to the workers it starts (through :data:`RESERVED_ENV`). Call before any
+    browser starts."""
     remove_stale()
     made: list[Namespace] = []
     try:
-        for _ in range(count):
+        for _ in range(count * SLOTS):
             made.append(Namespace.create())
     except BaseException:
         release(made)
@@ -283,15 +290,15 @@ def release(namespaces: list[Namespace]) -> list[str]:
             if namespace.name in listed or f" {namespace.host_interface}@" in links]
 
 
-def assigned() -> Namespace | None:
-    """This test process's reserved namespace (xdist worker ``gwN`` takes the N-th), or
-    ``None`` when the session reserved none for it."""
+def assigned(slot: int = 0) -> Namespace | None:
+    """This test process's reserved namespace for ``slot`` (xdist worker ``gwN`` takes the
+    N-th :data:`SLOTS`), or ``None`` when the session reserved none for it."""
     try:
         reserved = json.loads(os.environ.get(RESERVED_ENV, "[]"))
     except json.JSONDecodeError:
         return None
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    index = int(worker) if worker.isdigit() else 0
+    index = (int(worker) if worker.isdigit() else 0) * SLOTS + slot
     if not isinstance(reserved, list) or index >= len(reserved):
         return None
     return Namespace.from_description(reserved[index])

@@ -39,6 +39,7 @@ def add_catalog_command(subparsers: Any) -> argparse.ArgumentParser:
     run.add_argument("--jobs", "-j", type=int, default=min(2, os.cpu_count() or 1),
                      help="stacks certified at once (default: 2, or 1 on one core)")
     run.add_argument("--report-dir", default="reports", help="reports folder (default: ./reports)")
+    run.add_argument("--catalog", type=Path, help="the catalog folder (default: the suite's catalog/)")
     run.add_argument("--docs", help="also write the Markdown matrix here (default: docs/stacks.md "
                      "when every entry of the project's catalog runs)")
     run.set_defaults(func=_cmd_run)
@@ -54,12 +55,12 @@ def add_catalog_command(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def _entries(names: list[str]) -> list[Any] | None:
-    from conformance.catalog.entry import find_entries
+def _entries(names: list[str], root: Path | None = None) -> list[Any] | None:
+    from conformance.catalog.entry import CATALOG_DIR, find_entries
     from conformance.errors import ScenarioFileError
 
     try:
-        return find_entries(names or None)
+        return find_entries(names or None, root or CATALOG_DIR)
     except ScenarioFileError as exc:
         print(exc.render(), file=sys.stderr)
     except KeyError as exc:
@@ -99,7 +100,7 @@ def _cmd_run(args: argparse.Namespace, _extra: list[str] | None = None) -> int:
     from conformance.npm import NpmUnavailable
     from conformance.targets import options_from, parse_targets
 
-    entries = _entries(args.stacks)
+    entries = _entries(args.stacks, args.catalog)
     if entries is None:
         return 2
     try:
@@ -116,7 +117,8 @@ def _cmd_run(args: argparse.Namespace, _extra: list[str] | None = None) -> int:
     duration = time.monotonic() - started
     docs = Path(args.docs) if args.docs else None
     project_docs = CATALOG_DIR.parent / "docs" / "stacks.md"
-    if docs is None and not args.stacks and Path.cwd().resolve() == CATALOG_DIR.parent:
+    if (docs is None and not args.stacks and args.catalog is None
+            and Path.cwd().resolve() == CATALOG_DIR.parent):
         docs = project_docs
     written = write_matrix(rows, out, markdown_copy=docs, duration=duration)
     for row in rows:

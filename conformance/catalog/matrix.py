@@ -11,6 +11,7 @@ Written as ``stacks.json`` (the rows, each with its whole certification), ``stac
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,12 @@ _REASON_LIMIT = 160
 #: The compat page's classes for each verdict (its colours: green, red, amber, grey).
 _CLASS = {"pass": "s-supported", "fail": "s-not-supported", "error": "s-limited",
           "not-evaluated": "s-reference-deviation", "not-applicable": "s-not-tested"}
+
+
+#: A limitation id of the suite's reference implementation (``kind: reference`` in
+#: ``scenarios/limitations.yaml``): a failure for it says nothing about the product.
+_DEVIATION = re.compile(r"\bref-[a-z0-9-]+\b")
+_DEVIATION_NOTE = "a deviation of the suite's reference implementation, not a product limitation"
 
 
 def _one_line(text: str) -> str:
@@ -56,8 +63,10 @@ def cells(row: dict[str, Any], cols: list[tuple[str, str]]) -> list[dict[str, st
         if result is None:
             out.append({"verdict": "not-applicable", "reason": f"{target} did not run", "link": ""})
             continue
-        out.append({"verdict": result["verdict"], "reason": _one_line(result["summary"]),
-                    "link": row.get("certificate", "")})
+        reason = _one_line(result["summary"])
+        deviation = _DEVIATION.search(result["summary"]) if target != "native" else None
+        out.append({"verdict": result["verdict"], "reason": reason, "link": row.get("certificate", ""),
+                    "deviation": deviation.group() if deviation else ""})
     return out
 
 
@@ -97,8 +106,9 @@ def render_markdown(rows: list[dict[str, Any]], *, title: str = _TITLE) -> str:
             continue
         for (check, target), cell in zip(cols, cells(row, cols), strict=True):
             if cell["verdict"] not in ("pass", "not-applicable"):
+                note = f" ({cell['deviation']}: {_DEVIATION_NOTE})" if cell.get("deviation") else ""
                 lines.append(f"- **{row['name']}** `{check}` on {target}: "
-                             f"{cell['verdict']}: {cell['reason']}")
+                             f"{cell['verdict']}: {cell['reason']}{note}")
     lines += ["", "## Time", "", "| stack | seconds |", "|---|---|"]
     lines += [f"| {row['name']} | {row.get('duration', 0):.0f} |" for row in rows]
     return "\n".join([*lines, "", *links]) + "\n"
@@ -121,6 +131,7 @@ def render_html(rows: list[dict[str, Any]]) -> str:
         "rows": [{"row": row, "verdict": _verdict(row), "cells": cells(row, cols)} for row in rows],
         "SYMBOLS": SYMBOLS,
         "CLASS": _CLASS,
+        "DEVIATION_NOTE": _DEVIATION_NOTE,
     }
     return render("stacks.html.j2", context, package="conformance.catalog")
 
@@ -156,6 +167,7 @@ def write_matrix(rows: list[dict[str, Any]], folder: Path, *, markdown_copy: Pat
         base = os.path.relpath(folder, markdown_copy.parent)
         moved = [{**row, **{k: f"{base}/{row[k]}" for k in ("certificate", "certificate_md") if row.get(k)}}
                  for row in rows]
+        markdown_copy.parent.mkdir(parents=True, exist_ok=True)
         markdown_copy.write_text(render_markdown(moved), encoding="utf-8")
         written["copy"] = markdown_copy
     return written

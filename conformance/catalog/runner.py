@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import dataclasses
 import multiprocessing
 import tempfile
@@ -21,17 +22,25 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from playwright.async_api import Error as PlaywrightError
+
 from conformance.backends import netns
 from conformance.backends.janus import BackendError
+from conformance.catalog.courier import courier
 from conformance.catalog.entry import Entry
-from conformance.catalog.launchers import LAUNCHERS
-from conformance.npm import NpmUnavailable, unpacked
+from conformance.catalog.farend import far_end
+from conformance.catalog.launchers import LAUNCHERS, PACKAGES
+from conformance.npm import NpmUnavailable, installed, unpacked
 
 __all__ = ["certify_entry", "fetch", "library_folders", "run_entries"]
 
 
 def fetch(entries: list[Entry]) -> dict[str, Path]:
-    """Fetch every entry's npm library into the cache; the folder of each (by entry id)."""
+    """Fetch every entry's npm library (and the npm servers its launcher runs) into the
+    cache; the folder of each library (by entry id)."""
+    for entry in entries:
+        for spec in PACKAGES.get(entry.backend, ()):
+            installed(spec)
     return {entry.id: unpacked(entry.npm) for entry in entries if entry.npm}
 
 
@@ -54,8 +63,20 @@ async def certify_entry(entry: Entry, namespace: netns.Namespace, targets: tuple
 
     started = time.monotonic()
     try:
-        with tempfile.TemporaryDirectory(prefix=f"mmr-catalog-{entry.id}-") as scratch:
-            launched = LAUNCHERS[entry.backend](namespace, Path(scratch))
+        async with contextlib.AsyncExitStack() as stack:
+            folder = tempfile.TemporaryDirectory(prefix=f"mmr-catalog-{entry.id}-")
+            scratch = Path(stack.enter_context(folder))
+            launched = LAUNCHERS[entry.backend](namespace, scratch, entry)
+            if launched.far_end is not None:
+                try:
+                    page = await stack.enter_async_context(far_end(launched.far_end, namespace, scratch))
+                except PlaywrightError as exc:
+                    raise BackendError(f"backend {launched.backend}: its far end did not become ready "
+                                       f"within {launched.far_end.timeout:g} s: "
+                                       f"{str(exc).splitlines()[0]}") from exc
+                if launched.far_end.paste is not None and launched.overrides is not None:
+                    url = await stack.enter_async_context(courier(page, launched.far_end.paste))
+                    (launched.overrides / "courier.txt").write_text(url)
             profile = load_profile(entry.profile)
             overrides = (launched.overrides,) if launched.overrides else ()
             serve = (*overrides, *profile.app.serve, *library_folders(entry))
