@@ -145,10 +145,27 @@ def cmd_setup(args: argparse.Namespace, _extra: list[str]) -> int:
     except HarnessUnavailable as exc:
         print(f"conformance setup: warning: {exc}; `conformance wpt` needs it", file=sys.stderr)
     if args.test_backends:
+        from conformance.setup import TEST_BACKEND_PACKAGES
+
         missing = ensure_test_backends(install=not args.no_install)
         print("test backends: " + (f"missing {', '.join(missing)} (those tests skip)" if missing
-                                   else "janus, janus-demos, coturn"))
+                                   else ", ".join(TEST_BACKEND_PACKAGES)))
+        _fetch_catalog()
     return 0
+
+
+def _fetch_catalog() -> None:
+    """The stacks catalog's npm libraries and servers, into the cache (never fatal)."""
+    from conformance.catalog import find_entries
+    from conformance.catalog.runner import fetch
+    from conformance.npm import NpmUnavailable
+
+    try:
+        fetched = fetch(find_entries())
+    except NpmUnavailable as exc:
+        print(f"conformance setup: warning: {exc}; `conformance catalog` needs it", file=sys.stderr)
+        return
+    print(f"catalog libraries: {', '.join(sorted(fetched))}")
 
 
 def cmd_open(args: argparse.Namespace, _extra: list[str]) -> int:
@@ -209,7 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--no-install", action="store_true",
                        help="only look; never install a package")
     setup.add_argument("--test-backends", action="store_true",
-                       help="also Debian's janus, janus-demos and coturn for the project's tests")
+                       help="also the real backends of the project's tests and the stacks catalog "
+                       "(Debian's janus, janus-demos, coturn, kamailio, nodejs, npm) and the "
+                       "catalog's npm libraries")
     setup.set_defaults(func=cmd_setup)
 
     from conformance.catalog import add_catalog_command

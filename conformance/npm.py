@@ -6,7 +6,8 @@ One mechanism for every package the suite takes from the npm registry: ``testhar
 ``~/.cache/mmr-conformance``); a package is fetched once per pinned version:
 
 - :func:`unpacked` (``npm pack``): the package's own files, no dependencies (browser bundles);
-- :func:`installed` (``npm install``): a package with its dependencies (a server run by node).
+- :func:`installed` (``npm install``): a package with its dependencies (a server run by node);
+- :func:`bundled`: a package published without a browser build, bundled as its own build does.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-__all__ = ["NpmUnavailable", "cache_dir", "installed", "unpacked"]
+__all__ = ["ESBUILD", "NpmUnavailable", "bundled", "cache_dir", "installed", "unpacked"]
 
 _NPM_TIMEOUT_S = 300
 
@@ -92,3 +93,35 @@ def installed(spec: str, *, fetch: bool = True) -> Path:
     if not (target / "package.json").is_file():
         raise NpmUnavailable(f"`npm install {spec}` left no {target}")
     return target
+
+
+#: The bundler for libraries published without a browser build (JsSIP's own build uses it).
+ESBUILD = "esbuild@0.27.7"
+
+
+def bundled(spec: str, entry: str, global_name: str, *, fetch: bool = True) -> Path:
+    """A folder holding ``<name>.min.js``: the npm package ``spec`` (installed with its
+    dependencies) bundled from its ``entry`` module into one script that defines
+    ``global_name``, as a package's own browser build does (esbuild, IIFE, minified)."""
+    name = spec.rsplit("@", 1)[0]
+    folder = _folder("npm-bundle", spec)
+    script = folder / f"{name.rsplit('/', 1)[-1]}.min.js"
+    if script.is_file():
+        return folder
+    if not fetch:
+        raise NpmUnavailable(f"{spec} is not bundled yet (`conformance catalog fetch` bundles it)")
+    package = installed(spec)
+    esbuild = installed(ESBUILD).parent / ".bin" / "esbuild"
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = script.with_name(script.name + ".partial")
+    try:
+        done = subprocess.run([str(esbuild), str(package / entry), "--bundle", "--minify", "--format=iife",
+                               f"--global-name={global_name}", "--platform=browser", "--target=es2015",
+                               f"--outfile={partial}"], capture_output=True, text=True,
+                              timeout=_NPM_TIMEOUT_S, check=False, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise NpmUnavailable(f"bundling {spec} failed: {exc}") from None
+    if done.returncode != 0 or not partial.is_file():
+        raise NpmUnavailable(f"bundling {spec} failed: {(done.stderr or done.stdout).strip()[-300:]}")
+    partial.replace(script)
+    return folder

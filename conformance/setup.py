@@ -1,5 +1,6 @@
 """Making sure what the suite needs is installed: a Chromium, and for the project's own
-tests the real backends they run in network namespaces (Janus, its demos, coturn).
+tests and the stacks catalog the real backends they run in network namespaces (Janus, its
+demos, coturn, Kamailio with its websocket module, Node.js and npm).
 
 Installing is only attempted on Debian-like systems as root (``apt-get`` without prompts);
 everywhere else the error says what to install, and the backend tests skip.
@@ -24,6 +25,10 @@ TEST_BACKEND_PACKAGES: dict[str, Path] = {
     "janus": Path("/usr/bin/janus"),
     "janus-demos": Path("/usr/share/janus/demos/echotest.html"),
     "coturn": Path("/usr/bin/turnserver"),
+    "kamailio": Path("/usr/sbin/kamailio"),
+    "kamailio-websocket-modules": Path("/usr/lib/x86_64-linux-gnu/kamailio/modules/websocket.so"),
+    "nodejs": Path("/usr/bin/node"),
+    "npm": Path("/usr/bin/npm"),
 }
 
 

@@ -50,7 +50,8 @@ def _janus_libs() -> Path | None:
 
 def backends_unavailable() -> str | None:
     """Why Janus, its demos and coturn cannot be run here (``None`` when they can)."""
-    missing = ensure_test_backends(install=False)
+    needed = ("janus", "janus-demos", "coturn")
+    missing = [name for name in ensure_test_backends(install=False) if name in needed]
     if not missing and _janus_libs() is None:
         missing = ["janus (its plugins)"]
     if missing:

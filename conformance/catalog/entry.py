@@ -42,6 +42,8 @@ class Entry:
     deb: str | None = None
     heavy: bool = False
     note: str = ""
+    #: ``(entry module, global name)`` when the npm package must be bundled for browsers.
+    bundle: tuple[str, str] | None = None
 
     @property
     def library(self) -> str:
@@ -84,7 +86,12 @@ def load_entry(folder: Path) -> Entry:
     return Entry(id=folder.name, folder=folder, name=data["name"], stack=data["stack"],
                  backend=data["backend"], profile=(folder / data["profile"]).resolve(),
                  npm=library.get("npm"), deb=library.get("deb"), heavy=bool(data.get("heavy")),
-                 note=data.get("note", ""))
+                 note=data.get("note", ""),
+                 bundle=_bundle(library.get("bundle")))
+
+
+def _bundle(data: dict[str, str] | None) -> tuple[str, str] | None:
+    return (data["entry"], data["global"]) if data else None
 
 
 def find_entries(names: list[str] | None = None, root: Path = CATALOG_DIR) -> list[Entry]:

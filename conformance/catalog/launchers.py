@@ -22,9 +22,9 @@ from conformance.backends.netns import Namespace
 from conformance.catalog.courier import Paste
 from conformance.catalog.entry import Entry, deb_version
 from conformance.catalog.farend import FarEnd
-from conformance.npm import installed, unpacked
+from conformance.npm import bundled, installed, unpacked
 
-__all__ = ["LAUNCHERS", "PACKAGES", "Launched", "Launcher"]
+__all__ = ["LAUNCHERS", "PACKAGES", "REQUIRES", "Launched", "Launcher"]
 
 
 @dataclass(frozen=True)
@@ -108,11 +108,60 @@ def _simple_peer(namespace: Namespace, scratch: Path, entry: Entry) -> Launched:
                                        "document.querySelector('#outgoing').textContent.includes('answer')")))
 
 
+_SIP_PORT = 8080
+_KAMAILIO_MODULES = Path("/usr/lib/x86_64-linux-gnu/kamailio/modules")
+
+
+def _kamailio_modules() -> Path:
+    for candidate in (_KAMAILIO_MODULES, *Path("/usr/lib").glob("*/kamailio/modules")):
+        if (candidate / "websocket.so").exists():
+            return candidate
+    raise FileNotFoundError("Kamailio's websocket module is not installed (Debian's `kamailio` and "
+                            "`kamailio-websocket-modules`; `conformance setup --test-backends` "
+                            "installs them)")
+
+
+def _kamailio(namespace: Namespace, scratch: Path, entry: Entry) -> Launched:
+    """Debian's Kamailio as registrar and proxy over WebSocket in the namespace; the app's
+    ``config.js`` (the JsSIP README's socket URL and URIs) and a far end JsSIP user agent
+    (``far-end/``) that registers, answers and echoes."""
+    listen = f"{namespace.address}:{_SIP_PORT}"
+    config = scratch / "kamailio.cfg"
+    template = Path(__file__).with_name("kamailio.cfg").read_text(encoding="utf-8")
+    config.write_text(template.replace("LISTEN", listen).replace("MODULES", f"{_kamailio_modules()}/"))
+    (scratch / "run").mkdir()
+    log = scratch / "kamailio.log"
+    with log.open("wb") as out:  # the child keeps its own descriptor
+        process = namespace.spawn(["kamailio", "-DD", "-E", "-f", str(config), "-Y", str(scratch / "run")],
+                                  cwd=scratch, log=out)
+    wait_for_backend("kamailio", namespace.address, _SIP_PORT, process, log)
+    overrides = scratch / "overrides"
+    overrides.mkdir()
+    (overrides / "config.js").write_text(
+        "// Written by `conformance catalog`: Kamailio on the stack's host.\n"
+        f"const sipServer = {json.dumps(f'ws://{listen}')};\n"
+        "const me = 'sip:alice@mmr.test';\n"
+        "const other = 'sip:bob@mmr.test';\n")
+    folders = (overrides, entry.folder / "far-end", bundled(str(entry.npm), *(entry.bundle or ("", "")),
+                                                             fetch=False))
+    return Launched(f"kamailio {deb_version('kamailio')} (Debian, websocket)", namespace.address, overrides,
+                    FarEnd(folders, "far-end.html", "window.farEndReady === true"))
+
+
 #: The launchers by the name an entry's ``backend`` gives.
 LAUNCHERS: dict[str, Launcher] = {
     "janus": _janus,
     "peerjs-server": _peerjs,
     "simple-peer": _simple_peer,
+    "kamailio": _kamailio,
+}
+
+#: The Debian packages each launcher needs (``conformance setup --test-backends`` installs them).
+REQUIRES: dict[str, tuple[str, ...]] = {
+    "janus": ("janus", "janus-demos"),
+    "peerjs-server": ("nodejs",),
+    "simple-peer": ("coturn",),
+    "kamailio": ("kamailio", "kamailio-websocket-modules"),
 }
 
 #: npm packages a launcher runs (installed with their dependencies by ``catalog fetch``).

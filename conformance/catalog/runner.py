@@ -30,7 +30,7 @@ from conformance.catalog.courier import courier
 from conformance.catalog.entry import Entry
 from conformance.catalog.farend import far_end
 from conformance.catalog.launchers import LAUNCHERS, PACKAGES
-from conformance.npm import NpmUnavailable, installed, unpacked
+from conformance.npm import NpmUnavailable, bundled, installed, unpacked
 
 __all__ = ["certify_entry", "fetch", "library_folders", "run_entries"]
 
@@ -41,12 +41,19 @@ def fetch(entries: list[Entry]) -> dict[str, Path]:
     for entry in entries:
         for spec in PACKAGES.get(entry.backend, ()):
             installed(spec)
-    return {entry.id: unpacked(entry.npm) for entry in entries if entry.npm}
+    return {entry.id: _library(entry, fetch=True) for entry in entries if entry.npm}
+
+
+def _library(entry: Entry, *, fetch: bool) -> Path:
+    assert entry.npm is not None
+    if entry.bundle is not None:
+        return bundled(entry.npm, *entry.bundle, fetch=fetch)
+    return unpacked(entry.npm, fetch=fetch)
 
 
 def library_folders(entry: Entry) -> tuple[Path, ...]:
     """The folders served after the app's (its fetched npm library; none for a Debian one)."""
-    return (unpacked(entry.npm, fetch=False),) if entry.npm else ()
+    return (_library(entry, fetch=False),) if entry.npm else ()
 
 
 def _row(entry: Entry, **more: Any) -> dict[str, Any]:
