@@ -132,7 +132,13 @@ def run_entries(entries: list[Entry], targets: tuple[str, ...], out: Path, *, jo
         with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             futures = [pool.submit(_work, entry, space.describe(), targets, out, options)
                        for entry, space in zip(entries, spaces, strict=True)]
-            return [future.result() for future in futures]
+            rows = []
+            for entry, future in zip(entries, futures, strict=True):
+                try:
+                    rows.append(future.result())
+                except Exception as exc:  # a worker that died: that stack's ERROR, not the run's end
+                    rows.append(_row(entry, duration=0.0, error=f"its worker process failed: {exc!r}"))
+            return rows
     finally:
         for space in spaces:
             space.close()
