@@ -78,8 +78,8 @@ _TITLE = "Open-source calling stacks under call redirection"
 
 
 def render_markdown(rows: list[dict[str, Any]], *, title: str = _TITLE) -> str:
-    """The Markdown matrix: one table (symbols linked to the certificates), then every cell
-    that is not a pass with its reason."""
+    """The Markdown matrix: one table (symbols linked to the certificates), then every
+    failing cell with its reason."""
     cols = columns(rows)
     lines = [f"# {title}", "",
              "Each stack is certified on each target against its real backend (`conformance catalog run`, "
@@ -105,7 +105,8 @@ def render_markdown(rows: list[dict[str, Any]], *, title: str = _TITLE) -> str:
             lines.append(f"- **{row['name']}**: ERROR: {_one_line(row['error'].splitlines()[0])}")
             continue
         for (check, target), cell in zip(cols, cells(row, cols), strict=True):
-            if cell["verdict"] not in ("pass", "not-applicable"):
+            # not-evaluated cells follow from the failure listed before them
+            if cell["verdict"] in ("fail", "error"):
                 note = f" ({cell['deviation']}: {_DEVIATION_NOTE})" if cell.get("deviation") else ""
                 lines.append(f"- **{row['name']}** `{check}` on {target}: "
                              f"{cell['verdict']}: {cell['reason']}{note}")

@@ -27,7 +27,7 @@ from playwright.async_api import Error as PlaywrightError
 from conformance.backends import netns
 from conformance.backends.janus import BackendError
 from conformance.catalog.courier import courier
-from conformance.catalog.entry import Entry
+from conformance.catalog.entry import CATALOG_DIR, Entry
 from conformance.catalog.farend import far_end
 from conformance.catalog.launchers import LAUNCHERS, PACKAGES
 from conformance.npm import NpmUnavailable, bundled, installed, unpacked
@@ -54,6 +54,12 @@ def _library(entry: Entry, *, fetch: bool) -> Path:
 def library_folders(entry: Entry) -> tuple[Path, ...]:
     """The folders served after the app's (its fetched npm library; none for a Debian one)."""
     return (_library(entry, fetch=False),) if entry.npm else ()
+
+
+def _shown(path: Path) -> str:
+    """A profile's path as certificates show it: relative to the project when inside it."""
+    root = CATALOG_DIR.parent
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
 def _row(entry: Entry, **more: Any) -> dict[str, Any]:
@@ -84,7 +90,7 @@ async def certify_entry(entry: Entry, namespace: netns.Namespace, targets: tuple
                 if launched.far_end.paste is not None and launched.overrides is not None:
                     url = await stack.enter_async_context(courier(page, launched.far_end.paste))
                     (launched.overrides / "courier.txt").write_text(url)
-            profile = load_profile(entry.profile)
+            profile = load_profile(entry.profile, display_path=_shown(entry.profile))
             overrides = (launched.overrides,) if launched.overrides else ()
             serve = (*overrides, *profile.app.serve, *library_folders(entry))
             profile = dataclasses.replace(profile, app=dataclasses.replace(profile.app, serve=serve))
