@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from conformance.certify.report_md import SYMBOLS
+from conformance.certify.report.markdown import SYMBOLS
 from conformance.reports.templating import asset, csp_source, cut, render
 
 __all__ = ["JSON_NAME", "cells", "columns", "merge_rows", "render_markdown", "write_matrix"]
