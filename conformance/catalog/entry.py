@@ -47,8 +47,8 @@ class Entry:
 
     @property
     def library(self) -> str:
-        """The library as the matrix shows it: ``npm peerjs@1.5.5`` or ``deb janus-demos``."""
-        return f"npm {self.npm}" if self.npm else f"deb {self.deb}"
+        """The library as the matrix shows it (its version apart): ``npm peerjs`` or ``deb janus-demos``."""
+        return f"npm {self.npm.rsplit('@', 1)[0]}" if self.npm else f"deb {self.deb}"
 
     def version(self) -> str:
         """The library's version: the npm pin, or the installed Debian package's."""

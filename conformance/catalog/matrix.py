@@ -77,7 +77,7 @@ def _verdict(row: dict[str, Any]) -> str:
 _TITLE = "Open-source calling stacks under call redirection"
 
 
-def render_markdown(rows: list[dict[str, Any]], *, title: str = _TITLE) -> str:
+def render_markdown(rows: list[dict[str, Any]], *, title: str = _TITLE, duration: float | None = None) -> str:
     """The Markdown matrix: one table (symbols linked to the certificates), then every
     failing cell with its reason."""
     cols = columns(rows)
@@ -112,6 +112,8 @@ def render_markdown(rows: list[dict[str, Any]], *, title: str = _TITLE) -> str:
                              f"{cell['verdict']}: {cell['reason']}{note}")
     lines += ["", "## Time", "", "| stack | seconds |", "|---|---|"]
     lines += [f"| {row['name']} | {row.get('duration', 0):.0f} |" for row in rows]
+    if duration is not None:
+        lines.append(f"| the whole catalog (stacks in parallel) | {duration:.0f} |")
     return "\n".join([*lines, "", *links]) + "\n"
 
 
@@ -160,7 +162,7 @@ def write_matrix(rows: list[dict[str, Any]], folder: Path, *, markdown_copy: Pat
     written = {"json": folder / JSON_NAME, "markdown": folder / MD_NAME, "html": folder / HTML_NAME}
     written["json"].write_text(json.dumps({"format": _FORMAT, "format_version": 1, "duration": duration,
                                            "rows": rows}, indent=1) + "\n", encoding="utf-8")
-    written["markdown"].write_text(render_markdown(rows), encoding="utf-8")
+    written["markdown"].write_text(render_markdown(rows, duration=duration), encoding="utf-8")
     written["html"].write_text(render_html(rows), encoding="utf-8")
     if markdown_copy is not None:
         import os
@@ -169,6 +171,6 @@ def write_matrix(rows: list[dict[str, Any]], folder: Path, *, markdown_copy: Pat
         moved = [{**row, **{k: f"{base}/{row[k]}" for k in ("certificate", "certificate_md") if row.get(k)}}
                  for row in rows]
         markdown_copy.parent.mkdir(parents=True, exist_ok=True)
-        markdown_copy.write_text(render_markdown(moved), encoding="utf-8")
+        markdown_copy.write_text(render_markdown(moved, duration=duration), encoding="utf-8")
         written["copy"] = markdown_copy
     return written
