@@ -77,7 +77,7 @@ def _audio(stats: dict[str, Any]) -> tuple[int, float, float]:
     return (
         int(audio.get("frames", 0)),
         float(audio.get("levelDbfs", -200.0)),
-        float(audio.get("dominantHz", 0.0)),
+        float(audio.get("dominantHz") or 0.0),
     )
 
 

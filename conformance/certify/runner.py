@@ -134,7 +134,8 @@ async def certify(
         _write_tone_wav(wav, NATIVE_MIC_TONE_HZ)
         browser_options = dataclasses.replace(
             options.browser,
-            extra_args=(*options.browser.extra_args, f"--use-file-for-fake-audio-capture={wav}"))
+            extra_args=(*options.browser.extra_args, f"--use-file-for-fake-audio-capture={wav}"),
+            soundcard=False)  # the native microphone is the WAV's tone (issue 21 moves it)
         # One browser serves every launched target (each session gets its own context).
         browsers = Browsers(browser_options)
         try:
