@@ -43,6 +43,7 @@ __all__ = [
     "SoundCard",
     "SoundCardError",
     "SoundDevice",
+    "default_devices",
     "soundcard_problem",
 ]
 
@@ -81,6 +82,8 @@ class SoundDevice:
     name: str  # the PulseAudio source / sink name
     label: str  # its description, which Chromium shows as the device's label
     tone_hz: float | None = None
+    #: The page's deviceId is per origin: a sound card's device is found by its label.
+    device_id: str | None = None
 
 
 def soundcard_problem() -> str | None:
@@ -96,10 +99,11 @@ def soundcard_problem() -> str | None:
     return None
 
 
-def default_devices() -> list[SoundDevice]:
-    """The microphones (one per reference tone, same order) and the speakers."""
+def default_devices(tones: tuple[float, ...] = MIC_TONES_HZ) -> list[SoundDevice]:
+    """The microphones (one per tone: by default the reference host's, same order) and
+    the speakers."""
     mics = [SoundDevice("audioinput", n, f"mic{n}", f"Sound Card Microphone {n} ({tone:g} Hz)", tone)
-            for n, tone in enumerate(MIC_TONES_HZ, start=1)]
+            for n, tone in enumerate(tones, start=1)]
     speakers = [SoundDevice("audiooutput", n, f"speaker{n}", f"Sound Card Speaker {n}")
                 for n in range(1, _SPEAKERS + 1)]
     return [*mics, *speakers]

@@ -22,7 +22,7 @@ from conformance.browser import (
     launch_args,
     launch_chromium,
 )
-from conformance.soundcard import SoundCard, SoundCardError, soundcard_problem
+from conformance.soundcard import SoundCard, SoundCardError, default_devices, soundcard_problem
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Playwright
@@ -60,6 +60,8 @@ class BrowserOptions:
     #: Give a launched browser the suite's sound card (:mod:`conformance.soundcard`) where
     #: PulseAudio is installed, instead of Chromium's fake devices and muted output.
     soundcard: bool = True
+    #: The sound card's microphone tones (empty: the reference host's, 440/880/660 Hz).
+    soundcard_tones: tuple[float, ...] = ()
 
 
 def worker_number() -> int:
@@ -111,7 +113,8 @@ class Browsers:
         if self.soundcard is None and self.soundcard_problem is None:
             self.soundcard_problem = soundcard_problem()
             if self.soundcard_problem is None:
-                card = SoundCard()
+                tones = self.options.soundcard_tones
+                card = SoundCard(default_devices(tones) if tones else None)
                 try:
                     await asyncio.to_thread(card.start)
                 except SoundCardError as exc:
