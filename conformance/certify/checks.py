@@ -84,8 +84,8 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "webaudio-supported-nodes",
         "No unsupported Web Audio node on call media",
-        "Captured or received call audio only feeds MediaStreamAudioSourceNode, AnalyserNode and "
-        "MediaStreamAudioDestinationNode.",
+        "Captured or received call audio only feeds MediaStreamAudioSourceNode, AnalyserNode, "
+        "MediaStreamAudioDestinationNode and the context's destination.",
         "audit",
         "webaudio-node-limit",
     ),
