@@ -137,8 +137,9 @@ def _script(folder: Path, devices: list[SoundDevice]) -> str:
 class _Recorder:
     """``parec`` on one sink's monitor, analysed as it arrives (a reader thread)."""
 
-    def __init__(self, device: SoundDevice, env: dict[str, str]) -> None:
+    def __init__(self, device: SoundDevice, env: dict[str, str], microphones: list[SoundDevice]) -> None:
         self.device = device
+        self.microphones = microphones
         self.analyser = AudioAnalyser()
         self.lock = threading.Lock()
         self.last_audible: float | None = None
@@ -171,7 +172,7 @@ class _Recorder:
             last = self.last_audible
         return {"speaker": self.device.index, "deviceId": None, "label": self.device.label,
                 "sink": self.device.name, **summary, "lastFrameAt": last,
-                "signal": signal_name(summary.get("dominantHz"))}
+                "signal": signal_name(summary.get("dominantHz"), self.microphones)}
 
     def reset(self) -> None:
         with self.lock:
@@ -233,13 +234,13 @@ class _Feeder:
                 os.close(fd)
 
 
-def signal_name(hz: float | None) -> str | None:
-    """Which known signal a dominant frequency is (``"microphone 2"``), or ``None``."""
+def signal_name(hz: float | None, microphones: list[SoundDevice]) -> str | None:
+    """Which of ``microphones`` a dominant frequency is (``"microphone 2"``), or ``None``."""
     if hz is None:
         return None
-    for n, tone in enumerate(MIC_TONES_HZ, start=1):
-        if abs(hz - tone) <= TONE_TOLERANCE_HZ:
-            return f"microphone {n}"
+    for mic in microphones:
+        if mic.tone_hz is not None and abs(hz - mic.tone_hz) <= TONE_TOLERANCE_HZ:
+            return f"microphone {mic.index}"
     return None
 
 
@@ -315,7 +316,7 @@ class SoundCard:
             time.sleep(0.05)  # polling interval of a bounded wait for the server's socket
         self._feeder = _Feeder({self._folder / f"{mic.name}.fifo": mic.tone_hz or 0.0
                                 for mic in self.microphones})
-        self._recorders = [_Recorder(device, env) for device in self.speakers]
+        self._recorders = [_Recorder(device, env, self.microphones) for device in self.speakers]
 
     def _ready(self, env: dict[str, str]) -> bool:
         assert self._folder is not None
