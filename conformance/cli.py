@@ -130,7 +130,7 @@ def _registries(path: Path) -> list[Path]:
 def cmd_setup(args: argparse.Namespace, _extra: list[str]) -> int:
     """Find a Chromium (installing Debian's package when allowed); print where it is. With
     ``--test-backends``, also the real backends the project's tests run (never fatal)."""
-    from conformance.setup import ensure_chromium, ensure_test_backends
+    from conformance.setup import ensure_chromium, ensure_soundcard, ensure_test_backends
 
     try:
         info = ensure_chromium(args.browser_path, install=not args.no_install)
@@ -144,6 +144,9 @@ def cmd_setup(args: argparse.Namespace, _extra: list[str]) -> int:
         print(f"testharness.js: {fetch_testharness()} (npm {PACKAGE})")
     except HarnessUnavailable as exc:
         print(f"conformance setup: warning: {exc}; `conformance wpt` needs it", file=sys.stderr)
+    missing = ensure_soundcard(install=not args.no_install)
+    print("sound card: " + (f"missing {', '.join(missing)} (native pages use Chromium's fake "
+                            "devices and no speaker records)" if missing else "pulseaudio"))
     if args.test_backends:
         from conformance.setup import TEST_BACKEND_PACKAGES
 
