@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
 import json
 import os
 import statistics
@@ -32,8 +33,8 @@ from conformance.reports.writer import write_run_info
 from conformance.results import ScenarioResult
 from conformance.runinfo import COMPAT_HTML, JUNIT_XML, MATRIX_HTML, RESULTS_JSON
 
-__all__ = ["SIZES", "make_scaled_run", "measure_page", "measure_writer", "reports_at_scale",
-           "scaled"]
+__all__ = ["SIZES", "make_scaled_run", "markdown_rows", "measure_page", "measure_writer",
+           "reports_at_scale", "scaled", "source_run"]
 
 #: The bundled run's 330 results, times 1, 10 and 30.
 SIZES = (330, 3_300, 9_900)
@@ -71,11 +72,17 @@ def make_scaled_run(source: Path, folder: Path, size: int) -> Path:
     return folder
 
 
-def measure_writer(folder: Path) -> dict[str, float]:
-    """``conformance report FOLDER`` as a process of its own: wall seconds and peak RSS."""
+def measure_writer(folder: Path, tree: Path | None = None) -> dict[str, float]:
+    """``conformance report FOLDER`` as a process of its own: wall seconds and peak RSS.
+
+    ``tree``: a checkout whose code writes the reports instead (e.g. a worktree of the
+    commit before a change), for before/after figures.
+    """
+    env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "conformance.cli", "report", str(folder)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                               cwd=tree)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -113,21 +120,45 @@ async def measure_page(path: Path, keystrokes: int = 5) -> dict[str, Any]:
             await browser.close()
 
 
+def source_run(given: str | None, root: Path, workdir: Path) -> Path:
+    """The results.json of the real run to repeat: ``given`` (a run folder or results.json),
+    else ``reports/latest``'s, else the real run kept in ``tests/data`` (its passing results'
+    step logs and every console entry dropped, so its pages are smaller than a fresh run's)."""
+    if given:
+        path = Path(given)
+        return path / RESULTS_JSON if path.is_dir() else path
+    latest = root / "reports" / "latest" / RESULTS_JSON
+    if latest.is_file():
+        return latest
+    kept = workdir / "real-run.json"
+    kept.write_bytes(gzip.decompress((root / "tests" / "data" / "reports" / "real-run.json.gz")
+                                     .read_bytes()))
+    return kept
+
+
 def _sizes(folder: Path) -> dict[str, float]:
     return {name: round((folder / name).stat().st_size / 2**20, 2)
             for name in (MATRIX_HTML, COMPAT_HTML, JUNIT_XML) if (folder / name).exists()}
 
 
-def reports_at_scale(source: Path, workdir: Path, sizes: Sequence[int] = SIZES) -> dict[str, Any]:
-    """The figure: per size, writer time and memory, page sizes, page load and keystrokes."""
+def reports_at_scale(source: Path, workdir: Path, sizes: Sequence[int] = SIZES,
+                     before: Path | None = None) -> dict[str, Any]:
+    """The figure: per size, writer time and memory, page sizes, page load and keystrokes.
+
+    With ``before`` (a checkout of older code, see :func:`measure_writer`), each size is
+    measured with that code first, then with this one, in turn on the same folder.
+    """
     rows = []
     for size in sizes:
         folder = make_scaled_run(source, workdir / f"x{size}", size)
-        row: dict[str, Any] = {"results": size, "writer": measure_writer(folder),
-                               "size_mib": _sizes(folder)}
-        row["page"] = asyncio.run(measure_page(folder / MATRIX_HTML))
-        rows.append(row)
-        print(json.dumps(row), flush=True)
+        for tree, label in ((before, "before"), (None, "after")):
+            if label == "before" and tree is None:
+                continue
+            row: dict[str, Any] = {"results": size, "code": label,
+                                   "writer": measure_writer(folder, tree), "size_mib": _sizes(folder)}
+            row["page"] = asyncio.run(measure_page(folder / MATRIX_HTML))
+            rows.append(row)
+            print(json.dumps(row), flush=True)
     return {"source": str(source), "sizes": rows,
             "target": "at 9,900: load <= 2 s, keystroke <= 200 ms, writer <= 4 s and 250 MB"}
 
@@ -138,7 +169,8 @@ def markdown_rows(figure: dict[str, Any]) -> list[str]:
     for row in figure["sizes"]:
         w, p, s = row["writer"], row["page"], row["size_mib"]
         lines.append(
-            f"| 7 | reports at scale, {row['results']} results | `conformance report` "
+            f"| 7 | reports at scale, {row['results']} results"
+            f"{' (' + row['code'] + ')' if row.get('code') == 'before' else ''} | `conformance report` "
             f"{w['wall_s']} s / {w['peak_rss_mib']} MiB; matrix.html {s.get(MATRIX_HTML)} MiB "
             f"(compat.html {s.get(COMPAT_HTML)}, junit.xml {s.get(JUNIT_XML)}); load "
             f"**{p['load_ms']} ms**, filter keystroke **{p['filter_ms']} ms** (first "
@@ -150,13 +182,18 @@ def markdown_rows(figure: dict[str, Any]) -> list[str]:
 def main() -> None:
     """Measure the reports of a run (a results.json or run folder) at several sizes."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run", help="a real run's results.json or run folder")
+    parser.add_argument("run", nargs="?", help="a real run's results.json or run folder "
+                        "(default: see source_run)")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     parser.add_argument("--out", default="reports/bench/scale", help="where the run folders go")
+    parser.add_argument("--before", metavar="TREE", help="also measure the reports written by "
+                        "the code of this checkout (e.g. a worktree of main), in turn")
     args = parser.parse_args()
-    source = Path(args.run)
-    source = source / RESULTS_JSON if source.is_dir() else source
-    figure = reports_at_scale(source, Path(args.out), [int(s) for s in args.sizes.split(",")])
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    source = source_run(args.run, Path(__file__).resolve().parent.parent, out)
+    figure = reports_at_scale(source, out, [int(s) for s in args.sizes.split(",")],
+                              Path(args.before).resolve() if args.before else None)
     print("\n".join(markdown_rows(figure)))
 
 
