@@ -208,34 +208,64 @@
       return {tr: tr, numbers: numbers, name: tr.dataset.name, level: Number(tr.dataset.level)};
     });
   });
-  // Each result's whole text, lower case, for the search (built at its first use).
-  var texts = null;
-  function searchText() {
-    if (texts !== null) { return texts; }
+  // Each result's whole text, lower case, for the search: built a slice at a time once the
+  // page has loaded (the page stays responsive), the rest at once if the search comes first.
+  var texts = [];
+  function textOf(r, d) {
+    var parts = [r[0], r[1], data.chips[r[2]][2], r[3], r[4]];
+    d.f.forEach(function (f) { parts.push(f[0], f[1]); });
+    if (d.m) { parts.push(d.m); }
+    if (d.l) { parts.push(d.l.join(' ')); }
+    (d.s || []).forEach(function (s) { parts.push(s.join(' ')); });
+    (d.c || []).concat(d.x || []).forEach(function (e) { parts.push(e[0], e[2]); });
+    (d.a || []).forEach(function (a) { parts.push(a[0], a[1], a[3] || ''); });
+    return parts.join('\n').toLowerCase();
+  }
+  function buildTexts(until) {
     var all = records();
-    texts = results.map(function (r, n) {
-      var d = all[n];
-      var parts = [r[0], r[1], data.chips[r[2]][2], r[3], r[4]];
-      d.f.forEach(function (f) { parts.push(f[0], f[1]); });
-      if (d.m) { parts.push(d.m); }
-      if (d.l) { parts.push(d.l.join(' ')); }
-      (d.s || []).forEach(function (s) { parts.push(s.join(' ')); });
-      (d.c || []).concat(d.x || []).forEach(function (e) { parts.push(e[0], e[2]); });
-      (d.a || []).forEach(function (a) { parts.push(a[0], a[1], a[3] || ''); });
-      return parts.join('\n').toLowerCase();
-    });
+    for (var n = texts.length; n < Math.min(until, results.length); n += 1) {
+      texts.push(textOf(results[n], all[n]));
+    }
+  }
+  function searchText() {
+    buildTexts(results.length);
     return texts;
+  }
+  window.addEventListener('load', function () {
+    (function slice() {
+      if (texts.length >= results.length) { return; }
+      buildTexts(texts.length + 1000);
+      setTimeout(slice, 0);
+    })();
+  });
+  // The results holding the last query: a query that extends it (typing on) only needs
+  // to look among those.
+  var lastQuery = null;
+  var lastFound = null;
+  function found(query) {
+    var all = searchText();
+    var among = lastQuery !== null && query.indexOf(lastQuery) !== -1 ? lastFound : null;
+    var hits = [];
+    var count = among === null ? all.length : among.length;
+    for (var i = 0; i < count; i += 1) {
+      var n = among === null ? i : among[i];
+      if (all[n].indexOf(query) !== -1) { hits.push(n); }
+    }
+    lastQuery = query;
+    lastFound = hits;
+    return hits;
   }
   // The numbers of the results the status filter and the search keep; null: all of them.
   function matching() {
     var wanted = status ? status.value : '';
     var query = search ? search.value.trim().toLowerCase() : '';
     if (wanted === '' && query === '') { return null; }
-    var all = query === '' ? null : searchText();
+    var candidates = query === '' ? null : found(query);
     var kept = [];
-    for (var n = 0; n < results.length; n += 1) {
-      if ((wanted === '' || results[n][2] === wanted) &&
-          (all === null || all[n].indexOf(query) !== -1)) { kept.push(n); }
+    var count = candidates === null ? results.length : candidates.length;
+    for (var i = 0; i < count; i += 1) {
+      var n = candidates === null ? i : candidates[i];
+      if (wanted === '' || results[n][2] === wanted) { kept.push(n); }
     }
     return kept;
   }
