@@ -73,6 +73,7 @@ __all__ = [
     "REF_DEVIATION",
     "RESULTS_PER_PAGE",
     "iter_matrix_html",
+    "iter_runs_html",
     "render_matrix_html",
     "render_runs_html",
     "write_matrix_html",
@@ -398,7 +399,15 @@ def render_runs_html(
     scenario links are relative to). Each cell whose state differs from the same target's
     cell in the run before it is highlighted, with the state it had.
     """
+    return "".join(iter_runs_html(runs, run_dir))
+
+
+def iter_runs_html(
+    runs: Sequence[tuple[str, RunInfo, Sequence[ScenarioResult]]], run_dir: Path | None = None
+) -> Iterator[str]:
+    """:func:`render_runs_html`'s page in pieces, as it is made (for
+    :func:`~conformance.reports.atomic.atomic_write_chunks`)."""
     matrix, placed = build_multi_run_matrix(
         [(label, ordered_targets(info.targets, results), results) for label, info, results in runs]
     )
-    return render_matrix_html(matrix, {label: info for label, info, _ in runs}, placed, run_dir)
+    return iter_matrix_html(matrix, {label: info for label, info, _ in runs}, placed, run_dir)
