@@ -9,8 +9,9 @@ CSP needs no hash for them) and the page's script reads:
 
 - ``mmr-data`` (read at load, small): per result ``[test, status, state, title, flaky]``,
   each cell's result numbers (worst first) and each state's chip (class, symbol, label);
-- ``mmr-details`` (read the first time a record is opened or the search is used): per
-  result an object of short keys (:func:`details`).
+- ``mmr-details`` (read the first time a record or a cell is opened or the search is used,
+  or after load to prepare the search): per result an object of short keys
+  (:meth:`Records.record`).
 
 Every string goes through :func:`~conformance.reports.templating.visible` first (as the
 page's text does), and the JSON text escapes ``<``, ``>`` and ``&``, so no value can end the

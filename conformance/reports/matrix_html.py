@@ -292,7 +292,6 @@ _HELPERS: dict[str, Any] = {
     "repeat_counts": repeat_counts,
     "message_of": message_of,
     "cut": lambda text, limit=LOG_TEXT_LIMIT: cut(text, limit),
-    "state_of": _state,
     "is_reference_deviation": is_reference_deviation,
     "REF_CLASS": _REF_CLASS,
     "REF_SYMBOL": _REF_SYMBOL,
