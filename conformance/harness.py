@@ -24,15 +24,13 @@ from conformance.parties import BINDING_NAME, NativePageParty, PartyBroker
 from conformance.results import ScenarioResult
 from conformance.server import PageServer
 from conformance.targets import (
-    AttachTarget,
     Browsers,
+    OpenTargets,
     PageSetup,
     Target,
     TargetOptions,
     TargetUnavailable,
     applicable_expectation,
-    canonical_target,
-    make_target,
     missing_capabilities,
 )
 from conformance.targets.base import CapabilityMissing
@@ -56,11 +54,9 @@ class Harness:
                  artifacts: ArtifactPolicy | None = None) -> None:
         self._runner = asyncio.Runner()
         self._artifacts = artifacts or ArtifactPolicy(None)
-        self._options = options or TargetOptions()
         self._mounts = mounts
         self._server: PageServer | None = None
-        self.browsers = Browsers(self._options.browser)
-        self._targets: dict[str, Target] = {}
+        self._open = OpenTargets(options or TargetOptions())
 
     # --- lifecycle --------------------------------------------------------------
     def run_item(self, scenario: Scenario, target: str) -> ScenarioResult:
@@ -81,29 +77,27 @@ class Harness:
         """What ``target`` is (browser, redirection, versions), for run_info."""
         return self._runner.run(self._target(target).identity())
 
+    @property
+    def browsers(self) -> Browsers:
+        """The browsers every target of this harness shares."""
+        return self._open.browsers
+
     def close(self) -> None:
         """Close targets, browsers, Playwright and the page server."""
         try:
-            self._runner.run(self._close())
+            self._runner.run(self._open.close())
         finally:
             self._runner.close()
             if self._server is not None:
                 self._server.close()
                 self._server = None
 
-    async def _close(self) -> None:
-        for target in self._targets.values():
-            await target.close()
-        await self.browsers.close()
-
     def _target(self, name: str) -> Target:
-        name = canonical_target(name)
-        if name not in self._targets:
-            target = make_target(name, self.browsers, self._options)
-            if isinstance(target, AttachTarget):
-                target.probe_url = self.server.url("index.html")
-            self._targets[name] = target
-        return self._targets[name]
+        target = self._open.get(name)
+        if target.fixed_kind is None and target.probe_url is None:
+            # It learns its expectations from a page: the suite's own index page.
+            target.probe_url = self.server.url("index.html")
+        return target
 
     @property
     def server(self) -> PageServer:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from conformance.model import canonical_target_name
+from conformance.targets.registry import unalias
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -84,7 +84,7 @@ class ScenarioResult:
         fields = {k: v for k, v in data.items() if k != "test"}
         fields["steps"] = [StepRecord(**s) for s in fields.get("steps", [])]
         # Results written before the target registry call the reference target `redirected`.
-        fields["target"] = canonical_target_name(str(fields.get("target", "")))
+        fields["target"] = unalias(str(fields.get("target", "")))
         return cls(**fields)
 
 
@@ -131,5 +131,5 @@ class RunInfo:
     def from_json(cls, data: dict[str, Any]) -> RunInfo:
         """The inverse of :meth:`to_json` (former target names are read as today's)."""
         fields = dict(data)
-        fields["targets"] = [canonical_target_name(str(t)) for t in fields.get("targets", [])]
+        fields["targets"] = [unalias(str(t)) for t in fields.get("targets", [])]
         return cls(**fields)

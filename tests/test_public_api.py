@@ -20,11 +20,19 @@ def test_conformance_api_is_exactly_this() -> None:
     import conformance
 
     assert set(conformance.__all__) == {
-        "CHROMIUM_ARGS", "TARGETS", "BrowserNotFoundError", "Expectation", "Harness", "RunInfo",
+        "CHROMIUM_ARGS", "EXPECTATION_KINDS", "TARGETS", "BrowserNotFoundError", "Expectation", "Harness", "RunInfo",
         "Scenario", "ScenarioError", "ScenarioFileError", "ScenarioResult", "Step",
         "find_chromium", "launch_chromium", "load_results_json", "load_scenario",
         "load_scenarios", "write_reports",
     }
+
+
+def test_the_former_name_of_expectation_kinds_still_works_and_warns() -> None:
+    import conformance
+
+    with pytest.warns(DeprecationWarning, match="EXPECTATION_KINDS"):
+        former = conformance.TARGETS
+    assert former == conformance.EXPECTATION_KINDS == ("native", "redirected")
 
 
 def test_every_public_object_has_a_docstring() -> None:

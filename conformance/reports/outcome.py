@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from conformance.model import TARGET_NAMES, canonical_target_name
 from conformance.results import ScenarioResult
+from conformance.targets.registry import TARGETS, target_order
 
 __all__ = [
     "FAILING_STATUSES",
@@ -155,11 +155,10 @@ def unexpected_pass_message(result: ScenarioResult) -> str:
 
 
 def target_sort_key(target: str) -> tuple[int, str]:
-    """Canonical target order: native, reference, attach, then any other target by name."""
-    try:
-        return (TARGET_NAMES.index(canonical_target_name(target)), "")
-    except ValueError:
-        return (len(TARGET_NAMES), target)
+    """Canonical target order (the registry's: native, reference, attach), then any other
+    target by name."""
+    order = target_order(target)
+    return (order, "" if order < len(TARGETS) else target)
 
 
 def ordered_targets(declared: Iterable[str], results: Iterable[ScenarioResult]) -> list[str]:

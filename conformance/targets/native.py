@@ -6,7 +6,7 @@ from typing import Any
 
 from conformance.targets.base import Target
 
-__all__ = ["NativeTarget"]
+__all__ = ["TARGET", "NativeTarget"]
 
 
 class NativeTarget(Target):
@@ -14,9 +14,15 @@ class NativeTarget(Target):
 
     name = "native"
     description = "the browser's own media stack (launched by the suite)"
+    report_order = 0
+    runs_by_default = True
 
     async def identity(self) -> dict[str, Any]:
         """The browser; no redirection."""
         browser = await self.browser()
         return {"name": self.name, "kind": "native", "redirection": None,
                 "browser": self.browsers.options.browser, "browser_version": browser.version}
+
+
+#: What the registry (:mod:`conformance.targets`) finds in this module.
+TARGET = NativeTarget

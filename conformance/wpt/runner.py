@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.targets import Browsers, PageSetup, TargetOptions, make_target
+from conformance.targets import PageSetup, TargetOptions, open_target
 from conformance.wpt.server import WptServer, script_metadata
 
 __all__ = ["TestFile", "discover", "run_target"]
@@ -121,17 +121,12 @@ async def _run_file(target: Any, server: WptServer, test: TestFile,
 async def run_target(name: str, tests: list[TestFile], server: WptServer,
                      options: TargetOptions, *, multiplier: float = 1.0) -> dict[str, Any]:
     """Every file of ``tests`` on target ``name``: a wptreport document."""
-    browsers = Browsers(options.browser)
-    target = make_target(name, browsers, options)
     started = time.time()
     results = []
-    try:
+    async with open_target(name, options) as target:
         for test in tests:
             results.append(await _run_file(target, server, test, multiplier))
         identity = await target.identity()
-    finally:
-        await target.close()
-        await browsers.close()
     return {"time_start": round(started * 1000), "time_end": round(time.time() * 1000),
             "run_info": {"product": "mmr-conformance wpt", "target": name, **identity},
             "results": results}
