@@ -17,15 +17,15 @@ from typing import Any, ClassVar, cast
 import jsonschema
 
 from conformance.errors import ScenarioError, ScenarioFileError, did_you_mean
+from conformance.interfaces import is_known_member, known_names
 from conformance.jscheck import JsForm
 from conformance.limitations import Limitation, load_limitations, registries_for
 from conformance.model import EXPECTATION_KINDS, Expectation, Mark, Scenario, Step, StepKind
-from conformance.registry import is_known_member, known_names
-from conformance.spec import (
+from conformance.yamlcore import (
     DEFAULT_STEP_TIMEOUT,
     MAX_TIMEOUT,
     WAIT_HEADROOM,
-    SpecChecker,
+    DocumentChecker,
     load_schema,
     parse_duration,
     read_document,
@@ -96,7 +96,7 @@ def discover_scenario_files(paths: Iterable[Path]) -> list[Path]:
     return sorted(found)
 
 
-class _Checker(SpecChecker):
+class _Checker(DocumentChecker):
     """Collects the errors of one scenario file while converting it into a :class:`Scenario`."""
 
     WHAT: ClassVar[str] = "a scenario"
@@ -168,7 +168,7 @@ def _check(c: _Checker) -> Scenario | None:
             c.error(
                 doc.mark(("covers", i)),
                 f"{name!r} is not one of the supported interfaces or their members",
-                f"did you mean {hint!r}?" if hint else "see conformance/registry.py",
+                f"did you mean {hint!r}?" if hint else "see conformance/interfaces.py",
             )
 
     steps: list[Step] = []
