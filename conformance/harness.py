@@ -21,7 +21,7 @@ from conformance.engine import ItemContext, judge, new_result, run_steps
 from conformance.model import Expectation, Scenario
 from conformance.page_scripts import RUNTIME_SCRIPTS
 from conformance.parties import BINDING_NAME, NativePageParty, PartyBroker
-from conformance.results import ScenarioResult
+from conformance.results import LOG_ENTRY_LIMIT, ScenarioResult
 from conformance.server import PageServer
 from conformance.targets import (
     Browsers,
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["Harness"]
 
 _CLOSE_TIMEOUT = 10.0
-_MAX_LOG_ENTRIES = 500
 T = TypeVar("T")
 
 
@@ -207,7 +206,7 @@ class Harness:
         except Exception as exc:
             result.console.append({"type": "harness", "text": f"cleanup failed: {exc}"})
             return
-        result.mmr_log = state["log"][:_MAX_LOG_ENTRIES]
+        result.mmr_log = state["log"][:LOG_ENTRY_LIMIT]
         cleaned = {k: v for k, v in state["cleaned"].items() if v}
         if cleaned:
             result.console.append({"type": "harness", "text": f"cleanup closed {cleaned}"})
@@ -237,7 +236,7 @@ async def _kill_renderer(page: Any) -> None:
 
 
 def _append(entries: list[dict[str, Any]], entry: dict[str, Any]) -> None:
-    if len(entries) < _MAX_LOG_ENTRIES:
+    if len(entries) < LOG_ENTRY_LIMIT:
         entries.append(entry)
 
 

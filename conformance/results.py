@@ -14,6 +14,7 @@ from typing import Any, Literal
 from conformance.targets.registry import unalias
 
 __all__ = [
+    "LOG_ENTRY_LIMIT",
     "SCHEMA_VERSION",
     "STATUSES",
     "RunInfo",
@@ -24,6 +25,11 @@ __all__ = [
 
 #: Version of the results.json format (bump on incompatible changes).
 SCHEMA_VERSION = 1
+
+#: Most entries of a page's console (and of its redirection log) kept per scenario result
+#: or certification session: a page that logs in a loop must not fill the disk. Reports
+#: show them all.
+LOG_ENTRY_LIMIT = 500
 
 Status = Literal["PASS", "FAIL", "ERROR", "TIMEOUT", "SKIP"]
 STATUSES: tuple[str, ...] = ("PASS", "FAIL", "ERROR", "TIMEOUT", "SKIP")

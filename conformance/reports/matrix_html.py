@@ -40,6 +40,7 @@ from conformance.reports.outcome import (
     MEANING,
     PRECEDENCE,
     SUMMARY_ORDER,
+    SYMBOL,
     Outcome,
     classify,
     is_reference_deviation,
@@ -51,7 +52,7 @@ from conformance.reports.outcome import (
     unexpected_pass_message,
 )
 from conformance.reports.templating import asset, csp_source, cut, relative_href, render
-from conformance.results import RunInfo, ScenarioResult, StepRecord
+from conformance.results import LOG_ENTRY_LIMIT, RunInfo, ScenarioResult, StepRecord
 
 __all__ = [
     "LOG_ENTRY_LIMIT",
@@ -61,19 +62,12 @@ __all__ = [
     "render_runs_html",
 ]
 
-#: Most console or mmrExtensionLog entries shown per result (results.json has them all).
-LOG_ENTRY_LIMIT = 500
+#: Most console or mmrExtensionLog entries shown per result: all a result keeps
+#: (:data:`conformance.results.LOG_ENTRY_LIMIT`, re-exported here).
 #: Longest text shown for one log entry or message, in characters.
 LOG_TEXT_LIMIT = 20_000
 
-_SYMBOL = {
-    Outcome.UNEXPECTED_FAILURE: "\u2717",  # ✗
-    Outcome.UNEXPECTED_PASS: "!",
-    Outcome.KNOWN_LIMITATION: "\u26a0",  # ⚠
-    Outcome.PASS: "\u2713",  # ✓
-    Outcome.NOT_RUN: "\u2298",  # ⊘
-    Outcome.NOT_APPLICABLE: "\u2013",  # en dash
-}
+_SYMBOL = {outcome: symbol.text for outcome, symbol in SYMBOL.items()}
 _MEANING = {
     **MEANING,
     Outcome.KNOWN_LIMITATION: MEANING[Outcome.KNOWN_LIMITATION] + " (its id is shown)",
