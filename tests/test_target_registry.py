@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import pkgutil
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -161,3 +162,17 @@ def test_open_targets_closes_everything_also_after_a_failure() -> None:
         assert _Closes.closed == ["closes", "closes"]
     finally:
         unregister("closes")
+
+
+def test_the_targets_doc_describes_the_registry() -> None:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "targets.md").read_text(encoding="utf-8")
+    table = [line for line in text.split("| target |", 1)[1].splitlines()[2:] if line.startswith("|")]
+    rows = {}
+    for line in table:
+        first = line.split("|")[1]
+        names = re.findall(r"`([^`]+)`", first)
+        rows[names[0]] = names[1:]
+    assert list(rows) == list(TARGETS), "docs/targets.md's table lists the registry's targets"
+    for name, cls in TARGETS.items():
+        assert rows[name] == list(cls.aliases), f"docs/targets.md: {name}'s former names"
+    assert f"`--target all` means `{','.join(default_targets())}`" in text
