@@ -166,7 +166,11 @@ def test_open_targets_closes_everything_also_after_a_failure() -> None:
 
 def test_the_targets_doc_describes_the_registry() -> None:
     text = (Path(__file__).resolve().parent.parent / "docs" / "targets.md").read_text(encoding="utf-8")
-    table = [line for line in text.split("| target |", 1)[1].splitlines()[2:] if line.startswith("|")]
+    table = []
+    for line in text.split("| target |", 1)[1].splitlines()[2:]:
+        if not line.startswith("|"):
+            break  # the end of the table
+        table.append(line)
     rows = {}
     for line in table:
         first = line.split("|")[1]
