@@ -11,7 +11,7 @@ import contextlib
 import signal
 
 from conformance.page_scripts import RUNTIME_SCRIPTS
-from conformance.targets import Browsers, PageSetup, TargetOptions, make_target
+from conformance.targets import PageSetup, TargetOptions, open_target
 
 __all__ = ["open_page"]
 
@@ -19,10 +19,7 @@ __all__ = ["open_page"]
 async def open_page(url: str, *, target_name: str, options: TargetOptions | None = None,
                     timeout: float | None = None, with_runtime: bool = False) -> int:
     """Open ``url`` under ``target_name``; return when the page closes or time runs out."""
-    options = options or TargetOptions()
-    browsers = Browsers(options.browser)
-    target = make_target(target_name, browsers, options)
-    try:
+    async with open_target(target_name, options) as target:
         setup = PageSetup(
             init_scripts=RUNTIME_SCRIPTS if with_runtime else (),
             on_console=lambda m: print(f"[console.{m.type}] {m.text}", flush=True),
@@ -42,7 +39,4 @@ async def open_page(url: str, *, target_name: str, options: TargetOptions | None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(closed.wait(), timeout)
         await opened.close()
-    finally:
-        await target.close()
-        await browsers.close()
     return 0

@@ -11,7 +11,7 @@ import pytest
 from conformance.certify.cli import DEFAULT_PROFILE
 from conformance.certify.profile.loader import Profile, load_profile, profile_schema, substitute
 from conformance.errors import ScenarioFileError
-from conformance.spec import DEFAULT_STEP_TIMEOUT
+from conformance.yamlcore import DEFAULT_STEP_TIMEOUT
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = """\

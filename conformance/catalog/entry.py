@@ -13,7 +13,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from conformance.spec import SpecChecker, read_document, validator
+from conformance.yamlcore import DocumentChecker, read_document, validator
 
 __all__ = ["CATALOG_DIR", "Entry", "deb_version", "find_entries", "load_entry"]
 
@@ -22,7 +22,7 @@ CATALOG_DIR = Path(__file__).resolve().parent.parent.parent / "catalog"
 ENTRY_FILE = "entry.yaml"
 
 
-class _EntryChecker(SpecChecker):
+class _EntryChecker(DocumentChecker):
     WHAT = "a catalog entry"
     FORMAT_KEY = "catalog"
 

@@ -9,7 +9,6 @@ ends run on this coroutine's event loop (Playwright's).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import struct
@@ -37,21 +36,17 @@ from conformance.certify.session.signalling import SignallingServer
 from conformance.runinfo import now_utc
 from conformance.server import PageServer
 from conformance.targets import (
-    DEFAULT_TARGETS,
-    AttachTarget,
-    Browsers,
+    OpenTargets,
     Target,
     TargetOptions,
     TargetUnavailable,
     canonical_target,
-    make_target,
+    default_targets,
     parse_targets,
 )
 from reference_impl.tones import MIC_TONES_HZ, NATIVE_MIC_TONE_HZ
 
-__all__ = ["NATIVE_MIC_TONE_HZ", "TARGET_NAMES", "certify", "target_names"]
-
-TARGET_NAMES: tuple[str, ...] = DEFAULT_TARGETS
+__all__ = ["NATIVE_MIC_TONE_HZ", "certify", "target_names"]
 
 
 def _write_tone_wav(path: Path, frequency: float, seconds: float = 2.0, rate: int = 48_000) -> None:
@@ -93,14 +88,15 @@ def _app_url(profile: Profile, server: PageServer | None, signal: str) -> str:
 
 async def certify(
     profile: Profile,
-    targets: tuple[str, ...] = TARGET_NAMES,
+    targets: tuple[str, ...] | None = None,
     *,
     run_id: str,
     options: TargetOptions | None = None,
     command: str = "",
     evidence_dir: Path | None = None,
 ) -> Certification:
-    """Certify the app ``profile`` describes on ``targets``; never raises for app failures.
+    """Certify the app ``profile`` describes on ``targets`` (``None``: the registry's
+    defaults, what ``--target all`` runs); never raises for app failures.
 
     ``evidence_dir``: where failing checks' screenshots and traces go (normally the
     certification's folder's ``evidence/``; ``None``: none are kept). The result holds no
@@ -112,7 +108,7 @@ async def certify(
         # The app's own backend may be on another host or behind TURN: the local device
         # gathers like a real one (its interfaces, the page's STUN/TURN servers).
         options = dataclasses.replace(options, ice="all")
-    targets = tuple(canonical_target(name) for name in targets)
+    targets = tuple(canonical_target(name) for name in (default_targets() if targets is None else targets))
     certification = Certification(
         run_id=run_id,
         app=AppFacts(profile.app.name, profile.app.version, profile.file),
@@ -139,14 +135,14 @@ async def certify(
             # capture stays told apart from the reference host's virtual microphones.
             soundcard_tones=(NATIVE_MIC_TONE_HZ,) * len(MIC_TONES_HZ))
         # One browser serves every launched target (each session gets its own context).
-        browsers = Browsers(browser_options)
+        opened = OpenTargets(options, browser=browser_options)
         try:
             await signalling.start()
             app_url = _app_url(profile, server, signalling.url)
             addresses = _addresses(profile, server, signalling)
             certification.app.url = profile.app.shown_url()
             for name in targets:
-                target = make_target(name, browsers, options)
+                target = opened.get(name)
                 try:
                     kind = await _kind(target, app_url)
                     env = TargetEnv(name, target, profile, signalling, app_url, NATIVE_MIC_TONE_HZ,
@@ -165,13 +161,12 @@ async def certify(
                         make_result(c, name, "error", f"target unavailable: {exc}") for c in check_ids()
                     ]
                 finally:
-                    with contextlib.suppress(Exception):
-                        await target.close()
+                    await opened.release(target)
                 if name == "reference":
                     certification.reference_impl_version = (
                         (certification.target_details.get(name, {}).get("redirection") or {}).get("version"))
         finally:
-            await browsers.close()
+            await opened.close()
             await signalling.close()
             if server is not None:
                 server.close()
@@ -220,9 +215,9 @@ def _addresses(profile: Profile, server: PageServer | None, signalling: Signalli
 
 
 async def _kind(target: Target, app_url: str) -> str:
-    """Which expectations apply on ``target``; an attached browser shows it on the app's page."""
-    if isinstance(target, AttachTarget):
-        target.probe_url = app_url
+    """Which expectations apply on ``target``; a target that learns them from a page (an
+    attached browser) looks at the app's."""
+    target.probe_url = app_url
     return await target.expectation_kind()
 
 

@@ -32,7 +32,7 @@ from enum import StrEnum
 from functools import partial
 from typing import Any
 
-from conformance.registry import SUPPORTED_INTERFACES
+from conformance.interfaces import SUPPORTED_INTERFACES
 from conformance.reports.limitation_info import LimitationCatalog
 from conformance.reports.outcome import (
     Outcome,

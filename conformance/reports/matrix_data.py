@@ -37,7 +37,7 @@ from conformance.reports.outcome import (
     unexpected_pass_message,
 )
 from conformance.reports.templating import cut, relative_href, visible
-from conformance.results import ScenarioResult, StepRecord
+from conformance.results import LOG_ENTRY_LIMIT, ScenarioResult, StepRecord
 
 __all__ = [
     "DATA_ID",
@@ -54,8 +54,6 @@ __all__ = [
 #: The ids of the page's two data elements.
 DATA_ID = "mmr-data"
 DETAILS_ID = "mmr-details"
-#: Most console or mmrExtensionLog entries shown per result (results.json has them all).
-LOG_ENTRY_LIMIT = 500
 #: Longest text shown for one log entry or message, in characters.
 LOG_TEXT_LIMIT = 20_000
 

@@ -56,6 +56,7 @@ from conformance.reports.outcome import (
     MEANING,
     PRECEDENCE,
     SUMMARY_ORDER,
+    SYMBOL,
     Outcome,
     classify,
     is_reference_deviation,
@@ -82,14 +83,7 @@ __all__ = [
 #: How many results the page lists at a time (its pager shows the others).
 RESULTS_PER_PAGE = 100
 
-_SYMBOL = {
-    Outcome.UNEXPECTED_FAILURE: "\u2717",  # ✗
-    Outcome.UNEXPECTED_PASS: "!",
-    Outcome.KNOWN_LIMITATION: "\u26a0",  # ⚠
-    Outcome.PASS: "\u2713",  # ✓
-    Outcome.NOT_RUN: "\u2298",  # ⊘
-    Outcome.NOT_APPLICABLE: "\u2013",  # en dash
-}
+_SYMBOL = {outcome: symbol.text for outcome, symbol in SYMBOL.items()}
 _MEANING = {
     **MEANING,
     Outcome.KNOWN_LIMITATION: MEANING[Outcome.KNOWN_LIMITATION] + " (its id is shown)",

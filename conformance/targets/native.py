@@ -13,7 +13,7 @@ from typing import Any
 
 from conformance.targets.base import Capabilities, CapabilityMissing, SpeakerRecords, Target
 
-__all__ = ["NativeTarget"]
+__all__ = ["TARGET", "NativeTarget"]
 
 
 class NativeTarget(Target):
@@ -21,6 +21,8 @@ class NativeTarget(Target):
 
     name = "native"
     description = "the browser's own media stack (launched by the suite)"
+    report_order = 0
+    runs_by_default = True
 
     @property  # per instance: whether this process has a sound card
     def capabilities(self) -> Capabilities:  # type: ignore[override]
@@ -57,3 +59,7 @@ class NativeTarget(Target):
                               if card is not None else None),
                 **({"soundcard_problem": self.browsers.soundcard_problem}
                    if card is None and self.browsers.options.soundcard else {})}
+
+
+#: What the registry (:mod:`conformance.targets`) finds in this module.
+TARGET = NativeTarget

@@ -19,6 +19,7 @@ from conformance.targets.base import (
     HostView,
     SpeakerRecords,
     Target,
+    TargetOptions,
     TargetUnavailable,
 )
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
     from conformance.targets.browsers import Browsers
 
-__all__ = ["ICE_MODES", "ReferenceTarget"]
+__all__ = ["ICE_MODES", "TARGET", "ReferenceTarget"]
 
 #: The host's ICE modes (``reference_impl.ICE_MODES``, repeated so that the registry loads
 #: without importing the reference implementation, which may be absent).
@@ -44,8 +45,16 @@ class ReferenceTarget(Target):
 
     name = "reference"
     description = "the reference redirection implementation (shim + aiortc local device)"
+    aliases = ("redirected",)
     capabilities = Capabilities(faults=True, speaker_records=True, host_peer_connections=True)
     fixed_kind = "redirected"
+    report_order = 1
+    runs_by_default = True
+
+    @classmethod
+    def create(cls, browsers: Browsers, options: TargetOptions) -> ReferenceTarget:
+        """The reference target; its host gathers ICE as ``--ice`` says (loopback by default)."""
+        return cls(browsers, ice=options.ice or "loopback")
 
     def __init__(self, browsers: Browsers, *, ice: str = "loopback") -> None:
         super().__init__(browsers)
@@ -223,3 +232,7 @@ class ReferenceTarget(Target):
         return {"name": self.name, "kind": "redirected",
                 "redirection": {"implementation": "reference", "version": version, "ice": self.ice},
                 "browser": self.browsers.options.browser, "browser_version": browser.version}
+
+
+#: What the registry (:mod:`conformance.targets`) finds in this module.
+TARGET = ReferenceTarget

@@ -14,8 +14,8 @@ import json
 from importlib import resources
 from typing import Any
 
+from conformance.interfaces import SUPPORTED_INTERFACES
 from conformance.page_scripts import TRACKING_JS
-from conformance.registry import SUPPORTED_INTERFACES
 
 __all__ = ["AUDIT_GLOBAL", "audit_init_scripts", "merge_snapshots"]
 

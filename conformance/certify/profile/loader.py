@@ -1,12 +1,12 @@
 """App profiles: the YAML file that tells ``conformance certify`` how to drive a calling app.
 
-Validation is the shared YAML core's (:mod:`conformance.spec`), as for scenarios: the JSON
+Validation is the shared YAML core's (:mod:`conformance.yamlcore`), as for scenarios: the JSON
 Schema shipped in ``conformance/schema/profile.schema.json`` checks the shape (editors use it
 for completion), then the loader checks what a schema says badly: which kind a step is (its
 one deciding key, with a "did you mean"), placeholders, URLs, bundled app names, durations.
 Every error points at ``file:line:col`` with the offending lines
 (:class:`~conformance.errors.SpecFileError`). A step waits with ``wait_for``, bounded by its
-``timeout`` (default :data:`~conformance.spec.DEFAULT_STEP_TIMEOUT`), as in scenarios.
+``timeout`` (default :data:`~conformance.yamlcore.DEFAULT_STEP_TIMEOUT`), as in scenarios.
 
 Placeholders (``{signal}``, ``{mic_id}``, ``{mic_label}``, ``{speaker_id}``,
 ``{speaker_label}``) are substituted in the URL, the bundled path and step selectors,
@@ -42,8 +42,8 @@ from conformance.certify.profile.placeholders import ENV_NAME, ENV_PREFIX, PLACE
 from conformance.certify.profile.value_checks import check_goto, check_storage_state
 from conformance.errors import did_you_mean
 from conformance.jscheck import JsForm
-from conformance.spec import (
-    SpecChecker,
+from conformance.yamlcore import (
+    DocumentChecker,
     load_schema,
     read_document,
     step_validators,
@@ -81,7 +81,7 @@ def profile_schema() -> dict[str, Any]:
     return load_schema("profile")
 
 
-class _Checker(SpecChecker):
+class _Checker(DocumentChecker):
     """Collects the errors of one profile while converting it into a :class:`Profile`."""
 
     WHAT: ClassVar[str] = "a profile"

@@ -18,6 +18,7 @@ from conformance.certify.audit.layer import AUDIT_GLOBAL, audit_init_scripts
 from conformance.certify.profile.loader import Condition, Profile
 from conformance.certify.profile.storage import apply_storage_state, secret_fields
 from conformance.certify.session.steps import StepFailed, check_condition, run_step, wait_condition
+from conformance.results import LOG_ENTRY_LIMIT
 from conformance.targets import OpenedPage, PageSetup
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AppSession", "Devices", "SessionError"]
 
-_MAX_LOG = 200
 
 
 class SessionError(Exception):
@@ -118,7 +118,7 @@ class AppSession:
         return self.page
 
     def _log(self, kind: str, text: str) -> None:
-        if len(self.console) < _MAX_LOG:
+        if len(self.console) < LOG_ENTRY_LIMIT:
             self.console.append({"type": kind, "text": text[:500]})
 
     def _on_console(self, message: Any) -> None:
