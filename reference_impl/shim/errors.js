@@ -1,6 +1,8 @@
 // errors.js: the exceptions a native implementation would throw, rebuilt from host replies.
 
-function domError(name, message) {
+import { Native } from "./core.js";
+
+export function domError(name, message) {
   return new Native.DOMException(message, name);
 }
 
@@ -14,7 +16,7 @@ function overconstrained(constraint, message) {
 }
 
 // A host reply's {name, message, constraint} as the page should see it.
-function errorFromHost(error) {
+export function errorFromHost(error) {
   const name = (error && error.name) || "OperationError";
   const message = (error && error.message) || name;
   if (name === "TypeError") return new TypeError(message);
@@ -24,10 +26,10 @@ function errorFromHost(error) {
   return domError(name, message);
 }
 
-function invalidState(message) {
+export function invalidState(message) {
   return domError("InvalidStateError", message);
 }
 
-function rejected(error) {
+export function rejected(error) {
   return Promise.reject(error);
 }

@@ -1,5 +1,20 @@
 // install.js: replace the platform's interfaces with the proxies and open the channel.
 
+import { channel } from "./channel.js";
+import { config } from "./config.js";
+import { installGlobal, objects } from "./core.js";
+import { RTCDataChannel } from "./datachannel.js";
+import { MediaStreamTrackEvent, RTCDataChannelEvent, RTCTrackEvent } from "./events.js";
+import { installIntegration, integration, log, setConnectionState } from "./integration.js";
+import { installMediaDevices } from "./mediadevices.js";
+import { installMediaElement } from "./mediaelement.js";
+import { MediaStream, MediaStreamTrack } from "./mediastream.js";
+import { RTCPeerConnection } from "./peerconnection.js";
+import { RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver } from "./rtp.js";
+import { RTCStatsReport } from "./stats.js";
+import { RTCDtlsTransport, RTCIceTransport, RTCSctpTransport } from "./transport.js";
+import { AnalyserNode, installWebAudio, nodeState } from "./webaudio.js";
+
 channel.onEvent = (message) => {
   const target = message.target === null || message.target === undefined ? null : objects.get(message.target);
   switch (message.event) {
@@ -36,6 +51,18 @@ channel.onEvent = (message) => {
     default:
       log("verbose", `ignored host event ${message.event}`);
   }
+};
+
+// The channel drives the integration state.
+channel.onHello = (result) => {
+  integration.clientVersion = result.clientVersion || integration.clientVersion;
+  integration.hostVersion = result.hostVersion || integration.hostVersion;
+  setConnectionState(result.connected ? "connected" : "disconnected", result.connectionId);
+  log("verbose", `channel open: protocol ${result.protocol}, host ${result.version}`);
+};
+channel.onLost = () => {
+  log("error", "the channel to the host closed: treating it as an RDP disconnect");
+  setConnectionState("disconnected", "");
 };
 
 installIntegration();

@@ -1,6 +1,12 @@
 // rtp.js: RTCRtpSender, RTCRtpReceiver and RTCRtpTransceiver proxies. Their state is
 // mirrored from the host's transceiver descriptions (see PeerConnection._applySnapshot).
 
+import { channel } from "./channel.js";
+import { INTERNAL, Native, defineToStringTag, objects, uuid } from "./core.js";
+import { domError, invalidState, rejected } from "./errors.js";
+import { log } from "./integration.js";
+import { MediaStreamTrack, isShimTrack } from "./mediastream.js";
+
 const AUDIO_CAPABILITIES = Object.freeze({
   codecs: [
     { mimeType: "audio/opus", clockRate: 48000, channels: 2, sdpFmtpLine: "minptime=10;useinbandfec=1" },
@@ -41,7 +47,7 @@ function transportOf(senderOrReceiver) {
   return transceiver && transceiver._transportAssociated ? senderOrReceiver._pc._dtls : null;
 }
 
-class RTCRtpSender {
+export class RTCRtpSender {
   constructor(token, pc, handle) {
     if (token !== INTERNAL) throw new TypeError("Illegal constructor");
     this._pc = pc;
@@ -123,7 +129,7 @@ class RTCRtpSender {
 }
 defineToStringTag(RTCRtpSender, "RTCRtpSender");
 
-class RTCRtpReceiver {
+export class RTCRtpReceiver {
   constructor(token, pc, handle, track) {
     if (token !== INTERNAL) throw new TypeError("Illegal constructor");
     this._pc = pc;
@@ -185,9 +191,9 @@ class RTCRtpReceiver {
 }
 defineToStringTag(RTCRtpReceiver, "RTCRtpReceiver");
 
-const DIRECTIONS = ["sendrecv", "sendonly", "recvonly", "inactive"];
+export const DIRECTIONS = ["sendrecv", "sendonly", "recvonly", "inactive"];
 
-class RTCRtpTransceiver {
+export class RTCRtpTransceiver {
   constructor(token, pc, description) {
     if (token !== INTERNAL) throw new TypeError("Illegal constructor");
     this._pc = pc;
