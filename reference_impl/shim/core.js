@@ -9,6 +9,7 @@ export const Native = {
   RTCPeerConnectionIceEvent: window.RTCPeerConnectionIceEvent,
   RTCError: window.RTCError,
   RTCErrorEvent: window.RTCErrorEvent,
+  RTCDTMFToneChangeEvent: window.RTCDTMFToneChangeEvent,
   MediaStream: window.MediaStream,
   MediaStreamTrack: window.MediaStreamTrack,
   WebSocket: window.WebSocket,

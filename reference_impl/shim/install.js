@@ -4,6 +4,7 @@ import { channel } from "./channel.js";
 import { config } from "./config.js";
 import { installGlobal, objects } from "./core.js";
 import { RTCDataChannel } from "./datachannel.js";
+import { RTCDTMFSender } from "./dtmf.js";
 import { MediaStreamTrackEvent, RTCDataChannelEvent, RTCTrackEvent } from "./events.js";
 import { installIntegration, integration, log, setConnectionState } from "./integration.js";
 import { installMediaDevices } from "./mediadevices.js";
@@ -74,6 +75,7 @@ if ("webkitRTCPeerConnection" in window) installGlobal("webkitRTCPeerConnection"
 installGlobal("MediaStream", MediaStream);
 installGlobal("MediaStreamTrack", MediaStreamTrack);
 installGlobal("RTCRtpSender", RTCRtpSender);
+installGlobal("RTCDTMFSender", RTCDTMFSender);
 installGlobal("RTCRtpReceiver", RTCRtpReceiver);
 installGlobal("RTCRtpTransceiver", RTCRtpTransceiver);
 installGlobal("RTCDataChannel", RTCDataChannel);

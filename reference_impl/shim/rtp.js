@@ -3,6 +3,7 @@
 
 import { channel } from "./channel.js";
 import { INTERNAL, Native, defineToStringTag, objects, uuid } from "./core.js";
+import { RTCDTMFSender } from "./dtmf.js";
 import { domError, invalidState, rejected } from "./errors.js";
 import { log } from "./integration.js";
 import { MediaStreamTrack, isShimTrack } from "./mediastream.js";
@@ -12,6 +13,9 @@ const AUDIO_CAPABILITIES = Object.freeze({
     { mimeType: "audio/opus", clockRate: 48000, channels: 2, sdpFmtpLine: "minptime=10;useinbandfec=1" },
     { mimeType: "audio/PCMU", clockRate: 8000, channels: 1 },
     { mimeType: "audio/PCMA", clockRate: 8000, channels: 1 },
+    // RTCDTMFSender's events (reference_impl/rfc4733.py), at opus's and the 8 kHz codecs' rates.
+    { mimeType: "audio/telephone-event", clockRate: 48000, channels: 1 },
+    { mimeType: "audio/telephone-event", clockRate: 8000, channels: 1 },
   ],
   headerExtensions: [
     { uri: "urn:ietf:params:rtp-hdrext:sdes:mid" },
@@ -59,10 +63,16 @@ export class RTCRtpSender {
     this._headerExtensions = [];
     this._parameters = { encodings: [{ active: true }] };
     this._transactionId = null;
+    this._dtmf = null;
   }
   get track() { return this._track; }
   get transport() { return transportOf(this); }
-  get dtmf() { return null; }
+  // Audio senders have one RTCDTMFSender, made when first asked for; video senders none.
+  get dtmf() {
+    if (!this._transceiver || this._transceiver._kind !== "audio") return null;
+    if (!this._dtmf) this._dtmf = new RTCDTMFSender(INTERNAL, this);
+    return this._dtmf;
+  }
   static getCapabilities(kind) { return capabilitiesFor(kind); }
 
   replaceTrack(track) {
