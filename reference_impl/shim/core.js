@@ -23,6 +23,7 @@ export const Native = {
   ArrayBuffer: window.ArrayBuffer,
   TextEncoder: window.TextEncoder,
   Map: window.Map,
+  FinalizationRegistry: window.FinalizationRegistry,
   JSON: window.JSON,
   setTimeout: window.setTimeout.bind(window),
   queueMicrotask: window.queueMicrotask.bind(window),

@@ -111,6 +111,11 @@ export class RTCDataChannel extends Native.EventTarget {
       payload = Promise.resolve({ data: String(data) });
       size = new Native.TextEncoder().encode(String(data)).length;
     }
+    // Chromium refuses what the far end cannot take (RFC 8841 a=max-message-size).
+    const sctp = this._pc.sctp;
+    if (sctp && size > sctp.maxMessageSize) {
+      throw new TypeError("Failed to execute 'send' on 'RTCDataChannel': Trying to send message larger than max-message-size");
+    }
     this._unacked += size;
     // Requests leave in call order (a Blob has to be read first), without waiting for the
     // previous reply: the host runs one channel's sends in arrival order anyway.

@@ -22,7 +22,8 @@ export function errorFromHost(error) {
   if (name === "TypeError") return new TypeError(message);
   if (name === "RangeError") return new RangeError(message);
   if (name === "SyntaxError" && !error.dom) return domError("SyntaxError", message);
-  if (name === "OverconstrainedError") return overconstrained(error.constraint || "", message);
+  // Chromium's OverconstrainedErrors often have an empty message: keep the host's as it is.
+  if (name === "OverconstrainedError") return overconstrained(error.constraint || "", error.message ?? "");
   return domError(name, message);
 }
 

@@ -17,10 +17,21 @@ import { RTCDtlsTransport, RTCSctpTransport, replayCandidates } from "./transpor
 
 const CLOSED_MESSAGE = "The RTCPeerConnection's signalingState is 'closed'.";
 
+// Chromium refuses a page more than 500 peer connections: its counter goes up at
+// construction and down when the object is garbage-collected (closing is not enough).
+const MAX_PEER_CONNECTIONS = 500;
+let livePeerConnections = 0;
+const peerConnectionsCollected = new Native.FinalizationRegistry(() => { livePeerConnections -= 1; });
+
 export class RTCPeerConnection extends Native.EventTarget {
   constructor(configuration) {
+    if (livePeerConnections >= MAX_PEER_CONNECTIONS) {
+      throw domError("UnknownError", "Failed to construct 'RTCPeerConnection': Cannot create so many PeerConnections");
+    }
     const normalized = normalizeConfiguration(configuration, "Failed to construct 'RTCPeerConnection': ");
     super();
+    livePeerConnections += 1;
+    peerConnectionsCollected.register(this, null);
     this._handle = newHandle();
     this._configuration = normalized;
     this._signalingState = "stable";

@@ -185,11 +185,10 @@ export class RTCRtpReceiver {
     this._refreshing = true;
     channel.request("receiver.getSynchronizationSources", { pc: this._pc._handle, transceiver: this._transceiver._handle })
       .then((result) => {
-        // The host reports epoch milliseconds; the page's clock is performance.now()'s.
-        const origin = performance.timeOrigin;
-        const local = (s) => ({ ...s, timestamp: s.timestamp - origin });
-        this._sources = result.synchronizationSources.map(local);
-        this._contributing = (result.contributingSources || []).map(local);
+        // The host reports epoch milliseconds, the page's clock as Chromium reports it
+        // (performance.timeOrigin + performance.now(): one machine, one wall clock).
+        this._sources = result.synchronizationSources.map((s) => ({ ...s }));
+        this._contributing = (result.contributingSources || []).map((s) => ({ ...s }));
       }, () => {})
       .finally(() => { this._refreshing = false; });
   }
