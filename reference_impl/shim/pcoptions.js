@@ -106,3 +106,18 @@ export function wireConfiguration(configuration) {
   const { certificates: _certificates, ...rest } = configuration;
   return Native.JSON.parse(Native.JSON.stringify(rest));
 }
+
+// setConfiguration's argument against the current configuration: policies fixed at
+// construction may not change (certificates neither, when given).
+export function nextConfiguration(current, configuration) {
+  const next = normalizeConfiguration(configuration, "Failed to execute 'setConfiguration' on 'RTCPeerConnection': ");
+  const certificatesChanged = configuration && Array.isArray(configuration.certificates) &&
+    (next.certificates.length !== current.certificates.length ||
+     next.certificates.some((c, i) => c !== current.certificates[i]));
+  if (next.bundlePolicy !== current.bundlePolicy || next.rtcpMuxPolicy !== current.rtcpMuxPolicy ||
+      certificatesChanged) {
+    throw domError("InvalidModificationError", "Failed to execute 'setConfiguration' on 'RTCPeerConnection': Attempted to modify the PeerConnection's configuration in an unsupported way.");
+  }
+  next.certificates = current.certificates;
+  return next;
+}

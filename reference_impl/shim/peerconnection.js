@@ -9,7 +9,7 @@ import { domError, invalidState, rejected } from "./errors.js";
 import { RTCDataChannelEvent, defineEventHandlers, fire, fireSimple } from "./events.js";
 import { integration, log } from "./integration.js";
 import { isShimTrack } from "./mediastream.js";
-import { descriptionInit, legacyCallbacks, normalizeConfiguration, offerOptions, wireConfiguration } from "./pcoptions.js";
+import { descriptionInit, legacyCallbacks, nextConfiguration, normalizeConfiguration, offerOptions, wireConfiguration } from "./pcoptions.js";
 import { applyRemoteMedia } from "./remotemedia.js";
 import { DIRECTIONS, RTCRtpSender, RTCRtpTransceiver } from "./rtp.js";
 import { RTCStatsReport } from "./stats.js";
@@ -415,17 +415,7 @@ export class RTCPeerConnection extends Native.EventTarget {
 
   setConfiguration(configuration) {
     if (this._closed) throw domError("InvalidStateError", `Failed to execute 'setConfiguration' on 'RTCPeerConnection': ${CLOSED_MESSAGE}`);
-    const next = normalizeConfiguration(configuration, "Failed to execute 'setConfiguration' on 'RTCPeerConnection': ");
-    // Policies fixed at construction may not change (certificates neither, when given).
-    const certificatesChanged = configuration && Array.isArray(configuration.certificates) &&
-      (next.certificates.length !== this._configuration.certificates.length ||
-       next.certificates.some((c, i) => c !== this._configuration.certificates[i]));
-    if (next.bundlePolicy !== this._configuration.bundlePolicy || next.rtcpMuxPolicy !== this._configuration.rtcpMuxPolicy ||
-        certificatesChanged) {
-      throw domError("InvalidModificationError", "Failed to execute 'setConfiguration' on 'RTCPeerConnection': Attempted to modify the PeerConnection's configuration in an unsupported way.");
-    }
-    next.certificates = this._configuration.certificates;
-    this._configuration = next;
+    this._configuration = nextConfiguration(this._configuration, configuration);
   }
 
   restartIce() {
