@@ -1,7 +1,7 @@
 """The scripts the harness injects into pages (``conformance/page/*.js``), read once.
 
 ``tracking.js`` records the live WebRTC and media objects of a page for both the scenario
-runtime and the certification audit (:mod:`conformance.certify.audit`), so it goes in
+runtime and the certification audit (:mod:`conformance.certify.audit.layer`), so it goes in
 before either: inject :data:`RUNTIME_SCRIPTS` as a whole, in order. Injecting the tracking
 layer twice (runtime and audit in one page) is harmless: the second copy does nothing.
 """

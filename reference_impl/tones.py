@@ -39,7 +39,7 @@ AIORTC_FAR_END_TONE_HZ = 660.0
 #: microphones 1 and 3, so a native far end is never mistaken for the aiortc one.
 NATIVE_FAR_END_TONE_HZ = 550.0
 
-#: What the far end of a certification call sends (``conformance.certify.signalling``),
+#: What the far end of a certification call sends (``conformance.certify.session.signalling``),
 #: and the reference tests' aiortc far end: above every microphone and scenario far end,
 #: so the page's speakers can only have it from the far end.
 CERTIFY_FAR_END_TONE_HZ = 1200.0

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from conformance.certify.signalling import SignallingServer
+from conformance.certify.session.signalling import SignallingServer
 
 __all__ = ["echo_backend"]
 

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from conformance.certify import add_certify_command, certify, load_profile
-from conformance.certify.apps import APPS_DIR
 from conformance.certify.model import Certification
+from conformance.certify.profile.apps import APPS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PROFILE = (ROOT / "profiles" / "sample.yaml").read_text(encoding="utf-8")

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from conformance.browser import find_chromium, launch_chromium
-from conformance.certify.audit import AUDIT_GLOBAL, audit_init_scripts, merge_snapshots
-from conformance.certify.rules import evaluate, merge_findings
+from conformance.certify.audit.layer import AUDIT_GLOBAL, audit_init_scripts, merge_snapshots
+from conformance.certify.audit.rules import evaluate, merge_findings
 from conformance.page_scripts import RUNTIME_SCRIPTS
 from conformance.server import PageServer
 

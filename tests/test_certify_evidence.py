@@ -106,7 +106,7 @@ def test_a_failing_check_keeps_its_screenshot_and_trace(tmp_path: Path) -> None:
 def test_a_saved_login_keeps_no_trace(tmp_path: Path) -> None:
     """A trace records the cookies every request sends: a profile with `storage_state` (like
     one with secrets) keeps screenshots only."""
-    from conformance.certify.profile import load_profile
+    from conformance.certify.profile.loader import load_profile
     from conformance.certify.runner import _store
 
     (tmp_path / "login.json").write_text(json.dumps({"cookies": [], "origins": []}))

@@ -10,8 +10,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from conformance.certify.backend_flows import ring_backend
-from conformance.certify.profile import FarEnd, Incoming
+from conformance.certify.flows.backend import ring_backend
+from conformance.certify.profile.loader import FarEnd, Incoming
 
 
 def env_with(incoming: Incoming) -> Any:

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from conformance.certify.cli import DEFAULT_PROFILE
-from conformance.certify.profile import Profile, load_profile, profile_schema, substitute
+from conformance.certify.profile.loader import Profile, load_profile, profile_schema, substitute
 from conformance.errors import ScenarioFileError
 from conformance.spec import DEFAULT_STEP_TIMEOUT
 

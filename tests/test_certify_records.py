@@ -9,14 +9,14 @@ from typing import cast
 
 import pytest
 
-from conformance.certify.devices import DeviceProof, Outcome, choice_unprovable, put_devices_verdict
-from conformance.certify.env import TargetEnv
-from conformance.certify.facts import facts, shown, when
-from conformance.certify.flow_base import Flow
+from conformance.certify.evidence.records import AppVersion, CarriedRecord
+from conformance.certify.flows.base import Flow
+from conformance.certify.flows.context import TargetEnv
+from conformance.certify.flows.devices import DeviceProof, Outcome, choice_unprovable, put_devices_verdict
 from conformance.certify.model import AppFacts, BrowserFacts, Certification, TargetRun
-from conformance.certify.notes import AppVersion, CarriedRecord
-from conformance.certify.report_html import render_html
-from conformance.certify.report_md import render_markdown
+from conformance.certify.report.facts import facts, shown, when
+from conformance.certify.report.html import render_html
+from conformance.certify.report.markdown import render_markdown
 
 
 def flow() -> Flow:

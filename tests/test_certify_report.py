@@ -14,11 +14,11 @@ import pytest
 
 from conformance.certify import add_certify_command
 from conformance.certify.checks import checks_json
-from conformance.certify.env import make_result
+from conformance.certify.flows.context import make_result
 from conformance.certify.model import AppFacts, BrowserFacts, CallSite, Certification, Finding, TargetRun
-from conformance.certify.report import write_certification
-from conformance.certify.report_html import render_html
-from conformance.certify.report_md import render_markdown
+from conformance.certify.report.folder import write_certification
+from conformance.certify.report.html import render_html
+from conformance.certify.report.markdown import render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = "<script>alert(1)</script> | `tick` [link](javascript:x)"
@@ -216,7 +216,7 @@ def test_the_certificate_says_which_redirection_it_ran_against() -> None:
 
 
 def test_scrub_removes_secrets_addresses_and_device_ids() -> None:
-    from conformance.certify.scrub import Scrubber, scrub
+    from conformance.certify.report.scrub import Scrubber, scrub
 
     device = "d60dc22712d71a2a6c6c38794f69b66a3a225cd8525a8e0277a2d898f6f5bbf4"
     other = "a" * 64

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from conformance.certify.audit import audit_init_scripts, merge_snapshots
+from conformance.certify.audit.judge import apply_findings, audit_results
+from conformance.certify.audit.layer import audit_init_scripts, merge_snapshots
+from conformance.certify.audit.rules import RULES, evaluate, merge_findings
 from conformance.certify.checks import CHECKS, check_ids
-from conformance.certify.env import make_result
-from conformance.certify.judge import apply_findings, audit_results
-from conformance.certify.notes import Telemetry
-from conformance.certify.rules import RULES, evaluate, merge_findings
+from conformance.certify.evidence.records import Telemetry
+from conformance.certify.flows.context import make_result
 from conformance.limitations import load_limitations
 
 ROOT = Path(__file__).resolve().parent.parent

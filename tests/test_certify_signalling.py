@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-from conformance.certify import signalling
-from conformance.certify.signalling import MAX_BODY, SignallingServer
+from conformance.certify.session import signalling
+from conformance.certify.session.signalling import MAX_BODY, SignallingServer
 
 
 async def request(

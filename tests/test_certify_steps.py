@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from conformance.browser import find_chromium, launch_chromium
-from conformance.certify.profile import load_profile
-from conformance.certify.steps import StepFailed, check_condition, run_step, wait_condition
+from conformance.certify.profile.loader import load_profile
+from conformance.certify.session.steps import StepFailed, check_condition, run_step, wait_condition
 
 PAGE = """<!doctype html><html><body data-state="idle">
 <form id="f"><input id="number"><select id="dev"><option value="a">Mic A</option>
@@ -186,7 +186,7 @@ def test_goto_evaluate_frames_and_secrets(tmp_path: Path, monkeypatch: Any) -> N
 def test_a_saved_login_is_applied_before_the_app_loads(tmp_path: Path) -> None:
     from playwright.async_api import async_playwright
 
-    from conformance.certify.storage import apply_storage_state
+    from conformance.certify.profile.storage import apply_storage_state
 
     state = tmp_path / "login.json"
     state.write_text(json.dumps({

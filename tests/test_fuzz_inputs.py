@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.certify.profile import load_profile
+from conformance.certify.profile.loader import load_profile
 from conformance.errors import ScenarioFileError
 from conformance.limitations import load_limitations
 from conformance.loader import load_scenario

@@ -17,16 +17,16 @@ Public surface:
 
 from typing import TYPE_CHECKING, Any
 
+from conformance.certify.audit.rules import RULES
 from conformance.certify.checks import CHECKS
 from conformance.certify.cli import add_certify_command
 from conformance.certify.model import Certification
-from conformance.certify.profile import Profile, load_profile
-from conformance.certify.report import write_certification
-from conformance.certify.rules import RULES
+from conformance.certify.profile.loader import Profile, load_profile
+from conformance.certify.report.folder import write_certification
 
 if TYPE_CHECKING:
     from conformance.certify.runner import certify
-    from conformance.certify.signalling import SignallingServer
+    from conformance.certify.session.signalling import SignallingServer
 
 __all__ = [
     "CHECKS",
@@ -49,7 +49,7 @@ def __getattr__(name: str) -> Any:
 
         return certify
     if name == "SignallingServer":
-        from conformance.certify.signalling import SignallingServer
+        from conformance.certify.session.signalling import SignallingServer
 
         return SignallingServer
     raise AttributeError(f"module 'conformance.certify' has no attribute {name!r}")

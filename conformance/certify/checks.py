@@ -2,7 +2,7 @@
 
 Behavioural checks drive the app through its profile and prove the outcome with the
 virtual devices and the far end (never with the app's UI alone). Audit checks judge the
-API-usage record (:mod:`conformance.certify.rules`): a finding of severity ``error`` that
+API-usage record (:mod:`conformance.certify.audit.rules`): a finding of severity ``error`` that
 names a check fails it.
 """
 

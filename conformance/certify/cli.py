@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conformance.certify.apps import APPS_DIR
-from conformance.certify.profile import load_profile
+from conformance.certify.profile.apps import APPS_DIR
+from conformance.certify.profile.loader import load_profile
 from conformance.errors import ScenarioFileError
 from conformance.options import add_target_arguments
 from conformance.targets import options_from
@@ -47,7 +47,7 @@ def add_certify_command(subparsers: Any) -> argparse.ArgumentParser:
 def cmd_certify(args: argparse.Namespace, _extra: list[str] | None = None) -> int:
     """Run a certification from parsed arguments; the exit code."""
     from conformance.browser import BrowserNotFoundError
-    from conformance.certify.report import EVIDENCE_DIR, certification_folder, write_certification
+    from conformance.certify.report.folder import EVIDENCE_DIR, certification_folder, write_certification
     from conformance.certify.runner import certify, target_names
     from conformance.runinfo import new_run_id
 
@@ -84,7 +84,7 @@ def cmd_certify(args: argparse.Namespace, _extra: list[str] | None = None) -> in
 
 def _print_summary(cert: Any, written: dict[str, Path]) -> None:
     from conformance.certify.checks import CHECKS
-    from conformance.certify.report_md import SYMBOLS
+    from conformance.certify.report.markdown import SYMBOLS
 
     width = max(len(c.id) for c in CHECKS)
     print(f"{cert.app.name}: {cert.verdict.upper()}")

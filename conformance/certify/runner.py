@@ -20,20 +20,20 @@ from pathlib import Path
 from typing import Any
 
 from conformance.browser import BrowserNotFoundError
-from conformance.certify.apps import app_dir
-from conformance.certify.audit import merge_snapshots
-from conformance.certify.backend_flows import BACKEND_FLOWS
-from conformance.certify.captures import FAILING, CaptureStore
+from conformance.certify.audit.judge import apply_findings, audit_results
+from conformance.certify.audit.layer import merge_snapshots
+from conformance.certify.audit.rules import RawFinding, evaluate, merge_findings
 from conformance.certify.checks import check_ids, checks_json
-from conformance.certify.env import TargetEnv, make_result
-from conformance.certify.flows import FLOWS
-from conformance.certify.judge import apply_findings, audit_results
+from conformance.certify.evidence.captures import FAILING, CaptureStore
+from conformance.certify.flows.backend import BACKEND_FLOWS
+from conformance.certify.flows.context import TargetEnv, make_result
+from conformance.certify.flows.far_end import FLOWS
 from conformance.certify.model import AppFacts, BrowserFacts, Certification, CheckResult, TargetRun
-from conformance.certify.placeholders import ENV_PREFIX, names_in, secret_values
-from conformance.certify.profile import Profile, substitute
-from conformance.certify.rules import RawFinding, evaluate, merge_findings
-from conformance.certify.scrub import Scrubber, scrub
-from conformance.certify.signalling import SignallingServer
+from conformance.certify.profile.apps import app_dir
+from conformance.certify.profile.loader import Profile, substitute
+from conformance.certify.profile.placeholders import ENV_PREFIX, names_in, secret_values
+from conformance.certify.report.scrub import Scrubber, scrub
+from conformance.certify.session.signalling import SignallingServer
 from conformance.runinfo import now_utc
 from conformance.server import PageServer
 from conformance.targets import (
@@ -104,7 +104,7 @@ async def certify(
 
     ``evidence_dir``: where failing checks' screenshots and traces go (normally the
     certification's folder's ``evidence/``; ``None``: none are kept). The result holds no
-    secret and no run-local address (:mod:`conformance.certify.scrub`)."""
+    secret and no run-local address (:mod:`conformance.certify.report.scrub`)."""
     from conformance.runinfo import suite_version
 
     options = options or TargetOptions()

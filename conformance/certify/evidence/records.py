@@ -1,7 +1,7 @@
 """What the flows note about one target besides their verdicts, as typed records.
 
 The flows write these on the :class:`~conformance.certify.env.TargetEnv`; later flows, the
-audit's verdicts (:mod:`conformance.certify.judge`) and the runner read their fields. The
+audit's verdicts (:mod:`conformance.certify.audit.judge`) and the runner read their fields. The
 sentences a report shows are made from the records (``describe``), never parsed back.
 """
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from reference_impl.tones import TONE_TOLERANCE_HZ
 
 if TYPE_CHECKING:
-    from conformance.certify.session import AppSession
-    from conformance.certify.signalling import Call
+    from conformance.certify.session.app_session import AppSession
+    from conformance.certify.session.signalling import Call
 
 __all__ = [
     "HEARD_DBFS",

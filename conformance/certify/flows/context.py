@@ -6,16 +6,16 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from conformance.certify.evidence.records import AppVersion, CarriedRecord, Telemetry
 from conformance.certify.model import CheckResult, Verdict
-from conformance.certify.notes import AppVersion, CarriedRecord, Telemetry
-from conformance.certify.session import AppSession
-from conformance.certify.steps import first_line
+from conformance.certify.session.app_session import AppSession
+from conformance.certify.session.steps import first_line
 
 if TYPE_CHECKING:
-    from conformance.certify.captures import Capture, CaptureStore
-    from conformance.certify.profile import Profile
-    from conformance.certify.rules import RawFinding
-    from conformance.certify.signalling import Call, SignallingServer
+    from conformance.certify.audit.rules import RawFinding
+    from conformance.certify.evidence.captures import Capture, CaptureStore
+    from conformance.certify.profile.loader import Profile
+    from conformance.certify.session.signalling import Call, SignallingServer
     from conformance.targets import HostView, Target
 
 __all__ = ["TargetEnv", "make_result"]

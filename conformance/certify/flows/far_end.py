@@ -13,36 +13,36 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from conformance.certify.devices import devices_check, pick_devices
-from conformance.certify.evidence import (
+from conformance.certify.evidence.audio import (
     Measurement,
     far_end_connected,
     far_end_hears,
     far_end_silent,
 )
-from conformance.certify.fault_flows import disconnected_flow, reconnect_flow
-from conformance.certify.flow_base import (
+from conformance.certify.flows.base import (
     AUDIO_TIMEOUT,
     CALL_CHECKS,
-    RELEASE_TIMEOUT,
     SILENCE_TIMEOUT,
     Flow,
     audio_both_ways,
+    hang_up_check,
     hang_up_quietly,
+    mute_applies,
     place_call,
+    press_mute,
     run_flow,
 )
-from conformance.certify.model import CallSite
-from conformance.certify.rules import RawFinding
-from conformance.certify.steps import StepFailed
+from conformance.certify.flows.devices import devices_check, pick_devices
+from conformance.certify.flows.faults import disconnected_flow, reconnect_flow
+from conformance.certify.session.steps import StepFailed
 
 if TYPE_CHECKING:
-    from conformance.certify.env import TargetEnv
+    from conformance.certify.flows.context import TargetEnv
     from conformance.certify.model import CheckResult
-    from conformance.certify.session import AppSession
-    from conformance.certify.signalling import Call
+    from conformance.certify.session.app_session import AppSession
+    from conformance.certify.session.signalling import Call
 
-__all__ = ["FLOWS", "call_flow", "hang_up_check", "incoming_flow", "mute_applies", "press_mute"]
+__all__ = ["FLOWS", "call_flow", "incoming_flow"]
 
 
 # --- the main call ---------------------------------------------------------------------------
@@ -80,89 +80,6 @@ async def _call_body(session: AppSession, flow: Flow) -> None:
     await _mute_check(env, session, flow, call, heard)
 
     await hang_up_check(env, session, flow)
-
-
-async def hang_up_check(env: TargetEnv, session: AppSession, flow: Flow) -> None:
-    """hang_up, then every peer connection and captured track must be released."""
-    try:
-        await session.action("hang_up")
-    except StepFailed as exc:
-        flow.put("hang-up-releases", "fail", f"hang_up failed: {exc}")
-        return
-    counts = await session.wait_released(RELEASE_TIMEOUT)
-    released = counts["peerConnections"] == 0 and counts["capturedTracks"] == 0
-    detail = [
-        f"open peer connections: {counts['peerConnections']}",
-        f"live captured tracks: {counts['capturedTracks']}",
-        f"live received tracks: {counts['remoteTracks']}",
-        f"open audio contexts: {counts['audioContexts']}",
-    ]
-    if released and counts["audioContexts"]:
-        detail.append(
-            "warning: an AudioContext stays open after the call (not required, but it holds resources)"
-        )
-    if not released:
-        await _leak_finding(env, session, counts)
-    flow.put(
-        "hang-up-releases",
-        "pass" if released else "fail",
-        "every peer connection and captured track was released"
-        if released
-        else f"after hang-up {counts['peerConnections']} peer connection(s) stay open and "
-        f"{counts['capturedTracks']} captured track(s) stay live",
-        detail,
-    )
-
-
-async def _leak_finding(env: TargetEnv, session: AppSession, counts: dict[str, int]) -> None:
-    """A finding naming where the objects that outlived the hang-up were created."""
-    sites: list[CallSite] = []
-    for state in await session.audit("live"):
-        for raw in [*state["peerConnections"]["openSites"], *state["capturedTracks"]["liveSites"]]:
-            site = CallSite.from_json(raw)
-            if site is not None and site not in sites:
-                sites.append(site)
-    message = (
-        f"{counts['peerConnections']} peer connection(s) open and {counts['capturedTracks']} captured "
-        "track(s) live after hang_up"
-    )
-    evidence = ["created at the sites listed (still alive after the hang-up)"] if sites else []
-    env.findings.append(
-        RawFinding("hang-up-leak", env.name, message, evidence, sites)
-    )
-
-
-def mute_applies(env: TargetEnv, flow: Flow, judged: bool, why_not: str) -> bool:
-    """Whether ``mute`` can be judged: ``False`` once its verdict is put (not-applicable
-    without a mute action, not-evaluated with ``why_not`` unless ``judged``: the microphone
-    was first proved to carry audio)."""
-    if not env.profile.has("mute"):
-        flow.put("mute", "not-applicable", "the profile defines no mute action")
-        return False
-    if not judged:
-        flow.put("mute", "not-evaluated", why_not)
-        return False
-    return True
-
-
-async def press_mute(
-    env: TargetEnv,
-    session: AppSession,
-    flow: Flow,
-    *,
-    unmute: bool = False,
-    evidence: list[str] | None = None,
-) -> bool:
-    """The profile's mute action (``unmute``: its unmute action, or mute again without one);
-    ``False`` with a failing ``mute`` verdict when the action fails."""
-    action = "unmute" if unmute and env.profile.has("unmute") else "mute"
-    try:
-        await session.action(action)
-    except StepFailed as exc:
-        what = f"{action} (to unmute)" if unmute else action
-        flow.put("mute", "fail", f"{what} failed: {exc}", evidence)
-        return False
-    return True
 
 
 async def _mute_check(

@@ -22,9 +22,22 @@ from __future__ import annotations
 import asyncio
 import time
 import urllib.request
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from conformance.certify.devices import (
+from conformance.certify.evidence.audio import Measurement
+from conformance.certify.evidence.media_plane import MediaPlane
+from conformance.certify.flows.base import (
+    AUDIO_TIMEOUT,
+    CALL_CHECKS,
+    SILENCE_TIMEOUT,
+    Flow,
+    hang_up_check,
+    hang_up_quietly,
+    mute_applies,
+    press_mute,
+    run_flow,
+)
+from conformance.certify.flows.devices import (
     DeviceProof,
     Outcome,
     choice_unprovable,
@@ -34,152 +47,17 @@ from conformance.certify.devices import (
     sent_track_device,
     speaker_honoured,
 )
-from conformance.certify.evidence import HEARD_DBFS, SILENT_DBFS, Measurement, page_renders
-from conformance.certify.fault_flows import disconnect_and_back, disconnected_flow, reconnect_flow
-from conformance.certify.flow_base import (
-    AUDIO_TIMEOUT,
-    CALL_CHECKS,
-    SILENCE_TIMEOUT,
-    Flow,
-    hang_up_quietly,
-    run_flow,
-)
-from conformance.certify.flows import hang_up_check, mute_applies, press_mute
-from conformance.certify.steps import StepFailed
+from conformance.certify.flows.faults import disconnect_and_back, disconnected_flow, reconnect_flow
+from conformance.certify.session.steps import StepFailed
 
 if TYPE_CHECKING:
-    from conformance.certify.env import TargetEnv
+    from conformance.certify.flows.context import TargetEnv
     from conformance.certify.model import CheckResult
-    from conformance.certify.session import AppSession, Devices
+    from conformance.certify.session.app_session import AppSession, Devices
 
-__all__ = ["BACKEND_FLOWS", "MediaPlane", "ring_backend"]
+__all__ = ["BACKEND_FLOWS", "ring_backend"]
 
-_POLL = 0.1
-#: A media source level (0..1, as getStats reports it) that counts as sound and as silence.
-_PAGE_SOUND_LEVEL, _PAGE_SILENT_LEVEL = 0.005, 0.0005
 _INCOMING_TIMEOUT_S = 10.0
-
-
-def _pair(pair: dict[str, Any] | None) -> str:
-    if not pair:
-        return "no selected pair reported"
-
-    def one(c: dict[str, Any] | None) -> str:
-        return "?" if not c else f"{c.get('type')} {c.get('address')}:{c.get('port')} ({c.get('protocol')})"
-
-    return f"selected pair {one(pair.get('local'))} -> {one(pair.get('remote'))}"
-
-
-class MediaPlane:
-    """What one app session's calls carry, from the host when there is one, else the page."""
-
-    def __init__(self, env: TargetEnv, session: AppSession) -> None:
-        self.env = env
-        self.session = session
-        self.packets_before = 0
-
-    async def _host_pcs(self) -> list[dict[str, Any]] | None:
-        host = await self.env.host()
-        if host is None:
-            return None
-        activity = await self.session.evaluate("navigator.mediaDevices.activityId")
-        return [pc for pc in await host.peer_connections() if pc.get("activityId") == activity]
-
-    async def _page_pcs(self) -> list[dict[str, Any]]:
-        return [c for answer in await self.session.audit("connections") if isinstance(answer, list)
-                for c in answer]
-
-    async def connected(self, timeout: float) -> Measurement:
-        """Wait until one of the page's peer connections is ``connected``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            host_pcs = await self._host_pcs()
-            if host_pcs is not None:
-                for pc in host_pcs:
-                    if pc.get("connectionState") == "connected":
-                        pairs = [t["selectedPair"] for t in pc.get("iceTransports", [])
-                                 if t.get("selectedPair")]
-                        text = (f"the local device's peer connection {pc['pc']} is connected to the "
-                                f"app's backend; {_pair(pairs[0] if pairs else None)}")
-                        return Measurement(True, text, data=pc)
-                states = [str(pc.get("connectionState")) for pc in host_pcs]
-                where = "the local device's peer connection(s)"
-            else:
-                page = await self._page_pcs()
-                for pc in page:
-                    if pc.get("connectionState") == "connected":
-                        return Measurement(True, "the page's peer connection is connected to the app's "
-                                                 f"backend; {_pair(pc.get('selectedPair'))}", data=pc)
-                states = [str(pc.get("connectionState")) for pc in page]
-                where = "the page's peer connection(s)"
-            if time.monotonic() >= deadline:
-                return Measurement(False, f"{where} never connected within {timeout:g} s "
-                                          f"(states: {', '.join(states) or 'none created'})")
-            await asyncio.sleep(_POLL)
-
-    async def sending(self, timeout: float, *, silent: bool = False) -> Measurement:
-        """Wait until the call sends the microphone (``silent``: sends only silence, or
-        nothing), proved by what the local device encodes and its RTP counters, or natively
-        by the page's stats."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = await self._sent()
-            if found is not None and (found.data["silent"] if silent else found.ok):
-                return Measurement(True, found.text, tone=found.tone, data=found.data)
-            if time.monotonic() >= deadline:
-                if found is None:
-                    return Measurement(False, "the call sends no audio track")
-                return Measurement(False, f"still sending: {found.text}" if silent else found.text,
-                                   data=found.data)
-            await asyncio.sleep(_POLL)
-
-    async def _sent(self) -> Measurement | None:
-        """What the call sends now: ``ok`` when audible audio leaves; ``data["silent"]`` when
-        only silence does, or nothing (no new RTP packets)."""
-        host_pcs = await self._host_pcs()
-        if host_pcs is not None:
-            for pc in host_pcs:
-                for media in pc.get("media", []):
-                    track, encoded = media.get("sentTrack"), media.get("encoded") or {}
-                    if not track:
-                        continue
-                    mic = track.get("microphone") or {}
-                    level, hz = encoded.get("rmsDbfs"), encoded.get("dominantHz")
-                    packets = int((media.get("sent") or {}).get("packetsSent", 0))
-                    fresh, self.packets_before = packets > self.packets_before, packets
-                    text = (f"the local device sends mic {mic.get('index')} {mic.get('label')!r} "
-                            f"({mic.get('toneHz')} Hz): it encodes {hz} Hz at {level} dBFS, "
-                            f"{packets} RTP packets sent")
-                    quiet = level is not None and float(level) < SILENT_DBFS
-                    data = {"microphone": mic, "dominantHz": hz, "rmsDbfs": level, "packetsSent": packets,
-                            "silent": quiet or not fresh}
-                    audible = fresh and level is not None and float(level) > HEARD_DBFS
-                    return Measurement(audible, text, tone=mic.get("toneHz"), data=data)
-            return None
-        for pc in await self._page_pcs():
-            packets = int(pc.get("packetsSent") or 0)
-            level = pc.get("audioLevel")
-            fresh, self.packets_before = packets > self.packets_before, packets
-            text = (f"the page's connection sent {packets} audio RTP packets; its media source's "
-                    f"level is {level}")
-            quiet = level is not None and float(level) < _PAGE_SILENT_LEVEL
-            audible = fresh and level is not None and float(level) > _PAGE_SOUND_LEVEL
-            return Measurement(audible, text, tone=self.env.native_mic_tone,
-                               data={"packetsSent": packets, "audioLevel": level,
-                                     "silent": quiet or not fresh})
-        return None
-
-    async def receives(self, tone: float | None, timeout: float) -> Measurement:
-        """Wait until what the backend sends plays in the page (``tone``, or any audio)."""
-        return await page_renders(self.session, await self.env.speakers(), tone, timeout)
-
-    async def stops_receiving(self, tone: float, timeout: float) -> bool:
-        """Wait until ``tone`` no longer plays in the page (one reading without it)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not (await self.receives(tone, _POLL)).ok:
-                return True
-        return False
 
 
 # --- the main call -----------------------------------------------------------------------------

@@ -15,8 +15,8 @@ import time
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urljoin
 
-from conformance.certify.placeholders import MissingSecret
-from conformance.certify.profile import Condition, ProfileStep, substitute
+from conformance.certify.profile.loader import Condition, ProfileStep, substitute
+from conformance.certify.profile.placeholders import MissingSecret
 
 if TYPE_CHECKING:
     from playwright.async_api import Frame, Page

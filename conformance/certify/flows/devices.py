@@ -13,17 +13,17 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from conformance.certify.evidence import TONE_TOLERANCE_HZ, Measurement, far_end_hears
-from conformance.certify.flow_base import AUDIO_TIMEOUT
+from conformance.certify.audit.rules import RawFinding
+from conformance.certify.evidence.audio import TONE_TOLERANCE_HZ, Measurement, far_end_hears
+from conformance.certify.flows.base import AUDIO_TIMEOUT
 from conformance.certify.model import CallSite
-from conformance.certify.rules import RawFinding
-from conformance.certify.steps import StepFailed
+from conformance.certify.session.steps import StepFailed
 
 if TYPE_CHECKING:
-    from conformance.certify.env import TargetEnv
-    from conformance.certify.flow_base import Flow
-    from conformance.certify.session import AppSession, Devices
-    from conformance.certify.signalling import Call
+    from conformance.certify.flows.base import Flow
+    from conformance.certify.flows.context import TargetEnv
+    from conformance.certify.session.app_session import AppSession, Devices
+    from conformance.certify.session.signalling import Call
 
 __all__ = [
     "DeviceKind",

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.certify.env import make_result
+from conformance.certify.audit.rules import DETECTION, DIAGNOSTICS
+from conformance.certify.evidence.records import Telemetry
+from conformance.certify.flows.context import make_result
 from conformance.certify.model import CheckResult, Finding
-from conformance.certify.notes import Telemetry
-from conformance.certify.rules import DETECTION, DIAGNOSTICS
 
 __all__ = ["apply_findings", "audit_results"]
 

@@ -14,13 +14,13 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from conformance.certify.placeholders import ENV_PREFIX, names_in, substitute
-from conformance.certify.profile_checks import read_storage_state
+from conformance.certify.profile.placeholders import ENV_PREFIX, names_in, substitute
+from conformance.certify.profile.value_checks import read_storage_state
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Locator, Page, Route
 
-    from conformance.certify.profile_model import Profile
+    from conformance.certify.profile.model import Profile
 
 __all__ = ["apply_storage_state", "secret_fields"]
 

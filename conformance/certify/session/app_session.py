@@ -14,16 +14,16 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from conformance.certify.audit import AUDIT_GLOBAL, audit_init_scripts
-from conformance.certify.profile import Condition, Profile
-from conformance.certify.steps import StepFailed, check_condition, run_step, wait_condition
-from conformance.certify.storage import apply_storage_state, secret_fields
+from conformance.certify.audit.layer import AUDIT_GLOBAL, audit_init_scripts
+from conformance.certify.profile.loader import Condition, Profile
+from conformance.certify.profile.storage import apply_storage_state, secret_fields
+from conformance.certify.session.steps import StepFailed, check_condition, run_step, wait_condition
 from conformance.targets import OpenedPage, PageSetup
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Frame, Page
 
-    from conformance.certify.captures import Capture
+    from conformance.certify.evidence.captures import Capture
     from conformance.targets import Target
 
 __all__ = ["AppSession", "Devices", "SessionError"]

@@ -1,5 +1,7 @@
 """What every flow shares: its results as they come (:class:`Flow`), a page session around
-its body (:func:`run_flow`), the timeouts, and placing a call to the harness's far end.
+its body (:func:`run_flow`), the timeouts, placing a call to the harness's far end, and the
+helpers of the checks every kind of far end shares (:func:`hang_up_check`, :func:`press_mute`,
+:func:`mute_applies`).
 
 Each flow runs in a fresh context so that one broken behaviour fails its check only.
 """
@@ -11,17 +13,19 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from conformance.certify.captures import FAILING
-from conformance.certify.env import TargetEnv, make_result
-from conformance.certify.evidence import Measurement, far_end_connected, far_end_hears, page_renders
-from conformance.certify.session import SessionError
-from conformance.certify.steps import StepFailed
+from conformance.certify.audit.rules import RawFinding
+from conformance.certify.evidence.audio import Measurement, far_end_connected, far_end_hears, page_renders
+from conformance.certify.evidence.captures import FAILING
+from conformance.certify.flows.context import TargetEnv, make_result
+from conformance.certify.model import CallSite
+from conformance.certify.session.app_session import SessionError
+from conformance.certify.session.steps import StepFailed
 
 if TYPE_CHECKING:
-    from conformance.certify.captures import Capture
+    from conformance.certify.evidence.captures import Capture
     from conformance.certify.model import CheckResult, Verdict
-    from conformance.certify.session import AppSession
-    from conformance.certify.signalling import Call
+    from conformance.certify.session.app_session import AppSession
+    from conformance.certify.session.signalling import Call
 
 __all__ = [
     "AUDIO_TIMEOUT",
@@ -33,8 +37,11 @@ __all__ = [
     "Flow",
     "FlowBody",
     "audio_both_ways",
+    "hang_up_check",
     "hang_up_quietly",
+    "mute_applies",
     "place_call",
+    "press_mute",
     "run_flow",
 ]
 
@@ -160,3 +167,87 @@ async def audio_both_ways(env: TargetEnv, session: AppSession, call: Call) -> tu
     heard = await far_end_hears(call, tones, AUDIO_TIMEOUT)
     rendered = await page_renders(session, await env.speakers(), env.far_tone, AUDIO_TIMEOUT)
     return heard, rendered
+
+
+# --- helpers of the checks every kind of far end shares ------------------------------------
+async def hang_up_check(env: TargetEnv, session: AppSession, flow: Flow) -> None:
+    """hang_up, then every peer connection and captured track must be released."""
+    try:
+        await session.action("hang_up")
+    except StepFailed as exc:
+        flow.put("hang-up-releases", "fail", f"hang_up failed: {exc}")
+        return
+    counts = await session.wait_released(RELEASE_TIMEOUT)
+    released = counts["peerConnections"] == 0 and counts["capturedTracks"] == 0
+    detail = [
+        f"open peer connections: {counts['peerConnections']}",
+        f"live captured tracks: {counts['capturedTracks']}",
+        f"live received tracks: {counts['remoteTracks']}",
+        f"open audio contexts: {counts['audioContexts']}",
+    ]
+    if released and counts["audioContexts"]:
+        detail.append(
+            "warning: an AudioContext stays open after the call (not required, but it holds resources)"
+        )
+    if not released:
+        await _leak_finding(env, session, counts)
+    flow.put(
+        "hang-up-releases",
+        "pass" if released else "fail",
+        "every peer connection and captured track was released"
+        if released
+        else f"after hang-up {counts['peerConnections']} peer connection(s) stay open and "
+        f"{counts['capturedTracks']} captured track(s) stay live",
+        detail,
+    )
+
+
+async def _leak_finding(env: TargetEnv, session: AppSession, counts: dict[str, int]) -> None:
+    """A finding naming where the objects that outlived the hang-up were created."""
+    sites: list[CallSite] = []
+    for state in await session.audit("live"):
+        for raw in [*state["peerConnections"]["openSites"], *state["capturedTracks"]["liveSites"]]:
+            site = CallSite.from_json(raw)
+            if site is not None and site not in sites:
+                sites.append(site)
+    message = (
+        f"{counts['peerConnections']} peer connection(s) open and {counts['capturedTracks']} captured "
+        "track(s) live after hang_up"
+    )
+    evidence = ["created at the sites listed (still alive after the hang-up)"] if sites else []
+    env.findings.append(
+        RawFinding("hang-up-leak", env.name, message, evidence, sites)
+    )
+
+
+def mute_applies(env: TargetEnv, flow: Flow, judged: bool, why_not: str) -> bool:
+    """Whether ``mute`` can be judged: ``False`` once its verdict is put (not-applicable
+    without a mute action, not-evaluated with ``why_not`` unless ``judged``: the microphone
+    was first proved to carry audio)."""
+    if not env.profile.has("mute"):
+        flow.put("mute", "not-applicable", "the profile defines no mute action")
+        return False
+    if not judged:
+        flow.put("mute", "not-evaluated", why_not)
+        return False
+    return True
+
+
+async def press_mute(
+    env: TargetEnv,
+    session: AppSession,
+    flow: Flow,
+    *,
+    unmute: bool = False,
+    evidence: list[str] | None = None,
+) -> bool:
+    """The profile's mute action (``unmute``: its unmute action, or mute again without one);
+    ``False`` with a failing ``mute`` verdict when the action fails."""
+    action = "unmute" if unmute and env.profile.has("unmute") else "mute"
+    try:
+        await session.action(action)
+    except StepFailed as exc:
+        what = f"{action} (to unmute)" if unmute else action
+        flow.put("mute", "fail", f"{what} failed: {exc}", evidence)
+        return False
+    return True

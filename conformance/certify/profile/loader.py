@@ -11,7 +11,7 @@ Every error points at ``file:line:col`` with the offending lines
 Placeholders (``{signal}``, ``{mic_id}``, ``{mic_label}``, ``{speaker_id}``,
 ``{speaker_label}``) are substituted in the URL, the bundled path and step selectors,
 values, labels, keys and texts; ``{env:NAME}`` (a secret from the environment) in a step's
-``value`` only; never in JavaScript (:mod:`conformance.certify.placeholders`). ``{{`` and
+``value`` only; never in JavaScript (:mod:`conformance.certify.profile.placeholders`). ``{{`` and
 ``}}`` are literal braces.
 """
 
@@ -23,10 +23,8 @@ from urllib.parse import urlsplit
 
 import jsonschema
 
-from conformance.certify.apps import bundled_apps
-from conformance.certify.placeholders import ENV_NAME, ENV_PREFIX, PLACEHOLDERS, names_in, substitute
-from conformance.certify.profile_checks import check_goto, check_storage_state
-from conformance.certify.profile_model import (
+from conformance.certify.profile.apps import bundled_apps
+from conformance.certify.profile.model import (
     ACTIONS,
     DEFAULT_BUNDLED_PATH,
     DEFAULT_TIMEOUT,
@@ -40,6 +38,8 @@ from conformance.certify.profile_model import (
     Profile,
     ProfileStep,
 )
+from conformance.certify.profile.placeholders import ENV_NAME, ENV_PREFIX, PLACEHOLDERS, names_in, substitute
+from conformance.certify.profile.value_checks import check_goto, check_storage_state
 from conformance.errors import did_you_mean
 from conformance.jscheck import JsForm
 from conformance.spec import (

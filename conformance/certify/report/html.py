@@ -1,7 +1,7 @@
 """certification.html: the certification report as one self-contained, offline page.
 
-Rendered from ``conformance/certify/templates/certificate.html.j2`` with its style inlined
-from ``conformance/certify/assets/certificate.css`` (:mod:`conformance.reports.templating`).
+Rendered from ``conformance/certify/report/templates/certificate.html.j2`` with its style inlined
+from ``conformance/certify/report/assets/certificate.css`` (:mod:`conformance.reports.templating`).
 No script and no external resource: the inline CSS is allowed by its hash in a Content
 Security Policy that forbids everything else, so nothing that slipped into the data could
 run or load. Every value printed is escaped (characters HTML cannot carry are made visible
@@ -13,18 +13,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.certify.audit.rules import DETECTION
 from conformance.certify.checks import CHECKS
-from conformance.certify.facts import facts, shown
 from conformance.certify.model import Certification
-from conformance.certify.report_md import SYMBOLS
-from conformance.certify.rules import DETECTION
+from conformance.certify.report.facts import facts, shown
+from conformance.certify.report.markdown import SYMBOLS
 from conformance.reports.matrix_links import trace_command
 from conformance.reports.templating import asset, csp_source, render
 
 __all__ = ["CSS_ASSET", "TEMPLATE", "render_html"]
 
 #: This package: where the template and its stylesheet live.
-_PACKAGE = "conformance.certify"
+_PACKAGE = "conformance.certify.report"
 TEMPLATE = "certificate.html.j2"
 CSS_ASSET = "certificate.css"
 

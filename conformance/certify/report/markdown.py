@@ -7,10 +7,10 @@ it shows as text and never breaks a table; only the suite's own ids go in code s
 
 from __future__ import annotations
 
+from conformance.certify.audit.rules import DETECTION
 from conformance.certify.checks import CHECKS
-from conformance.certify.facts import facts, shown
 from conformance.certify.model import Certification, CheckResult, Finding
-from conformance.certify.rules import DETECTION
+from conformance.certify.report.facts import facts, shown
 from conformance.reports.markdown import md_escape, md_truncate
 from conformance.reports.matrix_links import trace_command
 

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 
 from conformance.certify.model import Certification
-from conformance.certify.report_html import render_html
-from conformance.certify.report_md import render_markdown
+from conformance.certify.report.html import render_html
+from conformance.certify.report.markdown import render_markdown
 from conformance.reports.atomic import atomic_write_text, update_latest_pointer
 
 __all__ = ["EVIDENCE_DIR", "HTML_NAME", "JSON_NAME", "MD_NAME", "certification_folder", "write_certification"]

@@ -10,7 +10,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING
 
-from conformance.certify.flow_base import (
+from conformance.certify.flows.base import (
     CALL_END_TIMEOUT,
     REFUSAL_TIMEOUT,
     SILENCE_TIMEOUT,
@@ -21,12 +21,12 @@ from conformance.certify.flow_base import (
     place_call,
     run_flow,
 )
-from conformance.certify.steps import StepFailed
+from conformance.certify.session.steps import StepFailed
 
 if TYPE_CHECKING:
-    from conformance.certify.env import TargetEnv
+    from conformance.certify.flows.context import TargetEnv
     from conformance.certify.model import CheckResult
-    from conformance.certify.session import AppSession
+    from conformance.certify.session.app_session import AppSession
 
 __all__ = ["disconnect_and_back", "disconnected_flow", "reconnect_flow"]
 

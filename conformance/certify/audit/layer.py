@@ -4,7 +4,7 @@
 target (see its header), with the live-object registry ``page/tracking.js`` just before it.
 The harness reads ``window.__mmrCertifyAudit.snapshot()`` from every frame;
 :func:`merge_snapshots` folds the snapshots of a target into one record for the rules in
-:mod:`conformance.certify.rules`.
+:mod:`conformance.certify.audit.rules`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ _MAX_SITES = 3
 def audit_init_scripts() -> tuple[str, ...]:
     """The audit layer for ``BrowserContext.add_init_script``, one script after the other:
     the tracking layer, then the audit."""
-    source = resources.files("conformance").joinpath("certify/audit.js").read_text(encoding="utf-8")
+    source = resources.files("conformance").joinpath("certify/audit/audit.js").read_text(encoding="utf-8")
     config = {
         "supported": {name: list(members) for name, members in SUPPORTED_INTERFACES.items()},
         "maxSites": _MAX_SITES,

@@ -1,0 +1,9 @@
+"""What the certification saw, read and kept as evidence for the verdicts.
+
+- :mod:`.audio` - what the far end heard and what the page rendered (measurements);
+- :mod:`.media_plane` - what a call to the app's own backend carries, seen from this side;
+- :mod:`.records` - typed records the flows keep about a target (app version, telemetry, ...);
+- :mod:`.captures` - the screenshot and trace of a failing check's page.
+"""
+
+__all__: list[str] = []

@@ -1,0 +1,8 @@
+"""Stage 2, the app page: opening the app on a target and driving it.
+
+- :mod:`.app_session` - one app page on a target, with the audit layer (:class:`~.app_session.AppSession`);
+- :mod:`.steps` - running a profile's steps and conditions with Playwright;
+- :mod:`.signalling` - the endpoint (`{signal}`) through which an app reaches the far end.
+"""
+
+__all__: list[str] = []
