@@ -172,6 +172,16 @@ def test_device_actions_must_use_the_device_placeholder(tmp_path: Path) -> None:
     assert "app.yaml:8:3: error: pick_microphone never uses {mic_id} or {mic_label}" in rendered
 
 
+def test_the_keypad_action_must_use_the_digit(tmp_path: Path) -> None:
+    keypad = "  send_dtmf:\n    - click: '#key-5'\n"
+    rendered = errors_of(tmp_path, GOOD.replace("  hang_up:", keypad + "  hang_up:"))
+    assert "app.yaml:8:3: error: send_dtmf never uses {digit}" in rendered
+    assert "runs it once per digit" in rendered
+    keypad = "  send_dtmf:\n    - click: '#keypad [data-digit=\"{digit}\"]'\n"
+    profile = load_profile(write(tmp_path, GOOD.replace("  hang_up:", keypad + "  hang_up:")))
+    assert profile.has("send_dtmf")
+
+
 def test_select_option_needs_value_or_label(tmp_path: Path) -> None:
     text = GOOD.replace("  hang_up:", "  pick_speaker:\n    - select_option: '#spk'\n  hang_up:")
     rendered = errors_of(tmp_path, text)
