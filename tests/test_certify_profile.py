@@ -73,6 +73,7 @@ def test_example_profile_and_bundled_profile_are_the_same_profile() -> None:
         "unmute",
         "pick_microphone",
         "pick_speaker",
+        "send_dtmf",
     }
     assert example.actions["pick_microphone"][0].value == "{mic_id}"
 
