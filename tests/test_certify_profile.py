@@ -73,6 +73,7 @@ def test_example_profile_and_bundled_profile_are_the_same_profile() -> None:
         "unmute",
         "pick_microphone",
         "pick_speaker",
+        "send_dtmf",
     }
     assert example.actions["pick_microphone"][0].value == "{mic_id}"
 
@@ -170,6 +171,16 @@ def test_device_actions_must_use_the_device_placeholder(tmp_path: Path) -> None:
     text = GOOD.replace("  hang_up:", picking + "  hang_up:")
     rendered = errors_of(tmp_path, text)
     assert "app.yaml:8:3: error: pick_microphone never uses {mic_id} or {mic_label}" in rendered
+
+
+def test_the_keypad_action_must_use_the_digit(tmp_path: Path) -> None:
+    keypad = "  send_dtmf:\n    - click: '#key-5'\n"
+    rendered = errors_of(tmp_path, GOOD.replace("  hang_up:", keypad + "  hang_up:"))
+    assert "app.yaml:8:3: error: send_dtmf never uses {digit}" in rendered
+    assert "runs it once per digit" in rendered
+    keypad = "  send_dtmf:\n    - click: '#keypad [data-digit=\"{digit}\"]'\n"
+    profile = load_profile(write(tmp_path, GOOD.replace("  hang_up:", keypad + "  hang_up:")))
+    assert profile.has("send_dtmf")
 
 
 def test_select_option_needs_value_or_label(tmp_path: Path) -> None:

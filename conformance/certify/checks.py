@@ -55,6 +55,15 @@ CHECKS: tuple[Check, ...] = (
         "behaviour",
     ),
     Check(
+        "dtmf-reaches-far-end",
+        "Keypad digits reach the far end",
+        "send_dtmf, run once per digit of the suite's sequence ({digit}), makes the harness's far "
+        "end decode the same digits as RFC 4733 telephone-events, in order. Not applicable without "
+        "a send_dtmf action, or when the far end is the app's own backend (it cannot tell which "
+        "digits arrived).",
+        "behaviour",
+    ),
+    Check(
         "hang-up-releases",
         "Hang-up releases every track and peer connection",
         "After hang_up the audit layer counts no open peer connection and no live captured track.",

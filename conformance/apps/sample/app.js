@@ -61,6 +61,8 @@ const app = {
   telemetry,
   flaws: [...activeFlaws],
   knownFlaws: FLAWS,
+  // The call's audio sender, for the keypad (keypad.js); null outside a call.
+  sender: () => (call && call.sender) || null,
 };
 window.sampleApp = app;
 

@@ -25,6 +25,7 @@ __all__ = [
     "TONE_TOLERANCE_HZ",
     "Measurement",
     "far_end_connected",
+    "far_end_digits",
     "far_end_hears",
     "far_end_silent",
     "page_renders",
@@ -79,6 +80,29 @@ def _audio(stats: dict[str, Any]) -> tuple[int, float, float]:
         float(audio.get("levelDbfs", -200.0)),
         float(audio.get("dominantHz") or 0.0),
     )
+
+
+def _digits(stats: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(stats.get("dtmf") or [])
+
+
+async def far_end_digits(call: Call, digits: str, since: int, timeout: float) -> Measurement:
+    """Wait until the far end has decoded ``digits`` (RFC 4733 telephone-events) after the
+    ``since`` tones it had already received; the digits it decoded and their durations."""
+    deadline = time.monotonic() + timeout
+    while True:
+        tones = _digits(await call.stats())[since:]
+        got = "".join(str(t.get("tone", "")) for t in tones)
+        heard = ", ".join(f"{t.get('tone')} ({float(t.get('durationMs', 0)):.0f} ms)" for t in tones)
+        heard = heard or "none"
+        if got == digits:
+            return Measurement(True, f"the far end decoded the digits {heard}", data={"dtmf": tones})
+        if len(got) >= len(digits) or time.monotonic() >= deadline:
+            return Measurement(
+                False, f"the far end decoded {heard} within {timeout:g} s; expected {digits}",
+                data={"dtmf": tones},
+            )
+        await asyncio.sleep(_POLL)
 
 
 async def far_end_hears(call: Call, tones: dict[float, str], timeout: float) -> Measurement:

@@ -51,7 +51,10 @@ RELEASE_TIMEOUT = 3.0
 CALL_END_TIMEOUT = 3.0
 REFUSAL_TIMEOUT = 3.0
 #: The checks of the main call flow, in the order they are judged.
-CALL_CHECKS = ("call-connects", "audio-both-ways", "devices-honoured", "mute", "hang-up-releases")
+CALL_CHECKS = (
+    "call-connects", "audio-both-ways", "devices-honoured", "mute", "dtmf-reaches-far-end",
+    "hang-up-releases",
+)
 
 
 class Flow:

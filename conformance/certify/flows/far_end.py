@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from conformance.certify.evidence.audio import (
     Measurement,
     far_end_connected,
+    far_end_digits,
     far_end_hears,
     far_end_silent,
 )
@@ -78,6 +79,7 @@ async def _call_body(session: AppSession, flow: Flow) -> None:
 
     await devices_check(env, session, flow, devices, heard, rendered, pick_errors, call)
     await _mute_check(env, session, flow, call, heard)
+    await _dtmf_check(session, flow, call)
 
     await hang_up_check(env, session, flow)
 
@@ -107,6 +109,33 @@ async def _mute_check(
             else "unmute did not bring the microphone back"
         ),
         [f"muted: {silent.text}", f"unmuted: {back.text}"],
+    )
+
+
+#: The digits the keypad check sends: a digit and a symbol, as an IVR menu takes them.
+DTMF_DIGITS = "5#"
+
+
+async def _dtmf_check(session: AppSession, flow: Flow, call: Call) -> None:
+    if not flow.env.profile.has("send_dtmf"):
+        flow.put("dtmf-reaches-far-end", "not-applicable",
+                 "the profile defines no send_dtmf action (the app's keypad)")
+        return
+    since = len((await call.stats()).get("dtmf") or [])
+    try:
+        for digit in DTMF_DIGITS:
+            await session.action("send_dtmf", values={"digit": digit})
+    except StepFailed as exc:
+        flow.put("dtmf-reaches-far-end", "fail", f"send_dtmf failed: {exc}")
+        return
+    received = await far_end_digits(call, DTMF_DIGITS, since, AUDIO_TIMEOUT)
+    flow.put(
+        "dtmf-reaches-far-end",
+        "pass" if received.ok else "fail",
+        f"the far end received the keypad's digits {DTMF_DIGITS}"
+        if received.ok
+        else f"the far end did not receive the keypad's digits {DTMF_DIGITS}",
+        [received.text],
     )
 
 

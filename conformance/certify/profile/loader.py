@@ -73,7 +73,15 @@ __all__ = [
 _COMMON_STEP_KEYS = ("timeout", "note", "frame")
 #: Steps whose deciding key's value is not a selector (and so is checked otherwise).
 _NOT_SELECTORS = ("wait_for", "goto", "evaluate")
-_NEEDS = {"pick_microphone": ("mic_id", "mic_label"), "pick_speaker": ("speaker_id", "speaker_label")}
+#: Actions that must use one of the suite's placeholders, and how to use it.
+_NEEDS = {
+    "pick_microphone": (("mic_id", "mic_label"), "the suite chooses the device: select it with e.g. "
+                        "`select_option: '#device'` and `value: '{mic_id}'`"),
+    "pick_speaker": (("speaker_id", "speaker_label"), "the suite chooses the device: select it with e.g. "
+                     "`select_option: '#device'` and `value: '{speaker_id}'`"),
+    "send_dtmf": (("digit",), "the suite runs it once per digit: press that key with e.g. "
+                  "`click: '#keypad [data-digit=\"{digit}\"]'`"),
+}
 
 
 def profile_schema() -> dict[str, Any]:
@@ -297,10 +305,11 @@ def _check_serve(c: _Checker, serve: Any) -> tuple[Path, ...]:
 
 
 def _check_needs(c: _Checker, action: str, raw: Any) -> None:
-    """A device-picking action must use the device's placeholder, or it cannot pick ours."""
-    needs = _NEEDS.get(action)
-    if not needs or not isinstance(raw, list):
+    """A device-picking action must use the device's placeholder, or it cannot pick ours
+    (and the keypad action its digit's)."""
+    if action not in _NEEDS or not isinstance(raw, list):
         return
+    needs, hint = _NEEDS[action]
     used: set[str] = set()
     for step in raw:
         if isinstance(step, dict):
@@ -315,9 +324,8 @@ def _check_needs(c: _Checker, action: str, raw: Any) -> None:
     if not used & set(needs):
         c.error(
             c.doc.key_mark(("actions", action)),
-            f"{action} never uses {{{needs[0]}}} or {{{needs[1]}}}",
-            "the suite chooses the device: select it with e.g. "
-            f"`select_option: '#device'` and `value: '{{{needs[0]}}}'`",
+            f"{action} never uses {' or '.join('{' + name + '}' for name in needs)}",
+            hint,
         )
 
 

@@ -41,6 +41,7 @@ ACTIONS: tuple[str, ...] = (
     "unmute",
     "pick_microphone",
     "pick_speaker",
+    "send_dtmf",
 )
 
 

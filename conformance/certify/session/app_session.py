@@ -130,10 +130,13 @@ class AppSession:
             self.navigations += 1
 
     # --- actions and conditions ------------------------------------------------------------
-    async def action(self, name: str, timeout: float | None = None) -> None:
-        """Run a profile action; :class:`StepFailed` when a step fails."""
+    async def action(self, name: str, timeout: float | None = None, *,
+                     values: dict[str, str] | None = None) -> None:
+        """Run a profile action (``values``: placeholders of this run only, e.g. ``digit``);
+        :class:`StepFailed` when a step fails."""
+        merged = {**self.values, **values} if values else self.values
         for step in self.profile.actions.get(name, ()):
-            await run_step(self._page, step, self.values, timeout, base_url=self.url)
+            await run_step(self._page, step, merged, timeout, base_url=self.url)
 
     async def holds(self, condition: Condition) -> bool:
         """Whether ``condition`` holds now."""
