@@ -23,6 +23,7 @@ __all__ = [
     "TargetRun",
     "Verdict",
     "describe_target",
+    "make_result",
 ]
 
 FORMAT = "mmr-certification"
@@ -103,6 +104,19 @@ class CheckResult:
         data = asdict(self)
         data["duration"] = round(self.duration, 3)
         return data
+
+
+def make_result(
+    check: str,
+    target: str,
+    verdict: Verdict,
+    summary: str,
+    evidence: list[str] | None = None,
+    duration: float = 0.0,
+) -> CheckResult:
+    """A check result without findings or artifacts yet (what flows and the audit's
+    verdicts put; findings are folded in later)."""
+    return CheckResult(check, target, verdict, summary, list(evidence or []), [], duration)
 
 
 @dataclass

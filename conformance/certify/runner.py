@@ -26,9 +26,16 @@ from conformance.certify.audit.rules import RawFinding, evaluate, merge_findings
 from conformance.certify.checks import check_ids, checks_json
 from conformance.certify.evidence.captures import FAILING, CaptureStore
 from conformance.certify.flows.backend import BACKEND_FLOWS
-from conformance.certify.flows.context import TargetEnv, make_result
+from conformance.certify.flows.context import TargetContext
 from conformance.certify.flows.far_end import FLOWS
-from conformance.certify.model import AppFacts, BrowserFacts, Certification, CheckResult, TargetRun
+from conformance.certify.model import (
+    AppFacts,
+    BrowserFacts,
+    Certification,
+    CheckResult,
+    TargetRun,
+    make_result,
+)
 from conformance.certify.profile.apps import app_dir
 from conformance.certify.profile.loader import Profile, substitute
 from conformance.certify.profile.placeholders import ENV_PREFIX, names_in, secret_values
@@ -127,7 +134,7 @@ async def certify(
     server = PageServer(mounts) if mounts else None
     signalling = SignallingServer()
     raws: list[RawFinding] = []
-    envs: list[TargetEnv] = []
+    envs: list[TargetContext] = []
     addresses: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="mmr-certify-") as scratch:
         wav = Path(scratch) / "native-microphone.wav"
@@ -146,7 +153,7 @@ async def certify(
                 target = make_target(name, browsers, options)
                 try:
                     kind = await _kind(target, app_url)
-                    env = TargetEnv(name, target, profile, signalling, app_url, NATIVE_MIC_TONE_HZ,
+                    env = TargetContext(name, target, profile, signalling, app_url, NATIVE_MIC_TONE_HZ,
                                     kind=kind, captures=_store(profile, evidence_dir, name))
                     envs.append(env)
                     raws += await _certify_target(env, certification)
@@ -193,7 +200,7 @@ def _store(profile: Profile, evidence_dir: Path | None, target: str) -> CaptureS
                         secrets=uses_secrets or profile.app.storage_state is not None)
 
 
-def _keep_evidence(results: list[CheckResult], envs: list[TargetEnv]) -> None:
+def _keep_evidence(results: list[CheckResult], envs: list[TargetContext]) -> None:
     """Failing results judged from the audit (after every session) link the main call's
     page; then only what a failing result links is kept."""
     for env in envs:
@@ -223,7 +230,7 @@ async def _kind(target: Target, app_url: str) -> str:
     return await target.expectation_kind()
 
 
-async def _certify_target(env: TargetEnv, certification: Certification) -> list[RawFinding]:
+async def _certify_target(env: TargetContext, certification: Certification) -> list[RawFinding]:
     started = time.perf_counter()
     run = TargetRun(env.name)
     certification.runs[env.name] = run
@@ -252,7 +259,7 @@ async def _certify_target(env: TargetEnv, certification: Certification) -> list[
     return [*env.findings, *evaluate(env.name, record, redirected=env.redirected)]
 
 
-async def _describe_run(env: TargetEnv, run: TargetRun, record: dict[str, Any]) -> None:
+async def _describe_run(env: TargetContext, run: TargetRun, record: dict[str, Any]) -> None:
     run.diagnostics = dict(record.get("diagnostics") or {})
     connection_ids: list[str] = []
     for snap in record["snapshots"]:

@@ -1,4 +1,9 @@
-"""What the flows of one target share: target, profile, far end, audit records."""
+"""What the flows of one target share: target, profile, far end, evidence records.
+
+:class:`TargetContext` was ``TargetEnv`` (``conformance.certify.env``) up to 0.1.0: renamed so
+that "env" names only the profile's ``{env:NAME}`` secrets; the old name stays an alias for
+one release.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from conformance.certify.evidence.records import AppVersion, CarriedRecord, Telemetry
-from conformance.certify.model import CheckResult, Verdict
 from conformance.certify.session.app_session import AppSession
 from conformance.certify.session.steps import first_line
 
@@ -18,23 +22,11 @@ if TYPE_CHECKING:
     from conformance.certify.session.signalling import Call, SignallingServer
     from conformance.targets import HostView, Target
 
-__all__ = ["TargetEnv", "make_result"]
-
-
-def make_result(
-    check: str,
-    target: str,
-    verdict: Verdict,
-    summary: str,
-    evidence: list[str] | None = None,
-    duration: float = 0.0,
-) -> CheckResult:
-    """A check result (a shorthand for the flows)."""
-    return CheckResult(check, target, verdict, summary, list(evidence or []), [], duration)
+__all__ = ["TargetContext", "TargetEnv"]
 
 
 @dataclass
-class TargetEnv:
+class TargetContext:
     """One target's certification state."""
 
     name: str
@@ -150,13 +142,13 @@ class TargetEnv:
                     return CarriedRecord(call.id, carried=True, peer_connection=str(pc.get("pc")))
         return CarriedRecord(call.id, carried=False)
 
-    async def note_carried(self, call: Call) -> None:
+    async def record_carried(self, call: Call) -> None:
         """Record whether ``call`` runs on the local device (nothing where that cannot be told)."""
         record = await self.carried_by_local_device(call)
         if record is not None:
             self.carried.append(record)
 
-    async def note_app_version(self, session: AppSession) -> None:
+    async def record_app_version(self, session: AppSession) -> None:
         """Read the app's version with the profile's ``version_js``, once per target."""
         expression = self.profile.app.version_js
         if not expression or self.app_version is not None:
@@ -168,7 +160,7 @@ class TargetEnv:
             return
         self.app_version = AppVersion(str(value) if value else None)
 
-    async def note_telemetry(self, session: AppSession) -> None:
+    async def record_telemetry(self, session: AppSession) -> None:
         """Read the app's telemetry (the profile's ``diagnostics``) beside the page's own
         redirection diagnostics, for the ``detection-diagnostics`` verdict."""
         value: Any = None
@@ -180,3 +172,7 @@ class TargetEnv:
         answers = await session.audit("diagnostics")
         diagnostics = answers[0] if answers and isinstance(answers[0], dict) else {}
         self.telemetry = Telemetry(value, error, dict(diagnostics))
+
+
+#: Deprecated alias of :class:`TargetContext` (its name before the certify subpackages).
+TargetEnv = TargetContext
