@@ -19,6 +19,7 @@ __all__ = [
     "Certification",
     "CheckResult",
     "Finding",
+    "RawFinding",
     "Severity",
     "TargetRun",
     "Verdict",
@@ -82,6 +83,18 @@ class Finding:
         data = asdict(self)
         data["sites"] = [asdict(site) for site in self.sites]
         return data
+
+
+@dataclass
+class RawFinding:
+    """A finding on one target, before findings of all targets are merged (the flows'
+    own, and the audit rules')."""
+
+    rule: str
+    target: str
+    message: str
+    evidence: list[str]
+    sites: list[CallSite]
 
 
 @dataclass

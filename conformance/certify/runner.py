@@ -22,7 +22,7 @@ from typing import Any
 from conformance.browser import BrowserNotFoundError
 from conformance.certify.audit.judge import apply_findings, audit_results
 from conformance.certify.audit.layer import merge_snapshots
-from conformance.certify.audit.rules import RawFinding, evaluate, merge_findings
+from conformance.certify.audit.rules import evaluate, merge_findings
 from conformance.certify.checks import check_ids, checks_json
 from conformance.certify.evidence.captures import FAILING, CaptureStore
 from conformance.certify.flows.backend import BACKEND_FLOWS
@@ -33,6 +33,7 @@ from conformance.certify.model import (
     BrowserFacts,
     Certification,
     CheckResult,
+    RawFinding,
     TargetRun,
     make_result,
 )

@@ -13,11 +13,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from conformance.certify.audit.rules import RawFinding
 from conformance.certify.evidence.audio import Measurement, far_end_connected, far_end_hears, page_renders
 from conformance.certify.evidence.captures import FAILING
 from conformance.certify.flows.context import TargetContext
-from conformance.certify.model import CallSite, make_result
+from conformance.certify.model import CallSite, RawFinding, make_result
 from conformance.certify.session.app_session import SessionError
 from conformance.certify.session.steps import StepFailed
 

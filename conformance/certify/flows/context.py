@@ -16,8 +16,8 @@ from conformance.certify.session.app_session import AppSession
 from conformance.certify.session.steps import first_line
 
 if TYPE_CHECKING:
-    from conformance.certify.audit.rules import RawFinding
     from conformance.certify.evidence.captures import Capture, CaptureStore
+    from conformance.certify.model import RawFinding
     from conformance.certify.profile.loader import Profile
     from conformance.certify.session.signalling import Call, SignallingServer
     from conformance.targets import HostView, Target

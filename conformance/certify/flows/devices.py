@@ -13,10 +13,9 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from conformance.certify.audit.rules import RawFinding
 from conformance.certify.evidence.audio import TONE_TOLERANCE_HZ, Measurement, far_end_hears
 from conformance.certify.flows.base import AUDIO_TIMEOUT
-from conformance.certify.model import CallSite
+from conformance.certify.model import CallSite, RawFinding
 from conformance.certify.session.steps import StepFailed
 
 if TYPE_CHECKING:
