@@ -24,7 +24,7 @@ from conformance.certify.audit.judge import apply_findings, audit_results
 from conformance.certify.audit.layer import merge_snapshots
 from conformance.certify.audit.rules import evaluate, merge_findings
 from conformance.certify.checks import check_ids, checks_json
-from conformance.certify.evidence.captures import FAILING, CaptureStore
+from conformance.certify.evidence.artifacts import FAILING, ArtifactStore
 from conformance.certify.flows.backend import BACKEND_FLOWS
 from conformance.certify.flows.context import TargetContext
 from conformance.certify.flows.far_end import FLOWS
@@ -155,7 +155,7 @@ async def certify(
                 try:
                     kind = await _kind(target, app_url)
                     env = TargetContext(name, target, profile, signalling, app_url, NATIVE_MIC_TONE_HZ,
-                                    kind=kind, captures=_store(profile, evidence_dir, name))
+                                    kind=kind, artifacts=_store(profile, evidence_dir, name))
                     envs.append(env)
                     raws += await _certify_target(env, certification)
                     identity = await target.identity()
@@ -191,13 +191,13 @@ async def certify(
     return scrub(certification, Scrubber(secrets, addresses, devices))
 
 
-def _store(profile: Profile, evidence_dir: Path | None, target: str) -> CaptureStore | None:
+def _store(profile: Profile, evidence_dir: Path | None, target: str) -> ArtifactStore | None:
     if evidence_dir is None:
         return None
     uses_secrets = any(name.startswith(ENV_PREFIX)
                        for text in profile.secret_texts() for name in names_in(text))
     # A trace records request headers too: a saved login's cookies would be in it.
-    return CaptureStore(Path(evidence_dir), target,
+    return ArtifactStore(Path(evidence_dir), target,
                         secrets=uses_secrets or profile.app.storage_state is not None)
 
 
@@ -205,13 +205,13 @@ def _keep_evidence(results: list[CheckResult], envs: list[TargetContext]) -> Non
     """Failing results judged from the audit (after every session) link the main call's
     page; then only what a failing result links is kept."""
     for env in envs:
-        if env.captures is None:
+        if env.artifacts is None:
             continue
-        main = env.captures.main
+        main = env.artifacts.main
         for result in results:
             if result.target == env.name and result.verdict in FAILING and not result.artifacts and main:
                 main.attach(result)
-        env.captures.keep_only([r for r in results if r.target == env.name])
+        env.artifacts.keep_only([r for r in results if r.target == env.name])
 
 
 def _addresses(profile: Profile, server: PageServer | None, signalling: SignallingServer) -> dict[str, str]:

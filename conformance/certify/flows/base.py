@@ -13,15 +13,15 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from conformance.certify.evidence.artifacts import FAILING
 from conformance.certify.evidence.audio import Measurement, far_end_connected, far_end_hears, page_renders
-from conformance.certify.evidence.captures import FAILING
 from conformance.certify.flows.context import TargetContext
 from conformance.certify.model import CallSite, RawFinding, make_result
 from conformance.certify.session.app_session import SessionError
 from conformance.certify.session.steps import StepFailed
 
 if TYPE_CHECKING:
-    from conformance.certify.evidence.captures import Capture
+    from conformance.certify.evidence.artifacts import SessionArtifacts
     from conformance.certify.model import CheckResult, Verdict
     from conformance.certify.session.app_session import AppSession
     from conformance.certify.session.signalling import Call
@@ -61,7 +61,7 @@ class Flow:
         self.checks = checks
         self.results: dict[str, CheckResult] = {}
         #: The evidence of the flow's page (``None`` when the certification keeps none).
-        self.capture: Capture | None = None
+        self.artifacts: SessionArtifacts | None = None
         self._started = time.perf_counter()
 
     def put(self, check: str, verdict: Verdict, summary: str, evidence: list[str] | None = None) -> None:
@@ -69,8 +69,8 @@ class Flow:
         screenshot as it fails)."""
         duration = time.perf_counter() - self._started
         self.results[check] = make_result(check, self.env.name, verdict, summary, evidence, duration)
-        if self.capture is not None and verdict in FAILING:
-            self.capture.failed(check)
+        if self.artifacts is not None and verdict in FAILING:
+            self.artifacts.failed(check)
         self._started = time.perf_counter()
 
     def qualify(self, check: str, when: str, evidence: list[str] | None = None) -> None:
@@ -96,9 +96,9 @@ FlowBody = Callable[["AppSession", Flow], Awaitable[None]]
 async def run_flow(env: TargetContext, flow: Flow, body: FlowBody) -> list[CheckResult]:
     """Open a session, run ``body(session, flow)``, always finish; errors become verdicts;
     failing results link the evidence of the flow's page."""
-    flow.capture = env.new_capture(flow.checks)
+    flow.artifacts = env.new_artifacts(flow.checks)
     try:
-        session = await env.open_session(flow.capture)
+        session = await env.open_session(flow.artifacts)
     except SessionError as exc:
         return _with_evidence(flow, flow.finish(f"the app could not be prepared: {exc}", "error"))
     reason = "not evaluated: an earlier step of this flow failed"
@@ -113,10 +113,10 @@ async def run_flow(env: TargetContext, flow: Flow, body: FlowBody) -> list[Check
 
 
 def _with_evidence(flow: Flow, results: list[CheckResult]) -> list[CheckResult]:
-    if flow.capture is not None:
+    if flow.artifacts is not None:
         for result in results:
             if result.verdict in FAILING:
-                flow.capture.attach(result)
+                flow.artifacts.attach(result)
     return results
 
 

@@ -16,7 +16,7 @@ from conformance.certify.session.app_session import AppSession
 from conformance.certify.session.steps import first_line
 
 if TYPE_CHECKING:
-    from conformance.certify.evidence.captures import Capture, CaptureStore
+    from conformance.certify.evidence.artifacts import ArtifactStore, SessionArtifacts
     from conformance.certify.model import RawFinding
     from conformance.certify.profile.loader import Profile
     from conformance.certify.session.signalling import Call, SignallingServer
@@ -48,7 +48,7 @@ class TargetContext:
     #: The app's version, read once (when the profile names ``version_js``).
     app_version: AppVersion | None = None
     #: Where failing checks' screenshots and traces go (``None``: none are kept).
-    captures: CaptureStore | None = None
+    artifacts: ArtifactStore | None = None
     #: deviceId -> label of every device the app's pages listed.
     device_labels: dict[str, str] = field(default_factory=dict)
 
@@ -69,14 +69,14 @@ class TargetContext:
         return (f"the {self.name} target cannot inject a disconnect (no fault injection): "
                 "this check needs the reference target")
 
-    def new_capture(self, checks: tuple[str, ...]) -> Capture | None:
+    def new_artifacts(self, checks: tuple[str, ...]) -> SessionArtifacts | None:
         """The evidence of a new session judging ``checks`` (``None``: none is kept)."""
-        return self.captures.start(checks) if self.captures is not None else None
+        return self.artifacts.start(checks) if self.artifacts is not None else None
 
-    async def open_session(self, capture: Capture | None = None) -> AppSession:
+    async def open_session(self, artifacts: SessionArtifacts | None = None) -> AppSession:
         """A loaded, set-up, ready app page (the caller finishes it)."""
         session = AppSession(
-            self.target, self.profile, self.app_url, {"signal": self.signalling.url}, capture=capture
+            self.target, self.profile, self.app_url, {"signal": self.signalling.url}, artifacts=artifacts
         )
         try:
             await session.open()
@@ -91,10 +91,10 @@ class TargetContext:
         with contextlib.suppress(Exception):
             if session.page is not None and not session.crashed:
                 self.snapshots.extend(await session.snapshots())
-        if session.capture is not None:
-            capture = session.capture
+        if session.artifacts is not None:
+            artifacts = session.artifacts
             # The main call's page may be the evidence of an audit check judged later.
-            await capture.collect(keep_trace=failed or capture is capture.store.main)
+            await artifacts.collect(keep_trace=failed or artifacts is artifacts.store.main)
         self.console.extend(session.console)
         self.device_labels.update(session.device_labels)
         await session.close()
