@@ -1,7 +1,7 @@
 """Failure artifacts: a screenshot, the Playwright trace and the logs of a failing item.
 
 The one mechanism that records them, for the scenario harness (:class:`ArtifactPolicy`) and
-for certification (:mod:`conformance.certify.evidence.captures`): :class:`Tracing` starts
+for certification (:mod:`conformance.certify.evidence.artifacts`): :class:`Tracing` starts
 and saves Playwright traces (a chunk per item on a reused context), :func:`screenshot`
 takes a bounded screenshot that never fails its caller, :func:`relative_link` names a file
 the way a report links it.

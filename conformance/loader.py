@@ -50,7 +50,10 @@ __all__ = [
 STEP_KINDS: tuple[str, ...] = ("run", "expect", "expect_error", "wait_for", "wait_event", "fault",
                                "speaker", "console")
 #: Steps that only make sense under redirection default to the redirected target.
-_REDIRECTED_ONLY_KINDS = ("fault", "speaker")
+_REDIRECTED_ONLY_KINDS = ("fault",)
+#: Steps every target runs where it can: on native targets (the suite's sound card) a
+#: ``speaker`` step is skipped alone when the target has no speaker records.
+_OPTIONAL_NATIVE_KINDS = ("speaker",)
 _COMMON_STEP_KEYS = ("timeout", "targets", "note")
 #: The JavaScript keys of each step kind, compiled as the page runtime compiles them.
 _JS_FORMS: dict[str, dict[str, JsForm]] = {
@@ -254,6 +257,7 @@ def _check_step(c: _Checker, per_kind: dict[str, jsonschema.Draft202012Validator
         source_mark=doc.mark((*path, kind)),
         source_line=_first_source_line(doc, doc.mark((*path, kind))),
         javascript_errors=tuple((mark, message) for mark, message, _ in syntax),
+        optional_on=("native",) if kind in _OPTIONAL_NATIVE_KINDS and "targets" not in raw else (),
     )
 
 

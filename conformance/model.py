@@ -85,6 +85,10 @@ class Step:
     #: Syntax errors of the step's JavaScript, at their YAML positions (``validate`` reports
     #: them as errors; a run reports them where the page's compile fails).
     javascript_errors: tuple[tuple[Mark, str], ...] = ()
+    #: Targets of this expectation kind run the step where they can and skip only the step
+    #: where they cannot (a native target without the suite's sound card has no speaker
+    #: records): set for ``speaker`` steps that name no ``targets``.
+    optional_on: tuple[str, ...] = ()
 
     def applies_to(self, target: str) -> bool:
         """Whether this step runs on ``target``."""
@@ -155,4 +159,5 @@ class Scenario:
         return frozenset(
             _STEP_NEEDS[step.kind] for step in self.steps
             if step.kind in _STEP_NEEDS and step.applies_to(kind) and step.source != "crash-page"
+            and kind not in step.optional_on
         )

@@ -2,7 +2,8 @@
 # Set up everything the suite needs on a fresh machine: a virtual environment with the
 # suite and its dependencies in .venv, a Chromium (found, or Debian's package installed
 # when running as root on Debian), and, for the project's own tests, the real backends they
-# run in network namespaces (Debian's janus, janus-demos and coturn; as root on Debian,
+# run in network namespaces (Debian's janus, janus-demos, coturn, kamailio, nodejs and npm,
+# and the stacks catalog's npm libraries; as root on Debian,
 # otherwise those tests skip). Safe to run again: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."

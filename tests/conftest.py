@@ -5,13 +5,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-import netns
 import pytest
-from backends import OtherHost, backends_unavailable, start_janus, start_turn
+
+from conformance.backends import netns
+from conformance.backends.janus import OtherHost, backends_unavailable, start_janus, start_turn
 
 pytest_plugins = ["pytester"]
 
 _RESERVED = pytest.StashKey[list[netns.Namespace]]()
+#: The namespaces that existed when the session started (other runs' are not this run's leak).
+_BEFORE = pytest.StashKey[set[str]]()
 
 
 def _worker_count(config: pytest.Config) -> int:
@@ -20,11 +23,19 @@ def _worker_count(config: pytest.Config) -> int:
     return workers if isinstance(workers, int) and workers > 0 else 1
 
 
-def pytest_configure(config: pytest.Config) -> None:
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
     """The controlling process makes a namespace per worker before any browser starts
-    (see :mod:`netns` for why a namespace made later fails other workers' pages)."""
+    (see :mod:`conformance.backends.netns` for why a namespace made later fails other
+    workers' pages), and before xdist starts the workers (its hook runs last).
+
+    At session start, not at ``pytest_configure``: ``pytest --help`` (which a test runs in
+    this folder) configures the plugins but has no session, so namespaces made at
+    configure time were never released and outlived the run."""
+    config = session.config
     if hasattr(config, "workerinput") or netns.namespace_unavailable() is not None:
         return
+    config.stash[_BEFORE] = netns.namespaces()
     try:
         config.stash[_RESERVED] = netns.reserve(_worker_count(config))
     except netns.NamespaceError as exc:
@@ -34,12 +45,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Delete the session's namespaces once every worker is done; one left behind fails the run."""
-    reserved = session.config.stash.get(_RESERVED, None)
-    if reserved is None:
+    """Delete the session's namespaces once every worker is done; any namespace this run
+    left behind (its own, or one a test's process made and did not delete) fails the run."""
+    before = session.config.stash.get(_BEFORE, None)
+    if before is None:
         return
-    del session.config.stash[_RESERVED]
-    left = netns.release(reserved)
+    del session.config.stash[_BEFORE]
+    reserved = session.config.stash.get(_RESERVED, [])
+    session.config.stash[_RESERVED] = []
+    left = [*netns.release(reserved), *netns.leftovers(before)]
     if left:
         session.config.get_terminal_writer().line(
             f"network namespaces left behind: {', '.join(left)}", red=True)

@@ -36,8 +36,9 @@ CHECKS: tuple[Check, ...] = (
         "audio-both-ways",
         "Audio flows both ways",
         "The far end receives the page's microphone (redirected: a virtual microphone's known "
-        "tone; native: the fake capture's tone), and the page renders the far end's tone "
-        "(redirected: on a virtual speaker; native: measured on the remote track the app plays).",
+        "tone; native: the sound card's or the fake capture's tone), and the page renders the far "
+        "end's tone (redirected: on a virtual speaker; native: on the sound card's speaker, or "
+        "without one measured on the remote track the app plays).",
         "behaviour",
     ),
     Check(
@@ -83,8 +84,8 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "webaudio-supported-nodes",
         "No unsupported Web Audio node on call media",
-        "Captured or received call audio only feeds MediaStreamAudioSourceNode, AnalyserNode and "
-        "MediaStreamAudioDestinationNode.",
+        "Captured or received call audio only feeds MediaStreamAudioSourceNode, AnalyserNode, "
+        "MediaStreamAudioDestinationNode and the context's destination.",
         "audit",
         "webaudio-node-limit",
     ),

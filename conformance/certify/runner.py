@@ -55,7 +55,7 @@ from conformance.targets import (
     make_target,
     parse_targets,
 )
-from reference_impl.tones import NATIVE_MIC_TONE_HZ
+from reference_impl.tones import MIC_TONES_HZ, NATIVE_MIC_TONE_HZ
 
 __all__ = ["NATIVE_MIC_TONE_HZ", "TARGET_NAMES", "certify", "target_names"]
 
@@ -142,7 +142,10 @@ async def certify(
         _write_tone_wav(wav, NATIVE_MIC_TONE_HZ)
         browser_options = dataclasses.replace(
             options.browser,
-            extra_args=(*options.browser.extra_args, f"--use-file-for-fake-audio-capture={wav}"))
+            extra_args=(*options.browser.extra_args, f"--use-file-for-fake-audio-capture={wav}"),
+            # With the sound card every native microphone plays the WAV's tone: a native
+            # capture stays told apart from the reference host's virtual microphones.
+            soundcard_tones=(NATIVE_MIC_TONE_HZ,) * len(MIC_TONES_HZ))
         # One browser serves every launched target (each session gets its own context).
         browsers = Browsers(browser_options)
         try:

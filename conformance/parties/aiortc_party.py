@@ -95,7 +95,8 @@ class AiortcParty:
         deadline = loop.time() + timeout
         while True:
             heard = self.meter.analysis()
-            if heard.frames > 20 and abs(heard.dominant_hz - hz) <= tolerance:
+            if (heard.frames > 20 and heard.dominant_hz is not None
+                    and abs(heard.dominant_hz - hz) <= tolerance):
                 return heard
             if loop.time() >= deadline:
                 raise AssertionError(f"far end never heard {hz:g} Hz; last heard {heard.to_json()}")

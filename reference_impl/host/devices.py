@@ -32,6 +32,7 @@ __all__ = [
     "ToneTrack",
     "default_microphones",
     "default_speakers",
+    "dominant_hz",
     "frame_to_mono",
 ]
 
@@ -185,9 +186,19 @@ class AudioAnalyser:
 
     def feed(self, frame: AudioFrame) -> None:
         """Add one frame."""
-        mono = frame_to_mono(frame)
-        self.sample_rate = frame.sample_rate or SAMPLE_RATE
-        self.frames += 1
+        self.feed_samples(frame_to_mono(frame), frame.sample_rate or SAMPLE_RATE)
+
+    def feed_samples(self, mono: np.ndarray[Any, np.dtype[np.float64]], rate: int = SAMPLE_RATE,
+                     *, counts: bool = True) -> None:
+        """Add mono samples in [-1, 1] (a sound card's recording, a decoded frame).
+
+        ``counts``: whether they count as a rendered frame; a sink's monitor delivers
+        digital silence while nothing plays, which keeps the window current without
+        counting as rendering.
+        """
+        self.sample_rate = rate
+        if counts:
+            self.frames += 1
         self._buffer.append((self._clock(), mono))
         self._buffered += len(mono)
         while self._buffered - len(self._buffer[0][1]) >= self.WINDOW:
@@ -212,13 +223,47 @@ class AudioAnalyser:
         if rms <= 1e-9:
             return {"frames": self.frames, "rmsDbfs": SILENCE_DBFS, "dominantHz": None}
         level = max(20 * math.log10(rms), SILENCE_DBFS)
-        dominant: float | None = None
-        if len(samples) >= 256:
-            spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
-            spectrum[0] = 0.0  # ignore DC
-            peak = int(np.argmax(spectrum))
-            dominant = round(peak * self.sample_rate / len(samples), 1)
+        dominant = dominant_hz(samples, self.sample_rate) if len(samples) >= 256 else None
         return {"frames": self.frames, "rmsDbfs": round(level, 2), "dominantHz": dominant}
+
+
+#: Segments of the gap-aware spectrum: 43 ms, short enough to fit between a real audio
+#: path's dropouts, long enough to tell the project's tones apart (the closest are 83 Hz).
+_SEGMENT = 2048
+#: Consecutive exact zeros that make a dropout (an underrun), not a zero crossing.
+_DROPOUT_RUN = 32
+
+
+def _has_dropout(segment: np.ndarray[Any, np.dtype[np.float64]]) -> bool:
+    silent = np.abs(segment) < 1e-6
+    if not silent.any():
+        return False
+    # The longest run of silent samples, without a Python loop.
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], silent.astype(np.int8), [0]))))
+    return bool((edges[1::2] - edges[::2]).max() >= _DROPOUT_RUN)
+
+
+def dominant_hz(samples: np.ndarray[Any, np.dtype[np.float64]], rate: int) -> float:
+    """The strongest frequency of ``samples`` (mono, DC ignored), to about 3 Hz.
+
+    Audio that went through a real device path (a sound card, a browser's renderer under
+    load) has dropouts: a few ms of zeros every ~100 ms. Over one long window their
+    periodicity moves the peak by a sideband (an 880 Hz tone measured at 967 Hz), so the
+    power spectra of the segments without a dropout are averaged instead (Welch's method);
+    audio without dropouts, or too little of it, is one window as before.
+    """
+    segments = [samples[i:i + _SEGMENT] for i in range(0, len(samples) - _SEGMENT + 1, _SEGMENT)]
+    clean = [segment for segment in segments if not _has_dropout(segment)]
+    if len(clean) == len(segments) or not clean:
+        windows, size = [samples], len(samples)
+    else:
+        windows, size = clean, _SEGMENT
+    # Zero-padding to the whole window keeps the bins as fine (interpolated) as one window's.
+    padded = max(len(samples), size)
+    power = sum(np.abs(np.fft.rfft(w * np.hanning(len(w)), padded)) ** 2 for w in windows)
+    spectrum = np.asarray(power, dtype=np.float64)
+    spectrum[0] = 0.0  # ignore DC
+    return round(int(np.argmax(spectrum)) * rate / padded, 1)
 
 
 @dataclass

@@ -26,7 +26,8 @@ DIAGNOSTICS: tuple[str, ...] = (
 )
 #: The detection flag and the diagnostics: what an app should read, and reports show.
 DETECTION: tuple[str, ...] = ("isCallRedirectionEnabled", *DIAGNOSTICS)
-_SUPPORTED_NODES = "MediaStreamAudioSourceNode, AnalyserNode and MediaStreamAudioDestinationNode"
+_SUPPORTED_NODES = ("MediaStreamAudioSourceNode, AnalyserNode, MediaStreamAudioDestinationNode and the "
+                    "context's destination (its speaker, as AudioContext.setSinkId chooses)")
 
 
 @dataclass(frozen=True)

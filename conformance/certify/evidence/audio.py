@@ -77,7 +77,7 @@ def _audio(stats: dict[str, Any]) -> tuple[int, float, float]:
     return (
         int(audio.get("frames", 0)),
         float(audio.get("levelDbfs", -200.0)),
-        float(audio.get("dominantHz", 0.0)),
+        float(audio.get("dominantHz") or 0.0),
     )
 
 
@@ -180,6 +180,12 @@ async def page_renders(
         await asyncio.sleep(_POLL)
 
 
+def _page_device_id(session: AppSession, label: str) -> str:
+    """The page's deviceId of the device labelled ``label`` (a sound card's speaker is
+    known by its label; deviceIds are per origin), or ``""``."""
+    return next((device for device, shown in session.device_labels.items() if shown == label), "")
+
+
 async def _speaker_renders(
     session: AppSession, speakers: list[Any], tone: float | None, timeout: float
 ) -> Measurement:
@@ -199,7 +205,8 @@ async def _speaker_renders(
             before[speaker.index] = frames
             level = record.get("rmsDbfs")
             active = set(map(str, record.get("activeTrackIds") or []))
-            ours = not remote or bool(active & remote)
+            # A sound card's sink (native) cannot tell tracks apart: its tone says whose it is.
+            ours = not remote or "activeTrackIds" not in record or bool(active & remote)
             if (
                 fresh
                 and ours
@@ -210,16 +217,18 @@ async def _speaker_renders(
                 return Measurement(
                     True,
                     f"speaker {speaker.index} ({speaker.label}) renders "
-                    f"{float(record['dominantHz']):.0f} Hz at {float(level):.1f} dBFS "
-                    f"from the call's remote track",
-                    where=str(speaker.device_id),
+                    f"{float(record['dominantHz']):.0f} Hz at {float(level):.1f} dBFS"
+                    + (" from the call's remote track" if "activeTrackIds" in record
+                       else " (the sound card's sink: the far end's tone)"),
+                    where=str(speaker.device_id or _page_device_id(session, speaker.label)),
                     data=record,
                 )
         if time.monotonic() >= deadline:
             seen = "; ".join(
                 f"speaker {s.index}: {r.get('frames') or 0} frames"
-                + (f", {r.get('dominantHz') or 0} Hz at {r['rmsDbfs']} dBFS" if r.get("rmsDbfs") is not None
-                   else ", no level")
+                + (", no level" if r.get("rmsDbfs") is None
+                   else f", no tone at {r['rmsDbfs']} dBFS" if r.get("dominantHz") is None
+                   else f", {r['dominantHz']} Hz at {r['rmsDbfs']} dBFS")
                 for s, r in records
             )
             return Measurement(

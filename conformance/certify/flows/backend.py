@@ -73,7 +73,8 @@ async def _place(env: TargetContext, session: AppSession, flow: Flow, check: str
     try:
         await session.action("start_call")
     except StepFailed as exc:
-        flow.put(check, "fail", f"start_call failed: {exc}")
+        # A step waiting for what a refused capture never produced: say why, as below.
+        flow.put(check, "fail", f"start_call failed: {exc}" + await _why_not(env, session))
         return None
     up = await session.wait(env.profile.call_up)
     evidence = [f"call_up ({env.profile.call_up.describe()}) "

@@ -116,13 +116,19 @@ class TargetContext:
         if host is None and not self.target.launched_by_suite:
             return {}  # a browser the suite did not start: its microphones are its own
         if host is None:
-            return {"*": (self.native_mic_tone, "Chromium's fake capture")}
+            card = self.target.browsers.soundcard if self.target.capabilities.speaker_records else None
+            return {"*": (self.native_mic_tone,
+                          "the sound card's microphone" if card is not None else "Chromium's fake capture")}
         return {m.device_id: (float(m.tone_hz), f"mic {m.index} {m.label!r}") for m in host.microphones}
 
     async def speakers(self) -> list[Any] | None:
-        """The local device's virtual speakers (``None`` natively)."""
+        """The speakers whose records say what played: the local device's virtual speakers,
+        natively the suite's sound card's (``None`` without either: page-side evidence)."""
         host = await self.host()
-        return list(host.speakers) if host is not None else None
+        if host is not None:
+            return list(host.speakers)
+        card = self.target.browsers.soundcard if self.target.capabilities.speaker_records else None
+        return list(card.speakers) if card is not None else None
 
     async def carried_by_local_device(self, call: Call) -> CarriedRecord | None:
         """Whether ``call`` runs on the local device: the DTLS fingerprint the far end

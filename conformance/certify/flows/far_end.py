@@ -2,8 +2,8 @@
 
 - :func:`call_flow`: pick devices, call, audio both ways, devices honoured, mute, hang-up;
 - :func:`incoming_flow`: the far end calls, the app answers (when the profile can);
-- :func:`~conformance.certify.fault_flows.reconnect_flow` and
-  :func:`~conformance.certify.fault_flows.disconnected_flow`: the redirection's faults.
+- :func:`~conformance.certify.flows.faults.reconnect_flow` and
+  :func:`~conformance.certify.flows.faults.disconnected_flow`: the redirection's faults.
 
 Each flow runs in a fresh context so that one broken behaviour fails its check only.
 """

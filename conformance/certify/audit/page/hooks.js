@@ -24,7 +24,16 @@
   const pendingSink = new WeakMap(); // element -> {sinkId, site} set while the element had no source
 
   // --- Web Audio graph ---------------------------------------------------------------------
-  const SUPPORTED_NODES = new Set(["AnalyserNode", "MediaStreamAudioSourceNode", "MediaStreamAudioDestinationNode"]);
+  // The context's own `destination` is supported too: redirected audio connected to it plays
+  // on the context's speaker (the limitation registry's `webaudio-supported-nodes`), which
+  // AudioContext.setSinkId chooses.
+  const SUPPORTED_NODES = new Set(["AnalyserNode", "MediaStreamAudioSourceNode", "MediaStreamAudioDestinationNode",
+    "AudioDestinationNode"]);
+  // Contexts whose destination plays call media, contexts playing local audio there, and a
+  // context's setSinkId not judged yet (it is local playback only when local audio plays).
+  const mediaOutputs = new WeakSet();
+  const localOutputs = new WeakSet();
+  const pendingContextSink = new WeakMap();
   function nodeInfo(node) {
     let info = nodes.get(node);
     if (!info && node && typeof node === "object") {
@@ -42,6 +51,13 @@
       info.media = origin;
       if (!SUPPORTED_NODES.has(info.type)) {
         event("webaudio-unsupported-node", { node: info.type, media: origin }, site);
+      }
+      if (info.type === "AudioDestinationNode") {
+        const context = peek(node, "context");
+        if (context) {
+          mediaOutputs.add(context);
+          pendingContextSink.delete(context);
+        }
       }
     }
     for (const next of edges.get(node) || []) feedMedia(next, origin, site, seen);
@@ -63,7 +79,26 @@
     }
     downstream.add(target);
     const info = nodeInfo(source);
-    if (info && info.media) feedMedia(target, info.media, site);
+    if (info && info.media) {
+      feedMedia(target, info.media, site);
+    } else if (tagOf(target) === "AudioDestinationNode") {
+      const context = peek(target, "context");
+      if (context) {
+        localOutputs.add(context);
+        settleContextSink(context);
+      }
+    }
+  }
+  function contextSink(context, sinkId, site) {
+    if (mediaOutputs.has(context)) return; // call media: it plays on the chosen speaker
+    pendingContextSink.set(context, { sinkId, site });
+    if (localOutputs.has(context)) settleContextSink(context);
+  }
+  function settleContextSink(context) {
+    const waiting = pendingContextSink.get(context);
+    if (!waiting || mediaOutputs.has(context)) return;
+    pendingContextSink.delete(context);
+    event("sink-local", { element: "AudioContext", sinkId: waiting.sinkId, source: "local Web Audio" }, waiting.site);
   }
 
   // --- hooks: what happens around particular members ------------------------------------
@@ -195,7 +230,7 @@
       },
     },
     "AudioContext.setSinkId": {
-      before(self, args, site) { event("sink-local", { element: "AudioContext", sinkId: String(args[0]), source: "Web Audio output" }, site); },
+      before(self, args, site) { contextSink(self, String(args[0]), site); },
     },
     "AudioNode.connect": {
       before(self, args, site) { onConnect(self, args[0], site); },

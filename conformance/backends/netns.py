@@ -1,12 +1,14 @@
-"""A network namespace joined to this machine by a veth pair: "another host" for tests.
+"""A network namespace joined to this machine by a veth pair: "another host" for backends.
 
-Real backends (Janus, coturn) run inside it and listen on its 10.x address only, which is
-both the honest picture (the backend is on another host) and what keeps tests hermetic:
-nothing but this machine and the namespace it created is ever addressed. Everything is
-removed on :meth:`Namespace.close`, whatever happened before.
+Real backends (Janus, coturn, Kamailio, a PeerJS server, a far end's browser) run inside it
+and listen on its 10.x address only, which is both the honest picture (the backend is on
+another host) and what keeps tests and the catalog hermetic: nothing but this machine and
+the namespace it created is ever addressed. Everything is removed on
+:meth:`Namespace.close`, whatever happened before.
 
-Namespaces are made once per test session, before any browser starts (:func:`reserve`, called
-by the controlling pytest process; each xdist worker takes its own with :func:`assigned`).
+Namespaces are made before any browser starts: once per test session (:func:`reserve`,
+called by the controlling pytest process; each xdist worker takes its own with
+:func:`assigned`), once per catalog run (one per stack).
 Adding a veth pair and its address is a network change to every Chromium on the machine:
 Chromium then aborts its in-flight requests with ``net::ERR_NETWORK_CHANGED``, loopback
 ones included, so a namespace made while another worker loads a page fails that page.
@@ -28,10 +30,13 @@ from pathlib import Path
 from typing import IO
 
 __all__ = [
+    "SLOTS",
     "Namespace",
     "NamespaceError",
     "assigned",
+    "leftovers",
     "namespace_unavailable",
+    "namespaces",
     "release",
     "remove_stale",
     "reserve",
@@ -215,28 +220,57 @@ class Namespace:
         self.close()
 
 
+def namespaces() -> set[str]:
+    """The names of this machine's namespaces that :meth:`Namespace.create` made (any run's)."""
+    listed = _ip("netns", "list", check=False).stdout.splitlines()
+    return {line.split(" ", 1)[0] for line in listed if line.startswith(_NAME_PREFIX)}
+
+
+def _owner_alive(name: str) -> bool | None:
+    """Whether the process that made namespace ``name`` still runs (``None``: not ours to say)."""
+    owner = name.removeprefix(_NAME_PREFIX).split("-", 1)[0]
+    if not owner.isdigit():
+        return None
+    try:
+        os.kill(int(owner), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def remove_stale() -> None:
-    """Delete namespaces left by a test process that no longer runs (a killed run)."""
-    for line in _ip("netns", "list", check=False).stdout.splitlines():
-        name = line.split(" ", 1)[0]
-        owner = name.removeprefix(_NAME_PREFIX).split("-", 1)[0]
-        if not name.startswith(_NAME_PREFIX) or not owner.isdigit():
-            continue
-        try:
-            os.kill(int(owner), 0)
-        except ProcessLookupError:
+    """Delete namespaces left by a process that no longer runs (a killed run)."""
+    for name in namespaces():
+        if _owner_alive(name) is False:
             Namespace(name, "", "", "10.0.0.0").close()
-        except PermissionError:
-            continue
+
+
+def leftovers(before: set[str]) -> list[str]:
+    """Namespaces made since ``before`` (:func:`namespaces` at the start of a run) by a
+    process that has exited without deleting them, or by this process: a run's leak. They
+    are deleted (their maker is gone) and named, so that the run can fail for them."""
+    left = sorted(name for name in namespaces() - before
+                  if name.startswith(f"{_NAME_PREFIX}{os.getpid()}-") or _owner_alive(name) is False)
+    for name in left:
+        Namespace(name, "", "", "10.0.0.0").close()
+    return left
+
+
+#: Namespaces reserved per test process: one for the fixtures' shared backends
+#: (``other_host``), one for the catalog's stacks, whose launchers start their own.
+SLOTS = 2
 
 
 def reserve(count: int) -> list[Namespace]:
-    """Make ``count`` namespaces for this test session and hand them to the workers it
-    starts (through :data:`RESERVED_ENV`). Call before any browser starts."""
+    """Make :data:`SLOTS` namespaces for each of ``count`` test processes of this session
+    and hand them to the workers it starts (through :data:`RESERVED_ENV`). Call before any
+    browser starts."""
     remove_stale()
     made: list[Namespace] = []
     try:
-        for _ in range(count):
+        for _ in range(count * SLOTS):
             made.append(Namespace.create())
     except BaseException:
         release(made)
@@ -256,15 +290,15 @@ def release(namespaces: list[Namespace]) -> list[str]:
             if namespace.name in listed or f" {namespace.host_interface}@" in links]
 
 
-def assigned() -> Namespace | None:
-    """This test process's reserved namespace (xdist worker ``gwN`` takes the N-th), or
-    ``None`` when the session reserved none for it."""
+def assigned(slot: int = 0) -> Namespace | None:
+    """This test process's reserved namespace for ``slot`` (xdist worker ``gwN`` takes the
+    N-th :data:`SLOTS`), or ``None`` when the session reserved none for it."""
     try:
         reserved = json.loads(os.environ.get(RESERVED_ENV, "[]"))
     except json.JSONDecodeError:
         return None
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    index = int(worker) if worker.isdigit() else 0
+    index = (int(worker) if worker.isdigit() else 0) * SLOTS + slot
     if not isinstance(reserved, list) or index >= len(reserved):
         return None
     return Namespace.from_description(reserved[index])
