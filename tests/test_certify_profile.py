@@ -320,3 +320,15 @@ def test_every_javascript_syntax_error_of_a_profile_is_located(tmp_path: Path) -
     assert "app.yaml:16:24: error: JavaScript syntax error: missing identifier" in rendered  # js
     assert "app.yaml:17:20: error: JavaScript syntax error: missing `]`" in rendered  # diagnostics
     assert "hint: `diagnostics` is compiled as one expression" in rendered
+
+
+def test_the_example_profile_is_the_bundled_apps_own() -> None:
+    """``profiles/sample.yaml`` (the example users copy, with the editor's schema line) and
+    ``conformance/apps/sample/profile.yaml`` (shipped in the package, what ``conformance
+    certify`` runs with no argument) are one profile: only their comments may differ."""
+    import yaml
+
+    example = ROOT / "profiles" / "sample.yaml"
+    assert DEFAULT_PROFILE.name == "profile.yaml" and DEFAULT_PROFILE.parent.name == "sample"
+    assert yaml.safe_load(example.read_text(encoding="utf-8")) == yaml.safe_load(
+        DEFAULT_PROFILE.read_text(encoding="utf-8"))

@@ -21,13 +21,21 @@ from typing import Any
 from conformance.browser import BrowserNotFoundError
 from conformance.certify.audit.judge import apply_findings, audit_results
 from conformance.certify.audit.layer import merge_snapshots
-from conformance.certify.audit.rules import RawFinding, evaluate, merge_findings
+from conformance.certify.audit.rules import evaluate, merge_findings
 from conformance.certify.checks import check_ids, checks_json
-from conformance.certify.evidence.captures import FAILING, CaptureStore
+from conformance.certify.evidence.artifacts import FAILING, ArtifactStore
 from conformance.certify.flows.backend import BACKEND_FLOWS
-from conformance.certify.flows.context import TargetEnv, make_result
+from conformance.certify.flows.context import TargetContext
 from conformance.certify.flows.far_end import FLOWS
-from conformance.certify.model import AppFacts, BrowserFacts, Certification, CheckResult, TargetRun
+from conformance.certify.model import (
+    AppFacts,
+    BrowserFacts,
+    Certification,
+    CheckResult,
+    RawFinding,
+    TargetRun,
+    make_result,
+)
 from conformance.certify.profile.apps import app_dir
 from conformance.certify.profile.loader import Profile, substitute
 from conformance.certify.profile.placeholders import ENV_PREFIX, names_in, secret_values
@@ -123,7 +131,7 @@ async def certify(
     server = PageServer(mounts) if mounts else None
     signalling = SignallingServer()
     raws: list[RawFinding] = []
-    envs: list[TargetEnv] = []
+    envs: list[TargetContext] = []
     addresses: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="mmr-certify-") as scratch:
         wav = Path(scratch) / "native-microphone.wav"
@@ -145,8 +153,8 @@ async def certify(
                 target = opened.get(name)
                 try:
                     kind = await _kind(target, app_url)
-                    env = TargetEnv(name, target, profile, signalling, app_url, NATIVE_MIC_TONE_HZ,
-                                    kind=kind, captures=_store(profile, evidence_dir, name))
+                    env = TargetContext(name, target, profile, signalling, app_url, NATIVE_MIC_TONE_HZ,
+                                    kind=kind, artifacts=_store(profile, evidence_dir, name))
                     envs.append(env)
                     raws += await _certify_target(env, certification)
                     identity = await target.identity()
@@ -181,27 +189,27 @@ async def certify(
     return scrub(certification, Scrubber(secrets, addresses, devices))
 
 
-def _store(profile: Profile, evidence_dir: Path | None, target: str) -> CaptureStore | None:
+def _store(profile: Profile, evidence_dir: Path | None, target: str) -> ArtifactStore | None:
     if evidence_dir is None:
         return None
     uses_secrets = any(name.startswith(ENV_PREFIX)
                        for text in profile.secret_texts() for name in names_in(text))
     # A trace records request headers too: a saved login's cookies would be in it.
-    return CaptureStore(Path(evidence_dir), target,
+    return ArtifactStore(Path(evidence_dir), target,
                         secrets=uses_secrets or profile.app.storage_state is not None)
 
 
-def _keep_evidence(results: list[CheckResult], envs: list[TargetEnv]) -> None:
+def _keep_evidence(results: list[CheckResult], envs: list[TargetContext]) -> None:
     """Failing results judged from the audit (after every session) link the main call's
     page; then only what a failing result links is kept."""
     for env in envs:
-        if env.captures is None:
+        if env.artifacts is None:
             continue
-        main = env.captures.main
+        main = env.artifacts.main
         for result in results:
             if result.target == env.name and result.verdict in FAILING and not result.artifacts and main:
                 main.attach(result)
-        env.captures.keep_only([r for r in results if r.target == env.name])
+        env.artifacts.keep_only([r for r in results if r.target == env.name])
 
 
 def _addresses(profile: Profile, server: PageServer | None, signalling: SignallingServer) -> dict[str, str]:
@@ -221,7 +229,7 @@ async def _kind(target: Target, app_url: str) -> str:
     return await target.expectation_kind()
 
 
-async def _certify_target(env: TargetEnv, certification: Certification) -> list[RawFinding]:
+async def _certify_target(env: TargetContext, certification: Certification) -> list[RawFinding]:
     started = time.perf_counter()
     run = TargetRun(env.name)
     certification.runs[env.name] = run
@@ -250,7 +258,7 @@ async def _certify_target(env: TargetEnv, certification: Certification) -> list[
     return [*env.findings, *evaluate(env.name, record, redirected=env.redirected)]
 
 
-async def _describe_run(env: TargetEnv, run: TargetRun, record: dict[str, Any]) -> None:
+async def _describe_run(env: TargetContext, run: TargetRun, record: dict[str, Any]) -> None:
     run.diagnostics = dict(record.get("diagnostics") or {})
     connection_ids: list[str] = []
     for snap in record["snapshots"]:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.certify.model import CallSite, Finding, Severity
+from conformance.certify.model import CallSite, Finding, RawFinding, Severity
 
 __all__ = ["DETECTION", "DIAGNOSTICS", "RULES", "RawFinding", "Rule", "evaluate", "merge_findings"]
 
@@ -226,17 +226,6 @@ _HANDLED_OUTSIDE = (
     ".constructor",
     ".transform",
 )
-
-
-@dataclass
-class RawFinding:
-    """A finding on one target, before findings of all targets are merged."""
-
-    rule: str
-    target: str
-    message: str
-    evidence: list[str]
-    sites: list[CallSite]
 
 
 def _message(kind: str, event: dict[str, Any]) -> str:

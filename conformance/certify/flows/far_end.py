@@ -2,8 +2,8 @@
 
 - :func:`call_flow`: pick devices, call, audio both ways, devices honoured, mute, hang-up;
 - :func:`incoming_flow`: the far end calls, the app answers (when the profile can);
-- :func:`~conformance.certify.fault_flows.reconnect_flow` and
-  :func:`~conformance.certify.fault_flows.disconnected_flow`: the redirection's faults.
+- :func:`~conformance.certify.flows.faults.reconnect_flow` and
+  :func:`~conformance.certify.flows.faults.disconnected_flow`: the redirection's faults.
 
 Each flow runs in a fresh context so that one broken behaviour fails its check only.
 """
@@ -38,7 +38,7 @@ from conformance.certify.flows.faults import disconnected_flow, reconnect_flow
 from conformance.certify.session.steps import StepFailed
 
 if TYPE_CHECKING:
-    from conformance.certify.flows.context import TargetEnv
+    from conformance.certify.flows.context import TargetContext
     from conformance.certify.model import CheckResult
     from conformance.certify.session.app_session import AppSession
     from conformance.certify.session.signalling import Call
@@ -47,7 +47,7 @@ __all__ = ["FLOWS", "call_flow", "incoming_flow"]
 
 
 # --- the main call ---------------------------------------------------------------------------
-async def call_flow(env: TargetEnv) -> list[CheckResult]:
+async def call_flow(env: TargetContext) -> list[CheckResult]:
     """Devices, call, audio both ways, devices honoured, mute, hang-up."""
     return await run_flow(env, Flow(env, CALL_CHECKS), _call_body)
 
@@ -59,10 +59,10 @@ async def _call_body(session: AppSession, flow: Flow) -> None:
     if call is None:
         return
     flow.put("call-connects", "pass", "the call came up and the far end connected", evidence)
-    await env.note_carried(call)
+    await env.record_carried(call)
     if profile.diagnostics:
-        await env.note_telemetry(session)
-    await env.note_app_version(session)
+        await env.record_telemetry(session)
+    await env.record_app_version(session)
 
     heard, rendered = await audio_both_ways(env, session, call)
     both = heard.ok and rendered.ok
@@ -85,7 +85,7 @@ async def _call_body(session: AppSession, flow: Flow) -> None:
 
 
 async def _mute_check(
-    env: TargetEnv, session: AppSession, flow: Flow, call: Call, heard: Measurement
+    env: TargetContext, session: AppSession, flow: Flow, call: Call, heard: Measurement
 ) -> None:
     why_not = "the far end never heard the microphone, so muting cannot be judged"
     if not mute_applies(env, flow, heard.ok and heard.tone is not None, why_not):
@@ -140,7 +140,7 @@ async def _dtmf_check(session: AppSession, flow: Flow, call: Call) -> None:
 
 
 # --- incoming call ---------------------------------------------------------------------------
-async def incoming_flow(env: TargetEnv) -> list[CheckResult]:
+async def incoming_flow(env: TargetContext) -> list[CheckResult]:
     """The far end calls; the app answers; audio flows both ways."""
     flow = Flow(env, ("incoming-call",))
     if not env.profile.has("answer"):
@@ -170,7 +170,7 @@ async def _incoming_body(session: AppSession, flow: Flow) -> None:
         return
     connected = await far_end_connected(call, env.profile.timeout)
     evidence.append(connected.text)
-    await env.note_carried(call)
+    await env.record_carried(call)
     ok = connected.ok
     if connected.ok:
         heard, rendered = await audio_both_ways(env, session, call)

@@ -24,7 +24,7 @@ from conformance.targets import OpenedPage, PageSetup
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Frame, Page
 
-    from conformance.certify.evidence.captures import Capture
+    from conformance.certify.evidence.artifacts import SessionArtifacts
     from conformance.targets import Target
 
 __all__ = ["AppSession", "Devices", "SessionError"]
@@ -60,7 +60,7 @@ class AppSession:
     console: list[dict[str, Any]] = field(default_factory=list)
     navigations: int = 0
     #: The evidence of this page, kept if a check fails (``None``: none is kept).
-    capture: Capture | None = None
+    artifacts: SessionArtifacts | None = None
     #: deviceId -> label of the devices the page listed (the certificate shows labels).
     device_labels: dict[str, str] = field(default_factory=dict)
 
@@ -79,9 +79,9 @@ class AppSession:
         except Exception as exc:
             raise SessionError(f"the app did not load from {self.url}: {str(exc).splitlines()[0]}") from None
         page = self.page = self.opened.page
-        if self.capture is not None:
-            self.capture.page = page
-            self.capture.masks = secret_fields(page, self.profile, self.values)
+        if self.artifacts is not None:
+            self.artifacts.page = page
+            self.artifacts.masks = secret_fields(page, self.profile, self.values)
         if self.opened.not_ready:
             self._log("harness", self.opened.not_ready)
         try:
@@ -109,8 +109,8 @@ class AppSession:
         """A context made for this page: the saved login, then the trace."""
         if self.profile.app.storage_state is not None:
             await apply_storage_state(context, self.profile.app.storage_state)
-        if self.capture is not None:
-            await self.capture.on_context(context)
+        if self.artifacts is not None:
+            await self.artifacts.on_context(context)
 
     @property
     def _page(self) -> Page:
