@@ -1,4 +1,4 @@
-"""Figure 7: call quality per topology and impairment preset.
+"""Figure 8: call quality per topology and impairment preset.
 
 The local device's media stack (aiortc and Opus, as in the reference host) sends 6 s of the
 speech-like signal from the home's device (``--network``) to this machine over the

@@ -1,14 +1,17 @@
 """The benchmark entry point: writes ``reports/bench/<date>.json`` and ``<date>.md``.
 
-    .venv/bin/python -m benchmarks.run            # all six figures (takes ~15-25 minutes)
+    .venv/bin/python -m benchmarks.run            # all eight figures
     .venv/bin/python -m benchmarks.run --quick    # fewer rounds, no whole-suite runs
+    .venv/bin/python -m benchmarks.run --only reports [--reports-run RUN]   # figure 7 only
 
 Figures: (1) harness overhead per item vs hand-written Playwright, (2) proxy round trip,
 (3) call set-up redirected vs native with both far ends, (4) media path (tone onset),
 (5) whole-suite wall time with -n 1 and -n 2, (6) peak memory and host memory growth over
-repeated runs, (7) call quality (ViSQOL score and mouth-to-ear delay) per ``--network``
-topology and impairment preset (``--only quality``). Targets are reported, never asserted:
-humans and CI artifacts judge.
+repeated runs, (7) reports at scale: a real run's results repeated to 330, 3,300 and 9,900
+results, ``conformance report``'s time and memory, the pages' sizes, matrix.html's load and
+keystroke times in headless Chromium (:mod:`benchmarks.reports_scale`). (8) call quality
+(ViSQOL score and mouth-to-ear delay) per ``--network`` topology and impairment preset
+(``--only quality``). Targets are reported, never asserted: humans and CI artifacts judge.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks import measures, quality, suite
+from benchmarks import measures, quality, reports_scale, suite
 from conformance.browser import chromium_version, find_chromium, launch_chromium
 from conformance.reports.atomic import atomic_write_text
 from conformance.runinfo import git_revision, suite_version
@@ -110,6 +113,9 @@ def _markdown(data: dict[str, Any]) -> str:
         lines.append(f"| 6 | host memory over {len(mem['host_rss_mib_after_each_repetition'])} "
                      f"repetitions | {mem['host_rss_mib_after_each_repetition']} MiB: growth "
                      f"**{mem['growth_first_to_last'] * 100:.1f} %** | {mem['target']} |")
+    scale = f.get("reports_at_scale")
+    if scale:
+        lines.extend(reports_scale.markdown_rows(scale))
     if f.get("call_quality"):
         lines += quality.markdown_rows(f["call_quality"])
     return "\n".join(lines) + "\n"
@@ -120,9 +126,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds; skip whole-suite runs")
     parser.add_argument("--out", default=str(ROOT / "reports" / "bench"))
-    parser.add_argument("--only", choices=("micro", "suite", "quality"),
-                        help="only figures 1-4 (micro), only 5-6 (whole suite, memory) or "
-                             "only 7 (call quality per network and impairment)")
+    parser.add_argument("--only", choices=("micro", "suite", "reports", "quality"),
+                        help="only figures 1-4 (micro), only 5-6 (whole suite, memory), only "
+                        "7 (reports at scale) or only 8 (call quality per network and impairment)")
+    parser.add_argument("--reports-run", metavar="RUN", help="the real run figure 7 repeats (a "
+                        "run folder or results.json; default: reports/latest if it has "
+                        "results.json, else tests/data/reports/real-run.json.gz)")
     args = parser.parse_args()
     rounds, calls, overhead_rounds = (3, 300, 15) if args.quick else (7, 1000, 40)
     chromium = find_chromium()
@@ -144,18 +153,14 @@ def main() -> None:
         atomic_write_text(out / f"{data['date']}.md", _markdown(data))
 
     with tempfile.TemporaryDirectory() as workdir:
-        if args.only in (None, "quality"):
-            print("7/7 call quality per network and impairment", flush=True)
-            figures["call_quality"] = asyncio.run(quality.call_quality(1 if args.quick else 3))
-            save()
-        if args.only not in ("suite", "quality"):
+        if args.only in (None, "micro"):
             print("1/6 harness overhead", flush=True)
             figures["harness_overhead"] = measures.harness_overhead(overhead_rounds, Path(workdir))
             save()
             print("2-4/6 proxy round trip, call set-up, media path", flush=True)
             figures.update(asyncio.run(_browser_figures(rounds, calls)))
             save()
-        if not args.quick and args.only not in ("micro", "quality"):
+        if not args.quick and args.only in (None, "suite"):
             print("5/6 whole suite with -n 1 and -n 2", flush=True)
             figures["suite"] = suite.suite_wall_time(ROOT, Path(workdir))
             save()
@@ -164,6 +169,16 @@ def main() -> None:
             save()
             print("6/6 host memory over 5 repetitions", flush=True)
             figures["host_memory"] = suite.host_memory_over_repetitions(ROOT, 5)
+            save()
+        if args.only in (None, "reports"):
+            print("7 reports at scale: 330, 3,300 and 9,900 results", flush=True)
+            source = reports_scale.source_run(args.reports_run, ROOT, Path(workdir))
+            figures["reports_at_scale"] = reports_scale.reports_at_scale(
+                source, Path(workdir) / "scale", reports_scale.SIZES)
+            save()
+        if args.only in (None, "quality"):
+            print("8 call quality per network and impairment", flush=True)
+            figures["call_quality"] = asyncio.run(quality.call_quality(1 if args.quick else 3))
             save()
     print(_markdown(data))
 

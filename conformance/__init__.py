@@ -4,18 +4,21 @@ The public Python API. Everything else is internal and may change between releas
 
 - Scenarios: :func:`load_scenario`, :func:`load_scenarios`, :class:`Scenario`,
   :class:`Step`, :class:`Expectation`, :class:`ScenarioFileError`.
-- Running: :class:`Harness` (one browser, one page server, the targets), :data:`TARGETS`.
+- Running: :class:`Harness` (one browser, one page server, the targets),
+  :data:`EXPECTATION_KINDS` (the sets of expectations a scenario states; ``TARGETS`` is
+  its deprecated former name: the target registry is :data:`conformance.targets.TARGETS`).
 - Results and reports: :class:`ScenarioResult`, :class:`RunInfo`, :func:`write_reports`,
   :func:`load_results_json`.
 - Browsers: :func:`find_chromium`, :func:`launch_chromium`, :data:`CHROMIUM_ARGS`.
 """
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from conformance.browser import CHROMIUM_ARGS, BrowserNotFoundError, find_chromium, launch_chromium
 from conformance.errors import ScenarioError, ScenarioFileError
 from conformance.loader import load_scenario, load_scenarios
-from conformance.model import TARGETS, Expectation, Scenario, Step
+from conformance.model import EXPECTATION_KINDS, Expectation, Scenario, Step
 from conformance.reports import load_results_json, write_reports
 from conformance.results import RunInfo, ScenarioResult
 
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHROMIUM_ARGS",
+    "EXPECTATION_KINDS",
     "TARGETS",
     "BrowserNotFoundError",
     "Expectation",
@@ -50,4 +54,9 @@ def __getattr__(name: str) -> Any:
         from conformance.harness import Harness
 
         return Harness
+    if name == "TARGETS":
+        warnings.warn("conformance.TARGETS is deprecated: it is conformance.EXPECTATION_KINDS "
+                      "(the target registry is conformance.targets.TARGETS)",
+                      DeprecationWarning, stacklevel=2)
+        return EXPECTATION_KINDS
     raise AttributeError(f"module 'conformance' has no attribute {name!r}")

@@ -25,9 +25,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHROMIUM_ARGS",
+    "MUTE_AUDIO_ARG",
     "BrowserNotFoundError",
     "ChromiumInfo",
     "find_chromium",
+    "launch_args",
     "launch_chromium",
 ]
 
@@ -128,9 +130,15 @@ def chromium_version(path: str) -> str:
     return out.stdout.strip()
 
 
-def launch_args(extra: tuple[str, ...] = ()) -> list[str]:
-    """Chromium's command-line flags; ``--no-sandbox`` is added when running as root."""
-    args = list(CHROMIUM_ARGS)
+#: Playwright's default flag that a sound card must not get: the suite records the output.
+MUTE_AUDIO_ARG = "--mute-audio"
+
+
+def launch_args(extra: tuple[str, ...] = (), *, fake_devices: bool = True) -> list[str]:
+    """Chromium's command-line flags; ``--no-sandbox`` is added when running as root.
+    ``fake_devices=False`` (a sound card is up): the real audio devices are used."""
+    args = [arg for arg in CHROMIUM_ARGS
+            if fake_devices or arg != "--use-fake-device-for-media-stream"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--no-sandbox")
     args.extend(extra)
@@ -143,13 +151,18 @@ async def launch_chromium(
     *,
     headless: bool = True,
     extra_args: tuple[str, ...] = (),
+    sound_env: dict[str, str] | None = None,
     **options: Any,
 ) -> Browser:
-    """Launch Chromium through Playwright with the suite's flags."""
+    """Launch Chromium through Playwright with the suite's flags; with ``sound_env`` (a
+    :class:`~conformance.soundcard.SoundCard`'s environment) on that sound card, unmuted."""
     info = info or find_chromium()
+    if sound_env is not None:
+        options = {**options, "env": {**os.environ, **sound_env},
+                   "ignore_default_args": [MUTE_AUDIO_ARG]}
     return await playwright.chromium.launch(
         executable_path=info.path,
         headless=headless,
-        args=launch_args(extra_args),
+        args=launch_args(extra_args, fake_devices=sound_env is None),
         **options,
     )

@@ -130,7 +130,7 @@ def _registries(path: Path) -> list[Path]:
 def cmd_setup(args: argparse.Namespace, _extra: list[str]) -> int:
     """Find a Chromium (installing Debian's package when allowed); print where it is. With
     ``--test-backends``, also the real backends the project's tests run (never fatal)."""
-    from conformance.setup import ensure_chromium, ensure_test_backends
+    from conformance.setup import ensure_chromium, ensure_soundcard, ensure_test_backends
 
     try:
         info = ensure_chromium(args.browser_path, install=not args.no_install)
@@ -144,11 +144,31 @@ def cmd_setup(args: argparse.Namespace, _extra: list[str]) -> int:
         print(f"testharness.js: {fetch_testharness()} (npm {PACKAGE})")
     except HarnessUnavailable as exc:
         print(f"conformance setup: warning: {exc}; `conformance wpt` needs it", file=sys.stderr)
+    missing = ensure_soundcard(install=not args.no_install)
+    print("sound card: " + (f"missing {', '.join(missing)} (native pages use Chromium's fake "
+                            "devices and no speaker records)" if missing else "pulseaudio"))
     if args.test_backends:
+        from conformance.setup import TEST_BACKEND_PACKAGES
+
         missing = ensure_test_backends(install=not args.no_install)
         print("test backends: " + (f"missing {', '.join(missing)} (those tests skip)" if missing
-                                   else "janus, janus-demos, coturn"))
+                                   else ", ".join(TEST_BACKEND_PACKAGES)))
+        _fetch_catalog()
     return 0
+
+
+def _fetch_catalog() -> None:
+    """The stacks catalog's npm libraries and servers, into the cache (never fatal)."""
+    from conformance.catalog import find_entries
+    from conformance.catalog.runner import fetch
+    from conformance.npm import NpmUnavailable
+
+    try:
+        fetched = fetch(find_entries())
+    except NpmUnavailable as exc:
+        print(f"conformance setup: warning: {exc}; `conformance catalog` needs it", file=sys.stderr)
+        return
+    print(f"catalog libraries: {', '.join(sorted(fetched))}")
 
 
 def cmd_open(args: argparse.Namespace, _extra: list[str]) -> int:
@@ -209,9 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--no-install", action="store_true",
                        help="only look; never install a package")
     setup.add_argument("--test-backends", action="store_true",
-                       help="also Debian's janus, janus-demos and coturn for the project's tests")
+                       help="also the real backends of the project's tests and the stacks catalog "
+                       "(Debian's janus, janus-demos, coturn, kamailio, nodejs, npm) and the "
+                       "catalog's npm libraries")
     setup.set_defaults(func=cmd_setup)
 
+    from conformance.catalog import add_catalog_command
     from conformance.certify import add_certify_command
     from conformance.cli_host import add_host_commands
     from conformance.cli_reports import add_report_commands
@@ -219,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_report_commands(commands)
     add_certify_command(commands)
+    add_catalog_command(commands)
     add_host_commands(commands)
     add_wpt_command(commands)
     return parser

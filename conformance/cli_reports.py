@@ -162,9 +162,10 @@ def _unique_labels(runs: list[LoadedRun]) -> list[str]:
 
 def cmd_report(args: argparse.Namespace, _extra: list[str]) -> int:
     """Re-render a run's reports, or render several runs side by side."""
-    from conformance.reports import build_matrix, render_matrix_html, write_reports
+    from conformance.reports import build_matrix, write_reports
+    from conformance.reports.atomic import atomic_write_chunks
     from conformance.reports.limitation_info import annotate
-    from conformance.reports.matrix_html import render_runs_html
+    from conformance.reports.matrix_html import iter_runs_html, write_matrix_html
     from conformance.reports.outcome import ordered_targets
     from conformance.reports.rundir import load_run
 
@@ -196,17 +197,15 @@ def cmd_report(args: argparse.Namespace, _extra: list[str]) -> int:
         run = runs[0]
         results = annotate(_relinked(run, output.parent))
         matrix = build_matrix(results, ordered_targets(run.run_info.targets, results))
-        atomic_write_text(output, render_matrix_html(matrix, run.run_info, results,
-                                                     run_dir=output.parent))
+        write_matrix_html(output, matrix, run.run_info, results, run_dir=output.parent)
         print(f"html: {output}")
         return 0
     labels = _unique_labels(runs)
-    page = render_runs_html(
+    atomic_write_chunks(output, iter_runs_html(
         [(label, run.run_info, annotate(_relinked(run, output.parent)))
          for label, run in zip(labels, runs, strict=True)],
         run_dir=output.parent,
-    )
-    atomic_write_text(output, page)
+    ))
     print(f"html: {output} ({len(runs)} runs side by side)")
     return 0
 

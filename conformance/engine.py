@@ -275,6 +275,12 @@ async def run_steps(item: ItemContext) -> tuple[Status, str, list[StepRecord]]:
             records.append(StepRecord(step.index, step.kind, line, 0.0, "skipped",
                                       f"only on {', '.join(step.targets)}"))
             continue
+        if step.kind == "speaker" and item.speakers is None:
+            # Only reached for a step optional on this kind (Scenario.capabilities_needed
+            # makes the others' items SKIP): the target has no speaker records here.
+            records.append(StepRecord(step.index, step.kind, line, 0.0, "skipped",
+                                      "no speaker records on this target (no sound card)"))
+            continue
         started = time.perf_counter()
         outcome = await _bounded(item, step)
         duration = time.perf_counter() - started

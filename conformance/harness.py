@@ -21,18 +21,16 @@ from conformance.engine import ItemContext, judge, new_result, run_steps
 from conformance.model import Expectation, Scenario
 from conformance.page_scripts import RUNTIME_SCRIPTS
 from conformance.parties import BINDING_NAME, NativePageParty, PartyBroker
-from conformance.results import ScenarioResult
+from conformance.results import LOG_ENTRY_LIMIT, ScenarioResult
 from conformance.server import PageServer
 from conformance.targets import (
-    AttachTarget,
     Browsers,
+    OpenTargets,
     PageSetup,
     Target,
     TargetOptions,
     TargetUnavailable,
     applicable_expectation,
-    canonical_target,
-    make_target,
     missing_capabilities,
 )
 from conformance.targets.base import CapabilityMissing
@@ -44,7 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["Harness"]
 
 _CLOSE_TIMEOUT = 10.0
-_MAX_LOG_ENTRIES = 500
 T = TypeVar("T")
 
 
@@ -56,11 +53,9 @@ class Harness:
                  artifacts: ArtifactPolicy | None = None) -> None:
         self._runner = asyncio.Runner()
         self._artifacts = artifacts or ArtifactPolicy(None)
-        self._options = options or TargetOptions()
         self._mounts = mounts
         self._server: PageServer | None = None
-        self.browsers = Browsers(self._options.browser)
-        self._targets: dict[str, Target] = {}
+        self._open = OpenTargets(options or TargetOptions())
 
     # --- lifecycle --------------------------------------------------------------
     def run_item(self, scenario: Scenario, target: str) -> ScenarioResult:
@@ -81,29 +76,27 @@ class Harness:
         """What ``target`` is (browser, redirection, versions), for run_info."""
         return self._runner.run(self._target(target).identity())
 
+    @property
+    def browsers(self) -> Browsers:
+        """The browsers every target of this harness shares."""
+        return self._open.browsers
+
     def close(self) -> None:
         """Close targets, browsers, Playwright and the page server."""
         try:
-            self._runner.run(self._close())
+            self._runner.run(self._open.close())
         finally:
             self._runner.close()
             if self._server is not None:
                 self._server.close()
                 self._server = None
 
-    async def _close(self) -> None:
-        for target in self._targets.values():
-            await target.close()
-        await self.browsers.close()
-
     def _target(self, name: str) -> Target:
-        name = canonical_target(name)
-        if name not in self._targets:
-            target = make_target(name, self.browsers, self._options)
-            if isinstance(target, AttachTarget):
-                target.probe_url = self.server.url("index.html")
-            self._targets[name] = target
-        return self._targets[name]
+        target = self._open.get(name)
+        if target.fixed_kind is None and target.probe_url is None:
+            # It learns its expectations from a page: the suite's own index page.
+            target.probe_url = self.server.url("index.html")
+        return target
 
     @property
     def server(self) -> PageServer:
@@ -213,7 +206,7 @@ class Harness:
         except Exception as exc:
             result.console.append({"type": "harness", "text": f"cleanup failed: {exc}"})
             return
-        result.mmr_log = state["log"][:_MAX_LOG_ENTRIES]
+        result.mmr_log = state["log"][:LOG_ENTRY_LIMIT]
         cleaned = {k: v for k, v in state["cleaned"].items() if v}
         if cleaned:
             result.console.append({"type": "harness", "text": f"cleanup closed {cleaned}"})
@@ -243,7 +236,7 @@ async def _kill_renderer(page: Any) -> None:
 
 
 def _append(entries: list[dict[str, Any]], entry: dict[str, Any]) -> None:
-    if len(entries) < _MAX_LOG_ENTRIES:
+    if len(entries) < LOG_ENTRY_LIMIT:
         entries.append(entry)
 
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from conformance.interfaces import is_known_member, known_names
 from conformance.model import Mark
-from conformance.registry import is_known_member, known_names
-from conformance.spec import SpecChecker, read_document, validator
+from conformance.yamlcore import DocumentChecker, read_document, validator
 
 __all__ = ["BUNDLED_REGISTRY", "REGISTRY_FILENAME", "Limitation", "find_registry",
            "load_limitations", "registries_for"]
@@ -57,7 +57,7 @@ def registries_for(scenario_path: Path, extra: Path | None = None) -> list[Path]
     return list(dict.fromkeys(p.resolve() for p in found))
 
 
-class _Checker(SpecChecker):
+class _Checker(DocumentChecker):
     """Collects the errors of one registry (its shape is ``limitations.schema.json``'s)."""
 
     WHAT: ClassVar[str] = "a registry"
@@ -101,7 +101,7 @@ def _load(path: Path, _mtime_ns: int, _size: int) -> dict[str, Limitation]:
             if not is_known_member(name):
                 c.error(c.doc.mark((*where, "affects", i)),
                         f"{name!r} is not a supported interface or member",
-                        c.hint(name, known_names(), "see conformance/registry.py; names"))
+                        c.hint(name, known_names(), "see conformance/interfaces.py; names"))
         result[entry["id"]] = Limitation(
             id=entry["id"],
             kind=entry["kind"],

@@ -17,15 +17,15 @@ from typing import Any, ClassVar, cast
 import jsonschema
 
 from conformance.errors import ScenarioError, ScenarioFileError, did_you_mean
+from conformance.interfaces import is_known_member, known_names
 from conformance.jscheck import JsForm
 from conformance.limitations import Limitation, load_limitations, registries_for
-from conformance.model import TARGETS, Expectation, Mark, Scenario, Step, StepKind
-from conformance.registry import is_known_member, known_names
-from conformance.spec import (
+from conformance.model import EXPECTATION_KINDS, Expectation, Mark, Scenario, Step, StepKind
+from conformance.yamlcore import (
     DEFAULT_STEP_TIMEOUT,
     MAX_TIMEOUT,
     WAIT_HEADROOM,
-    SpecChecker,
+    DocumentChecker,
     load_schema,
     parse_duration,
     read_document,
@@ -50,7 +50,10 @@ __all__ = [
 STEP_KINDS: tuple[str, ...] = ("run", "expect", "expect_error", "wait_for", "wait_event", "fault",
                                "speaker", "console")
 #: Steps that only make sense under redirection default to the redirected target.
-_REDIRECTED_ONLY_KINDS = ("fault", "speaker")
+_REDIRECTED_ONLY_KINDS = ("fault",)
+#: Steps every target runs where it can: on native targets (the suite's sound card) a
+#: ``speaker`` step is skipped alone when the target has no speaker records.
+_OPTIONAL_NATIVE_KINDS = ("speaker",)
 _COMMON_STEP_KEYS = ("timeout", "targets", "note")
 #: The JavaScript keys of each step kind, compiled as the page runtime compiles them.
 _JS_FORMS: dict[str, dict[str, JsForm]] = {
@@ -96,7 +99,7 @@ def discover_scenario_files(paths: Iterable[Path]) -> list[Path]:
     return sorted(found)
 
 
-class _Checker(SpecChecker):
+class _Checker(DocumentChecker):
     """Collects the errors of one scenario file while converting it into a :class:`Scenario`."""
 
     WHAT: ClassVar[str] = "a scenario"
@@ -114,7 +117,7 @@ class _Checker(SpecChecker):
         self.strict_javascript = strict_javascript
 
     def special_schema_error(self, err: jsonschema.ValidationError, path: KeyPath) -> bool:
-        if err.validator == "oneOf" and path and path[-1] in TARGETS and path[:1] == ("expect",):
+        if err.validator == "oneOf" and path and path[-1] in EXPECTATION_KINDS and path[:1] == ("expect",):
             self.error(self.doc.mark(path), f"invalid expectation {err.instance!r}",
                        "use `pass`, or `{limitation: <id>, fails_with: <error>, note: ...}`")
             return True
@@ -168,7 +171,7 @@ def _check(c: _Checker) -> Scenario | None:
             c.error(
                 doc.mark(("covers", i)),
                 f"{name!r} is not one of the supported interfaces or their members",
-                f"did you mean {hint!r}?" if hint else "see conformance/registry.py",
+                f"did you mean {hint!r}?" if hint else "see conformance/interfaces.py",
             )
 
     steps: list[Step] = []
@@ -181,7 +184,7 @@ def _check(c: _Checker) -> Scenario | None:
     expect: dict[str, Expectation] = {}
     raw_expect = data.get("expect")
     if isinstance(raw_expect, dict):
-        for target in TARGETS:
+        for target in EXPECTATION_KINDS:
             if target in raw_expect:
                 expectation = _check_expectation(c, raw_expect[target], ("expect", target))
                 if expectation is not None:
@@ -242,7 +245,7 @@ def _check_step(c: _Checker, per_kind: dict[str, jsonschema.Draft202012Validator
         for mark, message, hint in syntax:
             c.error(mark, f"JavaScript syntax error: {message}", hint)
     redirected_only = kind in _REDIRECTED_ONLY_KINDS and raw[kind] != "crash-page"
-    default_targets = ("redirected",) if redirected_only else TARGETS
+    default_targets = ("redirected",) if redirected_only else EXPECTATION_KINDS
     return Step(
         index=index,
         kind=cast(StepKind, kind),
@@ -254,6 +257,7 @@ def _check_step(c: _Checker, per_kind: dict[str, jsonschema.Draft202012Validator
         source_mark=doc.mark((*path, kind)),
         source_line=_first_source_line(doc, doc.mark((*path, kind))),
         javascript_errors=tuple((mark, message) for mark, message, _ in syntax),
+        optional_on=("native",) if kind in _OPTIONAL_NATIVE_KINDS and "targets" not in raw else (),
     )
 
 

@@ -7,33 +7,26 @@ at load time or at run time, can point at ``file:line:col``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 __all__ = [
     "EXPECTATION_KINDS",
-    "TARGETS",
-    "TARGET_ALIASES",
-    "TARGET_NAMES",
     "Expectation",
+    "ExpectationKind",
     "Mark",
     "Scenario",
     "Step",
     "StepKind",
-    "canonical_target_name",
     "shard_of",
 ]
 
+#: Which set of a scenario's expectations applies to a target.
+ExpectationKind = Literal["native", "redirected"]
 #: The two sets of expectations a scenario states: for a page on the browser's own media
 #: stack, and for a page under redirection (the reference implementation or a real product).
-#: Targets (``conformance.targets``) say which set applies to them.
-EXPECTATION_KINDS: tuple[str, ...] = ("native", "redirected")
-#: The former name of :data:`EXPECTATION_KINDS` (step ``targets:`` filters use these words).
-TARGETS = EXPECTATION_KINDS
-#: Target names in report order (the registry in ``conformance.targets`` defines each one;
-#: reports, which sit below it, only need the names and their order).
-TARGET_NAMES: tuple[str, ...] = ("native", "reference", "attach")
-#: Former target names, still read everywhere (CLI, results, baselines).
-TARGET_ALIASES: dict[str, str] = {"redirected": "reference"}
+#: Step ``targets:`` filters use these words too. Each target (``conformance.targets``)
+#: declares which set applies to it.
+EXPECTATION_KINDS: tuple[ExpectationKind, ...] = get_args(ExpectationKind)
 
 
 def shard_of(scenario_ids: set[str] | list[str], k: int, n: int) -> set[str]:
@@ -41,10 +34,6 @@ def shard_of(scenario_ids: set[str] | list[str], k: int, n: int) -> set[str]:
     ids, so slices are balanced and identical on every machine with the same scenarios."""
     return {ident for index, ident in enumerate(sorted(set(scenario_ids))) if index % n == k - 1}
 
-
-def canonical_target_name(name: str) -> str:
-    """``name`` with a former name replaced by today's (unknown names pass unchanged)."""
-    return TARGET_ALIASES.get(name, name)
 
 #: Step kinds and the target capability each needs (``crash-page`` faults need none).
 _STEP_NEEDS: dict[str, str] = {"fault": "faults", "speaker": "speaker_records"}
@@ -85,6 +74,10 @@ class Step:
     #: Syntax errors of the step's JavaScript, at their YAML positions (``validate`` reports
     #: them as errors; a run reports them where the page's compile fails).
     javascript_errors: tuple[tuple[Mark, str], ...] = ()
+    #: Targets of this expectation kind run the step where they can and skip only the step
+    #: where they cannot (a native target without the suite's sound card has no speaker
+    #: records): set for ``speaker`` steps that name no ``targets``.
+    optional_on: tuple[str, ...] = ()
 
     def applies_to(self, target: str) -> bool:
         """Whether this step runs on ``target``."""
@@ -155,4 +148,5 @@ class Scenario:
         return frozenset(
             _STEP_NEEDS[step.kind] for step in self.steps
             if step.kind in _STEP_NEEDS and step.applies_to(kind) and step.source != "crash-page"
+            and kind not in step.optional_on
         )

@@ -12,7 +12,7 @@ import signal
 
 from conformance.network.topology import DEFAULT_TOPOLOGY, home_network
 from conformance.page_scripts import RUNTIME_SCRIPTS
-from conformance.targets import Browsers, PageSetup, TargetOptions, make_target
+from conformance.targets import PageSetup, TargetOptions, open_target
 
 __all__ = ["open_page"]
 
@@ -21,15 +21,15 @@ async def open_page(url: str, *, target_name: str, options: TargetOptions | None
                     timeout: float | None = None, with_runtime: bool = False) -> int:
     """Open ``url`` under ``target_name``; return when the page closes or time runs out."""
     options = options or TargetOptions()
-    with home_network(options.network or DEFAULT_TOPOLOGY, options.impair):  # before the browser starts
+    # The home network is made before the browser starts (a new veth is a network change
+    # that aborts a running Chromium's requests).
+    with home_network(options.network or DEFAULT_TOPOLOGY, options.impair):
         return await _open(url, target_name, options, timeout, with_runtime)
 
 
 async def _open(url: str, target_name: str, options: TargetOptions, timeout: float | None,
                 with_runtime: bool) -> int:
-    browsers = Browsers(options.browser)
-    target = make_target(target_name, browsers, options)
-    try:
+    async with open_target(target_name, options) as target:
         setup = PageSetup(
             init_scripts=RUNTIME_SCRIPTS if with_runtime else (),
             on_console=lambda m: print(f"[console.{m.type}] {m.text}", flush=True),
@@ -49,7 +49,4 @@ async def _open(url: str, target_name: str, options: TargetOptions, timeout: flo
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(closed.wait(), timeout)
         await opened.close()
-    finally:
-        await target.close()
-        await browsers.close()
     return 0

@@ -15,9 +15,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from conformance.model import EXPECTATION_KINDS
 from conformance.network.impair import PRESETS
 from conformance.network.topology import DEFAULT_TOPOLOGY, TOPOLOGIES
-from conformance.targets import ALIASES, TARGETS, canonical_target, parse_targets, target_choices
+from conformance.targets import (
+    ALIASES,
+    TARGETS,
+    canonical_target,
+    default_targets,
+    parse_targets,
+    target_choices,
+)
 from conformance.targets.reference import ICE_MODES
 
 __all__ = [
@@ -37,12 +45,14 @@ class Option:
     """One ``--flag``: what it is called, takes, defaults to and says in ``--help``."""
 
     flag: str
-    help: str
+    #: The text, or a function giving it when a parser is built (text that reads the
+    #: target registry, which a target may join after this module is imported).
+    help: str | Callable[[], str]
     default: Any = None
     #: Parses the text given (argparse and pytest apply it to a text default too).
     type: Callable[[str], Any] | None = None
     choices: tuple[str, ...] | None = None
-    metavar: str | None = None
+    metavar: str | Callable[[], str] | None = None
     action: Literal["store", "store_true", "append"] = "store"
     #: The parsed value as command-line text again (for :func:`forward`).
     render: Callable[[Any], str] = str
@@ -57,16 +67,18 @@ class Option:
     def arguments(self, *, with_default: bool = True) -> dict[str, Any]:
         """Keyword arguments for ``add_argument`` / ``addoption``; without the default, a
         value is only there when given (a flag: ``False``)."""
-        kwargs: dict[str, Any] = {"help": self.help}
+        kwargs: dict[str, Any] = {"help": self.help() if callable(self.help) else self.help}
         if self.action == "store_true":
             kwargs.update(action="store_true", default=self.default if with_default else False)
             return kwargs
         if self.action == "append":
             kwargs["action"] = "append"
         kwargs["default"] = self.default if with_default else None
-        for name in ("type", "choices", "metavar"):
+        for name in ("type", "choices"):
             if getattr(self, name) is not None:
                 kwargs[name] = getattr(self, name)
+        if self.metavar is not None:
+            kwargs["metavar"] = self.metavar() if callable(self.metavar) else self.metavar
         return kwargs
 
     def to_args(self, value: Any) -> list[str]:
@@ -129,11 +141,17 @@ def _shard_text(shard: tuple[int, int]) -> str:
     return f"{shard[0]}/{shard[1]}"
 
 
+def _targets_help() -> str:
+    """``--target``'s help, from the target registry."""
+    former = "; ".join(f"{alias!r} is the former name of {name!r}" for alias, name in ALIASES.items())
+    return (f"targets, comma-separated (default: all = {','.join(default_targets())}"
+            f"{'; ' + former if former else ''})")
+
+
 #: ``--target`` where several targets may be named (``single``: see :func:`add_target_arguments`).
 TARGETS_OPTION = Option(
-    "--target", default="all", type=_checked_targets, metavar="|".join(target_choices()),
-    help="targets, comma-separated (default: all = native,reference; 'redirected' is the "
-         "former name of 'reference')")
+    "--target", default="all", type=_checked_targets, metavar=lambda: "|".join(target_choices()),
+    help=_targets_help)
 
 #: What configures the targets: every command that opens them takes these.
 TARGET_OPTIONS: tuple[Option, ...] = (
@@ -163,7 +181,7 @@ TARGET_OPTIONS: tuple[Option, ...] = (
     Option("--impair", choices=tuple(PRESETS),
            help="reference target under a home --network: an impairment preset on the local "
                 "device's access link (rate, delay, jitter, loss; docs/network.md)"),
-    Option("--attach-expects", choices=("native", "redirected"),
+    Option("--attach-expects", choices=EXPECTATION_KINDS,
            help="attach target: which expectations apply (default: detected from the page's "
                 "isCallRedirectionEnabled)"),
 )
@@ -202,7 +220,7 @@ def add_target_arguments(parser: argparse.ArgumentParser, *, default: str | None
     one target, as ``conformance open`` wants; ``default=None``: no ``--target``)."""
     if default is not None and single:
         parser.add_argument("--target", default=default, type=canonical_target,
-                            metavar="|".join([*TARGETS, *ALIASES]),
+                            metavar="|".join([*TARGETS, *ALIASES]),  # read when built
                             help=f"the target (default: {default})")
     elif default is not None:
         parser.add_argument(TARGETS_OPTION.flag, **{**TARGETS_OPTION.arguments(), "default": default})

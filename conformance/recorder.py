@@ -34,7 +34,7 @@ from conformance.runinfo import (
     now_utc,
     suite_version,
 )
-from conformance.targets import TARGETS
+from conformance.targets import target_order
 
 __all__ = ["RunRecorder", "reports_root"]
 
@@ -136,8 +136,7 @@ class RunRecorder:
         self.run_info.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED or bool(
             session.shouldstop and exitstatus != pytest.ExitCode.OK
         )
-        order = {name: index for index, name in enumerate(TARGETS)}
-        self.run_info.targets.sort(key=lambda t: order.get(t, 9))
+        self.run_info.targets.sort(key=target_order)
         extra = self.config.getoption("limitations", None)
         self.written = write_reports(self.run_dir, self.run_info, self.results,
                                      Path(extra) if extra else None)

@@ -8,12 +8,13 @@ controller inside ``report.user_properties``, so everything here round-trips thr
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
-from conformance.model import canonical_target_name
+from conformance.targets.registry import unalias
 
 __all__ = [
+    "LOG_ENTRY_LIMIT",
     "SCHEMA_VERSION",
     "STATUSES",
     "RunInfo",
@@ -24,6 +25,11 @@ __all__ = [
 
 #: Version of the results.json format (bump on incompatible changes).
 SCHEMA_VERSION = 1
+
+#: Most entries of a page's console (and of its redirection log) kept per scenario result
+#: or certification session: a page that logs in a loop must not fill the disk. Reports
+#: show them all.
+LOG_ENTRY_LIMIT = 500
 
 Status = Literal["PASS", "FAIL", "ERROR", "TIMEOUT", "SKIP"]
 STATUSES: tuple[str, ...] = ("PASS", "FAIL", "ERROR", "TIMEOUT", "SKIP")
@@ -74,7 +80,20 @@ class ScenarioResult:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (the shape of one entry of results.json's ``results``)."""
-        data = asdict(self)
+        # By hand rather than dataclasses.asdict, whose deep copy was most of the time
+        # spent writing a large run's reports; lists and dicts are still copied.
+        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["covers"] = list(self.covers)
+        data["expectation"] = dict(self.expectation)
+        data["steps"] = [
+            {"index": s.index, "kind": s.kind, "line": s.line, "duration": s.duration,
+             "outcome": s.outcome, "message": s.message}
+            for s in self.steps
+        ]
+        data["console"] = [dict(entry) for entry in self.console]
+        data["mmr_log"] = [dict(entry) for entry in self.mmr_log]
+        data["artifacts"] = dict(self.artifacts)
+        data["outcomes"] = dict(self.outcomes)
         data["test"] = self.test
         return data
 
@@ -84,7 +103,7 @@ class ScenarioResult:
         fields = {k: v for k, v in data.items() if k != "test"}
         fields["steps"] = [StepRecord(**s) for s in fields.get("steps", [])]
         # Results written before the target registry call the reference target `redirected`.
-        fields["target"] = canonical_target_name(str(fields.get("target", "")))
+        fields["target"] = unalias(str(fields.get("target", "")))
         return cls(**fields)
 
 
@@ -131,5 +150,5 @@ class RunInfo:
     def from_json(cls, data: dict[str, Any]) -> RunInfo:
         """The inverse of :meth:`to_json` (former target names are read as today's)."""
         fields = dict(data)
-        fields["targets"] = [canonical_target_name(str(t)) for t in fields.get("targets", [])]
+        fields["targets"] = [unalias(str(t)) for t in fields.get("targets", [])]
         return cls(**fields)

@@ -6,14 +6,16 @@ import contextlib
 from collections.abc import Iterator
 
 import pytest
-from backends import OtherHost, backends_unavailable, start_janus, start_turn
 
+from conformance.backends.janus import OtherHost, backends_unavailable, start_janus, start_turn
 from conformance.network import netns, topology
 
 pytest_plugins = ["pytester"]
 
 _RESERVED = pytest.StashKey[list[netns.Namespace]]()
 _HOMES = pytest.StashKey[list[topology.HomeNetwork]]()
+#: The namespaces that existed when the session started (other runs' are not this run's leak).
+_BEFORE = pytest.StashKey[set[str]]()
 
 
 def _worker_count(config: pytest.Config) -> int:
@@ -22,11 +24,19 @@ def _worker_count(config: pytest.Config) -> int:
     return workers if isinstance(workers, int) and workers > 0 else 1
 
 
-def pytest_configure(config: pytest.Config) -> None:
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
     """The controlling process makes a namespace per worker before any browser starts
-    (see :mod:`netns` for why a namespace made later fails other workers' pages)."""
+    (see :mod:`conformance.network.netns` for why a namespace made later fails other
+    workers' pages), and before xdist starts the workers (its hook runs last).
+
+    At session start, not at ``pytest_configure``: ``pytest --help`` (which a test runs in
+    this folder) configures the plugins but has no session, so namespaces made at
+    configure time were never released and outlived the run."""
+    config = session.config
     if hasattr(config, "workerinput") or netns.namespace_unavailable() is not None:
         return
+    config.stash[_BEFORE] = netns.namespaces()
     try:
         config.stash[_RESERVED] = netns.reserve(_worker_count(config))
         # After the backends' namespaces: the homes forward to them.
@@ -39,13 +49,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Delete the session's namespaces once every worker is done; one left behind fails the run."""
+    """Delete the session's namespaces once every worker is done; any namespace this run
+    left behind (its own, or one a test's process made and did not delete) and any network
+    set-up of its homes fails the run."""
+    before = session.config.stash.get(_BEFORE, None)
+    if before is None:
+        return
+    del session.config.stash[_BEFORE]
     left = topology.release_homes(session.config.stash.get(_HOMES, []))
     session.config.stash[_HOMES] = []
-    reserved = session.config.stash.get(_RESERVED, None)
-    if reserved is not None:
-        del session.config.stash[_RESERVED]
-        left += netns.release(reserved)
+    reserved = session.config.stash.get(_RESERVED, [])
+    session.config.stash[_RESERVED] = []
+    left += [*netns.release(reserved), *netns.leftovers(before)]
     if left:
         session.config.get_terminal_writer().line(
             f"network set-up left behind: {', '.join(left)}", red=True)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
+from conformance.reports.matrix_data import DATA_ID, DETAILS_ID
 from conformance.results import RunInfo, ScenarioResult, Status, StepRecord
 
 __all__ = [
-    "COVER", "XSS", "limited", "passed", "run_info", "sample_results", "skipped", "unexpected",
+    "COVER", "XSS", "limited", "page_data", "passed", "run_info", "sample_results", "skipped", "unexpected",
     "unexpected_pass",
 ]
 
@@ -93,3 +96,14 @@ def sample_results() -> list[ScenarioResult]:
         skipped("md.gum", "native", ["MediaDevices.getUserMedia"]),
         passed("pc.offer", "chrome-beta", ["RTCPeerConnection.createOffer"]),
     ]
+
+
+def page_data(page: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """matrix.html's data (results, cells, chips) and its results' records, as the page's
+    script reads them (see conformance/reports/matrix_data.py)."""
+    found = {}
+    for ident in (DATA_ID, DETAILS_ID):
+        match = re.search(rf'<script type="application/json" id="{ident}">(.*?)</script>', page, re.S)
+        assert match is not None, ident
+        found[ident] = json.loads(match.group(1))
+    return found[DATA_ID], found[DETAILS_ID]

@@ -77,6 +77,7 @@ def snapshots() -> dict[str, dict[str, Any]]:
             "video",
             "encoded",
             "listen",
+            "contextSink",
         ):
             out[name] = await probe(page, name)
         return out
@@ -127,6 +128,16 @@ def test_sink_set_before_a_local_source_is_flagged(snapshots: dict[str, dict[str
     ]
     assert len(events) == 1 and events[0]["source"] == "a URL"
     assert events[0]["site"]["function"].endswith("sinkBeforeSource")
+
+
+def test_call_media_to_a_context_destination_is_supported_and_local_audio_is_not(
+        snapshots: dict[str, dict[str, Any]]) -> None:
+    """The audit agrees with the limitation registry: redirected audio connected to the
+    context's `destination` plays on the speaker `AudioContext.setSinkId` chose."""
+    events = new_events(snapshots, "listen", "contextSink")
+    assert [e for e in events if e["kind"] == "webaudio-unsupported-node"] == []
+    sinks = [e for e in events if e["kind"] == "sink-local"]
+    assert [(e["element"], e["source"]) for e in sinks] == [("AudioContext", "local Web Audio")]
 
 
 def test_dead_objects_video_and_insertable_streams(snapshots: dict[str, dict[str, Any]]) -> None:

@@ -11,7 +11,7 @@ import pytest
 from conformance.certify.cli import DEFAULT_PROFILE
 from conformance.certify.profile.loader import Profile, load_profile, profile_schema, substitute
 from conformance.errors import ScenarioFileError
-from conformance.spec import DEFAULT_STEP_TIMEOUT
+from conformance.yamlcore import DEFAULT_STEP_TIMEOUT
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = """\
@@ -73,6 +73,7 @@ def test_example_profile_and_bundled_profile_are_the_same_profile() -> None:
         "unmute",
         "pick_microphone",
         "pick_speaker",
+        "send_dtmf",
     }
     assert example.actions["pick_microphone"][0].value == "{mic_id}"
 
@@ -170,6 +171,16 @@ def test_device_actions_must_use_the_device_placeholder(tmp_path: Path) -> None:
     text = GOOD.replace("  hang_up:", picking + "  hang_up:")
     rendered = errors_of(tmp_path, text)
     assert "app.yaml:8:3: error: pick_microphone never uses {mic_id} or {mic_label}" in rendered
+
+
+def test_the_keypad_action_must_use_the_digit(tmp_path: Path) -> None:
+    keypad = "  send_dtmf:\n    - click: '#key-5'\n"
+    rendered = errors_of(tmp_path, GOOD.replace("  hang_up:", keypad + "  hang_up:"))
+    assert "app.yaml:8:3: error: send_dtmf never uses {digit}" in rendered
+    assert "runs it once per digit" in rendered
+    keypad = "  send_dtmf:\n    - click: '#keypad [data-digit=\"{digit}\"]'\n"
+    profile = load_profile(write(tmp_path, GOOD.replace("  hang_up:", keypad + "  hang_up:")))
+    assert profile.has("send_dtmf")
 
 
 def test_select_option_needs_value_or_label(tmp_path: Path) -> None:
@@ -309,3 +320,15 @@ def test_every_javascript_syntax_error_of_a_profile_is_located(tmp_path: Path) -
     assert "app.yaml:16:24: error: JavaScript syntax error: missing identifier" in rendered  # js
     assert "app.yaml:17:20: error: JavaScript syntax error: missing `]`" in rendered  # diagnostics
     assert "hint: `diagnostics` is compiled as one expression" in rendered
+
+
+def test_the_example_profile_is_the_bundled_apps_own() -> None:
+    """``profiles/sample.yaml`` (the example users copy, with the editor's schema line) and
+    ``conformance/apps/sample/profile.yaml`` (shipped in the package, what ``conformance
+    certify`` runs with no argument) are one profile: only their comments may differ."""
+    import yaml
+
+    example = ROOT / "profiles" / "sample.yaml"
+    assert DEFAULT_PROFILE.name == "profile.yaml" and DEFAULT_PROFILE.parent.name == "sample"
+    assert yaml.safe_load(example.read_text(encoding="utf-8")) == yaml.safe_load(
+        DEFAULT_PROFILE.read_text(encoding="utf-8"))

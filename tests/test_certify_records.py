@@ -11,7 +11,7 @@ import pytest
 
 from conformance.certify.evidence.records import AppVersion, CarriedRecord
 from conformance.certify.flows.base import Flow
-from conformance.certify.flows.context import TargetEnv
+from conformance.certify.flows.context import TargetContext
 from conformance.certify.flows.devices import DeviceProof, Outcome, choice_unprovable, put_devices_verdict
 from conformance.certify.model import AppFacts, BrowserFacts, Certification, TargetRun
 from conformance.certify.report.facts import facts, shown, when
@@ -21,7 +21,7 @@ from conformance.certify.report.markdown import render_markdown
 
 def flow() -> Flow:
     # A flow only needs its target's name to make results.
-    return Flow(cast(TargetEnv, SimpleNamespace(name="reference")), ("devices-honoured",))
+    return Flow(cast(TargetContext, SimpleNamespace(name="reference")), ("devices-honoured",))
 
 
 def test_carried_records_are_worded_from_their_fields() -> None:

@@ -14,8 +14,15 @@ import pytest
 
 from conformance.certify import add_certify_command
 from conformance.certify.checks import checks_json
-from conformance.certify.flows.context import make_result
-from conformance.certify.model import AppFacts, BrowserFacts, CallSite, Certification, Finding, TargetRun
+from conformance.certify.model import (
+    AppFacts,
+    BrowserFacts,
+    CallSite,
+    Certification,
+    Finding,
+    TargetRun,
+    make_result,
+)
 from conformance.certify.report.folder import write_certification
 from conformance.certify.report.html import render_html
 from conformance.certify.report.markdown import render_markdown

@@ -14,7 +14,7 @@ from conformance.certify.audit.layer import audit_init_scripts, merge_snapshots
 from conformance.certify.audit.rules import RULES, evaluate, merge_findings
 from conformance.certify.checks import CHECKS, check_ids
 from conformance.certify.evidence.records import Telemetry
-from conformance.certify.flows.context import make_result
+from conformance.certify.model import make_result
 from conformance.limitations import load_limitations
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from conformance.errors import ScenarioFileError
+from conformance.interfaces import SUPPORTED_INTERFACES, is_known_member
 from conformance.loader import (
     MAX_TIMEOUT,
     load_scenario,
     load_scenarios,
     parse_duration,
 )
-from conformance.registry import SUPPORTED_INTERFACES, is_known_member
-from conformance.spec import DEFAULT_STEP_TIMEOUT, WAIT_HEADROOM
+from conformance.yamlcore import DEFAULT_STEP_TIMEOUT, WAIT_HEADROOM
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from report_samples import page_data
 
 from conformance.reports import build_matrix, build_multi_run_matrix, render_matrix_html
 from conformance.reports.matrix_html import LOG_ENTRY_LIMIT, render_runs_html
@@ -100,8 +101,11 @@ def render(results: list[ScenarioResult] | None = None, info: RunInfo | None = N
 def test_data_is_escaped_everywhere() -> None:
     info = run_info(run_id="run<1>", command=f"conformance run {XSS}")
     page = render(info=info)
-    # The only script element is the page's own; no markup from data survives.
-    assert page.count("<script") == 1
+    # The only script that runs is the page's own (the other two hold JSON data, and no
+    # data can end them); no markup from data survives.
+    assert page.count("<script>") == 1
+    assert page.count('<script type="application/json" id="') == 2
+    assert page.count("<script") == page.count("</script>") == 3
     assert "<script>alert" not in page
     assert "<img" not in page
     assert "<b>on</b>" not in page
@@ -116,11 +120,15 @@ def test_artifact_links_only_for_relative_paths() -> None:
                              "c": "C:\\x\\y.png", "d": "artifacts/with space/#1.png"})
     page = render([result])
     hrefs = re.findall(r'href="([^"]*)"', page)
+    _, records = page_data(page)
+    artifacts = {name: (path, href, command) for name, path, href, command in records[0]["a"]}
+    hrefs += [href for _, href, _ in artifacts.values() if href is not None]
     assert "artifacts/pc.state/redirected/screenshot.png" in hrefs
     assert "artifacts/with%20space/%231.png" in hrefs
     assert not [h for h in hrefs if ":" in h and h != "data:,"]
-    assert "<code>javascript:alert(1)</code>" in page
-    assert "playwright show-trace" in page
+    # Shown as code, never linked.
+    assert artifacts["evil"] == ("javascript:alert(1)", None, None)
+    assert artifacts["trace"][2].startswith("playwright show-trace")
 
 
 def test_page_loads_nothing_from_anywhere() -> None:
@@ -159,22 +167,23 @@ def test_cells_have_text_labels_and_limitation_ids() -> None:
 
 def test_cell_panel_lists_its_results_and_records_hold_the_logs() -> None:
     page = render()
+    data, records = page_data(page)
     row = re.search(r'<tr class="member" data-level="2" data-name="rtcpeerconnection.connectionstate"'
                     r'[^>]*>.*?</tr>', page, re.S)
     assert row is not None
     cell = re.search(r'<td class="cell o-unexpected-failure">.*?</td>', row.group(0), re.S)
     assert cell is not None
-    assert "expected &#x27;connected&#x27; but got &#x27;failed&#x27;" in cell.group(0)
-    number = re.search(r'data-fill="(\d+)"', cell.group(0))
+    number = re.search(r'data-cell="(\d+)"', cell.group(0))
     assert number is not None
-    record = re.search(rf'<details class="result [^"]*" id="r-{number.group(1)}">.*?</details>',
-                       page, re.S)
-    assert record is not None
-    text = record.group(0)
-    assert "pc.state[reference]" in text
-    assert "Step log (3)" in text and "not-run" in text
-    assert "Console (2)" in text and "mmrExtensionLog (1)" in text
-    assert "ICE failed &lt;script&gt;" in text
+    (result,) = data["cells"][int(number.group(1))]
+    record = records[result]
+    assert data["results"][result][0] == "pc.state[reference]"
+    assert record["m"].startswith(FAILURE)
+    assert [step[4] for step in record["s"]] == ["ok", "failed", "not-run"]
+    assert len(record["c"]) == record["cn"] == 2 and len(record["x"]) == record["xn"] == 1
+    assert record["c"][0] == ["error", "error", f"ICE failed {XSS}"]
+    # The data cannot end its script element.
+    assert "ICE failed \\u003cscript\\u003e" in page
 
 
 def test_characters_html_cannot_carry_are_made_visible() -> None:
@@ -189,9 +198,9 @@ def test_long_logs_are_capped() -> None:
     console = [{"type": "log", "text": f"line {i}"} for i in range(LOG_ENTRY_LIMIT + 7)]
     result = ScenarioResult("a.b", "native", "FAIL", False, {"outcome": "pass"},
                             covers=["MediaStream"], console=console)
-    page = render([result], run_info(targets=["native"]))
-    assert f"Console ({LOG_ENTRY_LIMIT + 7})" in page
-    assert "7 more entries in results.json." in page
+    _, (record,) = page_data(render([result], run_info(targets=["native"])))
+    assert record["cn"] == LOG_ENTRY_LIMIT + 7
+    assert len(record["c"]) == LOG_ENTRY_LIMIT
 
 
 def test_flaky_items_are_marked_and_listed() -> None:
@@ -226,7 +235,7 @@ def test_multi_run_matrix_has_a_column_group_per_run() -> None:
     page = render_matrix_html(matrix, {"before": run_info(), "after": run_info(run_id="r2")}, placed)
     assert '<th scope="colgroup" colspan="2">before</th>' in page
     assert '<th scope="colgroup" colspan="1">after</th>' in page
-    assert page.count('<details class="result ') == len(placed)
+    assert len(page_data(page)[0]["results"]) == len(placed)
     with pytest.raises(ValueError, match="unique"):
         build_multi_run_matrix([("x", ["native"], []), ("x", ["native"], [])])
     side = render_runs_html([("a", run_info(), first), ("b", run_info(), second)])

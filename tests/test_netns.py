@@ -100,3 +100,35 @@ def test_stale_namespaces_of_dead_runs_are_removed() -> None:
     finally:
         for name in (stale, live):
             subprocess.run(["ip", "netns", "del", name], check=False, capture_output=True)
+
+
+def test_a_namespace_left_by_an_exited_process_is_a_leftover() -> None:
+    """What the session's end fails the run for: a namespace made during the run whose maker
+    has exited (or this process's own), never one that was there before or a live run's."""
+    reason = netns.namespace_unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    earlier = f"mmr-test-{_dead_pid()}-97"
+    subprocess.run(["ip", "netns", "add", earlier], check=True)
+    try:
+        before = netns.namespaces()
+        leaked, live = f"mmr-test-{_dead_pid()}-98", f"mmr-test-{os.getppid()}-98"
+        for name in (leaked, live):
+            subprocess.run(["ip", "netns", "add", name], check=True)
+        assert netns.leftovers(before) == [leaked]
+        assert leaked not in _namespaces() and live in _namespaces()
+    finally:
+        for name in (earlier, f"mmr-test-{os.getppid()}-98"):
+            subprocess.run(["ip", "netns", "del", name], check=False, capture_output=True)
+
+
+def test_pytest_help_in_the_project_makes_no_namespace() -> None:
+    """`pytest --help` here configures this folder's conftest but runs no session: it used to
+    reserve a wired namespace there that nothing released (the leftover of a passing run)."""
+    reason = netns.namespace_unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    helper = subprocess.Popen([sys.executable, "-m", "pytest", "--help"], cwd=Path(__file__).parent.parent,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert helper.wait(120) == 0
+    assert not [name for name in _namespaces() if name.startswith(f"mmr-test-{helper.pid}-")]

@@ -36,8 +36,9 @@ CHECKS: tuple[Check, ...] = (
         "audio-both-ways",
         "Audio flows both ways",
         "The far end receives the page's microphone (redirected: a virtual microphone's known "
-        "tone; native: the fake capture's tone), and the page renders the far end's tone "
-        "(redirected: on a virtual speaker; native: measured on the remote track the app plays).",
+        "tone; native: the sound card's or the fake capture's tone), and the page renders the far "
+        "end's tone (redirected: on a virtual speaker; native: on the sound card's speaker, or "
+        "without one measured on the remote track the app plays).",
         "behaviour",
     ),
     Check(
@@ -60,6 +61,15 @@ CHECKS: tuple[Check, ...] = (
         "mute",
         "Mute mutes",
         "After mute the far end's received level drops to silence; after unmute the tone returns.",
+        "behaviour",
+    ),
+    Check(
+        "dtmf-reaches-far-end",
+        "Keypad digits reach the far end",
+        "send_dtmf, run once per digit of the suite's sequence ({digit}), makes the harness's far "
+        "end decode the same digits as RFC 4733 telephone-events, in order. Not applicable without "
+        "a send_dtmf action, or when the far end is the app's own backend (it cannot tell which "
+        "digits arrived).",
         "behaviour",
     ),
     Check(
@@ -92,8 +102,8 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "webaudio-supported-nodes",
         "No unsupported Web Audio node on call media",
-        "Captured or received call audio only feeds MediaStreamAudioSourceNode, AnalyserNode and "
-        "MediaStreamAudioDestinationNode.",
+        "Captured or received call audio only feeds MediaStreamAudioSourceNode, AnalyserNode, "
+        "MediaStreamAudioDestinationNode and the context's destination.",
         "audit",
         "webaudio-node-limit",
     ),

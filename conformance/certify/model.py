@@ -19,10 +19,12 @@ __all__ = [
     "Certification",
     "CheckResult",
     "Finding",
+    "RawFinding",
     "Severity",
     "TargetRun",
     "Verdict",
     "describe_target",
+    "make_result",
 ]
 
 FORMAT = "mmr-certification"
@@ -84,6 +86,18 @@ class Finding:
 
 
 @dataclass
+class RawFinding:
+    """A finding on one target, before findings of all targets are merged (the flows'
+    own, and the audit rules')."""
+
+    rule: str
+    target: str
+    message: str
+    evidence: list[str]
+    sites: list[CallSite]
+
+
+@dataclass
 class CheckResult:
     """The verdict of one check on one target, with the evidence behind it."""
 
@@ -103,6 +117,19 @@ class CheckResult:
         data = asdict(self)
         data["duration"] = round(self.duration, 3)
         return data
+
+
+def make_result(
+    check: str,
+    target: str,
+    verdict: Verdict,
+    summary: str,
+    evidence: list[str] | None = None,
+    duration: float = 0.0,
+) -> CheckResult:
+    """A check result without findings or artifacts yet (what flows and the audit's
+    verdicts put; findings are folded in later)."""
+    return CheckResult(check, target, verdict, summary, list(evidence or []), [], duration)
 
 
 @dataclass

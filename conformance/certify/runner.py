@@ -9,7 +9,6 @@ ends run on this coroutine's event loop (Playwright's).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import struct
@@ -22,13 +21,21 @@ from typing import Any
 from conformance.browser import BrowserNotFoundError
 from conformance.certify.audit.judge import apply_findings, audit_results
 from conformance.certify.audit.layer import merge_snapshots
-from conformance.certify.audit.rules import RawFinding, evaluate, merge_findings
+from conformance.certify.audit.rules import evaluate, merge_findings
 from conformance.certify.checks import check_ids, checks_json
-from conformance.certify.evidence.captures import FAILING, CaptureStore
+from conformance.certify.evidence.artifacts import FAILING, ArtifactStore
 from conformance.certify.flows.backend import BACKEND_FLOWS
-from conformance.certify.flows.context import TargetEnv, make_result
+from conformance.certify.flows.context import TargetContext
 from conformance.certify.flows.far_end import FLOWS
-from conformance.certify.model import AppFacts, BrowserFacts, Certification, CheckResult, TargetRun
+from conformance.certify.model import (
+    AppFacts,
+    BrowserFacts,
+    Certification,
+    CheckResult,
+    RawFinding,
+    TargetRun,
+    make_result,
+)
 from conformance.certify.profile.apps import app_dir
 from conformance.certify.profile.loader import Profile, substitute
 from conformance.certify.profile.placeholders import ENV_PREFIX, names_in, secret_values
@@ -38,21 +45,17 @@ from conformance.network.topology import DEFAULT_TOPOLOGY, home_network
 from conformance.runinfo import now_utc
 from conformance.server import PageServer
 from conformance.targets import (
-    DEFAULT_TARGETS,
-    AttachTarget,
-    Browsers,
+    OpenTargets,
     Target,
     TargetOptions,
     TargetUnavailable,
     canonical_target,
-    make_target,
+    default_targets,
     parse_targets,
 )
-from reference_impl.tones import NATIVE_MIC_TONE_HZ
+from reference_impl.tones import MIC_TONES_HZ, NATIVE_MIC_TONE_HZ
 
-__all__ = ["NATIVE_MIC_TONE_HZ", "TARGET_NAMES", "certify", "target_names"]
-
-TARGET_NAMES: tuple[str, ...] = DEFAULT_TARGETS
+__all__ = ["NATIVE_MIC_TONE_HZ", "certify", "target_names"]
 
 
 def _write_tone_wav(path: Path, frequency: float, seconds: float = 2.0, rate: int = 48_000) -> None:
@@ -94,7 +97,7 @@ def _app_url(profile: Profile, server: PageServer | None, signal: str) -> str:
 
 async def certify(
     profile: Profile,
-    targets: tuple[str, ...] = TARGET_NAMES,
+    targets: tuple[str, ...] | None = None,
     *,
     run_id: str,
     options: TargetOptions | None = None,
@@ -102,7 +105,8 @@ async def certify(
     evidence_dir: Path | None = None,
     min_mos: float | None = None,
 ) -> Certification:
-    """Certify the app ``profile`` describes on ``targets``; never raises for app failures.
+    """Certify the app ``profile`` describes on ``targets`` (``None``: the registry's
+    defaults, what ``--target all`` runs); never raises for app failures.
 
     ``evidence_dir``: where failing checks' screenshots and traces go (normally the
     certification's folder's ``evidence/``; ``None``: none are kept). The result holds no
@@ -117,7 +121,7 @@ async def certify(
         # The app's own backend may be on another host or behind TURN: the local device
         # gathers like a real one (its interfaces, the page's STUN/TURN servers).
         options = dataclasses.replace(options, ice="all")
-    targets = tuple(canonical_target(name) for name in targets)
+    targets = tuple(canonical_target(name) for name in (default_targets() if targets is None else targets))
     certification = Certification(
         run_id=run_id,
         app=AppFacts(profile.app.name, profile.app.version, profile.file),
@@ -132,7 +136,7 @@ async def certify(
     server = PageServer(mounts) if mounts else None
     signalling = SignallingServer()
     raws: list[RawFinding] = []
-    envs: list[TargetEnv] = []
+    envs: list[TargetContext] = []
     addresses: dict[str, str] = {}
     # The home network before the browser starts (a network change aborts its requests).
     with tempfile.TemporaryDirectory(prefix="mmr-certify-") as scratch, home_network(network, options.impair):
@@ -140,21 +144,24 @@ async def certify(
         _write_tone_wav(wav, NATIVE_MIC_TONE_HZ)
         browser_options = dataclasses.replace(
             options.browser,
-            extra_args=(*options.browser.extra_args, f"--use-file-for-fake-audio-capture={wav}"))
+            extra_args=(*options.browser.extra_args, f"--use-file-for-fake-audio-capture={wav}"),
+            # With the sound card every native microphone plays the WAV's tone: a native
+            # capture stays told apart from the reference host's virtual microphones.
+            soundcard_tones=(NATIVE_MIC_TONE_HZ,) * len(MIC_TONES_HZ))
         # One browser serves every launched target (each session gets its own context).
-        browsers = Browsers(browser_options)
+        opened = OpenTargets(options, browser=browser_options)
         try:
             await signalling.start()
             app_url = _app_url(profile, server, signalling.url)
             addresses = _addresses(profile, server, signalling)
             certification.app.url = profile.app.shown_url()
             for name in targets:
-                target = make_target(name, browsers, options)
+                target = opened.get(name)
                 try:
                     kind = await _kind(target, app_url)
-                    env = TargetEnv(name, target, profile, signalling, app_url, NATIVE_MIC_TONE_HZ,
-                                    kind=kind, captures=_store(profile, evidence_dir, name),
-                                    min_mos=min_mos)
+                    env = TargetContext(name, target, profile, signalling, app_url, NATIVE_MIC_TONE_HZ,
+                                        kind=kind, artifacts=_store(profile, evidence_dir, name),
+                                        min_mos=min_mos)
                     envs.append(env)
                     raws += await _certify_target(env, certification)
                     identity = await target.identity()
@@ -169,13 +176,12 @@ async def certify(
                         make_result(c, name, "error", f"target unavailable: {exc}") for c in check_ids()
                     ]
                 finally:
-                    with contextlib.suppress(Exception):
-                        await target.close()
+                    await opened.release(target)
                 if name == "reference":
                     certification.reference_impl_version = (
                         (certification.target_details.get(name, {}).get("redirection") or {}).get("version"))
         finally:
-            await browsers.close()
+            await opened.close()
             await signalling.close()
             if server is not None:
                 server.close()
@@ -190,27 +196,27 @@ async def certify(
     return scrub(certification, Scrubber(secrets, addresses, devices))
 
 
-def _store(profile: Profile, evidence_dir: Path | None, target: str) -> CaptureStore | None:
+def _store(profile: Profile, evidence_dir: Path | None, target: str) -> ArtifactStore | None:
     if evidence_dir is None:
         return None
     uses_secrets = any(name.startswith(ENV_PREFIX)
                        for text in profile.secret_texts() for name in names_in(text))
     # A trace records request headers too: a saved login's cookies would be in it.
-    return CaptureStore(Path(evidence_dir), target,
+    return ArtifactStore(Path(evidence_dir), target,
                         secrets=uses_secrets or profile.app.storage_state is not None)
 
 
-def _keep_evidence(results: list[CheckResult], envs: list[TargetEnv]) -> None:
+def _keep_evidence(results: list[CheckResult], envs: list[TargetContext]) -> None:
     """Failing results judged from the audit (after every session) link the main call's
     page; then only what a failing result links is kept."""
     for env in envs:
-        if env.captures is None:
+        if env.artifacts is None:
             continue
-        main = env.captures.main
+        main = env.artifacts.main
         for result in results:
             if result.target == env.name and result.verdict in FAILING and not result.artifacts and main:
                 main.attach(result)
-        env.captures.keep_only([r for r in results if r.target == env.name])
+        env.artifacts.keep_only([r for r in results if r.target == env.name])
 
 
 def _addresses(profile: Profile, server: PageServer | None, signalling: SignallingServer) -> dict[str, str]:
@@ -224,13 +230,13 @@ def _addresses(profile: Profile, server: PageServer | None, signalling: Signalli
 
 
 async def _kind(target: Target, app_url: str) -> str:
-    """Which expectations apply on ``target``; an attached browser shows it on the app's page."""
-    if isinstance(target, AttachTarget):
-        target.probe_url = app_url
+    """Which expectations apply on ``target``; a target that learns them from a page (an
+    attached browser) looks at the app's."""
+    target.probe_url = app_url
     return await target.expectation_kind()
 
 
-async def _certify_target(env: TargetEnv, certification: Certification) -> list[RawFinding]:
+async def _certify_target(env: TargetContext, certification: Certification) -> list[RawFinding]:
     started = time.perf_counter()
     run = TargetRun(env.name)
     certification.runs[env.name] = run
@@ -259,7 +265,7 @@ async def _certify_target(env: TargetEnv, certification: Certification) -> list[
     return [*env.findings, *evaluate(env.name, record, redirected=env.redirected)]
 
 
-async def _describe_run(env: TargetEnv, run: TargetRun, record: dict[str, Any]) -> None:
+async def _describe_run(env: TargetContext, run: TargetRun, record: dict[str, Any]) -> None:
     run.diagnostics = dict(record.get("diagnostics") or {})
     connection_ids: list[str] = []
     for snap in record["snapshots"]:

@@ -1,14 +1,16 @@
 """A network namespace joined to this machine by a veth pair: "another host".
 
-Real backends (Janus, coturn) run inside one in the project's tests, and the ``--network``
+Real backends (Janus, coturn, Kamailio, a PeerJS server, a far end's browser) run inside one
+in the project's tests and the stacks catalog, and the ``--network``
 topologies (:mod:`conformance.network.topology`) put the local device and its home router in
 them. A process inside listens on the namespace's 10.x address only, which is both the honest
 picture (it is on another host) and what keeps runs hermetic: nothing but this machine and
 the namespaces the run created is ever addressed. Everything is removed on
 :meth:`Namespace.close`, whatever happened before.
 
-Namespaces are made once per test session, before any browser starts (:func:`reserve`, called
-by the controlling pytest process; each xdist worker takes its own with :func:`assigned`).
+Namespaces are made before any browser starts: once per test session (:func:`reserve`,
+called by the controlling pytest process; each xdist worker takes its own with
+:func:`assigned`), once per catalog run (one per stack).
 Adding a veth pair and its address is a network change to every Chromium on the machine:
 Chromium then aborts its in-flight requests with ``net::ERR_NETWORK_CHANGED``, loopback
 ones included, so a namespace made while another worker loads a page fails that page.
@@ -31,12 +33,15 @@ from typing import IO
 
 __all__ = [
     "NAME_PREFIX",
+    "SLOTS",
     "Namespace",
     "NamespaceError",
     "assigned",
     "free_subnet",
     "ip",
+    "leftovers",
     "namespace_unavailable",
+    "namespaces",
     "release",
     "remove_stale",
     "reserve",
@@ -252,29 +257,63 @@ class Namespace:
         self.close()
 
 
+def namespaces() -> set[str]:
+    """The names of this machine's namespaces that :meth:`Namespace.create` made (any run's)."""
+    listed = ip("netns", "list", check=False).stdout.splitlines()
+    return {line.split(" ", 1)[0] for line in listed if line.startswith(NAME_PREFIX)}
+
+
+def _owner(name: str) -> int | None:
+    """The pid of the process that made namespace ``name`` (``mmr-<role>-<pid>-<n>``)."""
+    parts = name.removeprefix(NAME_PREFIX).split("-")
+    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
+
+
+def _owner_alive(name: str) -> bool | None:
+    """Whether the process that made namespace ``name`` still runs (``None``: not ours to say)."""
+    owner = _owner(name)
+    if owner is None:
+        return None
+    try:
+        os.kill(owner, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def remove_stale() -> None:
-    """Delete namespaces left by a test process that no longer runs (a killed run)."""
-    for line in ip("netns", "list", check=False).stdout.splitlines():
-        name = line.split(" ", 1)[0]
-        parts = name.removeprefix(NAME_PREFIX).split("-")
-        owner = parts[1] if len(parts) == 3 else ""
-        if not name.startswith(NAME_PREFIX) or not owner.isdigit():
-            continue
-        try:
-            os.kill(int(owner), 0)
-        except ProcessLookupError:
+    """Delete namespaces left by a process that no longer runs (a killed run)."""
+    for name in namespaces():
+        if _owner_alive(name) is False:
             Namespace(name, "", "", "10.0.0.0").close()
-        except PermissionError:
-            continue
+
+
+def leftovers(before: set[str]) -> list[str]:
+    """Namespaces made since ``before`` (:func:`namespaces` at the start of a run) by a
+    process that has exited without deleting them, or by this process: a run's leak. They
+    are deleted (their maker is gone) and named, so that the run can fail for them."""
+    left = sorted(name for name in namespaces() - before
+                  if _owner(name) == os.getpid() or _owner_alive(name) is False)
+    for name in left:
+        Namespace(name, "", "", "10.0.0.0").close()
+    return left
+
+
+#: Namespaces reserved per test process: one for the fixtures' shared backends
+#: (``other_host``), one for the catalog's stacks, whose launchers start their own.
+SLOTS = 2
 
 
 def reserve(count: int) -> list[Namespace]:
-    """Make ``count`` namespaces for this test session and hand them to the workers it
-    starts (through :data:`RESERVED_ENV`). Call before any browser starts."""
+    """Make :data:`SLOTS` namespaces for each of ``count`` test processes of this session
+    and hand them to the workers it starts (through :data:`RESERVED_ENV`). Call before any
+    browser starts."""
     remove_stale()
     made: list[Namespace] = []
     try:
-        for _ in range(count):
+        for _ in range(count * SLOTS):
             made.append(Namespace.create())
     except BaseException:
         release(made)
@@ -301,14 +340,14 @@ def worker_index() -> int:
     return int(worker) if worker.isdigit() else 0
 
 
-def assigned() -> Namespace | None:
-    """This test process's reserved namespace (xdist worker ``gwN`` takes the N-th), or
-    ``None`` when the session reserved none for it."""
+def assigned(slot: int = 0) -> Namespace | None:
+    """This test process's reserved namespace for ``slot`` (xdist worker ``gwN`` takes the
+    N-th :data:`SLOTS`), or ``None`` when the session reserved none for it."""
     try:
         reserved = json.loads(os.environ.get(RESERVED_ENV, "[]"))
     except json.JSONDecodeError:
         return None
-    index = worker_index()
+    index = worker_index() * SLOTS + slot
     if not isinstance(reserved, list) or index >= len(reserved):
         return None
     return Namespace.from_description(reserved[index])

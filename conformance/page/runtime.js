@@ -4,7 +4,7 @@
 // `.expectError`, `.waitEvent`), closes the WebRTC and media objects a scenario created
 // after the item (tracking.js, injected just before, records them), and offers small
 // helpers to scenario authors
-// (`mic(n)`, `speaker(n)`, `until`, `nextEvent`, `connectPair`, `describe`).
+// (`mic(n)`, `micTone(n)`, `speaker(n)`, `until`, `nextEvent`, `connectPair`, `describe`).
 //
 // Step sources run as bodies of sloppy-mode async functions: a name assigned without
 // let/const/var becomes a global and so persists into later steps.
@@ -250,6 +250,13 @@
     if (!list[n - 1]) throw new Error(`no microphone ${n}: ${list.length} available`);
     return list[n - 1].deviceId;
   }
+  // The tone microphone n plays, from its label ("... (440 Hz)": the reference host's and
+  // the suite's sound card's microphones), or null (Chromium's fake microphone, a real one).
+  async function micTone(n = 1) {
+    const list = await devicesOfKind("audioinput");
+    const match = /\((\d+(?:\.\d+)?) Hz\)/.exec((list[n - 1] || {}).label || "");
+    return match ? Number(match[1]) : null;
+  }
   async function speaker(n = 1) {
     const list = await devicesOfKind("audiooutput");
     if (!list[n - 1]) throw new Error(`no speaker ${n}: ${list.length} available`);
@@ -328,7 +335,7 @@
     return found;
   }
 
-  Object.assign(window, { mic, speaker, until, nextEvent, connectPair, statsOfType, describe, farEnd, iceGatheringComplete });
+  Object.assign(window, { mic, micTone, speaker, until, nextEvent, connectPair, statsOfType, describe, farEnd, iceGatheringComplete });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", installTracking, { once: true });
   } else {

@@ -1,5 +1,6 @@
 """An aiortc far end: answers (or places) a call, sends a known tone, echoes data channels,
-and measures the audio it receives. The scenarios' ``farEnd('aiortc')``, the certification's
+measures the audio it receives and decodes the DTMF tones (RFC 4733 telephone-events) sent
+to it. The scenarios' ``farEnd('aiortc')``, the certification's
 far end, and the reference implementation's own tests all call this one."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
 from conformance.parties.audio import AudioAnalysis, AudioMeter, ToneTrack
+from reference_impl.rfc4733 import ToneDecoder, enable_telephone_event, set_tone_listener
 from reference_impl.tones import AIORTC_FAR_END_TONE_HZ, FAR_END_TONE_AMPLITUDE, TONE_TOLERANCE_HZ
 
 __all__ = ["AiortcParty"]
@@ -31,6 +33,8 @@ class AiortcParty:
     kind = "aiortc"
 
     def __init__(self, tone_hz: float | None = DEFAULT_TONE_HZ, *, echo: bool = False) -> None:
+        # Negotiate telephone-event as Chromium does, so a page can send DTMF to this end.
+        enable_telephone_event()
         # No STUN/TURN servers: host candidates only, so traffic stays on this machine.
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.tone = (None if tone_hz is None
@@ -40,6 +44,8 @@ class AiortcParty:
         self._relay = MediaRelay()
         self._echoed: MediaStreamTrack | None = None
         self.meter = AudioMeter()
+        #: The DTMF tones received, in order.
+        self.tones = ToneDecoder()
         self.messages: list[str] = []
         self.channels: list[RTCDataChannel] = []
         self.pc.on("track", self._on_track)
@@ -54,6 +60,11 @@ class AiortcParty:
             track = self._relay.subscribe(track)
         self.meter.consume(track)
 
+    def _listen_for_tones(self) -> None:
+        for transceiver in self.pc.getTransceivers():
+            if transceiver.kind == "audio":
+                set_tone_listener(transceiver.receiver, self.tones.packet)
+
     def _on_datachannel(self, channel: RTCDataChannel) -> None:
         self.channels.append(channel)
 
@@ -66,6 +77,7 @@ class AiortcParty:
     async def answer(self, offer_sdp: str) -> str:
         """Answer the page's offer, sending the tone back on the audio transceiver."""
         await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
+        self._listen_for_tones()
         source = self._echoed if self.echo and self._echoed is not None else self.tone
         if source is not None and any(t.kind == "audio" for t in self.pc.getTransceivers()):
             self.pc.addTrack(source)
@@ -86,6 +98,7 @@ class AiortcParty:
     async def accept(self, answer_sdp: str) -> None:
         """Take the page's answer to :meth:`offer`."""
         await self.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
+        self._listen_for_tones()
 
     async def wait_for_tone(self, hz: float, timeout: float = 10.0,
                             tolerance: float = TONE_TOLERANCE_HZ) -> AudioAnalysis:
@@ -95,20 +108,23 @@ class AiortcParty:
         deadline = loop.time() + timeout
         while True:
             heard = self.meter.analysis()
-            if heard.frames > 20 and abs(heard.dominant_hz - hz) <= tolerance:
+            if (heard.frames > 20 and heard.dominant_hz is not None
+                    and abs(heard.dominant_hz - hz) <= tolerance):
                 return heard
             if loop.time() >= deadline:
                 raise AssertionError(f"far end never heard {hz:g} Hz; last heard {heard.to_json()}")
             await asyncio.sleep(_POLL_S)
 
     async def stats(self) -> dict[str, Any]:
-        """What the far end has seen: connection state, received audio, data messages."""
+        """What the far end has seen: connection state, received audio, data messages, and
+        the DTMF tones received (``dtmf``: ``[{"tone", "durationMs", "volume"}]``)."""
         return {
             "kind": self.kind,
             "connectionState": self.pc.connectionState,
             "audio": self.meter.analysis().to_json(),
             "messages": list(self.messages[-50:]),
             "messageCount": len(self.messages),
+            "dtmf": [tone.to_json() for tone in self.tones.tones],
         }
 
     async def close(self) -> None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
 from conformance.runinfo import LATEST_FILE, LATEST_LINK
 
 __all__ = [
     "atomic_write_bytes",
+    "atomic_write_chunks",
     "atomic_write_text",
     "update_latest_pointer",
 ]
@@ -46,6 +48,15 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> None:
     The parent directory must exist. On any error the temporary file is removed and the
     previous content of ``path``, if any, is left untouched.
     """
+    atomic_write_chunks(path, [data])
+
+
+def atomic_write_chunks(path: Path | str, chunks: Iterable[bytes | str], encoding: str = "utf-8") -> None:
+    """Write ``chunks`` one after the other to ``path`` atomically, like :func:`atomic_write_bytes`.
+
+    A large report is written as it is produced (text chunks are encoded as they come), so
+    it is never held whole in memory.
+    """
     path = Path(path)
     while True:
         temp = _temp_name(path)
@@ -58,8 +69,9 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> None:
             continue
         break
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        with os.fdopen(fd, "wb", buffering=1 << 20) as handle:
+            for chunk in chunks:
+                handle.write(chunk.encode(encoding) if isinstance(chunk, str) else chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)

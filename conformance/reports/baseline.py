@@ -29,7 +29,6 @@ from typing import Any
 
 import jsonschema
 
-from conformance.model import canonical_target_name
 from conformance.reports.atomic import atomic_write_text
 from conformance.reports.jsonio import read_json
 from conformance.reports.outcome import (
@@ -42,6 +41,7 @@ from conformance.reports.rundir import load_run
 from conformance.results import RunInfo, ScenarioResult
 from conformance.runinfo import suite_version
 from conformance.schemas import load_schema
+from conformance.targets.registry import unalias
 
 __all__ = [
     "BASELINE_KIND",
@@ -313,7 +313,7 @@ def _current_item_name(name: str) -> str:
     ident, bracket, target = name.partition("[")
     if not bracket or not target.endswith("]"):
         return name
-    return f"{ident}[{canonical_target_name(target[:-1])}]"
+    return f"{ident}[{unalias(target[:-1])}]"
 
 
 def _snapshot_from_baseline(document: dict[str, Any], path: Path) -> Snapshot:
@@ -330,7 +330,7 @@ def _snapshot_from_baseline(document: dict[str, Any], path: Path) -> Snapshot:
         kind="baseline",
         suite_version=str(document["suite_version"]),
         run_id=str(document.get("run_id") or ""),
-        targets=[canonical_target_name(str(t)) for t in document.get("targets", [])],
+        targets=[unalias(str(t)) for t in document.get("targets", [])],
         items=items,
     )
 

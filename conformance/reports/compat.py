@@ -32,7 +32,7 @@ from enum import StrEnum
 from functools import partial
 from typing import Any
 
-from conformance.registry import SUPPORTED_INTERFACES
+from conformance.interfaces import SUPPORTED_INTERFACES
 from conformance.reports.limitation_info import LimitationCatalog
 from conformance.reports.outcome import (
     Outcome,
@@ -308,21 +308,20 @@ def build_compat(
     catalog = catalog or LimitationCatalog.for_results(ordered)
     columns = _columns(run_info, targets)
     keys = {column.target for column in columns}
-    by_row: dict[tuple[str, str | None], list[ScenarioResult]] = {}
+    # Each row's results, once each (by identity: comparing results field by field made
+    # this quadratic in a row's results), in report order.
+    by_row: dict[tuple[str, str | None], dict[int, ScenarioResult]] = {}
     for result in ordered:
         if result.target not in keys:
             continue
         for name in result.covers:
             interface, _, member = name.partition(".")
-            rows = {(interface, None), (interface, member or None)}
-            for key in rows:
-                bucket = by_row.setdefault(key, [])
-                if result not in bucket:
-                    bucket.append(result)
+            for key in ((interface, None), (interface, member or None)):
+                by_row.setdefault(key, {}).setdefault(id(result), result)
     notes = _Notes(catalog)
 
     def row(interface: str, member: str | None) -> CompatRow:
-        found = by_row.get((interface, member), [])
+        found = list(by_row.get((interface, member), {}).values())
         cells = {c.target: _cell([r for r in found if r.target == c.target], notes)
                  for c in columns}
         return CompatRow(interface, member, mdn_url(interface, member), cells)

@@ -57,12 +57,11 @@ def parse_json(text: str, where: str) -> Any:
 def _check_depth(document: Any, where: str) -> None:
     """Refuse documents nested deeper than :data:`MAX_JSON_DEPTH` (iteratively: the schema
     validators that come next recurse once per level)."""
+    # Only containers are visited (a large report is mostly strings and numbers).
     todo: list[tuple[Any, int]] = [(document, 1)]
     while todo:
         value, depth = todo.pop()
         if depth > MAX_JSON_DEPTH:
             raise InputError(f"{where}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
-        if isinstance(value, dict):
-            todo.extend((item, depth + 1) for item in value.values())
-        elif isinstance(value, list):
-            todo.extend((item, depth + 1) for item in value)
+        items = value.values() if isinstance(value, dict) else value
+        todo.extend((item, depth + 1) for item in items if isinstance(item, (dict, list)))

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 
-from conformance.registry import SUPPORTED_INTERFACES
+from conformance.interfaces import SUPPORTED_INTERFACES
 from conformance.reports.outcome import (
     PRECEDENCE,
     Outcome,

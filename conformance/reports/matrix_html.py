@@ -7,73 +7,83 @@ escaping, nothing injected could run or load.
 
 Layout: a header with the run's identity, a summary (overall line, counts per column), a
 legend, the matrix (rows: interfaces and their members; columns: targets, or run and target
-when several runs are shown side by side; a summary line per interface), the documented
-limitations met, the unexpected results, and every result's full record (status, message,
-expectation, step log, console and ``mmrExtensionLog`` entries, artifact links).
+when several runs are shown side by side; a summary line per interface), the unexpected
+results, the flaky items, the documented limitations met, and every result's full record
+(status, message, expectation, step log, console and ``mmrExtensionLog`` entries, artifact
+links).
 
-A cell is a ``<details>`` element: opening it shows, in a side panel, the scenarios behind
-it with their status and message. The small inline script then copies each result's full
-record (step log, logs, artifacts) into the panel, closes the other panels, and opens a
-record when a link to it is followed; without scripts the panel still lists the results
-and links to their records.
+The page opens on what a reader looks at first (the markup: header, summary, matrix and the
+lists above) and builds the rest when asked, so a run of 10,000 results opens as fast as
+one of 300: the results and their records are compact JSON data in the page
+(:mod:`~conformance.reports.matrix_data`); the page's script lists the results a page of
+:data:`RESULTS_PER_PAGE` at a time (status and search filter them), fills a cell's side
+panel with its results when the cell is opened, and a result's full record when the
+result is opened. Following a link to a result (``#r-<number>``) shows and opens it.
 
 The markup is in ``templates/matrix.html.j2`` (its pieces in ``matrix_parts.html.j2``),
 the style and script in ``assets/matrix.css`` and ``assets/matrix.js``; this module
-prepares what they show. Every string from results and run info is escaped by
+prepares what they show and :func:`write_matrix_html` writes the page as it is made, never
+holding it whole. Every string from results and run info is escaped by
 :func:`conformance.reports.templating.escape` (after characters HTML cannot carry are made
-visible), so a scenario title ``<script>alert(1)</script>`` shows as text. Artifact links
-are emitted only for relative paths, never for ``javascript:`` or other URLs with a scheme.
+visible) or, in the data, made visible and put into the page by the script as text only,
+so a scenario title ``<script>alert(1)</script>`` shows as text. Artifact links are
+emitted only for relative paths, never for ``javascript:`` or other URLs with a scheme.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
+from conformance.reports.atomic import atomic_write_chunks
 from conformance.reports.matrix import Cell, Column, Matrix, Row, Tally, build_multi_run_matrix
-from conformance.reports.matrix_links import RunChanges, is_trace, source_href, trace_command
+from conformance.reports.matrix_data import (
+    DATA_ID,
+    DETAILS_ID,
+    LOG_ENTRY_LIMIT,
+    LOG_TEXT_LIMIT,
+    Records,
+    message_of,
+    repeat_counts,
+    script_json,
+)
+from conformance.reports.matrix_links import RunChanges
 from conformance.reports.outcome import (
     LABEL,
     MEANING,
     PRECEDENCE,
     SUMMARY_ORDER,
+    SYMBOL,
     Outcome,
     classify,
     is_reference_deviation,
     limitation_id,
     limitation_kind,
-    limitation_note,
     ordered_targets,
     sort_results,
-    unexpected_pass_message,
 )
-from conformance.reports.templating import asset, csp_source, cut, relative_href, render
-from conformance.results import RunInfo, ScenarioResult, StepRecord
+from conformance.reports.templating import asset, csp_source, cut, environment, visible
+from conformance.results import RunInfo, ScenarioResult
 
 __all__ = [
     "LOG_ENTRY_LIMIT",
     "LOG_TEXT_LIMIT",
     "REF_DEVIATION",
+    "RESULTS_PER_PAGE",
+    "iter_matrix_html",
+    "iter_runs_html",
     "render_matrix_html",
     "render_runs_html",
+    "write_matrix_html",
 ]
 
-#: Most console or mmrExtensionLog entries shown per result (results.json has them all).
-LOG_ENTRY_LIMIT = 500
-#: Longest text shown for one log entry or message, in characters.
-LOG_TEXT_LIMIT = 20_000
+#: How many results the page lists at a time (its pager shows the others).
+RESULTS_PER_PAGE = 100
 
-_SYMBOL = {
-    Outcome.UNEXPECTED_FAILURE: "\u2717",  # ✗
-    Outcome.UNEXPECTED_PASS: "!",
-    Outcome.KNOWN_LIMITATION: "\u26a0",  # ⚠
-    Outcome.PASS: "\u2713",  # ✓
-    Outcome.NOT_RUN: "\u2298",  # ⊘
-    Outcome.NOT_APPLICABLE: "\u2013",  # en dash
-}
+_SYMBOL = {outcome: symbol.text for outcome, symbol in SYMBOL.items()}
 _MEANING = {
     **MEANING,
     Outcome.KNOWN_LIMITATION: MEANING[Outcome.KNOWN_LIMITATION] + " (its id is shown)",
@@ -183,9 +193,12 @@ class _Index:
 
     def __init__(self, results: Sequence[ScenarioResult]) -> None:
         self.results = list(results)
+        self.outcomes = [classify(result) for result in self.results]
         self.by_test: dict[str, list[int]] = {}
         #: The kind (product or reference) of each limitation id the results name.
         self.kinds: dict[str, str] = {}
+        #: Each cell's result numbers, in the order the page's cells are written.
+        self.cells: list[list[int]] = []
         for number, result in enumerate(self.results):
             self.by_test.setdefault(result.test, []).append(number)
             ident, kind = limitation_id(result), limitation_kind(result)
@@ -216,92 +229,39 @@ class _Index:
 
     def numbers(self, tests: Iterable[str]) -> list[int]:
         """The numbers of the results of ``tests``, each once, in the order given."""
-        seen: list[int] = []
+        seen: dict[int, None] = {}
         for test in tests:
             for number in self.by_test.get(test, []):
-                if number not in seen:
-                    seen.append(number)
-        return seen
+                seen.setdefault(number)
+        return list(seen)
 
     def worst_first(self, tests: Iterable[str]) -> list[int]:
         """:meth:`numbers`, worst outcome first, so a failure is never buried under the
         passes of a busy row."""
         rank = {outcome: position for position, outcome in enumerate(PRECEDENCE)}
-        return sorted(self.numbers(tests), key=lambda n: rank[classify(self.results[n])])
+        return sorted(self.numbers(tests), key=lambda n: rank[self.outcomes[n]])
 
     def flaky_count(self, numbers: Iterable[int]) -> int:
         """How many of the results numbered ``numbers`` are flaky."""
         return sum(self.results[n].flaky for n in numbers)
 
+    def cell(self, numbers: list[int]) -> int:
+        """Keep a cell's result numbers for the page's data; its number in that data."""
+        self.cells.append(numbers)
+        return len(self.cells) - 1
 
-def _repeat_counts(result: ScenarioResult) -> str:
-    """How often each status came up in the item's repeated runs, e.g. ``1\u00d7 FAIL, 2\u00d7 PASS``."""
-    return ", ".join(f"{n}\u00d7 {s}" for s, n in sorted(result.outcomes.items()))
-
-
-def _message_of(result: ScenarioResult) -> str:
-    if classify(result) is Outcome.UNEXPECTED_PASS:
-        return unexpected_pass_message(result)
-    return result.message
-
-
-def _shown_limitation(result: ScenarioResult) -> tuple[str, str] | None:
-    """The limitation id and note an entry names: for results it explains or contradicts."""
-    ident = limitation_id(result)
-    if ident and classify(result) in (Outcome.KNOWN_LIMITATION, Outcome.UNEXPECTED_PASS):
-        return ident, limitation_note(result)
-    return None
-
-
-def _log_entries(entries: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
-    """(level, its CSS class suffix, text) of the entries shown, whatever their shape."""
-    shown = []
-    for entry in entries[:LOG_ENTRY_LIMIT]:
-        level = str(entry.get("type") or entry.get("level") or "")
-        text = entry.get("text", entry.get("message", entry.get("msg")))
-        if text is None:
-            text = json.dumps(dict(entry), ensure_ascii=False, sort_keys=True, default=str)
-        shown.append((level, re.sub(r"[^a-z]", "", level.lower()), cut(str(text), LOG_TEXT_LIMIT)))
-    return shown
-
-
-def _step_time(step: StepRecord) -> str:
-    return f"{step.duration:.3f}s"
-
-
-def _expectation_text(result: ScenarioResult) -> str:
-    expectation = result.expectation
-    if not expectation:
-        return "(none recorded)"
-    parts = [str(expectation.get("outcome", "?"))]
-    for key in ("limitation", "fails_with", "note"):
-        if expectation.get(key):
-            parts.append(f"{key}: {expectation[key]}")
-    return "; ".join(parts)
-
-
-def _source_line(result: ScenarioResult) -> int:
-    """The scenario line to open: the failed step's, else the first step's (0: unknown)."""
-    lines = [s.line for s in result.steps if s.outcome == "failed" and s.line]
-    lines = lines or [s.line for s in result.steps if s.line]
-    return lines[0] if lines else 0
-
-
-def _record_facts(result: ScenarioResult, column_label: str) -> list[tuple[str, str]]:
-    facts = [
-        ("status", result.status),
-        ("outcome", LABEL[classify(result)]),
-        ("target", column_label),
-        ("expectation", _expectation_text(result)),
-        ("duration", f"{result.duration:.3f}s"),
-        ("covers", ", ".join(result.covers) or "(nothing)"),
-    ]
-    if result.file:
-        line = _source_line(result)
-        facts.append(("file", f"{result.file}:{line}" if line else result.file))
-    if result.flaky or result.outcomes:
-        facts.append(("repeats", ("flaky: " if result.flaky else "") + _repeat_counts(result)))
-    return facts
+    def data(self) -> Markup:
+        """The ``mmr-data`` JSON (see :mod:`~conformance.reports.matrix_data`)."""
+        chips = {outcome.value: [_CLASS[outcome], _SYMBOL[outcome], LABEL[outcome]]
+                 for outcome in _CLASS}
+        chips[REF_DEVIATION] = [_REF_CLASS, _REF_SYMBOL, _REF_LABEL]
+        results = [
+            [visible(r.test), r.status, _state(r), visible(r.title),
+             visible(repeat_counts(r)) if r.flaky else ""]
+            for r in self.results
+        ]
+        return Markup(script_json({"results": results, "cells": self.cells, "chips": chips,
+                                   "perPage": RESULTS_PER_PAGE, "logLimit": LOG_ENTRY_LIMIT}))
 
 
 #: What the templates use besides the page's data.
@@ -314,10 +274,7 @@ _HELPERS: dict[str, Any] = {
     "LABEL": LABEL,
     "MEANING": _MEANING,
     "CLASS": _CLASS,
-    "LOG_ENTRY_LIMIT": LOG_ENTRY_LIMIT,
     "classify": classify,
-    "cut": lambda text, limit=LOG_TEXT_LIMIT: cut(text, limit),
-    "artifact_href": relative_href,
     "tally_text": _tally_text,
     "member_tally": _member_tally,
     "row_level": _row_level,
@@ -326,21 +283,71 @@ _HELPERS: dict[str, Any] = {
     "column_groups": _column_groups,
     "browser": _browser,
     "facts": _facts,
-    "repeat_counts": _repeat_counts,
-    "message_of": _message_of,
-    "shown_limitation": _shown_limitation,
-    "log_entries": _log_entries,
-    "step_time": _step_time,
-    "record_facts": _record_facts,
-    "state_of": _state,
+    "repeat_counts": repeat_counts,
+    "message_of": message_of,
+    "cut": lambda text, limit=LOG_TEXT_LIMIT: cut(text, limit),
     "is_reference_deviation": is_reference_deviation,
-    "is_trace": is_trace,
     "REF_CLASS": _REF_CLASS,
     "REF_SYMBOL": _REF_SYMBOL,
     "REF_LABEL": _REF_LABEL,
     "REF_MEANING": _REF_MEANING,
     "REF_DEVIATION": REF_DEVIATION,
 }
+
+
+# Where the template leaves the records' JSON, written in chunks as it is made.
+_DETAILS_SLOT = Markup("<!--mmr-details-->")
+
+
+def iter_matrix_html(
+    matrix: Matrix,
+    run_info: RunInfo | Mapping[str, RunInfo],
+    results: Iterable[ScenarioResult],
+    run_dir: Path | None = None,
+) -> Iterator[str]:
+    """matrix.html in pieces, as it is made (see the module docstring and
+    :func:`render_matrix_html`)."""
+    keys = set(matrix.targets)
+    ordered = [r for r in sort_results(results) if r.target in keys]
+    if isinstance(run_info, RunInfo):
+        title = f"Conformance matrix \u2014 {run_info.run_id}"
+        runs = None
+    else:
+        title = "Conformance matrix \u2014 " + ", ".join(run_info)
+        runs = dict(run_info)
+    csp = (
+        "default-src 'none'; img-src data:; "
+        f"style-src {csp_source(asset(_CSS))}; script-src {csp_source(asset(_JS))}; "
+        "base-uri 'none'; form-action 'none'"
+    )
+    index = _Index(ordered)
+    columns = [matrix.column(key) for key in matrix.targets]
+    labels = {column.key: _column_label(column) for column in columns}
+    context = {
+        **_HELPERS,
+        "css": _CSS,
+        "js": _JS,
+        "csp": csp,
+        "title": title,
+        "info": run_info if runs is None else None,
+        "runs": runs,
+        "matrix": matrix,
+        "columns": columns,
+        "index": index,
+        "changes": RunChanges(columns),
+        "DATA_ID": DATA_ID,
+        "DETAILS_ID": DETAILS_ID,
+        "details": _DETAILS_SLOT,
+    }
+    records = Records(run_dir, index.is_reference)
+    for chunk in environment().get_template("matrix.html.j2").generate(context):
+        if _DETAILS_SLOT not in chunk:
+            yield chunk
+            continue
+        before, after = chunk.split(_DETAILS_SLOT, 1)
+        yield before
+        yield from records.chunks(ordered, lambda result: labels[result.target])
+        yield after
 
 
 def render_matrix_html(
@@ -359,35 +366,20 @@ def render_matrix_html(
     to it and trace commands name absolute paths (without it: ``file://`` links for
     absolute scenario paths, trace paths as recorded).
     """
-    keys = set(matrix.targets)
-    ordered = [r for r in sort_results(results) if r.target in keys]
-    if isinstance(run_info, RunInfo):
-        title = f"Conformance matrix \u2014 {run_info.run_id}"
-        runs = None
-    else:
-        title = "Conformance matrix \u2014 " + ", ".join(run_info)
-        runs = dict(run_info)
-    csp = (
-        "default-src 'none'; img-src data:; "
-        f"style-src {csp_source(asset(_CSS))}; script-src {csp_source(asset(_JS))}; "
-        "base-uri 'none'; form-action 'none'"
-    )
-    context = {
-        **_HELPERS,
-        "css": _CSS,
-        "js": _JS,
-        "csp": csp,
-        "title": title,
-        "info": run_info if runs is None else None,
-        "runs": runs,
-        "matrix": matrix,
-        "columns": [matrix.column(key) for key in matrix.targets],
-        "index": _Index(ordered),
-        "changes": RunChanges([matrix.column(key) for key in matrix.targets]),
-        "source_href": lambda file: source_href(file, run_dir),
-        "trace_command": lambda path: trace_command(path, run_dir),
-    }
-    return render("matrix.html.j2", context)
+    return "".join(iter_matrix_html(matrix, run_info, results, run_dir))
+
+
+def write_matrix_html(
+    path: Path,
+    matrix: Matrix,
+    run_info: RunInfo | Mapping[str, RunInfo],
+    results: Iterable[ScenarioResult],
+    run_dir: Path | None = None,
+) -> Path:
+    """Write :func:`render_matrix_html`'s page to ``path`` atomically, as it is made (the
+    page is never held whole in memory); return ``path``."""
+    atomic_write_chunks(path, iter_matrix_html(matrix, run_info, results, run_dir))
+    return path
 
 
 def render_runs_html(
@@ -400,7 +392,15 @@ def render_runs_html(
     scenario links are relative to). Each cell whose state differs from the same target's
     cell in the run before it is highlighted, with the state it had.
     """
+    return "".join(iter_runs_html(runs, run_dir))
+
+
+def iter_runs_html(
+    runs: Sequence[tuple[str, RunInfo, Sequence[ScenarioResult]]], run_dir: Path | None = None
+) -> Iterator[str]:
+    """:func:`render_runs_html`'s page in pieces, as it is made (for
+    :func:`~conformance.reports.atomic.atomic_write_chunks`)."""
     matrix, placed = build_multi_run_matrix(
         [(label, ordered_targets(info.targets, results), results) for label, info, results in runs]
     )
-    return render_matrix_html(matrix, {label: info for label, info, _ in runs}, placed, run_dir)
+    return iter_matrix_html(matrix, {label: info for label, info, _ in runs}, placed, run_dir)

@@ -15,6 +15,7 @@ from conformance.reports.outcome import (
     MEANING,
     PRECEDENCE,
     SUMMARY_ORDER,
+    SYMBOL,
     Outcome,
     classify,
     unexpected_pass_message,
@@ -26,14 +27,7 @@ __all__ = ["MESSAGE_LIMIT", "render_cell", "render_matrix_md"]
 #: Longest failure message or note shown below the tables, in characters.
 MESSAGE_LIMIT = 500
 
-_SYMBOL = {
-    Outcome.UNEXPECTED_FAILURE: "❌",
-    Outcome.UNEXPECTED_PASS: "❗",
-    Outcome.KNOWN_LIMITATION: "⚠️",
-    Outcome.PASS: "✅",
-    Outcome.NOT_RUN: "⏭",
-    Outcome.NOT_APPLICABLE: "—",
-}
+_SYMBOL = {outcome: symbol.emoji for outcome, symbol in SYMBOL.items()}
 _MEANING = {
     **MEANING,
     Outcome.KNOWN_LIMITATION: MEANING[Outcome.KNOWN_LIMITATION] + " (ids listed)",

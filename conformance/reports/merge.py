@@ -286,8 +286,7 @@ def write_merged_run(
     ]
     # A normal run folder has its log too: `conformance report` and later merges read it.
     with ResultsLog(run_dir / RESULTS_JSONL) as log:
-        for result in results:
-            log.append(result)
+        log.extend(results)
     written = write_reports(run_dir, merged.run_info, results)
     if update_latest:
         update_latest_pointer(root, run_dir)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import NamedTuple
 
-from conformance.model import TARGET_NAMES, canonical_target_name
 from conformance.results import ScenarioResult
+from conformance.targets.registry import TARGETS, target_order
 
 __all__ = [
     "FAILING_STATUSES",
@@ -21,7 +22,10 @@ __all__ = [
     "PRECEDENCE",
     "REFERENCE_PREFIX",
     "SUMMARY_ORDER",
+    "SYMBOL",
+    "WARNING_SIGN",
     "Outcome",
+    "Symbol",
     "classify",
     "is_reference_deviation",
     "limitation_id",
@@ -77,6 +81,29 @@ LABEL: dict[Outcome, str] = {
     Outcome.PASS: "pass",
     Outcome.NOT_RUN: "not run",
     Outcome.NOT_APPLICABLE: "n/a",
+}
+
+
+class Symbol(NamedTuple):
+    """How an outcome is drawn, so that no report relies on colour alone."""
+
+    #: A plain glyph (HTML pages, terminals, certificates).
+    text: str
+    #: Its emoji (Markdown: GitHub draws it in colour).
+    emoji: str
+
+
+#: ⚠: a known limitation here; a certificate's check that could not be judged (error).
+WARNING_SIGN = "\u26a0"
+#: The one table of outcome symbols (matrix.html and the certificates draw ``text``,
+#: matrix.md ``emoji``).
+SYMBOL: dict[Outcome, Symbol] = {
+    Outcome.UNEXPECTED_FAILURE: Symbol("\u2717", "\u274c"),  # ✗ ❌
+    Outcome.UNEXPECTED_PASS: Symbol("!", "\u2757"),  # ! ❗
+    Outcome.KNOWN_LIMITATION: Symbol(WARNING_SIGN, "\u26a0\ufe0f"),  # ⚠ ⚠️
+    Outcome.PASS: Symbol("\u2713", "\u2705"),  # ✓ ✅
+    Outcome.NOT_RUN: Symbol("\u2298", "\u23ed"),  # ⊘ ⏭
+    Outcome.NOT_APPLICABLE: Symbol("\u2013", "\u2014"),  # en dash, em dash
 }
 #: What each outcome means, for the reports' legends (each report says after the known
 #: limitation's meaning how it shows the limitation's id).
@@ -155,11 +182,10 @@ def unexpected_pass_message(result: ScenarioResult) -> str:
 
 
 def target_sort_key(target: str) -> tuple[int, str]:
-    """Canonical target order: native, reference, attach, then any other target by name."""
-    try:
-        return (TARGET_NAMES.index(canonical_target_name(target)), "")
-    except ValueError:
-        return (len(TARGET_NAMES), target)
+    """Canonical target order (the registry's: native, reference, attach), then any other
+    target by name."""
+    order = target_order(target)
+    return (order, "" if order < len(TARGETS) else target)
 
 
 def ordered_targets(declared: Iterable[str], results: Iterable[ScenarioResult]) -> list[str]:

@@ -46,9 +46,12 @@ from conformance.schemas import load_schema
 
 __all__ = [
     "build_wptreport",
+    "save_wptreport",
     "validate_wptreport",
+    "wpt_os",
     "wpt_run_info",
     "wpt_test_name",
+    "wptreport_document",
     "write_wptreport",
 ]
 
@@ -76,7 +79,7 @@ def _ms(timestamp: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _os(platform: str) -> str:
+def wpt_os(platform: str) -> str:
     """wptrunner's ``os`` (``linux``, ``mac``, ``win``) from ``platform.platform()``."""
     lowered = platform.lower()
     for prefix, name in (("linux", "linux"), ("macos", "mac"), ("darwin", "mac"),
@@ -93,7 +96,7 @@ def wpt_run_info(info: RunInfo) -> dict[str, Any]:
     return {
         "product": "chromium" if product.startswith("not") else product,
         "browser_version": info.browser_version,
-        "os": _os(info.platform),
+        "os": wpt_os(info.platform),
         "revision": info.git_revision or "",
         "run_id": info.run_id,
         "suite_version": info.suite_version,
@@ -141,16 +144,19 @@ def _entry(result: ScenarioResult) -> dict[str, Any]:
     return entry
 
 
+def wptreport_document(run_info: dict[str, Any], time_start: int, time_end: int,
+                       results: list[dict[str, Any]]) -> dict[str, Any]:
+    """A wptreport document from its parts: the one shape of every wptreport the suite
+    writes (a scenario run's, and ``conformance wpt``'s per target)."""
+    return {"run_info": run_info, "time_start": time_start, "time_end": time_end,
+            "subsuites": {}, "results": results}
+
+
 def build_wptreport(run_info: RunInfo, results: Iterable[ScenarioResult]) -> dict[str, Any]:
     """The wptreport document of a run (see the module docstring)."""
     start = _ms(run_info.start_time)
-    return {
-        "run_info": wpt_run_info(run_info),
-        "time_start": start,
-        "time_end": _ms(run_info.end_time) or start,
-        "subsuites": {},
-        "results": [_entry(result) for result in sort_results(results)],
-    }
+    return wptreport_document(wpt_run_info(run_info), start, _ms(run_info.end_time) or start,
+                              [_entry(result) for result in sort_results(results)])
 
 
 def validate_wptreport(document: Any) -> None:
@@ -173,11 +179,23 @@ def validate_wptreport(document: Any) -> None:
                                  "status (it must be left out)")
 
 
+def save_wptreport(path: Path | str, document: dict[str, Any], *, validate: bool = True) -> Path:
+    """Write ``document`` atomically, validated first (:func:`validate_wptreport`): every
+    wptreport the suite writes goes through here.
+
+    ``validate=False`` is for :func:`build_wptreport`'s documents only: their shape is the
+    tests' to check (``tests/test_report_wpt.py``), and validating costs about 1.5 ms per
+    result, seconds for a large run's report.
+    """
+    path = Path(path)
+    if validate:
+        validate_wptreport(document)
+    atomic_write_text(path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    return path
+
+
 def write_wptreport(
     path: Path | str, run_info: RunInfo, results: Iterable[ScenarioResult]
 ) -> Path:
-    """Write wptreport.json atomically and return its path."""
-    path = Path(path)
-    document = build_wptreport(run_info, results)
-    atomic_write_text(path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
-    return path
+    """Write a run's wptreport.json atomically and return its path."""
+    return save_wptreport(path, build_wptreport(run_info, results), validate=False)

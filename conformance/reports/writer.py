@@ -18,7 +18,7 @@ from conformance.reports.json_report import write_results_json
 from conformance.reports.junit import write_junit
 from conformance.reports.limitation_info import LimitationCatalog, annotate
 from conformance.reports.matrix import build_matrix
-from conformance.reports.matrix_html import render_matrix_html
+from conformance.reports.matrix_html import write_matrix_html
 from conformance.reports.matrix_md import render_matrix_md
 from conformance.reports.outcome import ordered_targets
 from conformance.reports.wptreport import write_wptreport
@@ -75,9 +75,8 @@ def write_reports(
     written["junit"] = write_junit(run_dir / JUNIT_XML, run_info, results)
     written["matrix"] = run_dir / MATRIX_MD
     atomic_write_text(written["matrix"], render_matrix_md(matrix, run_info))
-    written["html"] = run_dir / MATRIX_HTML
-    atomic_write_text(written["html"],
-                      render_matrix_html(matrix, run_info, results, run_dir=run_dir))
+    written["html"] = write_matrix_html(run_dir / MATRIX_HTML, matrix, run_info, results,
+                                        run_dir=run_dir)
     table = build_compat(results, run_info, targets, catalog)
     written["compat"] = run_dir / COMPAT_MD
     atomic_write_text(written["compat"], render_compat_md(table, run_info))

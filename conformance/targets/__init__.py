@@ -1,10 +1,14 @@
-"""The target registry: every place a page can run, defined once.
+"""Every place a page can run, each declared once, in its own module.
 
-A target is one module here (``native``, ``reference``, ``attach``) with a class that says
-how it opens a page, what it can do (:class:`Capabilities`) and which expectations apply.
-The CLI's choices (:mod:`conformance.options`), the pytest plugin, certification,
-``conformance open`` and the reports all derive from :data:`TARGETS`; adding a target
-touches this registry and its module, as wptrunner's ``browsers/`` does.
+A target is one module here (``native``, ``reference``, ``attach``) with a
+:class:`~conformance.targets.base.Target` subclass that declares its name, former names,
+capabilities, which expectations apply, its place in reports and how it is made from the
+command line's options, and a module-level ``TARGET`` naming it. The registry
+(:mod:`conformance.targets.registry`) finds these modules: the CLI's choices
+(:mod:`conformance.options`), the pytest plugin, certification, ``conformance open`` and the
+reports all derive from :data:`TARGETS`, so adding a target touches its module only, as
+wptrunner's ``browsers/`` does. Browsers and targets are opened and closed together through
+:class:`OpenTargets` (:mod:`conformance.targets.lifetime`).
 
 ``redirected`` is kept as an alias of ``reference`` so that existing commands, scripts and
 baselines keep working.
@@ -12,16 +16,14 @@ baselines keep working.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.model import TARGET_ALIASES, TARGET_NAMES, Expectation, Scenario
+from conformance.model import Expectation, ExpectationKind, Scenario
 from conformance.targets.attach import AttachTarget
 from conformance.targets.base import (
     CAPABILITY_LABELS,
     Capabilities,
     CapabilityMissing,
-    ExpectationKind,
     FaultInjector,
     HostView,
     OpenedPage,
@@ -29,16 +31,30 @@ from conformance.targets.base import (
     PageSetup,
     SpeakerRecords,
     Target,
+    TargetOptions,
     TargetUnavailable,
 )
 from conformance.targets.browsers import BrowserOptions, Browsers, channel_problem
+from conformance.targets.lifetime import OpenTargets, open_target
 from conformance.targets.native import NativeTarget
 from conformance.targets.reference import ReferenceTarget
+from conformance.targets.registry import (
+    ALIASES,
+    TARGETS,
+    canonical_target,
+    default_targets,
+    make_target,
+    parse_targets,
+    register,
+    target_choices,
+    target_order,
+    unalias,
+    unregister,
+)
 
 __all__ = [
     "ALIASES",
     "CAPABILITY_LABELS",
-    "DEFAULT_TARGETS",
     "TARGETS",
     "AttachTarget",
     "BrowserOptions",
@@ -49,6 +65,7 @@ __all__ = [
     "FaultInjector",
     "HostView",
     "NativeTarget",
+    "OpenTargets",
     "OpenedPage",
     "PagePool",
     "PageSetup",
@@ -60,77 +77,18 @@ __all__ = [
     "applicable_expectation",
     "canonical_target",
     "channel_problem",
+    "default_targets",
     "make_target",
     "missing_capabilities",
+    "open_target",
     "options_from",
     "parse_targets",
+    "register",
     "target_choices",
+    "target_order",
+    "unalias",
+    "unregister",
 ]
-
-#: Every target, in report order.
-TARGETS: dict[str, type[Target]] = {
-    NativeTarget.name: NativeTarget,
-    ReferenceTarget.name: ReferenceTarget,
-    AttachTarget.name: AttachTarget,
-}
-#: Old names that still work everywhere a target name is read (CLI, baselines, results).
-ALIASES: dict[str, str] = TARGET_ALIASES
-assert tuple(TARGETS) == TARGET_NAMES, "conformance.model.TARGET_NAMES lists the registry's names"
-#: What ``--target all`` runs: the targets that need nothing but this machine.
-DEFAULT_TARGETS: tuple[str, ...] = ("native", "reference")
-
-
-@dataclass(frozen=True)
-class TargetOptions:
-    """Everything that configures targets in one process."""
-
-    browser: BrowserOptions = field(default_factory=BrowserOptions)
-    #: ``native`` / ``redirected``: the expectations an attached browser gets (else detected).
-    attach_expects: ExpectationKind | None = None
-    #: Where the reference target's host gathers ICE: ``loopback`` (hermetic) or ``all``
-    #: (every interface and the page's STUN/TURN servers: a backend on another host);
-    #: ``None``: the caller's default (``loopback``, or ``all`` to certify an app's own backend).
-    ice: str | None = None
-    #: Where the reference target's local device sits (``--network``: a topology of
-    #: :mod:`conformance.network.topology`; the run makes its home network). ``None``: the
-    #: profile's ``network:``, else ``same-host``.
-    network: str | None = None
-    #: An impairment preset on the local device's access link (``--impair``), or ``None``.
-    impair: str | None = None
-
-
-def canonical_target(name: str) -> str:
-    """``name`` with aliases resolved; :class:`ValueError` for an unknown target."""
-    name = ALIASES.get(name, name)
-    if name not in TARGETS:
-        raise ValueError(f"unknown target {name!r} (known: {', '.join([*TARGETS, *ALIASES])})")
-    return name
-
-
-def target_choices() -> list[str]:
-    """What ``--target`` accepts: every target, its aliases, and ``all``."""
-    return [*TARGETS, *ALIASES, "all"]
-
-
-def parse_targets(text: str) -> tuple[str, ...]:
-    """``all``, a target, or a comma-separated list of them, in report order."""
-    names = {canonical_target(part.strip()) for part in text.split(",") if part.strip()
-             and part.strip() != "all"}
-    if "all" in {part.strip() for part in text.split(",")}:
-        names |= set(DEFAULT_TARGETS)
-    return tuple(name for name in TARGETS if name in names)
-
-
-def make_target(name: str, browsers: Browsers, options: TargetOptions | None = None) -> Target:
-    """A new target called ``name`` (aliases allowed) using ``browsers``."""
-    cls = TARGETS[canonical_target(name)]
-    options = options or TargetOptions()
-    if cls is AttachTarget:
-        return AttachTarget(browsers, options.attach_expects)
-    if cls is ReferenceTarget:
-        return ReferenceTarget(browsers, ice=options.ice or "loopback",
-                               network=options.network or "same-host")
-    return cls(browsers)
 
 
 def missing_capabilities(scenario: Scenario, kind: ExpectationKind, target: Target) -> list[str]:

@@ -17,14 +17,14 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from conformance.targets.base import ExpectationKind, OpenedPage, PageSetup, Target
+from conformance.targets.base import ExpectationKind, OpenedPage, PageSetup, Target, TargetOptions
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page
 
     from conformance.targets.browsers import Browsers
 
-__all__ = ["AttachTarget"]
+__all__ = ["TARGET", "AttachTarget"]
 
 #: How long a page may take to show the redirection flag (an extension may set it after
 #: it connected to its local side) before the browser counts as not redirected.
@@ -46,6 +46,7 @@ class AttachTarget(Target):
     name = "attach"
     description = "a browser the suite did not start (--cdp URL or --ws URL)"
     fixed_kind = None
+    report_order = 2
     launched_by_suite = False
 
     def __init__(self, browsers: Browsers, expects: ExpectationKind | None = None) -> None:
@@ -53,9 +54,11 @@ class AttachTarget(Target):
         self._given = expects
         self._kind: ExpectationKind | None = expects
         self._redirection: dict[str, Any] | None = None
-        #: A page of the suite's own server to look at when the expectations must be known
-        #: before an item's page opens (set by whoever serves pages).
-        self.probe_url: str | None = None
+
+    @classmethod
+    def create(cls, browsers: Browsers, options: TargetOptions) -> AttachTarget:
+        """The attach target; ``--attach-expects`` fixes its expectations (else detected)."""
+        return cls(browsers, options.attach_expects)
 
     async def browser(self) -> Browser:
         """The attached browser."""
@@ -128,3 +131,7 @@ class AttachTarget(Target):
                 "endpoint": self.browsers.attach_endpoint.split("?")[0],
                 "via": "cdp" if self.browsers.attached_over_cdp else "playwright-server",
                 "browser_version": browser.version}
+
+
+#: What the registry (:mod:`conformance.targets`) finds in this module.
+TARGET = AttachTarget

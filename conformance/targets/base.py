@@ -13,12 +13,13 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from conformance.model import ExpectationKind
+from conformance.targets.browsers import BrowserOptions, Browsers
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page
-
-    from conformance.targets.browsers import Browsers
 
 __all__ = [
     "CAPABILITY_LABELS",
@@ -32,11 +33,9 @@ __all__ = [
     "PageSetup",
     "SpeakerRecords",
     "Target",
+    "TargetOptions",
     "TargetUnavailable",
 ]
-
-#: Which set of a scenario's expectations applies to a target.
-ExpectationKind = Literal["native", "redirected"]
 
 #: Capability field -> the words used in SKIP and not-applicable reasons.
 CAPABILITY_LABELS: dict[str, str] = {
@@ -77,6 +76,25 @@ class Capabilities:
     def missing(self, needs: frozenset[str]) -> list[str]:
         """The capabilities in ``needs`` that this target lacks, in a fixed order."""
         return [name for name in CAPABILITY_LABELS if name in needs and not getattr(self, name)]
+
+
+@dataclass(frozen=True)
+class TargetOptions:
+    """Everything that configures targets in one process."""
+
+    browser: BrowserOptions = field(default_factory=BrowserOptions)
+    #: ``native`` / ``redirected``: the expectations an attached browser gets (else detected).
+    attach_expects: ExpectationKind | None = None
+    #: Where the reference target's host gathers ICE: ``loopback`` (hermetic) or ``all``
+    #: (every interface and the page's STUN/TURN servers: a backend on another host);
+    #: ``None``: the caller's default (``loopback``, or ``all`` to certify an app's own backend).
+    ice: str | None = None
+    #: Where the reference target's local device sits (``--network``: a topology of
+    #: :mod:`conformance.network.topology`; the run makes its home network). ``None``: the
+    #: profile's ``network:``, else ``same-host``.
+    network: str | None = None
+    #: An impairment preset on the local device's access link (``--impair``), or ``None``.
+    impair: str | None = None
 
 
 class FaultInjector(Protocol):
@@ -309,16 +327,26 @@ class PagePool:
 class Target:
     """A place pages run: a browser, maybe a redirection, and what it can do.
 
-    Subclasses (one module each, registered in :mod:`conformance.targets`) set ``name``,
-    ``description`` and ``capabilities``, and override the hooks they need.
+    A subclass declares everything the registry (:mod:`conformance.targets`) and the
+    command line need: ``name`` (and former names in ``aliases``), ``description``,
+    ``capabilities``, which expectations apply (``fixed_kind``), where it stands in reports
+    (``report_order``), whether ``--target all`` runs it (``runs_by_default``), and how it is
+    made from the command line's :class:`TargetOptions` (:meth:`create`). Its module names
+    it in a module-level ``TARGET``, which is how the registry finds it.
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    #: Former names that still select this target everywhere (CLI, results, baselines).
+    aliases: ClassVar[tuple[str, ...]] = ()
     capabilities: ClassVar[Capabilities] = Capabilities()
     #: The expectations that apply, when known without looking at a page (``None``: the
     #: target finds out from its first page, as ``attach`` does).
     fixed_kind: ClassVar[ExpectationKind | None] = "native"
+    #: Where the target stands in reports and in ``--target`` choices (lowest first).
+    report_order: ClassVar[int] = 100
+    #: Whether ``--target all`` runs it: only targets that need nothing but this machine.
+    runs_by_default: ClassVar[bool] = False
     #: Whether the suite launched the browser (and so chose its flags, e.g. the tone of
     #: Chromium's fake microphone).
     launched_by_suite: ClassVar[bool] = True
@@ -327,6 +355,15 @@ class Target:
         self.browsers = browsers
         #: Warm pages for callers that ask for reuse (``PageSetup.reuse``).
         self.pages = PagePool()
+        #: A page of the caller's own (the suite's index page, the certified app) that a
+        #: target may open to learn which expectations apply (``attach`` does).
+        self.probe_url: str | None = None
+
+    @classmethod
+    def create(cls, browsers: Browsers, options: TargetOptions) -> Target:
+        """A new target of this kind on ``browsers``, configured by ``options`` (the command
+        line's); targets with options of their own override this."""
+        return cls(browsers)
 
     # --- what applies ------------------------------------------------------------------
     async def expectation_kind(self) -> ExpectationKind:

@@ -8,13 +8,21 @@ the connection is dropped, the user's browser and pages stay.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from conformance.browser import BrowserNotFoundError, find_chromium, launch_args, launch_chromium
+from conformance.browser import (
+    MUTE_AUDIO_ARG,
+    BrowserNotFoundError,
+    find_chromium,
+    launch_args,
+    launch_chromium,
+)
+from conformance.soundcard import SoundCard, SoundCardError, default_devices, soundcard_problem
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Playwright
@@ -49,6 +57,11 @@ class BrowserOptions:
     ws: tuple[str, ...] = ()
     #: Which pool member this process uses (an xdist worker's number).
     worker_index: int = field(default_factory=lambda: worker_number())
+    #: Give a launched browser the suite's sound card (:mod:`conformance.soundcard`) where
+    #: PulseAudio is installed, instead of Chromium's fake devices and muted output.
+    soundcard: bool = True
+    #: The sound card's microphone tones (empty: the reference host's, 440/880/660 Hz).
+    soundcard_tones: tuple[float, ...] = ()
 
 
 def worker_number() -> int:
@@ -84,6 +97,31 @@ class Browsers:
         self._attached_via = ""
         #: What was launched: executable path (or channel) and version, for run_info.
         self.launched_path = ""
+        #: The sound card of the launched browser (``None``: fake devices).
+        self.soundcard: SoundCard | None = None
+        #: Why a launched browser has no sound card (``None``: it has one, or none was wanted).
+        self.soundcard_problem: str | None = None if self.options.soundcard else "not wanted"
+
+    def soundcard_expected(self) -> bool:
+        """Whether launched pages have (or will have, once launched) the sound card."""
+        if not self.options.soundcard or self.soundcard_problem is not None:
+            return False
+        return self.soundcard is not None or soundcard_problem() is None
+
+    async def _sound_env(self) -> dict[str, str] | None:
+        """The sound card's environment for a launch, starting the card on first use."""
+        if self.soundcard is None and self.soundcard_problem is None:
+            self.soundcard_problem = soundcard_problem()
+            if self.soundcard_problem is None:
+                tones = self.options.soundcard_tones
+                card = SoundCard(default_devices(tones) if tones else None)
+                try:
+                    await asyncio.to_thread(card.start)
+                except SoundCardError as exc:
+                    self.soundcard_problem = str(exc)
+                else:
+                    self.soundcard = card
+        return self.soundcard.env if self.soundcard is not None else None
 
     async def playwright(self) -> Playwright:
         """The Playwright driver of this process."""
@@ -104,16 +142,21 @@ class Browsers:
             self.launched_path = info.path
             self._launched = await launch_chromium(
                 playwright, info, headless=options.headless, extra_args=options.extra_args,
-                slow_mo=options.slow_mo or None,
+                slow_mo=options.slow_mo or None, sound_env=await self._sound_env(),
             )
         else:
             problem = channel_problem(options.browser)
             if problem:
                 raise BrowserNotFoundError(problem)
             self.launched_path = f"channel {options.browser}"
+            sound_env = await self._sound_env()
+            sound: dict[str, Any] = ({} if sound_env is None else
+                                     {"env": {**os.environ, **sound_env},
+                                      "ignore_default_args": [MUTE_AUDIO_ARG]})
             self._launched = await playwright.chromium.launch(
                 channel=options.browser, headless=options.headless,
-                args=launch_args(options.extra_args), slow_mo=options.slow_mo or None,
+                args=launch_args(options.extra_args, fake_devices=sound_env is None),
+                slow_mo=options.slow_mo or None, **sound,
             )
         return self._launched
 
@@ -164,3 +207,6 @@ class Browsers:
             with contextlib.suppress(Exception):  # the driver died with its browsers
                 await self._playwright.stop()
             self._playwright = None
+        if self.soundcard is not None:
+            card, self.soundcard = self.soundcard, None
+            await asyncio.to_thread(card.stop)

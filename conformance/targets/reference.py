@@ -25,6 +25,7 @@ from conformance.targets.base import (
     HostView,
     SpeakerRecords,
     Target,
+    TargetOptions,
     TargetUnavailable,
 )
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
     from conformance.targets.browsers import Browsers
 
-__all__ = ["ICE_MODES", "ReferenceTarget"]
+__all__ = ["ICE_MODES", "TARGET", "ReferenceTarget"]
 
 #: The host's ICE modes (``reference_impl.ICE_MODES``, repeated so that the registry loads
 #: without importing the reference implementation, which may be absent).
@@ -50,8 +51,17 @@ class ReferenceTarget(Target):
 
     name = "reference"
     description = "the reference redirection implementation (shim + aiortc local device)"
+    aliases = ("redirected",)
     capabilities = Capabilities(faults=True, speaker_records=True, host_peer_connections=True)
     fixed_kind = "redirected"
+    report_order = 1
+    runs_by_default = True
+
+    @classmethod
+    def create(cls, browsers: Browsers, options: TargetOptions) -> ReferenceTarget:
+        """The reference target; its host gathers ICE as ``--ice`` says (loopback by default)."""
+        return cls(browsers, ice=options.ice or "loopback",
+                   network=options.network or DEFAULT_TOPOLOGY)
 
     def __init__(self, browsers: Browsers, *, ice: str = "loopback",
                  network: str = DEFAULT_TOPOLOGY) -> None:
@@ -266,3 +276,7 @@ class ReferenceTarget(Target):
                 "network": {"topology": self.network.name, "media_from": self.network.where,
                             "impairment": home.impairment if (home := self._home_if_any()) else None},
                 "browser": self.browsers.options.browser, "browser_version": browser.version}
+
+
+#: What the registry (:mod:`conformance.targets`) finds in this module.
+TARGET = ReferenceTarget

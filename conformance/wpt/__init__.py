@@ -27,6 +27,7 @@ async def run_wpt(root: Path, paths: list[str], targets: tuple[str, ...], option
     """Run the tests on each target, write the reports into ``report_dir``; the summary."""
     from conformance.limitations import load_limitations
     from conformance.reports.atomic import atomic_write_text
+    from conformance.reports.wptreport import save_wptreport
     from conformance.wpt.report import differences, differences_markdown
     from conformance.wpt.runner import discover, run_target
     from conformance.wpt.server import WptServer
@@ -48,7 +49,7 @@ async def run_wpt(root: Path, paths: list[str], targets: tuple[str, ...], option
         server.close()
     report_dir.mkdir(parents=True, exist_ok=True)
     for name, report in reports.items():
-        atomic_write_text(report_dir / f"wptreport-{name}.json", json.dumps(report, indent=1) + "\n")
+        save_wptreport(report_dir / f"wptreport-{name}.json", report)
     registry = limitations_file if limitations_file and limitations_file.is_file() else None
     diff = differences(reports, load_limitations(registry) if registry else {})
     atomic_write_text(report_dir / "differences.json", json.dumps(diff, indent=1) + "\n")

@@ -29,10 +29,12 @@ __all__ = [
     "SILENCE_DBFS",
     "AudioAnalyser",
     "DeviceInfo",
+    "PlayedAudio",
     "Speaker",
     "ToneTrack",
     "default_microphones",
     "default_speakers",
+    "dominant_hz",
     "frame_to_mono",
 ]
 
@@ -193,9 +195,19 @@ class AudioAnalyser:
 
     def feed(self, frame: AudioFrame) -> None:
         """Add one frame."""
-        mono = frame_to_mono(frame)
-        self.sample_rate = frame.sample_rate or SAMPLE_RATE
-        self.frames += 1
+        self.feed_samples(frame_to_mono(frame), frame.sample_rate or SAMPLE_RATE)
+
+    def feed_samples(self, mono: np.ndarray[Any, np.dtype[np.float64]], rate: int = SAMPLE_RATE,
+                     *, counts: bool = True) -> None:
+        """Add mono samples in [-1, 1] (a sound card's recording, a decoded frame).
+
+        ``counts``: whether they count as a rendered frame; a sink's monitor delivers
+        digital silence while nothing plays, which keeps the window current without
+        counting as rendering.
+        """
+        self.sample_rate = rate
+        if counts:
+            self.frames += 1
         self._buffer.append((self._clock(), mono))
         self._buffered += len(mono)
         while self._buffered - len(self._buffer[0][1]) >= self.WINDOW:
@@ -220,13 +232,47 @@ class AudioAnalyser:
         if rms <= 1e-9:
             return {"frames": self.frames, "rmsDbfs": SILENCE_DBFS, "dominantHz": None}
         level = max(20 * math.log10(rms), SILENCE_DBFS)
-        dominant: float | None = None
-        if len(samples) >= 256:
-            spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
-            spectrum[0] = 0.0  # ignore DC
-            peak = int(np.argmax(spectrum))
-            dominant = round(peak * self.sample_rate / len(samples), 1)
+        dominant = dominant_hz(samples, self.sample_rate) if len(samples) >= 256 else None
         return {"frames": self.frames, "rmsDbfs": round(level, 2), "dominantHz": dominant}
+
+
+#: Segments of the gap-aware spectrum: 43 ms, short enough to fit between a real audio
+#: path's dropouts, long enough to tell the project's tones apart (the closest are 83 Hz).
+_SEGMENT = 2048
+#: Consecutive exact zeros that make a dropout (an underrun), not a zero crossing.
+_DROPOUT_RUN = 32
+
+
+def _has_dropout(segment: np.ndarray[Any, np.dtype[np.float64]]) -> bool:
+    silent = np.abs(segment) < 1e-6
+    if not silent.any():
+        return False
+    # The longest run of silent samples, without a Python loop.
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], silent.astype(np.int8), [0]))))
+    return bool((edges[1::2] - edges[::2]).max() >= _DROPOUT_RUN)
+
+
+def dominant_hz(samples: np.ndarray[Any, np.dtype[np.float64]], rate: int) -> float:
+    """The strongest frequency of ``samples`` (mono, DC ignored), to about 3 Hz.
+
+    Audio that went through a real device path (a sound card, a browser's renderer under
+    load) has dropouts: a few ms of zeros every ~100 ms. Over one long window their
+    periodicity moves the peak by a sideband (an 880 Hz tone measured at 967 Hz), so the
+    power spectra of the segments without a dropout are averaged instead (Welch's method);
+    audio without dropouts, or too little of it, is one window as before.
+    """
+    segments = [samples[i:i + _SEGMENT] for i in range(0, len(samples) - _SEGMENT + 1, _SEGMENT)]
+    clean = [segment for segment in segments if not _has_dropout(segment)]
+    if len(clean) == len(segments) or not clean:
+        windows, size = [samples], len(samples)
+    else:
+        windows, size = clean, _SEGMENT
+    # Zero-padding to the whole window keeps the bins as fine (interpolated) as one window's.
+    padded = max(len(samples), size)
+    power = sum(np.abs(np.fft.rfft(w * np.hanning(len(w)), padded)) ** 2 for w in windows)
+    spectrum = np.asarray(power, dtype=np.float64)
+    spectrum[0] = 0.0  # ignore DC
+    return round(int(np.argmax(spectrum)) * rate / padded, 1)
 
 
 @dataclass
@@ -237,6 +283,33 @@ class _Source:
     stream_ids: list[str]
     analyser: AudioAnalyser = field(default_factory=AudioAnalyser)
     active: bool = True
+
+
+class PlayedAudio:
+    """What a speaker played lately, at :data:`AUDIO_RATE`, each chunk with the wall-clock
+    time it played at: what a listener heard, for scoring call quality. One mechanism for the
+    reference host's virtual speakers and the sound card's sinks (:mod:`conformance.soundcard`)."""
+
+    def __init__(self) -> None:
+        self._chunks: deque[tuple[float, np.ndarray[Any, np.dtype[np.float64]]]] = (
+            deque(maxlen=int(AUDIO_KEPT_S * 50)))
+
+    def add(self, at: float, mono: np.ndarray[Any, np.dtype[np.float64]], rate: int) -> None:
+        """``mono`` (samples at ``rate``) played at ``at`` (epoch seconds)."""
+        step = max(1, rate // AUDIO_RATE)
+        # The mean of each group of samples: a crude low-pass before keeping 16 kHz.
+        self._chunks.append((at, mono[:len(mono) // step * step].reshape(-1, step).mean(axis=1)))
+
+    def clear(self) -> None:
+        """Forget what played."""
+        self._chunks.clear()
+
+    def audio(self) -> dict[str, Any]:
+        """What played in the last :data:`AUDIO_KEPT_S` seconds: chunks of 16 kHz 16-bit PCM
+        (base64), each with the wall-clock time it played at."""
+        return {"rate": AUDIO_RATE, "chunks": [
+            [at, base64.b64encode((np.clip(chunk, -1, 1) * 32767).astype("<i2").tobytes()).decode()]
+            for at, chunk in self._chunks]}
 
 
 class Speaker:
@@ -251,10 +324,8 @@ class Speaker:
         self._sources: dict[str, _Source] = {}
         self._overall = AudioAnalyser()
         self._last_frame_at: float | None = None
-        #: What played lately, at 16 kHz, each frame with its wall-clock time: what a
-        #: listener heard, for scoring call quality (``speakerAudio``).
-        self._audio: deque[tuple[float, np.ndarray[Any, np.dtype[np.float64]]]] = (
-            deque(maxlen=int(AUDIO_KEPT_S * 50)))
+        #: What played lately: what a listener heard, for scoring call quality (``speakerAudio``).
+        self._audio = PlayedAudio()
 
     def start_source(self, track_id: str, stream_ids: list[str]) -> None:
         """A track starts playing here."""
@@ -278,11 +349,7 @@ class Speaker:
         source.analyser.feed(frame)
         self._overall.feed(frame)
         self._last_frame_at = time.time()
-        mono = frame_to_mono(frame)
-        step = max(1, frame.sample_rate // AUDIO_RATE)
-        # The mean of each group of samples: a crude low-pass before keeping 16 kHz.
-        kept = mono[:len(mono) // step * step].reshape(-1, step).mean(axis=1)
-        self._audio.append((self._last_frame_at, kept))
+        self._audio.add(self._last_frame_at, frame_to_mono(frame), frame.sample_rate)
 
     def reset(self) -> None:
         """Forget what was rendered; sources still attached keep recording afresh."""
@@ -296,11 +363,8 @@ class Speaker:
         self._audio.clear()
 
     def audio(self) -> dict[str, Any]:
-        """What played in the last :data:`AUDIO_KEPT_S` seconds: 20 ms chunks of 16 kHz
-        16-bit PCM (base64), each with the wall-clock time it played at."""
-        return {"rate": AUDIO_RATE, "chunks": [
-            [at, base64.b64encode((np.clip(chunk, -1, 1) * 32767).astype("<i2").tobytes()).decode()]
-            for at, chunk in self._audio]}
+        """What played in the last :data:`AUDIO_KEPT_S` seconds (:meth:`PlayedAudio.audio`)."""
+        return self._audio.audio()
 
     def record(self) -> dict[str, Any]:
         """What this speaker rendered (see ``ReferenceHost.speaker_record``)."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 
+from ..rfc4733 import enable_telephone_event
 from .datachannel import ChannelHandle
 from .ice import rtc_configuration
 from .protocol import HostError, Request
@@ -54,6 +55,8 @@ class PeerHandle:
         self.session = session
         self.handle = handle
         self.configuration = configuration
+        # Negotiate telephone-event as Chromium does (RTCDTMFSender, reference_impl/rfc4733.py).
+        enable_telephone_event()
         self.pc = RTCPeerConnection(rtc_configuration(configuration))
         self.transceivers: list[TransceiverHandle] = []
         self.channels: dict[str, ChannelHandle] = {}

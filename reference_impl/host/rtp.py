@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from aiortc import RTCRtpTransceiver
 
+from ..rfc4733 import TonePlayer
 from .protocol import HostError
 from .sdp import rejected_mids
 from .tracks import HostTrack, SenderFeed
@@ -64,6 +65,7 @@ class TransceiverHandle:
         self.stream_ids: list[str] = []
         self.parameters: dict[str, Any] = {}
         self.stopped = False
+        self._tones: TonePlayer | None = None
         #: SSRC/CSRC -> what its last RTP packet said, for getSynchronizationSources().
         self.sources: dict[str, dict[int, dict[str, Any]]] = {"ssrc": {}, "csrc": {}}
         self._watch_sources()
@@ -110,6 +112,14 @@ class TransceiverHandle:
         sender._track_id = track.id if track is not None else sender._track_id
         if self.stream_ids:
             sender._stream_id = self.stream_ids[0]
+
+    def play_tone(self, tone: str, duration_ms: int) -> None:
+        """Send one DTMF tone (the page's RTCDTMFSender times the buffer) as telephone-events
+        with the payload type negotiated beside the send codec."""
+        if self._tones is None:
+            self._tones = TonePlayer(self.transceiver.sender)
+        if not self._tones.play(tone, duration_ms, self.transceiver._codecs):
+            raise HostError("InvalidStateError", "telephone-event was not negotiated for this sender")
 
     def bind_remote(self) -> None:
         """Start pumping the remote track once aiortc has created it."""

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import aiortc.exceptions
 from aiortc.mediastreams import MediaStreamError
@@ -42,12 +42,6 @@ _EXPECTED = (
     aiortc.exceptions.InternalError,
     aiortc.exceptions.OperationError,
 )
-
-
-class Killable(Protocol):
-    """A redirected object: it can be torn down when its page or connection goes."""
-
-    async def kill(self) -> None: ...
 
 
 def map_exception(error: BaseException) -> HostError:

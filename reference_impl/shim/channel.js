@@ -1,7 +1,12 @@
 // channel.js: the WebSocket to the host (PROTOCOL.md). Requests made before the socket
 // opens are queued, so the shim can install synchronously at document start.
 
-const channel = {
+import { config } from "./config.js";
+import { Native } from "./core.js";
+import { errorFromHost, invalidState } from "./errors.js";
+import { integration, log } from "./integration.js";
+
+export const channel = {
   socket: null,
   state: "connecting", // "connecting" | "open" | "closed"
   nextId: 1,

@@ -2,13 +2,14 @@
 //
 // Everything the shim needs from the platform is read here once, at document start, so a
 // page that later replaces a global (WebSocket, Promise, console...) cannot break the shim.
-const Native = {
+export const Native = {
   RTCPeerConnection: window.RTCPeerConnection,
   RTCSessionDescription: window.RTCSessionDescription,
   RTCIceCandidate: window.RTCIceCandidate,
   RTCPeerConnectionIceEvent: window.RTCPeerConnectionIceEvent,
   RTCError: window.RTCError,
   RTCErrorEvent: window.RTCErrorEvent,
+  RTCDTMFToneChangeEvent: window.RTCDTMFToneChangeEvent,
   MediaStream: window.MediaStream,
   MediaStreamTrack: window.MediaStreamTrack,
   WebSocket: window.WebSocket,
@@ -22,6 +23,7 @@ const Native = {
   ArrayBuffer: window.ArrayBuffer,
   TextEncoder: window.TextEncoder,
   Map: window.Map,
+  FinalizationRegistry: window.FinalizationRegistry,
   JSON: window.JSON,
   setTimeout: window.setTimeout.bind(window),
   queueMicrotask: window.queueMicrotask.bind(window),
@@ -49,7 +51,7 @@ const Native = {
   performanceNow: performance.now.bind(performance),
 };
 
-function uuid() {
+export function uuid() {
   if (Native.randomUUID) return Native.randomUUID();
   // Insecure contexts have no crypto.randomUUID; ids need to be unique, not secret.
   return "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".replace(/[xy]/g, (c) => {
@@ -61,26 +63,26 @@ function uuid() {
 // Handles name redirected objects in the protocol. The shim names what the DOM creates
 // synchronously ("s" prefix); the host names what appears during negotiation ("h").
 let handleCounter = 0;
-function newHandle() {
+export function newHandle() {
   handleCounter += 1;
   return `s${handleCounter}`;
 }
 
 // handle -> proxy, for routing host events. Entries leave when the object dies.
-const objects = new Native.Map();
+export const objects = new Native.Map();
 // Every live redirected object with a _die() method, killed on disconnect.
-const living = new Set();
+export const living = new Set();
 
 // A token only shim code holds: proxies with "Illegal constructor" natively can still be
 // created internally.
-const INTERNAL = Symbol("mmr-internal");
+export const INTERNAL = Symbol("mmr-internal");
 
-function defineToStringTag(cls, tag) {
+export function defineToStringTag(cls, tag) {
   Object.defineProperty(cls.prototype, Symbol.toStringTag, { value: tag, configurable: true });
 }
 
 // Replace a global the way WebIDL defines interface objects: writable, configurable,
 // not enumerable.
-function installGlobal(name, value) {
+export function installGlobal(name, value) {
   Object.defineProperty(window, name, { value, writable: true, configurable: true, enumerable: false });
 }

@@ -1,5 +1,11 @@
 // datachannel.js: RTCDataChannel proxy. Text goes as JSON strings, binary as base64.
 
+import { channel } from "./channel.js";
+import { INTERNAL, Native, defineToStringTag, living, objects } from "./core.js";
+import { invalidState } from "./errors.js";
+import { defineEventHandlers, fire, fireSimple } from "./events.js";
+import { log } from "./integration.js";
+
 function toBase64(bytes) {
   let binary = "";
   const chunk = 0x8000;
@@ -16,7 +22,32 @@ function fromBase64(text) {
   return bytes;
 }
 
-class RTCDataChannel extends Native.EventTarget {
+// createDataChannel's arguments as Chromium checks them: the label and the channel's
+// options for the host.
+export function dataChannelInit(label, init) {
+  const options = init || {};
+  const text = String(label);
+  if (new Native.TextEncoder().encode(text).length > 65535) throw new TypeError("The label is longer than 65535 bytes.");
+  if (options.maxPacketLifeTime !== undefined && options.maxPacketLifeTime !== null &&
+      options.maxRetransmits !== undefined && options.maxRetransmits !== null) {
+    throw new TypeError("Failed to execute 'createDataChannel' on 'RTCPeerConnection': RTCDataChannelInit can not have both maxPacketLifeTime and maxRetransmits set.");
+  }
+  const negotiated = Boolean(options.negotiated);
+  const id = options.id === undefined || options.id === null ? null : Number(options.id);
+  if (negotiated && id === null) throw new TypeError("Failed to execute 'createDataChannel' on 'RTCPeerConnection': RTCDataChannelInit.negotiated is true, but no id was given.");
+  if (id !== null && (id < 0 || id > 65534 || !Number.isInteger(id))) throw new TypeError("RTCDataChannelInit.id is out of range.");
+  const wire = {
+    ordered: options.ordered !== false,
+    maxPacketLifeTime: options.maxPacketLifeTime ?? null,
+    maxRetransmits: options.maxRetransmits ?? null,
+    protocol: options.protocol === undefined ? "" : String(options.protocol),
+    negotiated,
+    id: negotiated ? id : null,
+  };
+  return { text, wire };
+}
+
+export class RTCDataChannel extends Native.EventTarget {
   constructor(token, pc, init) {
     if (token !== INTERNAL) throw new TypeError("Illegal constructor");
     super();
@@ -79,6 +110,11 @@ class RTCDataChannel extends Native.EventTarget {
     } else {
       payload = Promise.resolve({ data: String(data) });
       size = new Native.TextEncoder().encode(String(data)).length;
+    }
+    // Chromium refuses what the far end cannot take (RFC 8841 a=max-message-size).
+    const sctp = this._pc.sctp;
+    if (sctp && size > sctp.maxMessageSize) {
+      throw new TypeError("Failed to execute 'send' on 'RTCDataChannel': Trying to send message larger than max-message-size");
     }
     this._unacked += size;
     // Requests leave in call order (a Blob has to be read first), without waiting for the

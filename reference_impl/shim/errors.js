@@ -1,6 +1,8 @@
 // errors.js: the exceptions a native implementation would throw, rebuilt from host replies.
 
-function domError(name, message) {
+import { Native } from "./core.js";
+
+export function domError(name, message) {
   return new Native.DOMException(message, name);
 }
 
@@ -14,20 +16,21 @@ function overconstrained(constraint, message) {
 }
 
 // A host reply's {name, message, constraint} as the page should see it.
-function errorFromHost(error) {
+export function errorFromHost(error) {
   const name = (error && error.name) || "OperationError";
   const message = (error && error.message) || name;
   if (name === "TypeError") return new TypeError(message);
   if (name === "RangeError") return new RangeError(message);
   if (name === "SyntaxError" && !error.dom) return domError("SyntaxError", message);
-  if (name === "OverconstrainedError") return overconstrained(error.constraint || "", message);
+  // Chromium's OverconstrainedErrors often have an empty message: keep the host's as it is.
+  if (name === "OverconstrainedError") return overconstrained(error.constraint || "", error.message ?? "");
   return domError(name, message);
 }
 
-function invalidState(message) {
+export function invalidState(message) {
   return domError("InvalidStateError", message);
 }
 
-function rejected(error) {
+export function rejected(error) {
   return Promise.reject(error);
 }

@@ -1,10 +1,13 @@
 // events.js: `on<event>` attributes and event dispatch for the proxy classes.
 
+import { Native, defineToStringTag } from "./core.js";
+import { log } from "./integration.js";
+
 const handlerSlots = new WeakMap();
 
 // Define `on<name>` accessors on a prototype, with native semantics: one listener per
 // attribute, registered when first set, keeping its place when replaced, removed on null.
-function defineEventHandlers(proto, names) {
+export function defineEventHandlers(proto, names) {
   for (const name of names) {
     Object.defineProperty(proto, `on${name}`, {
       configurable: true,
@@ -40,7 +43,7 @@ function defineEventHandlers(proto, names) {
 
 // Dispatch without letting a throwing page listener break the shim's own bookkeeping
 // (the platform reports listener exceptions itself).
-function fire(target, event) {
+export function fire(target, event) {
   try {
     Native.dispatchEvent.call(target, event);
   } catch (error) {
@@ -48,13 +51,13 @@ function fire(target, event) {
   }
 }
 
-function fireSimple(target, type) {
+export function fireSimple(target, type) {
   fire(target, new Native.Event(type));
 }
 
 // RTCTrackEvent, RTCDataChannelEvent and MediaStreamTrackEvent: the native constructors
 // insist on native members, so the shim ships its own with the same shape.
-class RTCTrackEvent extends Native.Event {
+export class RTCTrackEvent extends Native.Event {
   constructor(type, init) {
     super(type, init);
     if (!init || !init.receiver || !init.track || !init.transceiver) {
@@ -72,7 +75,7 @@ class RTCTrackEvent extends Native.Event {
 }
 defineToStringTag(RTCTrackEvent, "RTCTrackEvent");
 
-class RTCDataChannelEvent extends Native.Event {
+export class RTCDataChannelEvent extends Native.Event {
   constructor(type, init) {
     super(type, init);
     if (!init || !init.channel) throw new TypeError("RTCDataChannelEvent needs a channel");
@@ -82,7 +85,7 @@ class RTCDataChannelEvent extends Native.Event {
 }
 defineToStringTag(RTCDataChannelEvent, "RTCDataChannelEvent");
 
-class MediaStreamTrackEvent extends Native.Event {
+export class MediaStreamTrackEvent extends Native.Event {
   constructor(type, init) {
     super(type, init);
     if (!init || !init.track) throw new TypeError("MediaStreamTrackEvent needs a track");

@@ -1,5 +1,21 @@
 // install.js: replace the platform's interfaces with the proxies and open the channel.
 
+import { channel } from "./channel.js";
+import { config } from "./config.js";
+import { installGlobal, objects } from "./core.js";
+import { RTCDataChannel } from "./datachannel.js";
+import { RTCDTMFSender } from "./dtmf.js";
+import { MediaStreamTrackEvent, RTCDataChannelEvent, RTCTrackEvent } from "./events.js";
+import { installIntegration, integration, log, setConnectionState } from "./integration.js";
+import { installMediaDevices } from "./mediadevices.js";
+import { installMediaElement } from "./mediaelement.js";
+import { MediaStream, MediaStreamTrack } from "./mediastream.js";
+import { RTCPeerConnection } from "./peerconnection.js";
+import { RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver } from "./rtp.js";
+import { RTCStatsReport } from "./stats.js";
+import { RTCDtlsTransport, RTCIceTransport, RTCSctpTransport } from "./transport.js";
+import { AnalyserNode, installWebAudio, nodeState } from "./webaudio.js";
+
 channel.onEvent = (message) => {
   const target = message.target === null || message.target === undefined ? null : objects.get(message.target);
   switch (message.event) {
@@ -38,6 +54,18 @@ channel.onEvent = (message) => {
   }
 };
 
+// The channel drives the integration state.
+channel.onHello = (result) => {
+  integration.clientVersion = result.clientVersion || integration.clientVersion;
+  integration.hostVersion = result.hostVersion || integration.hostVersion;
+  setConnectionState(result.connected ? "connected" : "disconnected", result.connectionId);
+  log("verbose", `channel open: protocol ${result.protocol}, host ${result.version}`);
+};
+channel.onLost = () => {
+  log("error", "the channel to the host closed: treating it as an RDP disconnect");
+  setConnectionState("disconnected", "");
+};
+
 installIntegration();
 installMediaDevices();
 installMediaElement();
@@ -47,6 +75,7 @@ if ("webkitRTCPeerConnection" in window) installGlobal("webkitRTCPeerConnection"
 installGlobal("MediaStream", MediaStream);
 installGlobal("MediaStreamTrack", MediaStreamTrack);
 installGlobal("RTCRtpSender", RTCRtpSender);
+installGlobal("RTCDTMFSender", RTCDTMFSender);
 installGlobal("RTCRtpReceiver", RTCRtpReceiver);
 installGlobal("RTCRtpTransceiver", RTCRtpTransceiver);
 installGlobal("RTCDataChannel", RTCDataChannel);

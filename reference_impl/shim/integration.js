@@ -1,7 +1,11 @@
 // integration.js: the MMR integration surface on navigator.mediaDevices: detection,
 // connection-state events, diagnostics and logging.
 
-const integration = {
+import { config } from "./config.js";
+import { Native, living, uuid } from "./core.js";
+import { fire } from "./events.js";
+
+export const integration = {
   connected: Boolean(config.connected),
   connectionId: config.connectionId || "",
   activityId: uuid(), // per page (per frame)
@@ -13,7 +17,7 @@ const integration = {
 
 // One log entry: optionally to the console, always as an mmrExtensionLog event on document.
 const LOG_LEVELS = new Set(["info", "verbose", "warning", "error"]);
-function log(level, message) {
+export function log(level, message) {
   if (!LOG_LEVELS.has(level)) level = "info";
   const text = String(message);
   if (integration.consoleLogging) {
@@ -26,7 +30,7 @@ function log(level, message) {
   }
 }
 
-function setConnectionState(state, connectionId) {
+export function setConnectionState(state, connectionId) {
   const connected = state === "connected";
   if (connectionId) integration.connectionId = connectionId;
   if (connected === integration.connected) return;
@@ -46,7 +50,7 @@ function killEverything() {
   }
 }
 
-function installIntegration() {
+export function installIntegration() {
   if (typeof MediaDevices === "undefined") return;
   const proto = MediaDevices.prototype;
   const readOnly = (name, get) => Object.defineProperty(proto, name, {
@@ -66,15 +70,3 @@ function installIntegration() {
     set(value) { integration.consoleLogging = Boolean(value); },
   });
 }
-
-// Wire the channel to the integration state.
-channel.onHello = (result) => {
-  integration.clientVersion = result.clientVersion || integration.clientVersion;
-  integration.hostVersion = result.hostVersion || integration.hostVersion;
-  setConnectionState(result.connected ? "connected" : "disconnected", result.connectionId);
-  log("verbose", `channel open: protocol ${result.protocol}, host ${result.version}`);
-};
-channel.onLost = () => {
-  log("error", "the channel to the host closed: treating it as an RDP disconnect");
-  setConnectionState("disconnected", "");
-};

@@ -1,5 +1,11 @@
 // mediadevices.js: getUserMedia and enumerateDevices answered by the local device.
 
+import { channel } from "./channel.js";
+import { INTERNAL, Native, defineToStringTag, installGlobal } from "./core.js";
+import { domError, rejected } from "./errors.js";
+import { integration, log } from "./integration.js";
+import { MediaStream, MediaStreamTrack } from "./mediastream.js";
+
 class MediaDeviceInfo {
   constructor(token, init) {
     if (token !== INTERNAL) throw new TypeError("Illegal constructor");
@@ -65,7 +71,7 @@ function enumerateDevices() {
   });
 }
 
-function installMediaDevices() {
+export function installMediaDevices() {
   if (typeof MediaDevices === "undefined") return;
   const proto = MediaDevices.prototype;
   const method = (name, fn) => Object.defineProperty(proto, name, {

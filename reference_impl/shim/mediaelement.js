@@ -10,6 +10,12 @@
 // the local device's outputs and sinkId reflects the request; the shim logs an `info`
 // entry naming the real sink whenever such playback starts.
 
+import { channel } from "./channel.js";
+import { Native, newHandle } from "./core.js";
+import { rejected } from "./errors.js";
+import { log } from "./integration.js";
+import { MediaStream } from "./mediastream.js";
+
 // A redirected stream has no native media, so the element would stay HAVE_NOTHING and
 // fire no loading events. The shim gives the native element a silent native stand-in
 // stream instead (one track from a destination node of a private AudioContext, live while
@@ -17,15 +23,15 @@
 // the loading and playback events, autoplay, paused and currentTime exactly as for any live
 // MediaStream, and the host renders the real audio while the native element is playing.
 
-const elementState = new WeakMap(); // element -> redirected rendering state
+export const elementState = new WeakMap(); // element -> redirected rendering state
 const requestedSinks = new WeakMap(); // element -> the sinkId the page asked for
 const localPlaybackWatched = new WeakSet();
 const renderingWatched = new WeakSet();
 let standInContext = null;
 
-const REMOTE_DEFAULT_OUTPUT = "the remote session's default output";
+export const REMOTE_DEFAULT_OUTPUT = "the remote session's default output";
 
-function isLocalSink(sinkId) {
+export function isLocalSink(sinkId) {
   return sinkId !== "" && sinkId !== "default";
 }
 
@@ -49,7 +55,7 @@ function newStandIn() {
   return Native.destinationStream.call(destination);
 }
 
-function installMediaElement() {
+export function installMediaElement() {
   if (typeof HTMLMediaElement === "undefined") return;
   const proto = HTMLMediaElement.prototype;
   const native = {

@@ -2,6 +2,11 @@
 // (a virtual microphone capture or a received remote track); a stream is a page-side
 // collection of tracks with an id, as natively.
 
+import { channel } from "./channel.js";
+import { INTERNAL, Native, defineToStringTag, living, newHandle, objects, uuid } from "./core.js";
+import { MediaStreamTrackEvent, defineEventHandlers, fire, fireSimple } from "./events.js";
+import { log } from "./integration.js";
+
 // What Chromium reports for a received audio track: its source is named by the track id and
 // has no processing to offer.
 function remoteAudioSettings(id) {
@@ -14,7 +19,7 @@ function remoteAudioCapabilities(id) {
   };
 }
 
-class MediaStreamTrack extends Native.EventTarget {
+export class MediaStreamTrack extends Native.EventTarget {
   constructor(token, init) {
     if (token !== INTERNAL) throw new TypeError("Illegal constructor");
     super();
@@ -104,11 +109,11 @@ class MediaStreamTrack extends Native.EventTarget {
 defineEventHandlers(MediaStreamTrack.prototype, ["ended", "mute", "unmute"]);
 defineToStringTag(MediaStreamTrack, "MediaStreamTrack");
 
-function isShimTrack(value) {
+export function isShimTrack(value) {
   return value instanceof MediaStreamTrack;
 }
 
-class MediaStream extends Native.EventTarget {
+export class MediaStream extends Native.EventTarget {
   constructor(init) {
     super();
     this._id = uuid();

@@ -2,123 +2,36 @@
 // connection, in call order (the host keeps one operations chain per connection); state
 // is mirrored from reply snapshots and `pc.state` events, firing the change events.
 
-class RTCStatsReport extends Native.Map {
-  constructor(token, entries) {
-    if (token !== INTERNAL) throw new TypeError("Illegal constructor");
-    super(entries);
-  }
-}
-defineToStringTag(RTCStatsReport, "RTCStatsReport");
+import { channel } from "./channel.js";
+import { INTERNAL, Native, defineToStringTag, living, newHandle, objects, uuid } from "./core.js";
+import { RTCDataChannel, dataChannelInit } from "./datachannel.js";
+import { domError, invalidState, rejected } from "./errors.js";
+import { RTCDataChannelEvent, defineEventHandlers, fire, fireSimple } from "./events.js";
+import { integration, log } from "./integration.js";
+import { isShimTrack } from "./mediastream.js";
+import { descriptionInit, legacyCallbacks, nextConfiguration, normalizeConfiguration, offerOptions, wireConfiguration } from "./pcoptions.js";
+import { applyRemoteMedia } from "./remotemedia.js";
+import { DIRECTIONS, RTCRtpSender, RTCRtpTransceiver } from "./rtp.js";
+import { RTCStatsReport } from "./stats.js";
+import { RTCDtlsTransport, RTCSctpTransport, replayCandidates } from "./transport.js";
 
 const CLOSED_MESSAGE = "The RTCPeerConnection's signalingState is 'closed'.";
 
-// RTCOfferOptions/RTCAnswerOptions for the host, with the legacy offerToReceiveAudio and
-// offerToReceiveVideo (a boolean, or a count as old pages write it) kept as booleans.
-function offerOptions(options) {
-  const input = options === undefined || options === null ? {} : options;
-  if (typeof input !== "object" && typeof input !== "function") {
-    throw new TypeError("Failed to execute 'createOffer' on 'RTCPeerConnection': The provided value is not of type 'RTCOfferOptions'.");
-  }
-  const wire = { iceRestart: Boolean(input.iceRestart) };
-  for (const name of ["offerToReceiveAudio", "offerToReceiveVideo"]) {
-    if (input[name] !== undefined) wire[name] = Boolean(input[name]);
-  }
-  return wire;
-}
+// Chromium refuses a page more than 500 peer connections: its counter goes up at
+// construction and down when the object is garbage-collected (closing is not enough).
+const MAX_PEER_CONNECTIONS = 500;
+let livePeerConnections = 0;
+const peerConnectionsCollected = new Native.FinalizationRegistry(() => { livePeerConnections -= 1; });
 
-function descriptionInit(description) {
-  if (description === undefined || description === null) return null;
-  if (typeof description !== "object") throw new TypeError("The provided value is not of type 'RTCSessionDescriptionInit'.");
-  const init = typeof description.toJSON === "function" ? description.toJSON() : description;
-  return { type: init.type, sdp: init.sdp === undefined || init.sdp === null ? "" : String(init.sdp) };
-}
-
-// RTCConfiguration as Chromium reads it: defaults filled in, enums and URLs checked, the
-// result shaped like Chromium's getConfiguration(). `prefix` starts every error message.
-const CONFIGURATION_ENUMS = {
-  iceTransportPolicy: ["relay", "all"],
-  bundlePolicy: ["balanced", "max-compat", "max-bundle"],
-  rtcpMuxPolicy: ["negotiate", "require"],
-};
-const CONFIGURATION_TYPES = {
-  iceTransportPolicy: "RTCIceTransportPolicy", bundlePolicy: "RTCBundlePolicy", rtcpMuxPolicy: "RTCRtcpMuxPolicy",
-};
-
-function normalizeConfiguration(configuration, prefix) {
-  const fail = (message) => `${prefix}${message}`;
-  const input = configuration === undefined || configuration === null ? {} : configuration;
-  if (typeof input !== "object") throw new TypeError(fail("The provided value is not of type 'RTCConfiguration'."));
-  const result = {
-    alwaysNegotiateDataChannels: Boolean(input.alwaysNegotiateDataChannels),
-    bundlePolicy: "balanced",
-    certificates: [],
-    encodedInsertableStreams: Boolean(input.encodedInsertableStreams),
-    iceCandidatePoolSize: 0,
-    iceServers: [],
-    iceTransportPolicy: "all",
-    rtcpMuxPolicy: "require",
-  };
-  for (const [key, allowed] of Object.entries(CONFIGURATION_ENUMS)) {
-    if (input[key] === undefined) continue;
-    const value = String(input[key]);
-    if (!allowed.includes(value)) {
-      throw new TypeError(fail(`Failed to read the '${key}' property from 'RTCConfiguration': The provided value '${value}' is not a valid enum value of type ${CONFIGURATION_TYPES[key]}.`));
-    }
-    result[key] = value;
-  }
-  if (input.iceCandidatePoolSize !== undefined) {
-    const size = Number(input.iceCandidatePoolSize);
-    if (!Number.isFinite(size) || size < 0 || size > 255) {
-      throw new TypeError(fail("Failed to read the 'iceCandidatePoolSize' property from 'RTCConfiguration': Value is outside the 'octet' value range."));
-    }
-    result.iceCandidatePoolSize = Math.trunc(size);
-  }
-  if (Array.isArray(input.certificates)) result.certificates = [...input.certificates];
-  for (const server of input.iceServers || []) {
-    if (!server || typeof server !== "object" || server.urls === undefined) {
-      throw new TypeError(fail("Failed to read the 'urls' property from 'RTCIceServer': Required member is undefined."));
-    }
-    const urls = [].concat(server.urls).map(String);
-    for (const url of urls) {
-      const scheme = /^(stuns?|turns?):/i.exec(url);
-      if (!scheme) throw domError("SyntaxError", fail(`'${url}' is not a valid stun or turn URL.`));
-      if (/^turns?$/i.test(scheme[1]) && (server.username === undefined || server.credential === undefined)) {
-        throw domError("InvalidAccessError", fail("Both username and credential are required when the URL scheme is \"turn\" or \"turns\"."));
-      }
-    }
-    result.iceServers.push({
-      credential: server.credential === undefined ? "" : String(server.credential),
-      urls,
-      username: server.username === undefined ? "" : String(server.username),
-    });
-  }
-  return result;
-}
-
-// The legacy callback overloads Chromium still supports (createOffer(success, failure,
-// options), setLocalDescription(description, success, failure), ...): the callbacks get the
-// result or the error, and the returned promise resolves with undefined. `first` is the
-// 1-based position of the success callback, for Chromium's error messages.
-function legacyCallbacks(method, args, first, operation) {
-  for (const [offset, callback] of [args[first - 1], args[first]].entries()) {
-    if (typeof callback !== "function") {
-      return rejected(new TypeError(`Failed to execute '${method}' on 'RTCPeerConnection': parameter ${first + offset} is not of type 'Function'.`));
-    }
-  }
-  const [success, failure] = [args[first - 1], args[first]];
-  return operation().then((result) => { success.call(undefined, result); }, (error) => { failure.call(undefined, error); });
-}
-
-// What goes to the host: plain JSON (certificates are native objects and stay here).
-function wireConfiguration(configuration) {
-  const { certificates: _certificates, ...rest } = configuration;
-  return Native.JSON.parse(Native.JSON.stringify(rest));
-}
-
-class RTCPeerConnection extends Native.EventTarget {
+export class RTCPeerConnection extends Native.EventTarget {
   constructor(configuration) {
+    if (livePeerConnections >= MAX_PEER_CONNECTIONS) {
+      throw domError("UnknownError", "Failed to construct 'RTCPeerConnection': Cannot create so many PeerConnections");
+    }
     const normalized = normalizeConfiguration(configuration, "Failed to construct 'RTCPeerConnection': ");
     super();
+    livePeerConnections += 1;
+    peerConnectionsCollected.register(this, null);
     this._handle = newHandle();
     this._configuration = normalized;
     this._signalingState = "stable";
@@ -258,70 +171,6 @@ class RTCPeerConnection extends Native.EventTarget {
     }, 0);
   }
 
-  // aiortc gathers every candidate inside setLocalDescription (ref-half-trickle-ice): the
-  // shim replays them as trickle events after the promise resolves, then ends with null.
-  _synthesiseCandidates(candidates) {
-    Native.setTimeout(() => {
-      if (this._closed) return;
-      this._dtls.iceTransport._setGathering("gathering");
-      this._iceGatheringState = "gathering";
-      fireSimple(this, "icegatheringstatechange");
-      for (const init of candidates) {
-        if (this._closed) return;
-        const candidate = new Native.RTCIceCandidate(init);
-        fire(this, new Native.RTCPeerConnectionIceEvent("icecandidate", { candidate }));
-      }
-      if (this._closed) return;
-      this._dtls.iceTransport._setGathering("complete", candidates);
-      this._iceGatheringState = "complete";
-      fireSimple(this, "icegatheringstatechange");
-      fire(this, new Native.RTCPeerConnectionIceEvent("icecandidate", { candidate: null }));
-    }, 0);
-  }
-
-  _remoteStream(id) {
-    let stream = this._remoteStreams.get(id);
-    if (!stream) {
-      stream = MediaStream._withId(id);
-      this._remoteStreams.set(id, stream);
-    }
-    return stream;
-  }
-
-  // A remote description set which transceivers receive, on which remote streams: the
-  // spec's "set the associated remote streams" (removetrack/addtrack on streams that
-  // already existed) and then a track event for each receiver that starts receiving or
-  // joins a stream, as Chromium does.
-  _applyRemoteMedia(remoteMedia) {
-    const events = [];
-    for (const media of remoteMedia) {
-      const transceiver = this._transceivers.find((t) => t._handle === media.transceiver);
-      if (!transceiver || transceiver._stopped) continue;
-      const track = transceiver.receiver.track;
-      const before = transceiver._remoteStreams;
-      const after = media.streams.map((id) => this._remoteStreams.get(id) || null);
-      for (const stream of before) {
-        if (!media.streams.includes(stream.id)) stream._remoteRemove(track);
-      }
-      let joined = false;
-      const streams = media.streams.map((id, index) => {
-        const stream = after[index] || this._remoteStream(id);
-        if (!before.includes(stream)) {
-          joined = true;
-          if (after[index]) stream._remoteAdd(track);
-          else if (!stream._tracks.includes(track)) stream._tracks.push(track);
-        }
-        return stream;
-      });
-      transceiver._remoteStreams = streams;
-      if (media.receiving && (!transceiver._firedReceiving || joined)) events.push({ transceiver, track, streams });
-      transceiver._firedReceiving = media.receiving;
-    }
-    for (const { transceiver, track, streams } of events) {
-      fire(this, new RTCTrackEvent("track", { receiver: transceiver.receiver, track, streams, transceiver }));
-    }
-  }
-
   _stats(args) {
     if (this._closed) return Promise.resolve(new RTCStatsReport(INTERNAL, []));
     return this._chain("pc.getStats", args).then((list) => new RTCStatsReport(INTERNAL, list.map((s) => [s.id, s])));
@@ -376,7 +225,7 @@ class RTCPeerConnection extends Native.EventTarget {
       this._negotiation.dirty = false;
       if (!this._gathered) {
         this._gathered = true;
-        this._synthesiseCandidates(result.candidates || []);
+        replayCandidates(this, result.candidates || []);
       }
     });
   }
@@ -400,7 +249,7 @@ class RTCPeerConnection extends Native.EventTarget {
       if (this._closed) return;
       this._associateTransports();
       this._canTrickle = /a=ice-options:[^\r\n]*trickle/.test(init.sdp);
-      this._applyRemoteMedia(result.remoteMedia || []);
+      applyRemoteMedia(this, result.remoteMedia || []);
     });
   }
 
@@ -527,25 +376,7 @@ class RTCPeerConnection extends Native.EventTarget {
   createDataChannel(label, init = {}) {
     if (arguments.length === 0) throw new TypeError("Failed to execute 'createDataChannel' on 'RTCPeerConnection': 1 argument required, but only 0 present.");
     if (this._closed) throw this._closedError();
-    const options = init || {};
-    const text = String(label);
-    if (new Native.TextEncoder().encode(text).length > 65535) throw new TypeError("The label is longer than 65535 bytes.");
-    if (options.maxPacketLifeTime !== undefined && options.maxPacketLifeTime !== null &&
-        options.maxRetransmits !== undefined && options.maxRetransmits !== null) {
-      throw new TypeError("Failed to execute 'createDataChannel' on 'RTCPeerConnection': RTCDataChannelInit can not have both maxPacketLifeTime and maxRetransmits set.");
-    }
-    const negotiated = Boolean(options.negotiated);
-    const id = options.id === undefined || options.id === null ? null : Number(options.id);
-    if (negotiated && id === null) throw new TypeError("Failed to execute 'createDataChannel' on 'RTCPeerConnection': RTCDataChannelInit.negotiated is true, but no id was given.");
-    if (id !== null && (id < 0 || id > 65534 || !Number.isInteger(id))) throw new TypeError("RTCDataChannelInit.id is out of range.");
-    const wire = {
-      ordered: options.ordered !== false,
-      maxPacketLifeTime: options.maxPacketLifeTime ?? null,
-      maxRetransmits: options.maxRetransmits ?? null,
-      protocol: options.protocol === undefined ? "" : String(options.protocol),
-      negotiated,
-      id: negotiated ? id : null,
-    };
+    const { text, wire } = dataChannelInit(label, init);
     const handle = newHandle();
     const dc = new RTCDataChannel(INTERNAL, this, { channel: handle, label: text, ...wire, readyState: "connecting" });
     const first = this._channels.length === 0;
@@ -584,17 +415,7 @@ class RTCPeerConnection extends Native.EventTarget {
 
   setConfiguration(configuration) {
     if (this._closed) throw domError("InvalidStateError", `Failed to execute 'setConfiguration' on 'RTCPeerConnection': ${CLOSED_MESSAGE}`);
-    const next = normalizeConfiguration(configuration, "Failed to execute 'setConfiguration' on 'RTCPeerConnection': ");
-    // Policies fixed at construction may not change (certificates neither, when given).
-    const certificatesChanged = configuration && Array.isArray(configuration.certificates) &&
-      (next.certificates.length !== this._configuration.certificates.length ||
-       next.certificates.some((c, i) => c !== this._configuration.certificates[i]));
-    if (next.bundlePolicy !== this._configuration.bundlePolicy || next.rtcpMuxPolicy !== this._configuration.rtcpMuxPolicy ||
-        certificatesChanged) {
-      throw domError("InvalidModificationError", "Failed to execute 'setConfiguration' on 'RTCPeerConnection': Attempted to modify the PeerConnection's configuration in an unsupported way.");
-    }
-    next.certificates = this._configuration.certificates;
-    this._configuration = next;
+    this._configuration = nextConfiguration(this._configuration, configuration);
   }
 
   restartIce() {

@@ -1,11 +1,21 @@
 // rtp.js: RTCRtpSender, RTCRtpReceiver and RTCRtpTransceiver proxies. Their state is
 // mirrored from the host's transceiver descriptions (see PeerConnection._applySnapshot).
 
+import { channel } from "./channel.js";
+import { INTERNAL, Native, defineToStringTag, objects, uuid } from "./core.js";
+import { RTCDTMFSender } from "./dtmf.js";
+import { domError, invalidState, rejected } from "./errors.js";
+import { log } from "./integration.js";
+import { MediaStreamTrack, isShimTrack } from "./mediastream.js";
+
 const AUDIO_CAPABILITIES = Object.freeze({
   codecs: [
     { mimeType: "audio/opus", clockRate: 48000, channels: 2, sdpFmtpLine: "minptime=10;useinbandfec=1" },
     { mimeType: "audio/PCMU", clockRate: 8000, channels: 1 },
     { mimeType: "audio/PCMA", clockRate: 8000, channels: 1 },
+    // RTCDTMFSender's events (reference_impl/rfc4733.py), at opus's and the 8 kHz codecs' rates.
+    { mimeType: "audio/telephone-event", clockRate: 48000, channels: 1 },
+    { mimeType: "audio/telephone-event", clockRate: 8000, channels: 1 },
   ],
   headerExtensions: [
     { uri: "urn:ietf:params:rtp-hdrext:sdes:mid" },
@@ -41,7 +51,7 @@ function transportOf(senderOrReceiver) {
   return transceiver && transceiver._transportAssociated ? senderOrReceiver._pc._dtls : null;
 }
 
-class RTCRtpSender {
+export class RTCRtpSender {
   constructor(token, pc, handle) {
     if (token !== INTERNAL) throw new TypeError("Illegal constructor");
     this._pc = pc;
@@ -53,10 +63,16 @@ class RTCRtpSender {
     this._headerExtensions = [];
     this._parameters = { encodings: [{ active: true }] };
     this._transactionId = null;
+    this._dtmf = null;
   }
   get track() { return this._track; }
   get transport() { return transportOf(this); }
-  get dtmf() { return null; }
+  // Audio senders have one RTCDTMFSender, made when first asked for; video senders none.
+  get dtmf() {
+    if (!this._transceiver || this._transceiver._kind !== "audio") return null;
+    if (!this._dtmf) this._dtmf = new RTCDTMFSender(INTERNAL, this);
+    return this._dtmf;
+  }
   static getCapabilities(kind) { return capabilitiesFor(kind); }
 
   replaceTrack(track) {
@@ -123,7 +139,7 @@ class RTCRtpSender {
 }
 defineToStringTag(RTCRtpSender, "RTCRtpSender");
 
-class RTCRtpReceiver {
+export class RTCRtpReceiver {
   constructor(token, pc, handle, track) {
     if (token !== INTERNAL) throw new TypeError("Illegal constructor");
     this._pc = pc;
@@ -169,11 +185,10 @@ class RTCRtpReceiver {
     this._refreshing = true;
     channel.request("receiver.getSynchronizationSources", { pc: this._pc._handle, transceiver: this._transceiver._handle })
       .then((result) => {
-        // The host reports epoch milliseconds; the page's clock is performance.now()'s.
-        const origin = performance.timeOrigin;
-        const local = (s) => ({ ...s, timestamp: s.timestamp - origin });
-        this._sources = result.synchronizationSources.map(local);
-        this._contributing = (result.contributingSources || []).map(local);
+        // The host reports epoch milliseconds, the page's clock as Chromium reports it
+        // (performance.timeOrigin + performance.now(): one machine, one wall clock).
+        this._sources = result.synchronizationSources.map((s) => ({ ...s }));
+        this._contributing = (result.contributingSources || []).map((s) => ({ ...s }));
       }, () => {})
       .finally(() => { this._refreshing = false; });
   }
@@ -185,9 +200,9 @@ class RTCRtpReceiver {
 }
 defineToStringTag(RTCRtpReceiver, "RTCRtpReceiver");
 
-const DIRECTIONS = ["sendrecv", "sendonly", "recvonly", "inactive"];
+export const DIRECTIONS = ["sendrecv", "sendonly", "recvonly", "inactive"];
 
-class RTCRtpTransceiver {
+export class RTCRtpTransceiver {
   constructor(token, pc, description) {
     if (token !== INTERNAL) throw new TypeError("Illegal constructor");
     this._pc = pc;

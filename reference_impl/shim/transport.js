@@ -3,6 +3,9 @@
 // with it and mirrored from the `transport` member of its snapshots and `pc.state` events.
 // A state change fires `statechange` on the transport before the connection's own events.
 
+import { INTERNAL, Native, defineToStringTag } from "./core.js";
+import { defineEventHandlers, fire, fireSimple } from "./events.js";
+
 // The candidates of a description's m-sections (for getRemoteCandidates).
 function sdpCandidates(description) {
   if (!description) return [];
@@ -25,7 +28,7 @@ function sdpIceParameters(description) {
   return ufrag && pwd ? { usernameFragment: ufrag[1], password: pwd[1] } : null;
 }
 
-class RTCIceTransport extends Native.EventTarget {
+export class RTCIceTransport extends Native.EventTarget {
   constructor(token, pc) {
     if (token !== INTERNAL) throw new TypeError("Illegal constructor");
     super();
@@ -77,7 +80,7 @@ class RTCIceTransport extends Native.EventTarget {
 defineEventHandlers(RTCIceTransport.prototype, ["statechange", "gatheringstatechange", "selectedcandidatepairchange"]);
 defineToStringTag(RTCIceTransport, "RTCIceTransport");
 
-class RTCDtlsTransport extends Native.EventTarget {
+export class RTCDtlsTransport extends Native.EventTarget {
   constructor(token, pc) {
     if (token !== INTERNAL) throw new TypeError("Illegal constructor");
     super();
@@ -113,7 +116,7 @@ defineToStringTag(RTCDtlsTransport, "RTCDtlsTransport");
 // Chromium can send messages up to this size; the far end's a=max-message-size may lower it.
 const SCTP_LOCAL_MAX_MESSAGE_SIZE = 262144;
 
-class RTCSctpTransport extends Native.EventTarget {
+export class RTCSctpTransport extends Native.EventTarget {
   constructor(token, pc, dtls) {
     if (token !== INTERNAL) throw new TypeError("Illegal constructor");
     super();
@@ -146,3 +149,24 @@ class RTCSctpTransport extends Native.EventTarget {
 }
 defineEventHandlers(RTCSctpTransport.prototype, ["statechange"]);
 defineToStringTag(RTCSctpTransport, "RTCSctpTransport");
+
+// aiortc gathers every candidate inside setLocalDescription (ref-half-trickle-ice): the
+// shim replays them as trickle events after the promise resolves, then ends with null.
+export function replayCandidates(pc, candidates) {
+  Native.setTimeout(() => {
+    if (pc._closed) return;
+    pc._dtls.iceTransport._setGathering("gathering");
+    pc._iceGatheringState = "gathering";
+    fireSimple(pc, "icegatheringstatechange");
+    for (const init of candidates) {
+      if (pc._closed) return;
+      const candidate = new Native.RTCIceCandidate(init);
+      fire(pc, new Native.RTCPeerConnectionIceEvent("icecandidate", { candidate }));
+    }
+    if (pc._closed) return;
+    pc._dtls.iceTransport._setGathering("complete", candidates);
+    pc._iceGatheringState = "complete";
+    fireSimple(pc, "icegatheringstatechange");
+    fire(pc, new Native.RTCPeerConnectionIceEvent("icecandidate", { candidate: null }));
+  }, 0);
+}

@@ -19,8 +19,15 @@
 // Each redirected node also exists natively (silent), so native validation, `instanceof`
 // and the native graph's bookkeeping stay exact.
 
+import { channel } from "./channel.js";
+import { INTERNAL, Native, installGlobal, living, newHandle, objects, uuid } from "./core.js";
+import { domError, invalidState, rejected } from "./errors.js";
+import { integration, log } from "./integration.js";
+import { REMOTE_DEFAULT_OUTPUT, elementState, isLocalSink } from "./mediaelement.js";
+import { MediaStream, MediaStreamTrack } from "./mediastream.js";
+
 const contextState = new WeakMap(); // AudioContext -> RedirectedGraph
-const nodeState = new WeakMap(); // shim node -> {kind, handle, graph, mode, outputs, ...}
+export const nodeState = new WeakMap(); // shim node -> {kind, handle, graph, mode, outputs, ...}
 
 const SUPPORTED_NODES = "AudioContext, MediaStreamAudioSourceNode, AnalyserNode and MediaStreamAudioDestinationNode";
 
@@ -208,7 +215,7 @@ class MediaStreamAudioSourceNode extends Native.MediaStreamAudioSourceNode {
   }
 }
 
-class AnalyserNode extends Native.AnalyserNode {
+export class AnalyserNode extends Native.AnalyserNode {
   constructor(context, options) {
     super(context, options);
     if (!isShimContext(context)) return;
@@ -385,7 +392,7 @@ function hostConnect(from, to) {
   state.graph.post("audio.connect", { from: state.handle, to: target });
 }
 
-function installWebAudio() {
+export function installWebAudio() {
   if (typeof Native.AudioContext !== "function" || typeof Native.AudioNode !== "function") return;
   const proto = Native.AudioNode.prototype;
   const nativeConnect = proto.connect;

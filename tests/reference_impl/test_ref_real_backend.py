@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backends import DEMOS, OtherHost, demo_overrides, tail
 from playwright.async_api import Browser, BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
 
+from conformance.backends.janus import DEMOS, OtherHost, demo_overrides, tail
 from conformance.server import PageServer
 from reference_impl import ReferenceHost
 

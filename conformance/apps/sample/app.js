@@ -19,119 +19,22 @@
 // poll of `<signal>/incoming` (200 with JSON {call, sdp, answer, resource}, or 204).
 //
 // `?flaw=<name>[,<name>]` switches on deliberate mistakes for the suite's own tests; see
-// FLAWS below. Without it the app does everything right.
+// FLAWS in state.js. Without it the app does everything right.
+//
+// The page's modules: state.js (flaws, elements, telemetry, call state), redirection.js
+// (detection and diagnostics), devices.js (device lists and choice), ringtone.js (its
+// sound). This file keeps every call of the media and WebRTC APIs a certification judges
+// (capture, peer connections, the meter's Web Audio, setSinkId), so their call sites are
+// app.js's.
 
-const VERSION = "1.0.0";
+import { chosenMicrophone, chosenSpeaker, refreshDevices } from "./devices.js";
+import {
+  detectRedirection, onRedirectionLog, readDiagnostics, redirection, redirectionBlocksCalls, renderRedirection,
+} from "./redirection.js";
+import { makeRingtoneUrl } from "./ringtone.js";
+import { SIGNAL, app, clearError, flawed, md, record, setState, showError, telemetry, ui } from "./state.js";
 
-const FLAWS = {
-  "no-reconnect": "ignores rdpClientConnectionStateChanged (no teardown, no recreation)",
-  "gain-node": "puts a GainNode between the microphone and the level meter's analyser",
-  "ringtone-sink": "routes the ringtone (local playback) with setSinkId",
-  "sync-settings": "reads getSettings() right after getUserMedia resolves",
-  "no-detection": "never reads isCallRedirectionEnabled or the diagnostics",
-  "no-guard": "places calls even when redirection is expected but not active",
-  "leak-on-hangup": "hang-up leaves the microphone and the peer connection open",
-  "ignore-devices": "ignores the chosen microphone and speaker",
-};
-
-const params = new URLSearchParams(location.search);
-const SIGNAL = params.get("signal");
-const activeFlaws = new Set((params.get("flaw") || "").split(",").map((f) => f.trim()).filter(Boolean));
-const flawed = (name) => activeFlaws.has(name);
-
-const md = navigator.mediaDevices;
-const $ = (id) => document.getElementById(id);
-const ui = {
-  status: $("status"), error: $("error"), mic: $("mic"), speaker: $("speaker"), level: $("level"),
-  meterNote: $("meter-note"), call: $("call"), answer: $("answer"), mute: $("mute"),
-  hangup: $("hangup"), redirected: $("redirected"), versions: $("versions"),
-  connection: $("connection"), media: $("media"),
-};
-
-// --- telemetry -------------------------------------------------------------------------
-const telemetry = { appVersion: VERSION, redirection: {}, microphone: null, events: [] };
-function record(event, data = {}) {
-  telemetry.events.push({ time: new Date().toISOString(), event, ...data });
-  if (telemetry.events.length > 200) telemetry.events.shift();
-}
-
-const app = {
-  version: VERSION,
-  state: "starting",
-  telemetry,
-  flaws: [...activeFlaws],
-  knownFlaws: FLAWS,
-};
-window.sampleApp = app;
-
-function setState(state, message) {
-  app.state = state;
-  document.body.dataset.state = state;
-  ui.status.textContent = message;
-  const inCall = ["calling", "connecting", "in-call"].includes(state);
-  ui.call.disabled = inCall || state === "ringing" || state === "starting";
-  ui.hangup.disabled = !(inCall || state === "ringing");
-  ui.mute.disabled = !inCall;
-  ui.answer.hidden = state !== "ringing";
-}
-function showError(message) {
-  ui.error.textContent = message;
-  ui.error.hidden = false;
-  record("error", { message });
-}
-function clearError() {
-  ui.error.hidden = true;
-  ui.error.textContent = "";
-}
-
-// --- redirection: detection, diagnostics, connection state ------------------------------
-// state: "connected" | "disconnected" (redirection present, not active) | "absent" | "unknown"
-const redirection = { state: "unknown", expected: false };
-
-function readDiagnostics() {
-  // The documented surface only. Natively every value is undefined.
-  telemetry.redirection = {
-    isCallRedirectionEnabled: md.isCallRedirectionEnabled,
-    mmrClientVersion: md.mmrClientVersion,
-    mmrHostVersion: md.mmrHostVersion,
-    mmrExtensionVersion: md.mmrExtensionVersion,
-    activityId: md.activityId,
-    connectionId: md.connectionId,
-    readAt: new Date().toISOString(),
-  };
-  return telemetry.redirection;
-}
-
-function detectRedirection() {
-  if (flawed("no-detection")) return;
-  const enabled = readDiagnostics().isCallRedirectionEnabled;
-  if (enabled === true) {
-    redirection.state = "connected";
-    redirection.expected = true;
-  } else if (enabled === false) {
-    // The redirection is installed but not active: calls would not be redirected.
-    redirection.state = "disconnected";
-    redirection.expected = true;
-  } else {
-    redirection.state = "absent";
-  }
-}
-
-// Whether placing a call now would silently bypass an expected redirection.
-function redirectionBlocksCalls() {
-  if (flawed("no-guard")) return false;
-  if (redirection.expected && !flawed("no-detection")) return md.isCallRedirectionEnabled !== true;
-  return redirection.state === "disconnected";
-}
-
-function renderRedirection() {
-  const d = telemetry.redirection;
-  ui.redirected.textContent = redirection.state;
-  const versions = [d.mmrClientVersion, d.mmrHostVersion, d.mmrExtensionVersion];
-  ui.versions.textContent = versions.some((v) => v !== undefined) ? versions.map((v) => v ?? "?").join(" / ") : "–";
-  ui.connection.textContent = d.connectionId || "–";
-}
-
+// --- redirection's connection state ------------------------------------------------------
 function onConnectionStateChanged(event) {
   const state = event && event.detail ? event.detail.state : undefined;
   record("rdpClientConnectionStateChanged", { state });
@@ -150,43 +53,6 @@ function onConnectionStateChanged(event) {
     });
   }
   renderRedirection();
-}
-
-function onRedirectionLog(event) {
-  const detail = event.detail || {};
-  if (detail.level === "warning" || detail.level === "error") {
-    record("mmrExtensionLog", { level: detail.level, message: String(detail.message).slice(0, 300) });
-  }
-}
-
-// --- devices --------------------------------------------------------------------------
-async function refreshDevices() {
-  let devices = [];
-  try {
-    devices = await md.enumerateDevices();
-  } catch (error) {
-    showError(`The devices cannot be listed (${error.name}).`);
-  }
-  fillSelect(ui.mic, devices.filter((d) => d.kind === "audioinput"), "Default microphone");
-  fillSelect(ui.speaker, devices.filter((d) => d.kind === "audiooutput"), "Default speaker");
-  // Speaker choice needs setSinkId; without it the default output is used.
-  ui.speaker.disabled = typeof HTMLMediaElement.prototype.setSinkId !== "function";
-}
-
-function fillSelect(select, devices, defaultLabel) {
-  const keep = select.value;
-  select.replaceChildren(new Option(defaultLabel, ""));
-  devices
-    .filter((d) => d.deviceId !== "default" && d.deviceId !== "communications")
-    .forEach((d, i) => select.add(new Option(d.label || `${defaultLabel.split(" ")[1]} ${i + 1}`, d.deviceId)));
-  if ([...select.options].some((o) => o.value === keep)) select.value = keep;
-}
-
-function chosenMicrophone() {
-  return flawed("ignore-devices") ? "" : ui.mic.value;
-}
-function chosenSpeaker() {
-  return flawed("ignore-devices") ? "" : ui.speaker.value;
 }
 
 // --- media elements: remote audio and ringtone -----------------------------------------
@@ -232,24 +98,6 @@ async function routeRemoteAudio(element) {
 // session's default output whatever the chosen speaker is, so the app does not route it.
 const ringtone = new Audio(makeRingtoneUrl());
 ringtone.loop = true;
-
-function makeRingtoneUrl() {
-  // 1.2 s of 8 kHz mono 16-bit PCM: two 425 Hz bursts, then silence.
-  const rate = 8000;
-  const count = Math.round(rate * 1.2);
-  const view = new DataView(new ArrayBuffer(44 + count * 2));
-  const text = (offset, value) => [...value].forEach((c, i) => view.setUint8(offset + i, c.charCodeAt(0)));
-  text(0, "RIFF"); view.setUint32(4, 36 + count * 2, true); text(8, "WAVE");
-  text(12, "fmt "); view.setUint32(16, 16, true); view.setUint16(20, 1, true); view.setUint16(22, 1, true);
-  view.setUint32(24, rate, true); view.setUint32(28, rate * 2, true); view.setUint16(32, 2, true);
-  view.setUint16(34, 16, true); text(36, "data"); view.setUint32(40, count * 2, true);
-  for (let i = 0; i < count; i += 1) {
-    const t = i / rate;
-    const on = t < 0.4 || (t >= 0.6 && t < 1.0);
-    view.setInt16(44 + i * 2, on ? Math.round(0.25 * 32767 * Math.sin(2 * Math.PI * 425 * t)) : 0, true);
-  }
-  return URL.createObjectURL(new Blob([view.buffer], { type: "audio/wav" }));
-}
 
 function ring(on) {
   if (on) {
@@ -337,6 +185,8 @@ function stopMeter() {
 
 // --- calls ------------------------------------------------------------------------------
 let call = null; // {direction, stream, pc, sender, muted, resource, offer, answered}
+// The call's audio sender, for the keypad (keypad.js); null outside a call.
+app.sender = () => (call && call.sender) || null;
 
 class CallAborted extends Error {
   constructor() {

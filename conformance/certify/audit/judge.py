@@ -11,18 +11,10 @@ from typing import Any
 
 from conformance.certify.audit.rules import DETECTION, DIAGNOSTICS
 from conformance.certify.evidence.records import Telemetry
-from conformance.certify.flows.context import make_result
-from conformance.certify.model import CheckResult, Finding
+from conformance.certify.model import CheckResult, Finding, make_result
 
 __all__ = ["apply_findings", "audit_results"]
 
-_AUDIT_CHECKS = (
-    "detection-diagnostics",
-    "webaudio-supported-nodes",
-    "local-playback-sink",
-    "async-proxy-state",
-    "supported-apis",
-)
 _SYNC_MEMBERS = (
     "MediaStreamTrack.getSettings",
     "MediaStreamTrack.getCapabilities",

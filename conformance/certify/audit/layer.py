@@ -1,7 +1,11 @@
 """The API-usage audit layer: its init scripts, and merging what it recorded.
 
-``audit.js`` runs at document start in every frame, after any redirection shim, on every
-target (see its header), with the live-object registry ``page/tracking.js`` just before it.
+The audit runs at document start in every frame, after any redirection shim, on every target
+(see the header of ``page/record.js``), with the live-object registry ``conformance/page/tracking.js``
+just before it. Its JavaScript is four files by job under ``page/`` (:data:`AUDIT_PARTS`: the
+record, the hooks, the wrapping, the snapshot), joined in order into one init script inside
+one function that declares the namespace they share (``audit``): each part names what it
+takes from the earlier ones and what it gives the later ones.
 The harness reads ``window.__mmrCertifyAudit.snapshot()`` from every frame;
 :func:`merge_snapshots` folds the snapshots of a target into one record for the rules in
 :mod:`conformance.certify.audit.rules`.
@@ -14,20 +18,33 @@ import json
 from importlib import resources
 from typing import Any
 
+from conformance.interfaces import SUPPORTED_INTERFACES
 from conformance.page_scripts import TRACKING_JS
-from conformance.registry import SUPPORTED_INTERFACES
 
-__all__ = ["AUDIT_GLOBAL", "audit_init_scripts", "merge_snapshots"]
+__all__ = ["AUDIT_GLOBAL", "AUDIT_PARTS", "audit_init_scripts", "merge_snapshots"]
 
 AUDIT_GLOBAL = "__mmrCertifyAudit"
 _MAX_SITES = 3
+#: The audit's parts (``conformance/certify/audit/page/``), in the order they run.
+AUDIT_PARTS = ("record.js", "hooks.js", "wrap.js", "snapshot.js")
+#: The one function around the parts: skips a frame already audited, declares the shared
+#: namespace; ``sourceURL`` names the script so call sites skip the audit's own frames.
+_ASSEMBLY = """(function (config) {
+  "use strict";
+  if (Object.prototype.hasOwnProperty.call(window, "%s")) return;
+  const audit = { config };
+%s})(__CONFIG__);
+//# sourceURL=mmr-certify-audit.js
+"""
 
 
 @functools.cache
 def audit_init_scripts() -> tuple[str, ...]:
     """The audit layer for ``BrowserContext.add_init_script``, one script after the other:
     the tracking layer, then the audit."""
-    source = resources.files("conformance").joinpath("certify/audit/audit.js").read_text(encoding="utf-8")
+    folder = resources.files("conformance.certify.audit").joinpath("page")
+    parts = "".join(folder.joinpath(name).read_text(encoding="utf-8") for name in AUDIT_PARTS)
+    source = _ASSEMBLY % (AUDIT_GLOBAL, parts)
     config = {
         "supported": {name: list(members) for name, members in SUPPORTED_INTERFACES.items()},
         "maxSites": _MAX_SITES,

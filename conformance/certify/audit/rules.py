@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.certify.model import CallSite, Finding, Severity
+from conformance.certify.model import CallSite, Finding, RawFinding, Severity
 
 __all__ = ["DETECTION", "DIAGNOSTICS", "RULES", "RawFinding", "Rule", "evaluate", "merge_findings"]
 
@@ -26,7 +26,8 @@ DIAGNOSTICS: tuple[str, ...] = (
 )
 #: The detection flag and the diagnostics: what an app should read, and reports show.
 DETECTION: tuple[str, ...] = ("isCallRedirectionEnabled", *DIAGNOSTICS)
-_SUPPORTED_NODES = "MediaStreamAudioSourceNode, AnalyserNode and MediaStreamAudioDestinationNode"
+_SUPPORTED_NODES = ("MediaStreamAudioSourceNode, AnalyserNode, MediaStreamAudioDestinationNode and the "
+                    "context's destination (its speaker, as AudioContext.setSinkId chooses)")
 
 
 @dataclass(frozen=True)
@@ -225,17 +226,6 @@ _HANDLED_OUTSIDE = (
     ".constructor",
     ".transform",
 )
-
-
-@dataclass
-class RawFinding:
-    """A finding on one target, before findings of all targets are merged."""
-
-    rule: str
-    target: str
-    message: str
-    evidence: list[str]
-    sites: list[CallSite]
 
 
 def _message(kind: str, event: dict[str, Any]) -> str:

@@ -3,7 +3,7 @@
 - :mod:`.audio` - what the far end heard and what the page rendered (measurements);
 - :mod:`.media_plane` - what a call to the app's own backend carries, seen from this side;
 - :mod:`.records` - typed records the flows keep about a target (app version, telemetry, ...);
-- :mod:`.captures` - the screenshot and trace of a failing check's page.
+- :mod:`.artifacts` - the files of a failing check's page (screenshot, trace), kept or dropped.
 """
 
 __all__: list[str] = []

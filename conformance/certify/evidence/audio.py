@@ -25,6 +25,7 @@ __all__ = [
     "TONE_TOLERANCE_HZ",
     "Measurement",
     "far_end_connected",
+    "far_end_digits",
     "far_end_hears",
     "far_end_silent",
     "page_renders",
@@ -77,8 +78,31 @@ def _audio(stats: dict[str, Any]) -> tuple[int, float, float]:
     return (
         int(audio.get("frames", 0)),
         float(audio.get("levelDbfs", -200.0)),
-        float(audio.get("dominantHz", 0.0)),
+        float(audio.get("dominantHz") or 0.0),
     )
+
+
+def _digits(stats: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(stats.get("dtmf") or [])
+
+
+async def far_end_digits(call: Call, digits: str, since: int, timeout: float) -> Measurement:
+    """Wait until the far end has decoded ``digits`` (RFC 4733 telephone-events) after the
+    ``since`` tones it had already received; the digits it decoded and their durations."""
+    deadline = time.monotonic() + timeout
+    while True:
+        tones = _digits(await call.stats())[since:]
+        got = "".join(str(t.get("tone", "")) for t in tones)
+        heard = ", ".join(f"{t.get('tone')} ({float(t.get('durationMs', 0)):.0f} ms)" for t in tones)
+        heard = heard or "none"
+        if got == digits:
+            return Measurement(True, f"the far end decoded the digits {heard}", data={"dtmf": tones})
+        if len(got) >= len(digits) or time.monotonic() >= deadline:
+            return Measurement(
+                False, f"the far end decoded {heard} within {timeout:g} s; expected {digits}",
+                data={"dtmf": tones},
+            )
+        await asyncio.sleep(_POLL)
 
 
 async def far_end_hears(call: Call, tones: dict[float, str], timeout: float) -> Measurement:
@@ -180,6 +204,12 @@ async def page_renders(
         await asyncio.sleep(_POLL)
 
 
+def _page_device_id(session: AppSession, label: str) -> str:
+    """The page's deviceId of the device labelled ``label`` (a sound card's speaker is
+    known by its label; deviceIds are per origin), or ``""``."""
+    return next((device for device, shown in session.device_labels.items() if shown == label), "")
+
+
 async def _speaker_renders(
     session: AppSession, speakers: list[Any], tone: float | None, timeout: float
 ) -> Measurement:
@@ -199,7 +229,8 @@ async def _speaker_renders(
             before[speaker.index] = frames
             level = record.get("rmsDbfs")
             active = set(map(str, record.get("activeTrackIds") or []))
-            ours = not remote or bool(active & remote)
+            # A sound card's sink (native) cannot tell tracks apart: its tone says whose it is.
+            ours = not remote or "activeTrackIds" not in record or bool(active & remote)
             if (
                 fresh
                 and ours
@@ -210,16 +241,18 @@ async def _speaker_renders(
                 return Measurement(
                     True,
                     f"speaker {speaker.index} ({speaker.label}) renders "
-                    f"{float(record['dominantHz']):.0f} Hz at {float(level):.1f} dBFS "
-                    f"from the call's remote track",
-                    where=str(speaker.device_id),
+                    f"{float(record['dominantHz']):.0f} Hz at {float(level):.1f} dBFS"
+                    + (" from the call's remote track" if "activeTrackIds" in record
+                       else " (the sound card's sink: the far end's tone)"),
+                    where=str(speaker.device_id or _page_device_id(session, speaker.label)),
                     data=record,
                 )
         if time.monotonic() >= deadline:
             seen = "; ".join(
                 f"speaker {s.index}: {r.get('frames') or 0} frames"
-                + (f", {r.get('dominantHz') or 0} Hz at {r['rmsDbfs']} dBFS" if r.get("rmsDbfs") is not None
-                   else ", no level")
+                + (", no level" if r.get("rmsDbfs") is None
+                   else f", no tone at {r['rmsDbfs']} dBFS" if r.get("dominantHz") is None
+                   else f", {r['dominantHz']} Hz at {r['rmsDbfs']} dBFS")
                 for s, r in records
             )
             return Measurement(

@@ -138,7 +138,7 @@ class MediaPlane:
                     packets = int((media.get("sent") or {}).get("packetsSent", 0))
                     fresh, self.packets_before = packets > self.packets_before, packets
                     text = (f"the local device sends mic {mic.get('index')} {mic.get('label')!r} "
-                            f"({mic.get('toneHz')} Hz): it encodes {hz} Hz at {level} dBFS, "
+                            f"({mic.get('toneHz')} Hz): it encodes {_encoded(hz, level)}, "
                             f"{packets} RTP packets sent")
                     quiet = level is not None and float(level) < SILENT_DBFS
                     data = {"microphone": mic, "dominantHz": hz, "rmsDbfs": level, "packetsSent": packets,
@@ -170,3 +170,12 @@ class MediaPlane:
             if not (await self.receives(tone, _POLL)).ok:
                 return True
         return False
+
+
+def _encoded(hz: Any, level: Any) -> str:
+    """What an encoder's analysis says, in words (no ``None`` where a number is promised)."""
+    if level is None:
+        return "nothing yet"
+    if hz is None:
+        return f"no tone (silence, {float(level):.1f} dBFS)"
+    return f"{float(hz):.0f} Hz at {float(level):.1f} dBFS"

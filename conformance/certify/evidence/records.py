@@ -1,6 +1,6 @@
-"""What the flows note about one target besides their verdicts, as typed records.
+"""What the flows record about one target besides their verdicts: typed evidence records.
 
-The flows write these on the :class:`~conformance.certify.env.TargetEnv`; later flows, the
+The flows write these on the :class:`~conformance.certify.flows.context.TargetContext`; later flows, the
 audit's verdicts (:mod:`conformance.certify.audit.judge`) and the runner read their fields. The
 sentences a report shows are made from the records (``describe``), never parsed back.
 """

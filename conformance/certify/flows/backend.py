@@ -51,7 +51,7 @@ from conformance.certify.flows.faults import disconnect_and_back, disconnected_f
 from conformance.certify.session.steps import StepFailed
 
 if TYPE_CHECKING:
-    from conformance.certify.flows.context import TargetEnv
+    from conformance.certify.flows.context import TargetContext
     from conformance.certify.model import CheckResult
     from conformance.certify.session.app_session import AppSession, Devices
 
@@ -61,19 +61,20 @@ _INCOMING_TIMEOUT_S = 10.0
 
 
 # --- the main call -----------------------------------------------------------------------------
-async def backend_call_flow(env: TargetEnv) -> list[CheckResult]:
+async def backend_call_flow(env: TargetContext) -> list[CheckResult]:
     """Devices, call, audio, devices honoured, mute, hang-up: against the app's own backend."""
     return await run_flow(env, Flow(env, CALL_CHECKS), _call_body)
 
 
-async def _place(env: TargetEnv, session: AppSession, flow: Flow, check: str,
+async def _place(env: TargetContext, session: AppSession, flow: Flow, check: str,
                  plane: MediaPlane) -> list[str] | None:
     """start_call, call_up, a connected peer connection; a failing verdict on ``check`` if not."""
     started = time.monotonic()
     try:
         await session.action("start_call")
     except StepFailed as exc:
-        flow.put(check, "fail", f"start_call failed: {exc}")
+        # A step waiting for what a refused capture never produced: say why, as below.
+        flow.put(check, "fail", f"start_call failed: {exc}" + await _why_not(env, session))
         return None
     up = await session.wait(env.profile.call_up)
     evidence = [f"call_up ({env.profile.call_up.describe()}) "
@@ -88,7 +89,7 @@ async def _place(env: TargetEnv, session: AppSession, flow: Flow, check: str,
     return evidence
 
 
-async def _why_not(env: TargetEnv, session: AppSession) -> str:
+async def _why_not(env: TargetContext, session: AppSession) -> str:
     """The documented reason a call could not start under redirection, when the audit saw it."""
     if not env.redirected:
         return ""
@@ -108,7 +109,7 @@ async def _call_body(session: AppSession, flow: Flow) -> None:
     if evidence is None:
         return
     flow.put("call-connects", "pass", "the call came up and its peer connection connected", evidence)
-    await env.note_app_version(session)
+    await env.record_app_version(session)
 
     sent = await plane.sending(AUDIO_TIMEOUT)
     echo_tone = sent.tone if audio == "echo" else None
@@ -122,6 +123,8 @@ async def _call_body(session: AppSession, flow: Flow) -> None:
     flow.put("call-quality", "not-applicable",
              "the app's own backend: the suite does not know what it sends, so nothing to score against")
     await _mute_check(env, session, flow, plane, sent, echo_tone)
+    flow.put("dtmf-reaches-far-end", "not-applicable",
+             "the far end is the app's own backend, which cannot tell the suite which digits arrived")
     await hang_up_check(env, session, flow)
 
 
@@ -146,7 +149,7 @@ def _audio_check(flow: Flow, audio: str, sent: Measurement, rendered: Measuremen
     flow.put("audio-both-ways", "pass" if ok else "fail", summary, [sent.text, rendered.text, *unprovable])
 
 
-async def _devices_check(env: TargetEnv, session: AppSession, flow: Flow, devices: Devices,
+async def _devices_check(env: TargetContext, session: AppSession, flow: Flow, devices: Devices,
                          sent: Measurement, rendered: Measurement | None, pick_errors: list[str]) -> None:
     profile = env.profile
     if not devices_check_applies(env, flow, pick_errors):
@@ -172,7 +175,7 @@ async def _microphone_honoured(session: AppSession, devices: Devices, sent: Meas
                           + (", the chosen one" if ok else f", not the chosen {devices.mic_label!r}"))
 
 
-async def _mute_check(env: TargetEnv, session: AppSession, flow: Flow, plane: MediaPlane,
+async def _mute_check(env: TargetContext, session: AppSession, flow: Flow, plane: MediaPlane,
                       sent: Measurement, echo_tone: float | None) -> None:
     if not mute_applies(env, flow, sent.ok, "the call never sent the microphone, so muting cannot be judged"):
         return
@@ -201,7 +204,7 @@ async def _mute_check(env: TargetEnv, session: AppSession, flow: Flow, plane: Me
 
 
 # --- incoming call -----------------------------------------------------------------------------
-async def ring_backend(env: TargetEnv) -> str:
+async def ring_backend(env: TargetContext) -> str:
     """Make the backend call the app, as the profile's ``incoming`` says; what was done."""
     incoming = env.profile.far_end.incoming
     assert incoming is not None
@@ -220,7 +223,7 @@ async def ring_backend(env: TargetEnv) -> str:
     return f"{incoming.describe()} exited with {code}"
 
 
-async def backend_incoming_flow(env: TargetEnv) -> list[CheckResult]:
+async def backend_incoming_flow(env: TargetContext) -> list[CheckResult]:
     """The backend calls (the profile's ``incoming``); the app answers; the call connects."""
     flow = Flow(env, ("incoming-call",))
     if env.profile.far_end.incoming is None:
@@ -257,7 +260,7 @@ async def _incoming_body(session: AppSession, flow: Flow) -> None:
 
 
 # --- reconnect ---------------------------------------------------------------------------------
-async def backend_reconnect_flow(env: TargetEnv) -> list[CheckResult]:
+async def backend_reconnect_flow(env: TargetContext) -> list[CheckResult]:
     """Call, disconnect, reconnect, call again, against the app's own backend."""
     return await reconnect_flow(env, _reconnect_body)
 

@@ -13,16 +13,15 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from conformance.certify.audit.rules import RawFinding
+from conformance.certify.evidence.artifacts import FAILING
 from conformance.certify.evidence.audio import Measurement, far_end_connected, far_end_hears, page_renders
-from conformance.certify.evidence.captures import FAILING
-from conformance.certify.flows.context import TargetEnv, make_result
-from conformance.certify.model import CallSite
+from conformance.certify.flows.context import TargetContext
+from conformance.certify.model import CallSite, RawFinding, make_result
 from conformance.certify.session.app_session import SessionError
 from conformance.certify.session.steps import StepFailed
 
 if TYPE_CHECKING:
-    from conformance.certify.evidence.captures import Capture
+    from conformance.certify.evidence.artifacts import SessionArtifacts
     from conformance.certify.model import CheckResult, Verdict
     from conformance.certify.session.app_session import AppSession
     from conformance.certify.session.signalling import Call
@@ -51,19 +50,21 @@ RELEASE_TIMEOUT = 3.0
 CALL_END_TIMEOUT = 3.0
 REFUSAL_TIMEOUT = 3.0
 #: The checks of the main call flow, in the order they are judged.
-CALL_CHECKS = ("call-connects", "audio-both-ways", "devices-honoured", "call-quality", "mute",
-               "hang-up-releases")
+CALL_CHECKS = (
+    "call-connects", "audio-both-ways", "devices-honoured", "call-quality", "mute",
+    "dtmf-reaches-far-end", "hang-up-releases",
+)
 
 
 class Flow:
     """Results of one flow as they come, with a clock per check."""
 
-    def __init__(self, env: TargetEnv, checks: tuple[str, ...]) -> None:
+    def __init__(self, env: TargetContext, checks: tuple[str, ...]) -> None:
         self.env = env
         self.checks = checks
         self.results: dict[str, CheckResult] = {}
         #: The evidence of the flow's page (``None`` when the certification keeps none).
-        self.capture: Capture | None = None
+        self.artifacts: SessionArtifacts | None = None
         self._started = time.perf_counter()
 
     def put(self, check: str, verdict: Verdict, summary: str, evidence: list[str] | None = None) -> None:
@@ -71,8 +72,8 @@ class Flow:
         screenshot as it fails)."""
         duration = time.perf_counter() - self._started
         self.results[check] = make_result(check, self.env.name, verdict, summary, evidence, duration)
-        if self.capture is not None and verdict in FAILING:
-            self.capture.failed(check)
+        if self.artifacts is not None and verdict in FAILING:
+            self.artifacts.failed(check)
         self._started = time.perf_counter()
 
     def qualify(self, check: str, when: str, evidence: list[str] | None = None) -> None:
@@ -95,12 +96,12 @@ class Flow:
 FlowBody = Callable[["AppSession", Flow], Awaitable[None]]
 
 
-async def run_flow(env: TargetEnv, flow: Flow, body: FlowBody) -> list[CheckResult]:
+async def run_flow(env: TargetContext, flow: Flow, body: FlowBody) -> list[CheckResult]:
     """Open a session, run ``body(session, flow)``, always finish; errors become verdicts;
     failing results link the evidence of the flow's page."""
-    flow.capture = env.new_capture(flow.checks)
+    flow.artifacts = env.new_artifacts(flow.checks)
     try:
-        session = await env.open_session(flow.capture)
+        session = await env.open_session(flow.artifacts)
     except SessionError as exc:
         return _with_evidence(flow, flow.finish(f"the app could not be prepared: {exc}", "error"))
     reason = "not evaluated: an earlier step of this flow failed"
@@ -115,10 +116,10 @@ async def run_flow(env: TargetEnv, flow: Flow, body: FlowBody) -> list[CheckResu
 
 
 def _with_evidence(flow: Flow, results: list[CheckResult]) -> list[CheckResult]:
-    if flow.capture is not None:
+    if flow.artifacts is not None:
         for result in results:
             if result.verdict in FAILING:
-                flow.capture.attach(result)
+                flow.artifacts.attach(result)
     return results
 
 
@@ -130,7 +131,7 @@ async def hang_up_quietly(session: AppSession) -> None:
 
 
 async def place_call(
-    env: TargetEnv, session: AppSession, flow: Flow, check: str
+    env: TargetContext, session: AppSession, flow: Flow, check: str
 ) -> tuple[Call | None, list[str]]:
     """start_call, then call_up, then a connected far end; a failing verdict on ``check`` if not."""
     since = env.signalling.last_id
@@ -161,7 +162,9 @@ async def place_call(
     return call, evidence
 
 
-async def audio_both_ways(env: TargetEnv, session: AppSession, call: Call) -> tuple[Measurement, Measurement]:
+async def audio_both_ways(
+    env: TargetContext, session: AppSession, call: Call
+) -> tuple[Measurement, Measurement]:
     """Whether the far end hears one of the microphones' tones, and whether the page renders
     the far end's tone (on the local device's speakers where there are some)."""
     tones = {tone: what for tone, what in (await env.mic_tones()).values()}
@@ -171,7 +174,7 @@ async def audio_both_ways(env: TargetEnv, session: AppSession, call: Call) -> tu
 
 
 # --- helpers of the checks every kind of far end shares ------------------------------------
-async def hang_up_check(env: TargetEnv, session: AppSession, flow: Flow) -> None:
+async def hang_up_check(env: TargetContext, session: AppSession, flow: Flow) -> None:
     """hang_up, then every peer connection and captured track must be released."""
     try:
         await session.action("hang_up")
@@ -203,7 +206,7 @@ async def hang_up_check(env: TargetEnv, session: AppSession, flow: Flow) -> None
     )
 
 
-async def _leak_finding(env: TargetEnv, session: AppSession, counts: dict[str, int]) -> None:
+async def _leak_finding(env: TargetContext, session: AppSession, counts: dict[str, int]) -> None:
     """A finding naming where the objects that outlived the hang-up were created."""
     sites: list[CallSite] = []
     for state in await session.audit("live"):
@@ -221,7 +224,7 @@ async def _leak_finding(env: TargetEnv, session: AppSession, counts: dict[str, i
     )
 
 
-def mute_applies(env: TargetEnv, flow: Flow, judged: bool, why_not: str) -> bool:
+def mute_applies(env: TargetContext, flow: Flow, judged: bool, why_not: str) -> bool:
     """Whether ``mute`` can be judged: ``False`` once its verdict is put (not-applicable
     without a mute action, not-evaluated with ``why_not`` unless ``judged``: the microphone
     was first proved to carry audio)."""
@@ -235,7 +238,7 @@ def mute_applies(env: TargetEnv, flow: Flow, judged: bool, why_not: str) -> bool
 
 
 async def press_mute(
-    env: TargetEnv,
+    env: TargetContext,
     session: AppSession,
     flow: Flow,
     *,

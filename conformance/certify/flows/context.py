@@ -1,4 +1,9 @@
-"""What the flows of one target share: target, profile, far end, audit records."""
+"""What the flows of one target share: target, profile, far end, evidence records.
+
+:class:`TargetContext` was ``TargetEnv`` (``conformance.certify.env``) up to 0.1.0: renamed so
+that "env" names only the profile's ``{env:NAME}`` secrets; the old name stays an alias for
+one release.
+"""
 
 from __future__ import annotations
 
@@ -7,34 +12,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from conformance.certify.evidence.records import AppVersion, CarriedRecord, Telemetry
-from conformance.certify.model import CheckResult, Verdict
 from conformance.certify.session.app_session import AppSession
 from conformance.certify.session.steps import first_line
 
 if TYPE_CHECKING:
-    from conformance.certify.audit.rules import RawFinding
-    from conformance.certify.evidence.captures import Capture, CaptureStore
+    from conformance.certify.evidence.artifacts import ArtifactStore, SessionArtifacts
+    from conformance.certify.model import RawFinding
     from conformance.certify.profile.loader import Profile
     from conformance.certify.session.signalling import Call, SignallingServer
     from conformance.targets import HostView, Target
 
-__all__ = ["TargetEnv", "make_result"]
-
-
-def make_result(
-    check: str,
-    target: str,
-    verdict: Verdict,
-    summary: str,
-    evidence: list[str] | None = None,
-    duration: float = 0.0,
-) -> CheckResult:
-    """A check result (a shorthand for the flows)."""
-    return CheckResult(check, target, verdict, summary, list(evidence or []), [], duration)
+__all__ = ["TargetContext", "TargetEnv"]
 
 
 @dataclass
-class TargetEnv:
+class TargetContext:
     """One target's certification state."""
 
     name: str
@@ -56,7 +48,7 @@ class TargetEnv:
     #: The app's version, read once (when the profile names ``version_js``).
     app_version: AppVersion | None = None
     #: Where failing checks' screenshots and traces go (``None``: none are kept).
-    captures: CaptureStore | None = None
+    artifacts: ArtifactStore | None = None
     #: deviceId -> label of every device the app's pages listed.
     device_labels: dict[str, str] = field(default_factory=dict)
     #: ``--min-mos``: the call-quality score under which ``call-quality`` fails (``None``:
@@ -80,14 +72,14 @@ class TargetEnv:
         return (f"the {self.name} target cannot inject a disconnect (no fault injection): "
                 "this check needs the reference target")
 
-    def new_capture(self, checks: tuple[str, ...]) -> Capture | None:
+    def new_artifacts(self, checks: tuple[str, ...]) -> SessionArtifacts | None:
         """The evidence of a new session judging ``checks`` (``None``: none is kept)."""
-        return self.captures.start(checks) if self.captures is not None else None
+        return self.artifacts.start(checks) if self.artifacts is not None else None
 
-    async def open_session(self, capture: Capture | None = None) -> AppSession:
+    async def open_session(self, artifacts: SessionArtifacts | None = None) -> AppSession:
         """A loaded, set-up, ready app page (the caller finishes it)."""
         session = AppSession(
-            self.target, self.profile, self.app_url, {"signal": self.signalling.url}, capture=capture
+            self.target, self.profile, self.app_url, {"signal": self.signalling.url}, artifacts=artifacts
         )
         try:
             await session.open()
@@ -102,10 +94,10 @@ class TargetEnv:
         with contextlib.suppress(Exception):
             if session.page is not None and not session.crashed:
                 self.snapshots.extend(await session.snapshots())
-        if session.capture is not None:
-            capture = session.capture
+        if session.artifacts is not None:
+            artifacts = session.artifacts
             # The main call's page may be the evidence of an audit check judged later.
-            await capture.collect(keep_trace=failed or capture is capture.store.main)
+            await artifacts.collect(keep_trace=failed or artifacts is artifacts.store.main)
         self.console.extend(session.console)
         self.device_labels.update(session.device_labels)
         await session.close()
@@ -127,13 +119,19 @@ class TargetEnv:
         if host is None and not self.target.launched_by_suite:
             return {}  # a browser the suite did not start: its microphones are its own
         if host is None:
-            return {"*": (self.native_mic_tone, "Chromium's fake capture")}
+            card = self.target.browsers.soundcard if self.target.capabilities.speaker_records else None
+            return {"*": (self.native_mic_tone,
+                          "the sound card's microphone" if card is not None else "Chromium's fake capture")}
         return {m.device_id: (float(m.tone_hz), f"mic {m.index} {m.label!r}") for m in host.microphones}
 
     async def speakers(self) -> list[Any] | None:
-        """The local device's virtual speakers (``None`` natively)."""
+        """The speakers whose records say what played: the local device's virtual speakers,
+        natively the suite's sound card's (``None`` without either: page-side evidence)."""
         host = await self.host()
-        return list(host.speakers) if host is not None else None
+        if host is not None:
+            return list(host.speakers)
+        card = self.target.browsers.soundcard if self.target.capabilities.speaker_records else None
+        return list(card.speakers) if card is not None else None
 
     async def carried_by_local_device(self, call: Call) -> CarriedRecord | None:
         """Whether ``call`` runs on the local device: the DTLS fingerprint the far end
@@ -153,13 +151,13 @@ class TargetEnv:
                     return CarriedRecord(call.id, carried=True, peer_connection=str(pc.get("pc")))
         return CarriedRecord(call.id, carried=False)
 
-    async def note_carried(self, call: Call) -> None:
+    async def record_carried(self, call: Call) -> None:
         """Record whether ``call`` runs on the local device (nothing where that cannot be told)."""
         record = await self.carried_by_local_device(call)
         if record is not None:
             self.carried.append(record)
 
-    async def note_app_version(self, session: AppSession) -> None:
+    async def record_app_version(self, session: AppSession) -> None:
         """Read the app's version with the profile's ``version_js``, once per target."""
         expression = self.profile.app.version_js
         if not expression or self.app_version is not None:
@@ -171,7 +169,7 @@ class TargetEnv:
             return
         self.app_version = AppVersion(str(value) if value else None)
 
-    async def note_telemetry(self, session: AppSession) -> None:
+    async def record_telemetry(self, session: AppSession) -> None:
         """Read the app's telemetry (the profile's ``diagnostics``) beside the page's own
         redirection diagnostics, for the ``detection-diagnostics`` verdict."""
         value: Any = None
@@ -183,3 +181,7 @@ class TargetEnv:
         answers = await session.audit("diagnostics")
         diagnostics = answers[0] if answers and isinstance(answers[0], dict) else {}
         self.telemetry = Telemetry(value, error, dict(diagnostics))
+
+
+#: Deprecated alias of :class:`TargetContext` (its name before the certify subpackages).
+TargetEnv = TargetContext

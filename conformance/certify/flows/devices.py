@@ -13,15 +13,14 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from conformance.certify.audit.rules import RawFinding
 from conformance.certify.evidence.audio import TONE_TOLERANCE_HZ, Measurement, far_end_hears
 from conformance.certify.flows.base import AUDIO_TIMEOUT
-from conformance.certify.model import CallSite
+from conformance.certify.model import CallSite, RawFinding
 from conformance.certify.session.steps import StepFailed
 
 if TYPE_CHECKING:
     from conformance.certify.flows.base import Flow
-    from conformance.certify.flows.context import TargetEnv
+    from conformance.certify.flows.context import TargetContext
     from conformance.certify.session.app_session import AppSession, Devices
     from conformance.certify.session.signalling import Call
 
@@ -97,7 +96,7 @@ async def pick_devices(session: AppSession) -> tuple[Devices, list[str]]:
     return devices, pick_errors
 
 
-def devices_check_applies(env: TargetEnv, flow: Flow, pick_errors: list[str]) -> bool:
+def devices_check_applies(env: TargetContext, flow: Flow, pick_errors: list[str]) -> bool:
     """Whether ``devices-honoured`` needs evidence: ``False`` once its verdict is already put
     (not-applicable without a device choice in the profile, fail when picking failed)."""
     profile = env.profile
@@ -125,7 +124,7 @@ def put_devices_verdict(flow: Flow, proofs: list[DeviceProof]) -> None:
 
 
 async def devices_check(
-    env: TargetEnv,
+    env: TargetContext,
     session: AppSession,
     flow: Flow,
     devices: Devices,
@@ -150,7 +149,7 @@ async def devices_check(
 
 
 async def _microphone_honoured(
-    env: TargetEnv, session: AppSession, devices: Devices, heard: Measurement, call: Call
+    env: TargetContext, session: AppSession, devices: Devices, heard: Measurement, call: Call
 ) -> DeviceProof:
     unprovable = choice_unprovable("microphone", devices.microphones)
     if unprovable is not None:
@@ -228,7 +227,7 @@ class _SinkUse:
         return f"{self.member} x{self.count}"
 
 
-async def _device_finding(env: TargetEnv, session: AppSession, failures: list[DeviceProof]) -> None:
+async def _device_finding(env: TargetContext, session: AppSession, failures: list[DeviceProof]) -> None:
     """A finding showing how the app captured and routed audio, with the call sites."""
     seen: list[_Capture | _SinkUse] = []
     for snap in await session.snapshots():

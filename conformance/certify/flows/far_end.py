@@ -2,8 +2,8 @@
 
 - :func:`call_flow`: pick devices, call, audio both ways, devices honoured, mute, hang-up;
 - :func:`incoming_flow`: the far end calls, the app answers (when the profile can);
-- :func:`~conformance.certify.fault_flows.reconnect_flow` and
-  :func:`~conformance.certify.fault_flows.disconnected_flow`: the redirection's faults.
+- :func:`~conformance.certify.flows.faults.reconnect_flow` and
+  :func:`~conformance.certify.flows.faults.disconnected_flow`: the redirection's faults.
 
 Each flow runs in a fresh context so that one broken behaviour fails its check only.
 """
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from conformance.certify.evidence.audio import (
     Measurement,
     far_end_connected,
+    far_end_digits,
     far_end_hears,
     far_end_silent,
 )
@@ -38,7 +39,7 @@ from conformance.certify.flows.quality import call_quality_check
 from conformance.certify.session.steps import StepFailed
 
 if TYPE_CHECKING:
-    from conformance.certify.flows.context import TargetEnv
+    from conformance.certify.flows.context import TargetContext
     from conformance.certify.model import CheckResult
     from conformance.certify.session.app_session import AppSession
     from conformance.certify.session.signalling import Call
@@ -47,7 +48,7 @@ __all__ = ["FLOWS", "call_flow", "incoming_flow"]
 
 
 # --- the main call ---------------------------------------------------------------------------
-async def call_flow(env: TargetEnv) -> list[CheckResult]:
+async def call_flow(env: TargetContext) -> list[CheckResult]:
     """Devices, call, audio both ways, devices honoured, mute, hang-up."""
     return await run_flow(env, Flow(env, CALL_CHECKS), _call_body)
 
@@ -59,10 +60,10 @@ async def _call_body(session: AppSession, flow: Flow) -> None:
     if call is None:
         return
     flow.put("call-connects", "pass", "the call came up and the far end connected", evidence)
-    await env.note_carried(call)
+    await env.record_carried(call)
     if profile.diagnostics:
-        await env.note_telemetry(session)
-    await env.note_app_version(session)
+        await env.record_telemetry(session)
+    await env.record_app_version(session)
 
     heard, rendered = await audio_both_ways(env, session, call)
     both = heard.ok and rendered.ok
@@ -83,12 +84,13 @@ async def _call_body(session: AppSession, flow: Flow) -> None:
     else:
         flow.put("call-quality", "not-evaluated", "no audio flows both ways to score")
     await _mute_check(env, session, flow, call, heard)
+    await _dtmf_check(session, flow, call)
 
     await hang_up_check(env, session, flow)
 
 
 async def _mute_check(
-    env: TargetEnv, session: AppSession, flow: Flow, call: Call, heard: Measurement
+    env: TargetContext, session: AppSession, flow: Flow, call: Call, heard: Measurement
 ) -> None:
     why_not = "the far end never heard the microphone, so muting cannot be judged"
     if not mute_applies(env, flow, heard.ok and heard.tone is not None, why_not):
@@ -115,8 +117,35 @@ async def _mute_check(
     )
 
 
+#: The digits the keypad check sends: a digit and a symbol, as an IVR menu takes them.
+DTMF_DIGITS = "5#"
+
+
+async def _dtmf_check(session: AppSession, flow: Flow, call: Call) -> None:
+    if not flow.env.profile.has("send_dtmf"):
+        flow.put("dtmf-reaches-far-end", "not-applicable",
+                 "the profile defines no send_dtmf action (the app's keypad)")
+        return
+    since = len((await call.stats()).get("dtmf") or [])
+    try:
+        for digit in DTMF_DIGITS:
+            await session.action("send_dtmf", values={"digit": digit})
+    except StepFailed as exc:
+        flow.put("dtmf-reaches-far-end", "fail", f"send_dtmf failed: {exc}")
+        return
+    received = await far_end_digits(call, DTMF_DIGITS, since, AUDIO_TIMEOUT)
+    flow.put(
+        "dtmf-reaches-far-end",
+        "pass" if received.ok else "fail",
+        f"the far end received the keypad's digits {DTMF_DIGITS}"
+        if received.ok
+        else f"the far end did not receive the keypad's digits {DTMF_DIGITS}",
+        [received.text],
+    )
+
+
 # --- incoming call ---------------------------------------------------------------------------
-async def incoming_flow(env: TargetEnv) -> list[CheckResult]:
+async def incoming_flow(env: TargetContext) -> list[CheckResult]:
     """The far end calls; the app answers; audio flows both ways."""
     flow = Flow(env, ("incoming-call",))
     if not env.profile.has("answer"):
@@ -146,7 +175,7 @@ async def _incoming_body(session: AppSession, flow: Flow) -> None:
         return
     connected = await far_end_connected(call, env.profile.timeout)
     evidence.append(connected.text)
-    await env.note_carried(call)
+    await env.record_carried(call)
     ok = connected.ok
     if connected.ok:
         heard, rendered = await audio_both_ways(env, session, call)

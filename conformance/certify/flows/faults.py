@@ -24,7 +24,7 @@ from conformance.certify.flows.base import (
 from conformance.certify.session.steps import StepFailed
 
 if TYPE_CHECKING:
-    from conformance.certify.flows.context import TargetEnv
+    from conformance.certify.flows.context import TargetContext
     from conformance.certify.model import CheckResult
     from conformance.certify.session.app_session import AppSession
 
@@ -32,7 +32,7 @@ __all__ = ["disconnect_and_back", "disconnected_flow", "reconnect_flow"]
 
 
 # --- reconnect -----------------------------------------------------------------------------
-async def _fault_flow(env: TargetEnv, check: str, natively: str, body: FlowBody) -> list[CheckResult]:
+async def _fault_flow(env: TargetContext, check: str, natively: str, body: FlowBody) -> list[CheckResult]:
     """Run ``body`` for ``check`` where the redirection's faults can be injected; else
     not-applicable (``natively`` says why on a target without redirection)."""
     flow = Flow(env, (check,))
@@ -44,7 +44,7 @@ async def _fault_flow(env: TargetEnv, check: str, natively: str, body: FlowBody)
     return await run_flow(env, flow, body)
 
 
-async def reconnect_flow(env: TargetEnv, body: FlowBody | None = None) -> list[CheckResult]:
+async def reconnect_flow(env: TargetContext, body: FlowBody | None = None) -> list[CheckResult]:
     """Call, disconnect, reconnect, call again: the app recovers without a reload (``body``:
     how the calls are proved; the harness's far end by default)."""
     natively = "native Chromium has no remote-desktop connection to lose"
@@ -52,7 +52,7 @@ async def reconnect_flow(env: TargetEnv, body: FlowBody | None = None) -> list[C
 
 
 async def disconnect_and_back(
-    env: TargetEnv, session: AppSession, flow: Flow, check: str, evidence: list[str]
+    env: TargetContext, session: AppSession, flow: Flow, check: str, evidence: list[str]
 ) -> bool:
     """With a call up: disconnect (the app must end the call), reconnect (it must become ready
     again). ``False`` with a failing verdict on ``check`` when it does not; ``evidence`` grows."""
@@ -111,7 +111,7 @@ async def _reconnect_body(session: AppSession, flow: Flow) -> None:
 
 
 # --- calls while redirection is expected but not active ------------------------------------
-async def disconnected_flow(env: TargetEnv) -> list[CheckResult]:
+async def disconnected_flow(env: TargetContext) -> list[CheckResult]:
     """Disconnect, try to call: the app must refuse (no peer connection, no capture)."""
     natively = "redirection is never active natively, so no call can bypass it"
     return await _fault_flow(env, "no-unredirected-call", natively, _disconnected_body)

@@ -5,9 +5,9 @@ Once the call is up, the harness's far end sends the speech-like signal of
 virtual speaker keeps what it played with the time it played it (the reference host's
 ``speakerAudio``). ViSQOL scores the two and the cross-correlation gives the mouth-to-ear
 delay (far end to the user's ear, through the topology of ``--network`` and its impairment).
-Reported; ``--min-mos X`` makes it gate (``fail`` under X). Where no speaker keeps its audio
-(natively, until the suite's browsers have a sound card of their own) it does not apply, and
-says so.
+Natively the suite's sound card (:mod:`conformance.soundcard`) keeps what each sink played
+the same way. Reported; ``--min-mos X`` makes it gate (``fail`` under X). Where no speaker
+keeps its audio (natively without the sound card) it does not apply, and says so.
 """
 
 from __future__ import annotations
@@ -73,6 +73,9 @@ async def _heard(env: TargetEnv, devices: Devices, started: float) -> tuple[list
     others = list(range(1, len(host.speakers) + 1)) if host is not None else []
     chosen = f"on {devices.speaker_label or 'the chosen speaker'}"
     key: int | str = devices.speaker_id or 1
+    if host is None and devices.speaker_label:
+        # Natively the sound card's sinks are known by their labels, not Chromium's device ids.
+        key = devices.speaker_label
     for speaker in [key, *others]:
         chunks = [c for c in _chunks(await records.speaker_audio(speaker)) if c[0] >= started]
         if chunks:

@@ -1,12 +1,12 @@
 """App profiles: the YAML file that tells ``conformance certify`` how to drive a calling app.
 
-Validation is the shared YAML core's (:mod:`conformance.spec`), as for scenarios: the JSON
+Validation is the shared YAML core's (:mod:`conformance.yamlcore`), as for scenarios: the JSON
 Schema shipped in ``conformance/schema/profile.schema.json`` checks the shape (editors use it
 for completion), then the loader checks what a schema says badly: which kind a step is (its
 one deciding key, with a "did you mean"), placeholders, URLs, bundled app names, durations.
 Every error points at ``file:line:col`` with the offending lines
 (:class:`~conformance.errors.SpecFileError`). A step waits with ``wait_for``, bounded by its
-``timeout`` (default :data:`~conformance.spec.DEFAULT_STEP_TIMEOUT`), as in scenarios.
+``timeout`` (default :data:`~conformance.yamlcore.DEFAULT_STEP_TIMEOUT`), as in scenarios.
 
 Placeholders (``{signal}``, ``{mic_id}``, ``{mic_label}``, ``{speaker_id}``,
 ``{speaker_label}``) are substituted in the URL, the bundled path and step selectors,
@@ -42,8 +42,8 @@ from conformance.certify.profile.placeholders import ENV_NAME, ENV_PREFIX, PLACE
 from conformance.certify.profile.value_checks import check_goto, check_storage_state
 from conformance.errors import did_you_mean
 from conformance.jscheck import JsForm
-from conformance.spec import (
-    SpecChecker,
+from conformance.yamlcore import (
+    DocumentChecker,
     load_schema,
     read_document,
     step_validators,
@@ -73,7 +73,15 @@ __all__ = [
 _COMMON_STEP_KEYS = ("timeout", "note", "frame")
 #: Steps whose deciding key's value is not a selector (and so is checked otherwise).
 _NOT_SELECTORS = ("wait_for", "goto", "evaluate")
-_NEEDS = {"pick_microphone": ("mic_id", "mic_label"), "pick_speaker": ("speaker_id", "speaker_label")}
+#: Actions that must use one of the suite's placeholders, and how to use it.
+_NEEDS = {
+    "pick_microphone": (("mic_id", "mic_label"), "the suite chooses the device: select it with e.g. "
+                        "`select_option: '#device'` and `value: '{mic_id}'`"),
+    "pick_speaker": (("speaker_id", "speaker_label"), "the suite chooses the device: select it with e.g. "
+                     "`select_option: '#device'` and `value: '{speaker_id}'`"),
+    "send_dtmf": (("digit",), "the suite runs it once per digit: press that key with e.g. "
+                  "`click: '#keypad [data-digit=\"{digit}\"]'`"),
+}
 
 
 def profile_schema() -> dict[str, Any]:
@@ -81,7 +89,7 @@ def profile_schema() -> dict[str, Any]:
     return load_schema("profile")
 
 
-class _Checker(SpecChecker):
+class _Checker(DocumentChecker):
     """Collects the errors of one profile while converting it into a :class:`Profile`."""
 
     WHAT: ClassVar[str] = "a profile"
@@ -298,10 +306,11 @@ def _check_serve(c: _Checker, serve: Any) -> tuple[Path, ...]:
 
 
 def _check_needs(c: _Checker, action: str, raw: Any) -> None:
-    """A device-picking action must use the device's placeholder, or it cannot pick ours."""
-    needs = _NEEDS.get(action)
-    if not needs or not isinstance(raw, list):
+    """A device-picking action must use the device's placeholder, or it cannot pick ours
+    (and the keypad action its digit's)."""
+    if action not in _NEEDS or not isinstance(raw, list):
         return
+    needs, hint = _NEEDS[action]
     used: set[str] = set()
     for step in raw:
         if isinstance(step, dict):
@@ -316,9 +325,8 @@ def _check_needs(c: _Checker, action: str, raw: Any) -> None:
     if not used & set(needs):
         c.error(
             c.doc.key_mark(("actions", action)),
-            f"{action} never uses {{{needs[0]}}} or {{{needs[1]}}}",
-            "the suite chooses the device: select it with e.g. "
-            f"`select_option: '#device'` and `value: '{{{needs[0]}}}'`",
+            f"{action} never uses {' or '.join('{' + name + '}' for name in needs)}",
+            hint,
         )
 
 

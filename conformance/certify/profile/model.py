@@ -9,7 +9,7 @@ from typing import Literal
 
 from conformance.model import Mark
 from conformance.reports.markdown import md_truncate
-from conformance.spec import DEFAULT_STEP_TIMEOUT
+from conformance.yamlcore import DEFAULT_STEP_TIMEOUT
 
 __all__ = [
     "ACTIONS",
@@ -41,6 +41,7 @@ ACTIONS: tuple[str, ...] = (
     "unmute",
     "pick_microphone",
     "pick_speaker",
+    "send_dtmf",
 )
 
 

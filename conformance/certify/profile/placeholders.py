@@ -1,10 +1,12 @@
-"""Placeholders in profile strings: ``{signal}``, the devices the suite chose, and secrets.
+"""Placeholders in profile strings: ``{signal}``, the devices the suite chose, the DTMF
+digit, and secrets.
 
 ``{signal}``, ``{mic_id}``, ``{mic_label}``, ``{speaker_id}`` and ``{speaker_label}`` are the
-suite's values for one call. ``{env:NAME}`` is the environment variable ``NAME`` (a
-password, a token): read when the step runs, never when the profile is loaded, and never
-written anywhere (reports show steps with their placeholders, not their values; an error
-names the variable). ``{{`` and ``}}`` are literal braces.
+suite's values for one call; ``{digit}`` is the DTMF digit a ``send_dtmf`` action sends.
+``{env:NAME}`` is the environment variable ``NAME`` (a password, a token): read when the
+step runs, never when the profile is loaded, and never written anywhere (reports show steps
+with their placeholders, not their values; an error names the variable). ``{{`` and ``}}``
+are literal braces.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Iterator, Mapping
 __all__ = ["ENV_PREFIX", "PLACEHOLDERS", "MissingSecret", "names_in", "secret_values", "substitute"]
 
 #: The suite's placeholders (``{env:NAME}`` besides).
-PLACEHOLDERS: tuple[str, ...] = ("signal", "mic_id", "mic_label", "speaker_id", "speaker_label")
+PLACEHOLDERS: tuple[str, ...] = ("signal", "mic_id", "mic_label", "speaker_id", "speaker_label", "digit")
 #: ``{env:NAME}``: a value from the environment.
 ENV_PREFIX = "env:"
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")

@@ -1,6 +1,6 @@
 """Checks of a profile's values that need more than its schema: a ``goto`` step's URL and
 the app's ``storage_state`` file. Each records located errors with hints on the loader's
-checker (:class:`~conformance.spec.SpecChecker`)."""
+checker (:class:`~conformance.yamlcore.DocumentChecker`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.spec import SpecChecker
+from conformance.yamlcore import DocumentChecker
 from conformance.yamlmarks import Path as KeyPath
 
 __all__ = ["check_goto", "check_storage_state", "read_storage_state"]
@@ -18,7 +18,7 @@ _SAVE_HINT = ("save a login with `playwright codegen --save-storage=login.json <
               "(paths are relative to the profile file)")
 
 
-def check_goto(c: SpecChecker, value: Any, path: KeyPath) -> None:
+def check_goto(c: DocumentChecker, value: Any, path: KeyPath) -> None:
     """A ``goto`` is an http(s) URL or a path relative to the app's URL: never another
     scheme (``javascript:`` belongs in an ``evaluate`` step)."""
     if not isinstance(value, str):
@@ -46,7 +46,7 @@ def read_storage_state(file: Path) -> dict[str, Any]:
     return data
 
 
-def check_storage_state(c: SpecChecker, value: Any, base: Path) -> Path | None:
+def check_storage_state(c: DocumentChecker, value: Any, base: Path) -> Path | None:
     """The storage-state file named at ``app.storage_state`` (relative to ``base``, the
     profile's folder); ``None`` (with an error when it is named) when there is none."""
     if not isinstance(value, str):

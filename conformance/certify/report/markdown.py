@@ -13,15 +13,18 @@ from conformance.certify.model import Certification, CheckResult, Finding
 from conformance.certify.report.facts import facts, shown
 from conformance.reports.markdown import md_escape, md_truncate
 from conformance.reports.matrix_links import trace_command
+from conformance.reports.outcome import SYMBOL, WARNING_SIGN, Outcome
 
 __all__ = ["SYMBOLS", "render_markdown"]
 
+#: A verdict's symbol: the matrix's (:data:`conformance.reports.outcome.SYMBOL`) for the
+#: outcome it corresponds to; ⚠ for a check that could not be judged.
 SYMBOLS = {
-    "pass": "\u2713",
-    "fail": "\u2717",
-    "error": "\u26a0",
-    "not-evaluated": "\u2298",
-    "not-applicable": "\u2013",
+    "pass": SYMBOL[Outcome.PASS].text,
+    "fail": SYMBOL[Outcome.UNEXPECTED_FAILURE].text,
+    "error": WARNING_SIGN,
+    "not-evaluated": SYMBOL[Outcome.NOT_RUN].text,
+    "not-applicable": SYMBOL[Outcome.NOT_APPLICABLE].text,
 }
 _SEVERITY = {"error": "\u2717 error", "warning": "\u26a0 warning", "info": "\u2139 info"}
 

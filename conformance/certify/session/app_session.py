@@ -18,17 +18,17 @@ from conformance.certify.audit.layer import AUDIT_GLOBAL, audit_init_scripts
 from conformance.certify.profile.loader import Condition, Profile
 from conformance.certify.profile.storage import apply_storage_state, secret_fields
 from conformance.certify.session.steps import StepFailed, check_condition, run_step, wait_condition
+from conformance.results import LOG_ENTRY_LIMIT
 from conformance.targets import OpenedPage, PageSetup
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Frame, Page
 
-    from conformance.certify.evidence.captures import Capture
+    from conformance.certify.evidence.artifacts import SessionArtifacts
     from conformance.targets import Target
 
 __all__ = ["AppSession", "Devices", "SessionError"]
 
-_MAX_LOG = 200
 
 
 class SessionError(Exception):
@@ -60,7 +60,7 @@ class AppSession:
     console: list[dict[str, Any]] = field(default_factory=list)
     navigations: int = 0
     #: The evidence of this page, kept if a check fails (``None``: none is kept).
-    capture: Capture | None = None
+    artifacts: SessionArtifacts | None = None
     #: deviceId -> label of the devices the page listed (the certificate shows labels).
     device_labels: dict[str, str] = field(default_factory=dict)
 
@@ -79,9 +79,9 @@ class AppSession:
         except Exception as exc:
             raise SessionError(f"the app did not load from {self.url}: {str(exc).splitlines()[0]}") from None
         page = self.page = self.opened.page
-        if self.capture is not None:
-            self.capture.page = page
-            self.capture.masks = secret_fields(page, self.profile, self.values)
+        if self.artifacts is not None:
+            self.artifacts.page = page
+            self.artifacts.masks = secret_fields(page, self.profile, self.values)
         if self.opened.not_ready:
             self._log("harness", self.opened.not_ready)
         try:
@@ -109,8 +109,8 @@ class AppSession:
         """A context made for this page: the saved login, then the trace."""
         if self.profile.app.storage_state is not None:
             await apply_storage_state(context, self.profile.app.storage_state)
-        if self.capture is not None:
-            await self.capture.on_context(context)
+        if self.artifacts is not None:
+            await self.artifacts.on_context(context)
 
     @property
     def _page(self) -> Page:
@@ -118,7 +118,7 @@ class AppSession:
         return self.page
 
     def _log(self, kind: str, text: str) -> None:
-        if len(self.console) < _MAX_LOG:
+        if len(self.console) < LOG_ENTRY_LIMIT:
             self.console.append({"type": kind, "text": text[:500]})
 
     def _on_console(self, message: Any) -> None:
@@ -130,10 +130,13 @@ class AppSession:
             self.navigations += 1
 
     # --- actions and conditions ------------------------------------------------------------
-    async def action(self, name: str, timeout: float | None = None) -> None:
-        """Run a profile action; :class:`StepFailed` when a step fails."""
+    async def action(self, name: str, timeout: float | None = None, *,
+                     values: dict[str, str] | None = None) -> None:
+        """Run a profile action (``values``: placeholders of this run only, e.g. ``digit``);
+        :class:`StepFailed` when a step fails."""
+        merged = {**self.values, **values} if values else self.values
         for step in self.profile.actions.get(name, ()):
-            await run_step(self._page, step, self.values, timeout, base_url=self.url)
+            await run_step(self._page, step, merged, timeout, base_url=self.url)
 
     async def holds(self, condition: Condition) -> bool:
         """Whether ``condition`` holds now."""

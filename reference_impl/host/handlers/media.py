@@ -40,6 +40,10 @@ async def enumerate_devices(session: PageSession, request: Request) -> list[dict
 
 
 # --- constraints -------------------------------------------------------------------
+#: The values of MediaTrackConstraints.resizeMode (mediacapture-main).
+_RESIZE_MODES = ("none", "crop-and-scale")
+
+
 def _values(constraint: Any) -> tuple[list[Any], bool]:
     """The values a constraint names and whether they are required (``exact``)."""
     if isinstance(constraint, dict):
@@ -142,6 +146,11 @@ async def get_user_media(session: PageSession, request: Request) -> dict[str, An
     video = constraints.get("video", False)
     if not audio and not video:
         raise HostError("TypeError", "at least one of audio and video must be requested")
+    if isinstance(video, dict):
+        # Chromium rejects a required value no camera can have before looking for cameras.
+        modes, required = _values(video.get("resizeMode"))
+        if required and any(mode not in _RESIZE_MODES for mode in modes):
+            raise HostError("OverconstrainedError", "", constraint="resizeMode")
     if video:
         session.log("warning", "getUserMedia: video capture is not redirected by the reference "
                                "implementation (limitation ref-video-capture)")

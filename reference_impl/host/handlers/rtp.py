@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ...rfc4733 import TONES
 from ..ops import op
 from ..peerconnection import PeerHandle, peer_of
 from ..protocol import HostError, Request
@@ -62,6 +63,17 @@ async def sender_set_parameters(session: PageSession, request: Request) -> dict[
     peer, th = _transceiver(session, request)
     th.parameters = request.obj("parameters")
     return peer.snapshot()
+
+
+@op("sender.playTone", chain="pc")
+async def sender_play_tone(session: PageSession, request: Request) -> None:
+    """One tone of ``sender.dtmf.insertDTMF(...)``, sent as RFC 4733 telephone-events."""
+    _peer, th = _transceiver(session, request, live=True)
+    tone = request.string("tone")
+    if len(tone) != 1 or tone.upper() not in TONES:
+        raise HostError("InvalidCharacterError", f"not a DTMF tone: {tone!r}")
+    duration = request.number("duration")
+    th.play_tone(tone, int(min(max(duration, 40), 6000)))
 
 
 @op("receiver.getSynchronizationSources", chain="pc", needs_connection=False)

@@ -65,4 +65,19 @@ window.probes = {
     navigator.mediaDevices.addEventListener("devicechange", () => {});
     navigator.mediaDevices.ondevicechange = () => {};
   },
+  async contextSink() {
+    const outputs = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "audiooutput");
+    const sink = outputs[outputs.length - 1].deviceId;
+    // Call media to the context's destination, on the chosen speaker: supported.
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    const call = new AudioContext();
+    call.createMediaStreamSource(stream).connect(call.destination);
+    await call.setSinkId(sink);
+    // Local audio on a chosen speaker: local playback.
+    const ring = new AudioContext();
+    await ring.setSinkId(sink);
+    new OscillatorNode(ring).connect(ring.destination);
+    stream.getTracks().forEach((t) => t.stop());
+    await Promise.all([call.close(), ring.close()]);
+  },
 };

@@ -1,10 +1,15 @@
-"""Evidence of failing checks: a screenshot and the Playwright trace of the check's page.
+"""Evidence files of failing checks (artifacts): a screenshot and the Playwright trace of the check's page.
 
 Every page session of a certification records a Playwright trace from its first request;
 a check that fails (``fail`` or ``error``) gets a screenshot taken as it fails, and keeps
 the trace of its session. Files go straight into the certification's ``evidence/`` folder
-(:class:`CaptureStore`); what no failing check needs is deleted at the end
-(:meth:`CaptureStore.keep_only`), so passing checks keep nothing.
+(:class:`ArtifactStore`); what no failing check needs is deleted at the end
+(:meth:`ArtifactStore.keep_only`), so passing checks keep nothing.
+
+The tracing, the screenshots and the links are the harness's one mechanism
+(:mod:`conformance.artifacts`: :class:`~conformance.artifacts.Tracing`,
+:func:`~conformance.artifacts.screenshot`, :func:`~conformance.artifacts.relative_link`);
+this module decides what a certification keeps.
 
 A trace records what steps type and the page's DOM: when the profile fills secrets
 (``{env:NAME}``) no trace is kept (the screenshot masks the fields filled with them), and
@@ -19,16 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from conformance.artifacts import Tracing, relative_link, screenshot
+
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Locator, Page
 
     from conformance.certify.model import CheckResult
 
-__all__ = ["FAILING", "Capture", "CaptureStore"]
+__all__ = ["FAILING", "ArtifactStore", "SessionArtifacts"]
 
 #: The verdicts that keep evidence.
 FAILING = ("fail", "error")
-_SHOT_TIMEOUT_MS = 5000.0
 NO_TRACE_SECRETS = ("no trace kept: the profile logs in (secrets in {env:NAME} or a saved login in "
                     "`app.storage_state`), which a trace would record (what was typed, the "
                     "cookies sent); the screenshot is kept, with the secret fields masked")
@@ -36,10 +42,10 @@ NO_TRACE_UNOWNED = "no trace: the page ran in a browser context the suite does n
 
 
 @dataclass
-class Capture:
+class SessionArtifacts:
     """The evidence of one page session (one flow's page)."""
 
-    store: CaptureStore
+    store: ArtifactStore
     #: ``<target>-<first check of the flow>``: the session's files are named after it.
     name: str
     masks: list[Locator] = field(default_factory=list)
@@ -58,7 +64,7 @@ class Capture:
             self.no_trace = NO_TRACE_SECRETS
             return
         try:
-            await context.tracing.start(screenshots=True, snapshots=True, sources=False)
+            await self.store.tracing.start(context)
             self.tracing = True
         except Exception as exc:  # the trace is evidence, never a reason to fail the session
             self.no_trace = f"no trace: Playwright could not record one ({type(exc).__name__})"
@@ -73,8 +79,7 @@ class Capture:
         self._pending.append(asyncio.ensure_future(self._shoot(self.page, path)))
 
     async def _shoot(self, page: Page, path: Path) -> None:
-        with contextlib.suppress(Exception):  # a closed or crashed page: no screenshot
-            await page.screenshot(path=str(path), timeout=_SHOT_TIMEOUT_MS, mask=self.masks)
+        await screenshot(page, path, self.masks)  # a closed or crashed page: no screenshot
 
     async def collect(self, *, keep_trace: bool) -> None:
         """Before the session's page closes: finish the screenshots, take a last one, and
@@ -93,7 +98,7 @@ class Capture:
         keep = keep_trace or any(check for check in self.shots)
         path = self.store.folder / f"{self.name}-trace.zip"
         try:
-            await self.page.context.tracing.stop(path=str(path) if keep else None)  # type: ignore[union-attr]
+            await self.store.tracing.stop(self.page.context, path if keep else None)  # type: ignore[union-attr]
             self.trace = path if keep else None
         except Exception as exc:
             self.no_trace = f"no trace: Playwright could not save it ({type(exc).__name__})"
@@ -110,31 +115,34 @@ class Capture:
 
 
 @dataclass
-class CaptureStore:
+class ArtifactStore:
     """Where one target's evidence goes: ``folder`` (``<certification>/evidence``)."""
 
     folder: Path
     target: str
     #: Whether the profile fills secrets (no traces then).
     secrets: bool = False
-    captures: list[Capture] = field(default_factory=list)
+    sessions: list[SessionArtifacts] = field(default_factory=list)
+    #: The traces of the target's sessions, with DOM snapshots (a certification's page state
+    #: lives in the DOM the profile's steps act on).
+    tracing: Tracing = field(default_factory=lambda: Tracing(snapshots=True))
 
-    def start(self, checks: tuple[str, ...]) -> Capture:
-        """The capture of a new session whose flow judges ``checks``."""
+    def start(self, checks: tuple[str, ...]) -> SessionArtifacts:
+        """The artifacts of a new session whose flow judges ``checks``."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        capture = Capture(self, f"{self.target}-{checks[0] if checks else 'session'}")
-        self.captures.append(capture)
-        return capture
+        artifacts = SessionArtifacts(self, f"{self.target}-{checks[0] if checks else 'session'}")
+        self.sessions.append(artifacts)
+        return artifacts
 
     def relative(self, path: Path) -> str:
         """``path`` as the certificate links it: relative to the certification's folder."""
-        return f"{self.folder.name}/{path.name}"
+        return relative_link(path, self.folder.parent)
 
     @property
-    def main(self) -> Capture | None:
-        """The first session's capture: the main call's page, where the audit checks' evidence
+    def main(self) -> SessionArtifacts | None:
+        """The first session's artifacts: the main call's page, where the audit checks' evidence
         comes from."""
-        return self.captures[0] if self.captures else None
+        return self.sessions[0] if self.sessions else None
 
     def keep_only(self, results: list[CheckResult]) -> None:
         """Delete every file no failing result links (and the folder when it is left empty)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from conformance.setup import ensure_test_backends
 
 __all__ = [
     "DEMOS",
+    "START_TIMEOUT_S",
+    "BackendError",
     "Janus",
     "OtherHost",
     "Turn",
@@ -26,6 +29,7 @@ __all__ = [
     "start_janus",
     "start_turn",
     "tail",
+    "wait_for_backend",
 ]
 
 #: Where Debian's ``janus-demos`` puts the demo pages (``javascript/`` links the libraries).
@@ -35,7 +39,7 @@ _JANUS_HTTP_PORT = 8088
 #: TURN on 443, as servers that serve firewalled homes listen (only TCP to 443 leaves one).
 _TURN_PORT = 443
 #: Janus needs 1-3 s before its HTTP port answers, longer on a loaded machine.
-_START_TIMEOUT_S = 30.0
+START_TIMEOUT_S = 30.0
 
 
 def _janus_libs() -> Path | None:
@@ -47,7 +51,8 @@ def _janus_libs() -> Path | None:
 
 def backends_unavailable() -> str | None:
     """Why Janus, its demos and coturn cannot be run here (``None`` when they can)."""
-    missing = ensure_test_backends(install=False)
+    needed = ("janus", "janus-demos", "coturn")
+    missing = [name for name in ensure_test_backends(install=False) if name in needed]
     if not missing and _janus_libs() is None:
         missing = ["janus (its plugins)"]
     if missing:
@@ -134,10 +139,7 @@ def start_janus(namespace: Namespace, scratch: Path) -> Janus:
     with (scratch / "janus.log").open("wb") as log:  # the child keeps its own descriptor
         process = namespace.spawn(["janus", "-F", str(folder), "-C", str(config), "-o"],
                                   cwd=folder, log=log)
-    try:
-        wait_for_tcp(namespace.address, _JANUS_HTTP_PORT, _START_TIMEOUT_S, alive=process)
-    except NamespaceError as exc:
-        raise NamespaceError(f"{exc}; Janus's log:\n{tail(scratch / 'janus.log')}") from None
+    wait_for_backend("janus", namespace.address, _JANUS_HTTP_PORT, process, scratch / "janus.log")
     return Janus(namespace, f"http://{namespace.address}:{_JANUS_HTTP_PORT}/janus", api_secret)
 
 
@@ -154,10 +156,7 @@ def start_turn(namespace: Namespace, scratch: Path) -> Turn:
             "--listening-port", str(_TURN_PORT), "--min-port", "30000", "--max-port", "30999",
             "--pidfile", str(folder / "turn.pid"), "--simple-log", "--log-file", "stdout",
         ], cwd=folder, log=log)
-    try:
-        wait_for_tcp(namespace.address, _TURN_PORT, _START_TIMEOUT_S, alive=process)
-    except NamespaceError as exc:
-        raise NamespaceError(f"{exc}; coturn's log:\n{tail(scratch / 'turn.log')}") from None
+    wait_for_backend("coturn", namespace.address, _TURN_PORT, process, scratch / "turn.log")
     return Turn(namespace, namespace.address, _TURN_PORT, username, credential)
 
 
@@ -172,6 +171,23 @@ def demo_overrides(folder: Path, janus: Janus, ice_servers: list[dict[str, str]]
         "var token = null;\n"
         f"var apisecret = {json.dumps(janus.api_secret)};\n")
     return folder
+
+
+class BackendError(NamespaceError):
+    """A backend did not start or died: the message names it, its address, and its log's tail."""
+
+
+def wait_for_backend(name: str, address: str, port: int, process: subprocess.Popen[bytes], log: Path,
+                     timeout: float = START_TIMEOUT_S) -> None:
+    """Wait until backend ``name`` (``process``, logging to ``log``) listens on
+    ``address:port``; :class:`BackendError` "backend <name> did not answer on <address>
+    within N s" with the tail of its log when it does not (or exits first)."""
+    try:
+        wait_for_tcp(address, port, timeout, alive=process)
+    except NamespaceError as exc:
+        exited = f" (it exited with code {process.returncode})" if process.poll() is not None else ""
+        raise BackendError(f"backend {name} did not answer on {address}:{port} within {timeout:g} s"
+                           f"{exited}; the tail of its log:\n{tail(log)}") from exc
 
 
 def tail(path: Path, lines: int = 30) -> str:
