@@ -10,9 +10,8 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from backends import DEMOS, OtherHost, demo_overrides
-from test_certify_backends import evidence, failing
 
+from conformance.backends.janus import DEMOS, OtherHost, demo_overrides
 from conformance.certify import certify, load_profile
 from conformance.certify.model import Certification
 from conformance.certify.report.facts import facts
@@ -22,8 +21,20 @@ from conformance.targets import TargetOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "conformance" / "apps" / "sample" / "profile.yaml"
+NOT_PASSING = ("fail", "error", "not-evaluated")
 
 
+
+def failing(cert: Certification, target: str) -> dict[str, str]:
+    """The checks ``target`` did not pass, with their summaries."""
+    return {r.check: r.summary for r in cert.results if r.target == target and r.verdict in NOT_PASSING}
+
+
+def evidence(cert: Certification, check: str, target: str) -> str:
+    """A check's summary and evidence on ``target``, as one text."""
+    result = cert.result(check, target)
+    assert result is not None
+    return " ".join([result.summary, *result.evidence])
 def _certify_bridge(tmp_path: Path, other_host: OtherHost, network: str, *, turn: bool,
                     targets: tuple[str, ...] = ("native", "reference")) -> Certification:
     if topology.network_unavailable(network) is not None or HomeNetwork.inherited() is None:
