@@ -45,9 +45,10 @@ __all__ = [
     "SoundDevice",
     "default_devices",
     "soundcard_problem",
+    "soundcard_wanted",
 ]
 
-#: ``CONFORMANCE_SOUNDCARD=0`` keeps Chromium's fake devices even where PulseAudio is installed.
+#: ``CONFORMANCE_SOUNDCARD=1`` gives launched browsers the sound card (``0``: never).
 ENV_VAR = "CONFORMANCE_SOUNDCARD"
 
 _START_TIMEOUT_S = 10.0
@@ -84,6 +85,15 @@ class SoundDevice:
     tone_hz: float | None = None
     #: The page's deviceId is per origin: a sound card's device is found by its label.
     device_id: str | None = None
+
+
+def soundcard_wanted() -> bool:
+    """Whether launched browsers get the sound card by default: only when asked
+    (``CONFORMANCE_SOUNDCARD=1``). Chromium's fake camera comes only with its fake
+    microphones and speakers (one switch), so a browser on the sound card has no camera, and
+    an app or a W3C test that asks for video fails natively for that alone; until the card
+    carries a camera too, it is opt-in."""
+    return os.environ.get(ENV_VAR, "").strip().lower() in ("1", "on", "yes", "true")
 
 
 def soundcard_problem() -> str | None:

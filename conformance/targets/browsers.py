@@ -22,7 +22,13 @@ from conformance.browser import (
     launch_args,
     launch_chromium,
 )
-from conformance.soundcard import SoundCard, SoundCardError, default_devices, soundcard_problem
+from conformance.soundcard import (
+    SoundCard,
+    SoundCardError,
+    default_devices,
+    soundcard_problem,
+    soundcard_wanted,
+)
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Playwright
@@ -58,8 +64,10 @@ class BrowserOptions:
     #: Which pool member this process uses (an xdist worker's number).
     worker_index: int = field(default_factory=lambda: worker_number())
     #: Give a launched browser the suite's sound card (:mod:`conformance.soundcard`) where
-    #: PulseAudio is installed, instead of Chromium's fake devices and muted output.
-    soundcard: bool = True
+    #: PulseAudio is installed, instead of Chromium's fake devices and muted output. Off
+    #: unless ``CONFORMANCE_SOUNDCARD=1`` (:func:`~conformance.soundcard.soundcard_wanted`:
+    #: with the card Chromium has no camera).
+    soundcard: bool = field(default_factory=soundcard_wanted)
     #: The sound card's microphone tones (empty: the reference host's, 440/880/660 Hz).
     soundcard_tones: tuple[float, ...] = ()
 
