@@ -90,14 +90,16 @@ async def _place(env: TargetContext, session: AppSession, flow: Flow, check: str
 
 
 async def _why_not(env: TargetContext, session: AppSession) -> str:
-    """The documented reason a call could not start under redirection, when the audit saw it."""
-    if not env.redirected:
+    """The documented reason a call could not start on the reference target, when the audit
+    saw it. Only there: ``ref-video-capture`` is a deviation of the suite's reference
+    implementation, which says nothing of what a product (``attach``) carries."""
+    if not env.redirected or env.name != "reference":
         return ""
     for snap in await session.snapshots():
         for event in snap.get("events", []):
             if event.get("kind") == "video-capture":
-                return (f": the app captures video ({event.get('api')}), which call redirection "
-                        "does not carry (limitation ref-video-capture)")
+                return (f": the app captures video ({event.get('api')}), which the suite's reference "
+                        "implementation does not redirect (ref-video-capture)")
     return ""
 
 
