@@ -6,7 +6,9 @@
 - :mod:`.far_end` - calls to the harness's far end (`far_end: harness`);
 - :mod:`.backend` - calls to the app's own backend (`far_end: app`);
 - :mod:`.faults` - the redirection's faults (reconnect, disconnected);
-- :mod:`.devices` - the `devices-honoured` check.
+- :mod:`.devices` - the `devices-honoured` check;
+- :mod:`.quality` - the `call-quality` check (ViSQOL score and mouth-to-ear delay of what the
+  chosen speaker played).
 """
 
 __all__: list[str] = []
