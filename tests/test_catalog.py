@@ -19,6 +19,12 @@ from conformance.catalog.matrix import merge_rows, render_markdown, write_matrix
 from conformance.errors import ScenarioFileError
 from conformance.network import netns
 
+# Tests that make namespaces or use the worker's home run on one worker, one at a time: a
+# namespace made mid-session is a network change that aborts a running call's or page's
+# traffic (see conformance.network.netns), and the homes of the session share this machine's
+# routes and forwarding (--dist loadgroup, set in pyproject's addopts).
+pytestmark = pytest.mark.xdist_group("network")
+
 
 def test_every_shipped_entry_loads_with_its_profile() -> None:
     entries = find_entries()

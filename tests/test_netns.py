@@ -12,6 +12,12 @@ import pytest
 
 from conformance.network import netns
 
+# Tests that make namespaces or use the worker's home run on one worker, one at a time: a
+# namespace made mid-session is a network change that aborts a running call's or page's
+# traffic (see conformance.network.netns), and the homes of the session share this machine's
+# routes and forwarding (--dist loadgroup, set in pyproject's addopts).
+pytestmark = pytest.mark.xdist_group("network")
+
 
 def test_not_root_is_a_reason_to_skip(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 1000)

@@ -20,6 +20,12 @@ import pytest
 from conformance.network import topology
 from conformance.network.topology import FIREWALL_OPEN_PORT, HomeNetwork, home_network
 
+# Tests that make namespaces or use the worker's home run on one worker, one at a time: a
+# namespace made mid-session is a network change that aborts a running call's or page's
+# traffic (see conformance.network.netns), and the homes of the session share this machine's
+# routes and forwarding (--dist loadgroup, set in pyproject's addopts).
+pytestmark = pytest.mark.xdist_group("network")
+
 
 @pytest.fixture
 def home() -> Iterator[HomeNetwork]:
@@ -146,6 +152,7 @@ def test_unknown_network_names_the_known_ones() -> None:
 #: On the device: 30 UDP round trips to an echo server; prints the answered RTTs (ms).
 _DEVICE_PINGS = """
 import json, socket, sys, time
+
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(1.0)
 target = (sys.argv[1], int(sys.argv[2]))

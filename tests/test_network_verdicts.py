@@ -19,6 +19,12 @@ from conformance.network import topology
 from conformance.network.topology import HomeNetwork
 from conformance.targets import TargetOptions
 
+# Tests that make namespaces or use the worker's home run on one worker, one at a time: a
+# namespace made mid-session is a network change that aborts a running call's or page's
+# traffic (see conformance.network.netns), and the homes of the session share this machine's
+# routes and forwarding (--dist loadgroup, set in pyproject's addopts).
+pytestmark = pytest.mark.xdist_group("network")
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "conformance" / "apps" / "sample" / "profile.yaml"
 NOT_PASSING = ("fail", "error", "not-evaluated")

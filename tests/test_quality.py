@@ -14,6 +14,12 @@ from conformance.network import topology
 from conformance.network.callpath import measure_path
 from conformance.network.topology import HomeNetwork, home_network
 
+# Tests that make namespaces or use the worker's home run on one worker, one at a time: a
+# namespace made mid-session is a network change that aborts a running call's or page's
+# traffic (see conformance.network.netns), and the homes of the session share this machine's
+# routes and forwarding (--dist loadgroup, set in pyproject's addopts).
+pytestmark = pytest.mark.xdist_group("network")
+
 
 def test_the_delay_is_where_the_signals_line_up() -> None:
     sent = quality.speech_like(3.0)
