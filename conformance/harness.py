@@ -172,15 +172,14 @@ class Harness:
                 # Whatever the steps concluded, the item ran on a broken target: say why.
                 result.status = "ERROR"
                 result.message = f"{broken}; {message}" if message else broken
-            if status == "TIMEOUT" and not opened.crashed.is_set() and not await _responsive(opened.page):
+            if status == "TIMEOUT" and not opened.crashed.is_set() and not await opened.responsive():
                 # A script that never yields (`while (true) {}`) holds the renderer: nothing
                 # more can be evaluated there, so close it at once instead of waiting on
                 # cleanup, the screenshot and the context's close in turn.
                 unresponsive = True
-                opened.spoil()
                 result.message += ("; the page stayed unresponsive after the step (a script "
                                    "that never yields): the harness closed it without cleanup")
-                await _kill_renderer(opened.page)
+                await opened.end_renderer()
             elif not opened.crashed.is_set():
                 await self._collect_and_clean(opened.page, result)
         finally:
@@ -210,29 +209,6 @@ class Harness:
         cleaned = {k: v for k, v in state["cleaned"].items() if v}
         if cleaned:
             result.console.append({"type": "harness", "text": f"cleanup closed {cleaned}"})
-
-
-#: How long a page may take to answer a trivial evaluation before it counts as hung.
-_RESPONSIVE_TIMEOUT = 1.0
-
-
-async def _responsive(page: Any) -> bool:
-    """Whether the page's main thread still runs scripts (a trivial evaluation answers)."""
-    try:
-        await asyncio.wait_for(page.evaluate("1"), _RESPONSIVE_TIMEOUT)
-    except Exception:  # timed out, or the page went away meanwhile
-        return False
-    return True
-
-
-async def _kill_renderer(page: Any) -> None:
-    """End a hung page's renderer through the DevTools protocol (the browser side handles
-    it, so a busy main thread does not delay it); closing the page follows."""
-    try:
-        session = await page.context.new_cdp_session(page)
-        await asyncio.wait_for(session.send("Page.crash"), _RESPONSIVE_TIMEOUT)
-    except Exception:  # not Chromium, or already gone: closing the page still ends it
-        pass
 
 
 def _append(entries: list[dict[str, Any]], entry: dict[str, Any]) -> None:

@@ -95,6 +95,9 @@ class RawFinding:
     message: str
     evidence: list[str]
     sites: list[CallSite]
+    #: The check it belongs to when that depends on when it happened (a dialog belongs to
+    #: the check that was running); ``None``: its rule's check.
+    check: str | None = None
 
 
 @dataclass

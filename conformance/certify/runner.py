@@ -258,7 +258,13 @@ async def _certify_target(env: TargetContext, certification: Certification) -> l
     if version and not certification.app.version:
         certification.app.version = version
     record = merge_snapshots(env.snapshots)
-    results += audit_results(env.name, record, env.telemetry, env.redirected, bool(env.profile.diagnostics))
+    if env.halted is not None and not env.snapshots:
+        # The page hung before any audit record could be read: nothing to judge.
+        results += [make_result(r.check, env.name, "not-evaluated", f"not evaluated: {env.halted}")
+                    for r in audit_results(env.name, record, None, env.redirected, False)]
+    else:
+        results += audit_results(env.name, record, env.telemetry, env.redirected,
+                                 bool(env.profile.diagnostics))
     certification.results += results
     await _describe_run(env, run, record)
     run.duration = time.perf_counter() - started

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CAPABILITY_LABELS",
+    "RESPONSIVE_TIMEOUT",
     "Capabilities",
     "CapabilityMissing",
     "ExpectationKind",
@@ -36,6 +37,10 @@ __all__ = [
     "TargetOptions",
     "TargetUnavailable",
 ]
+
+#: How long a page may take to answer a trivial evaluation before it counts as hung
+#: (:meth:`OpenedPage.responsive`).
+RESPONSIVE_TIMEOUT = 1.0
 
 #: Capability field -> the words used in SKIP and not-applicable reasons.
 CAPABILITY_LABELS: dict[str, str] = {
@@ -142,6 +147,9 @@ class PageSetup:
     on_console: Callable[[ConsoleMessage], None] | None = None
     on_page_error: Callable[[Any], None] | None = None
     on_navigated: Callable[[Any], None] | None = None
+    #: More (event, listener) pairs on the page from before it loads (a dialog or a popup
+    #: during the load is heard too); removed with the others when the page is closed.
+    listeners: tuple[tuple[str, Callable[..., Any]], ...] = ()
     #: Called with the context before the page exists (e.g. to start a trace); only on a
     #: context this page owns, never on a browser's default context the user shares.
     on_context: Callable[[BrowserContext], Awaitable[None]] | None = None
@@ -174,6 +182,34 @@ class OpenedPage:
     def spoil(self) -> None:
         """Never give this page to another item (it hung, or its renderer was ended)."""
         self.reusable = False
+
+    async def responsive(self) -> bool:
+        """Whether the page's main thread still runs scripts: a trivial evaluation answers
+        within :data:`RESPONSIVE_TIMEOUT` (a script that never yields holds it)."""
+        try:
+            await asyncio.wait_for(self.page.evaluate("1"), RESPONSIVE_TIMEOUT)
+        except Exception:  # timed out, or the page went away meanwhile
+            return False
+        return True
+
+    async def end_renderer(self) -> None:
+        """End a hung page's renderer through the DevTools protocol (the browser side
+        handles it, so a busy main thread does not delay it) and spoil the page; closing
+        it follows. Its ``crash`` event fires as for any crash."""
+        self.spoil()
+        try:
+            session = await self.page.context.new_cdp_session(self.page)
+        except Exception:  # not Chromium, or already gone: closing the page still ends it
+            return
+        # Page.crash never answers (the renderer it would answer from is gone): done when
+        # the page's crash event comes, or after the bound.
+        sent = asyncio.ensure_future(session.send("Page.crash"))
+        crashed = asyncio.ensure_future(self.crashed.wait())
+        await asyncio.wait({sent, crashed}, timeout=RESPONSIVE_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+        for task in (sent, crashed):
+            task.cancel()
+        with contextlib.suppress(BaseException):
+            await sent
 
     def on(self, event: str, listener: Callable[..., Any]) -> None:
         """Listen to ``event`` of the page for as long as this item holds it."""
@@ -436,6 +472,8 @@ class Target:
             opened.on("pageerror", setup.on_page_error)
         if setup.on_navigated is not None:
             opened.on("framenavigated", setup.on_navigated)
+        for event, listener in setup.listeners:
+            opened.on(event, listener)
         try:
             timeout = setup.goto_timeout * 1000.0 if setup.goto_timeout else None
             await page.goto(url, timeout=timeout)

@@ -31,6 +31,7 @@ import { chosenMicrophone, chosenSpeaker, refreshDevices } from "./devices.js";
 import {
   detectRedirection, onRedirectionLog, readDiagnostics, redirection, redirectionBlocksCalls, renderRedirection,
 } from "./redirection.js";
+import { misbehaveOnCall } from "./hostile.js";
 import { makeRingtoneUrl } from "./ringtone.js";
 import { SIGNAL, app, clearError, flawed, md, record, setState, showError, telemetry, ui } from "./state.js";
 
@@ -302,6 +303,7 @@ async function startCall() {
   call = current;
   setState("calling", "Calling…");
   ring(true);
+  if (flawed("hostile")) misbehaveOnCall();
   try {
     await openMicrophone(current);
     createPeerConnection(current);

@@ -12,6 +12,7 @@ const FLAWS = {
   "no-guard": "places calls even when redirection is expected but not active",
   "leak-on-hangup": "hang-up leaves the microphone and the peer connection open",
   "ignore-devices": "ignores the chosen microphone and speaker",
+  "hostile": "shows an alert and a popup when a call starts, then blocks its main thread for 60 s",
 };
 
 const params = new URLSearchParams(location.search);

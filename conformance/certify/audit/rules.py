@@ -1,9 +1,10 @@
 """Rules: turn the audit's record of one target into findings.
 
 Each rule has a stable id, a severity, the check it belongs to (an ``error`` finding fails
-that check), the documented limitation it relates to (ids of ``scenarios/limitations.yaml``)
-and a fix hint. Findings carry the evidence (what was called, with what) and the call sites
-in the app's scripts.
+that check; what the page did on its own, e.g. a dialog, belongs to the check that was
+running when it happened: :attr:`RawFinding.check`), the documented limitation it relates
+to (ids of ``scenarios/limitations.yaml``) and a fix hint. Findings carry the evidence
+(what was called, with what) and the call sites in the app's scripts.
 """
 
 from __future__ import annotations
@@ -198,6 +199,46 @@ RULES: dict[str, Rule] = {
             None,
         ),
         Rule(
+            "page-dialog",
+            "warning",
+            "The page showed a dialog",
+            "A dialog (alert, confirm, prompt, beforeunload) blocks the page until someone answers "
+            "it: nothing of the app runs meanwhile, and during a call nobody may be there to press "
+            "OK. Show the message in the page instead. The certification accepted it, as a user "
+            "would to go on.",
+        ),
+        Rule(
+            "page-popup",
+            "warning",
+            "The page opened a popup",
+            "A window the app opens by itself (window.open, a target=_blank link) may be blocked "
+            "or hidden behind the remote session's windows. Open windows only on the user's "
+            "request. The certification closed it.",
+        ),
+        Rule(
+            "page-unresponsive",
+            "error",
+            "The page stopped answering",
+            "A script that never yields (a busy loop, a long synchronous computation) freezes the "
+            "whole app, its call controls included. Split long work into tasks, or move it to a "
+            "Worker. The certification ended the page's renderer, as a browser offers to.",
+        ),
+        Rule(
+            "page-left-origin",
+            "error",
+            "The page left the app",
+            "While a call was being made the page navigated away from the app's origin: the app "
+            "and its call are gone. Open other sites in a new window on the user's request, or "
+            "say in the profile's set-up how to come back.",
+        ),
+        Rule(
+            "page-crashed",
+            "error",
+            "The page crashed",
+            "The page's renderer died (out of memory, or a browser bug the app triggers). The "
+            "page's console and the trace kept with the failing check show what ran last.",
+        ),
+        Rule(
             "uncaught-errors",
             "warning",
             "Uncaught errors in the page",
@@ -373,13 +414,13 @@ def _redirection_rules(target: str, usage: dict[str, Any], listeners: dict[str, 
 def merge_findings(raws: Iterable[RawFinding]) -> list[Finding]:
     """Findings over every target: the same rule and message on several targets is one
     finding listing them. Ids are ``<rule>-<n>`` in a stable order."""
-    merged: dict[tuple[str, str], Finding] = {}
+    merged: dict[tuple[str, str, str | None], Finding] = {}
     counters: dict[str, int] = {}
     for raw in raws:
-        key = (raw.rule, raw.message)
+        rule = RULES[raw.rule]
+        key = (raw.rule, raw.message, raw.check or rule.check)
         finding = merged.get(key)
         if finding is None:
-            rule = RULES[raw.rule]
             counters[raw.rule] = counters.get(raw.rule, 0) + 1
             finding = Finding(
                 id=f"{raw.rule}-{counters[raw.rule]}",
@@ -388,7 +429,7 @@ def merge_findings(raws: Iterable[RawFinding]) -> list[Finding]:
                 title=rule.title,
                 message=raw.message,
                 hint=rule.hint,
-                check=rule.check,
+                check=raw.check or rule.check,
                 limitation=rule.limitation,
             )
             merged[key] = finding

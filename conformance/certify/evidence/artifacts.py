@@ -55,6 +55,9 @@ class SessionArtifacts:
     #: Why the session has no trace (``None`` while it may have one).
     no_trace: str | None = None
     shots: dict[str, Path] = field(default_factory=dict)
+    #: The page has no pixels (its renderer crashed or was ended): no screenshot is tried,
+    #: each would wait for its whole bound.
+    blind: bool = False
     _pending: list[asyncio.Task[None]] = field(default_factory=list)
     _collected: bool = False
 
@@ -72,7 +75,7 @@ class SessionArtifacts:
     def failed(self, check: str) -> None:
         """``check`` failed on this page: screenshot it now (in the background, so the flow
         goes on), unless the session has ended (its last screenshot then serves)."""
-        if self._collected or self.page is None or check in self.shots:
+        if self._collected or self.page is None or self.blind or check in self.shots:
             return
         path = self.store.folder / f"{self.store.target}-{check}.png"
         self.shots[check] = path
@@ -86,7 +89,7 @@ class SessionArtifacts:
         save the trace when a check failed or ``keep_trace`` (audit checks may fail later)."""
         if self._collected:
             return
-        if self.page is not None and not self.page.is_closed():
+        if self.page is not None and not self.page.is_closed() and not self.blind:
             last = self.store.folder / f"{self.name}-last.png"
             await self._shoot(self.page, last)
             self.shots.setdefault("", last)

@@ -19,6 +19,7 @@ from conformance.certify.flows.context import TargetContext
 from conformance.certify.model import CallSite, RawFinding, make_result
 from conformance.certify.session.app_session import SessionError
 from conformance.certify.session.steps import StepFailed
+from conformance.certify.session.watch import PageGone
 
 if TYPE_CHECKING:
     from conformance.certify.evidence.artifacts import SessionArtifacts
@@ -84,6 +85,16 @@ class Flow:
         if evidence:
             result.evidence = [*evidence, *result.evidence]
 
+    def running(self) -> str | None:
+        """The check being judged now: the first without a verdict (``None``: all have one)."""
+        return next((c for c in self.checks if c not in self.results), None)
+
+    def gone(self, gone: PageGone) -> list[CheckResult]:
+        """The page can no longer be driven: the running check fails with the reason, the
+        rest are not evaluated with it."""
+        self.put(self.running() or self.checks[0], "fail", str(gone))
+        return self.finish(f"not evaluated: {gone}")
+
     def finish(self, reason: str, verdict: Verdict = "not-evaluated") -> list[CheckResult]:
         """Every check's result, ``verdict`` with ``reason`` for those never judged."""
         for check in self.checks:
@@ -98,15 +109,22 @@ FlowBody = Callable[["AppSession", Flow], Awaitable[None]]
 
 async def run_flow(env: TargetContext, flow: Flow, body: FlowBody) -> list[CheckResult]:
     """Open a session, run ``body(session, flow)``, always finish; errors become verdicts;
-    failing results link the evidence of the flow's page."""
+    failing results link the evidence of the flow's page. After an app page of the target
+    stopped answering, nothing runs: every check is not evaluated with that reason."""
+    if env.halted is not None:
+        return flow.finish(f"not evaluated: {env.halted}")
     flow.artifacts = env.new_artifacts(flow.checks)
     try:
-        session = await env.open_session(flow.artifacts)
+        session = await env.open_session(flow.artifacts, flow.running)
     except SessionError as exc:
         return _with_evidence(flow, flow.finish(f"the app could not be prepared: {exc}", "error"))
+    except PageGone as gone:
+        return _with_evidence(flow, flow.gone(gone))
     reason = "not evaluated: an earlier step of this flow failed"
     try:
         await body(session, flow)
+    except PageGone as gone:  # hung, crashed or left: the reason is the page's, not a step's
+        return _with_evidence(flow, flow.gone(gone))
     except Exception as exc:  # the harness or the browser failed around the app
         reason = f"harness error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         return _with_evidence(flow, flow.finish(reason, "error"))

@@ -12,17 +12,32 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from conformance.certify.evidence.records import AppVersion, CarriedRecord, Telemetry
+from conformance.certify.model import RawFinding
 from conformance.certify.session.app_session import AppSession
 from conformance.certify.session.steps import first_line
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from conformance.certify.evidence.artifacts import ArtifactStore, SessionArtifacts
-    from conformance.certify.model import RawFinding
     from conformance.certify.profile.loader import Profile
     from conformance.certify.session.signalling import Call, SignallingServer
+    from conformance.certify.session.watch import PageEvent
     from conformance.targets import HostView, Target
 
 __all__ = ["TargetContext", "TargetEnv"]
+
+#: The finding rule of each kind of thing a page does on its own (session/watch.py).
+_EVENT_RULES = {"dialog": "page-dialog", "popup": "page-popup", "left-origin": "page-left-origin",
+                "crash": "page-crashed", "unresponsive": "page-unresponsive"}
+#: What the harness did, for the finding's evidence.
+_ANSWERS = {
+    "accepted": "the certification accepted it (OK; a prompt's default value; leave on "
+                "beforeunload), as a user would to go on",
+    "closed": "the certification closed it",
+    "ended its renderer": "the certification ended the page's renderer (a probe had no answer "
+                          "within 1 s), as the scenario harness does with a hung page",
+}
 
 
 @dataclass
@@ -54,6 +69,9 @@ class TargetContext:
     #: ``--min-mos``: the call-quality score under which ``call-quality`` fails (``None``:
     #: the score is reported only).
     min_mos: float | None = None
+    #: Why the target's later checks are not evaluated: its app page stopped answering
+    #: (each later page would only hang again, each for a whole bound).
+    halted: str | None = None
 
     @property
     def far_tone(self) -> float:
@@ -76,11 +94,15 @@ class TargetContext:
         """The evidence of a new session judging ``checks`` (``None``: none is kept)."""
         return self.artifacts.start(checks) if self.artifacts is not None else None
 
-    async def open_session(self, artifacts: SessionArtifacts | None = None) -> AppSession:
-        """A loaded, set-up, ready app page (the caller finishes it)."""
+    async def open_session(self, artifacts: SessionArtifacts | None = None,
+                           checking: Callable[[], str | None] | None = None) -> AppSession:
+        """A loaded, set-up, ready app page (the caller finishes it); ``checking`` says
+        which check is being judged, for what the page does on its own."""
         session = AppSession(
             self.target, self.profile, self.app_url, {"signal": self.signalling.url}, artifacts=artifacts
         )
+        if checking is not None:
+            session.watch.checking = checking
         try:
             await session.open()
         except BaseException:
@@ -92,8 +114,13 @@ class TargetContext:
         """Keep the session's audit record and evidence (``failed``: it could not be
         prepared), close it, hang up the far ends, reset the target."""
         with contextlib.suppress(Exception):
-            if session.page is not None and not session.crashed:
+            if session.readable:
                 self.snapshots.extend(await session.snapshots())
+        await session.watch.close()  # the popups closed, so that they are recorded
+        self.findings += [self._page_finding(event) for event in session.watch.events]
+        hung = next((e for e in session.watch.events if e.kind == "unresponsive"), None)
+        if hung is not None and self.halted is None:
+            self.halted = hung.describe() + (f" (in {hung.check})" if hung.check else "")
         if session.artifacts is not None:
             artifacts = session.artifacts
             # The main call's page may be the evidence of an audit check judged later.
@@ -104,6 +131,13 @@ class TargetContext:
         await self.signalling.hang_up_all()
         with contextlib.suppress(Exception):
             await self.target.after_item()
+
+    def _page_finding(self, event: PageEvent) -> RawFinding:
+        """The finding of something the page did on its own, on the check then running."""
+        evidence = [_ANSWERS.get(event.answer, event.answer)] if event.answer else []
+        if event.check:
+            evidence.append(f"while the {event.check} check ran")
+        return RawFinding(_EVENT_RULES[event.kind], self.name, event.describe(), evidence, [], event.check)
 
     async def host(self) -> HostView | None:
         """The local device behind the target when it offers one (reference), else ``None``:
