@@ -100,7 +100,8 @@ def test_a_hostile_page_is_answered_named_and_ended_in_bounded_time(tmp_path: Pa
                 assert UNRESPONSIVE.search(result["summary"]) and result["duration"] < 1, result
 
     findings = {f["rule"]: f for f in report["findings"]}
-    dialog, popup, unresponsive = findings["page-dialog"], findings["page-popup"], findings["page-unresponsive"]
+    dialog, popup = findings["page-dialog"], findings["page-popup"]
+    unresponsive = findings["page-unresponsive"]
     assert dialog["message"] == f"alert({ALERT!r}) shown during start_call"
     assert "accepted it (OK" in " ".join(dialog["evidence"])
     assert re.fullmatch(r"a popup to /offer\.html opened during start_call", popup["message"]), popup
@@ -115,3 +116,120 @@ def test_a_hostile_page_is_answered_named_and_ended_in_bounded_time(tmp_path: Pa
         assert text in markdown, text
         assert text.replace("'", "&#39;") in html or text in html, text
     assert not wait_gone(before, 10.0), "the certification left processes behind"
+
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head>
+<body data-state="idle">
+<button id="confirm" onclick="document.body.dataset.confirmed = String(confirm('Leave the call?'))">c</button>
+<button id="prompt" onclick="document.body.dataset.name = prompt('Your name?', 'Ann')">p</button>
+<button id="hang" onclick="setTimeout(() => {
+  const end = Date.now() + 30000; while (Date.now() < end) {} })">h</button>
+<script>addEventListener('beforeunload', (event) => {
+  event.preventDefault(); event.returnValue = ''; });</script>
+</body></html>"""
+
+PROFILE = """\
+profile: 1
+app: {{name: Hostile page, url: "http://127.0.0.1:1/?s={{signal}}"}}
+timeout: 3s
+actions:
+  start_call:
+    - click: '#confirm'
+  answer:
+    - click: '#prompt'
+  mute:
+    - click: '#hang'
+  hang_up:
+    - goto: '{leave}'
+call_up:
+  selector: '#never'
+"""
+
+
+def test_dialogs_a_navigation_away_a_crash_and_a_hang_are_named(tmp_path: Path) -> None:
+    import asyncio
+
+    from conformance.certify.profile.loader import load_profile
+    from conformance.certify.session.app_session import AppSession
+    from conformance.certify.session.watch import PageGone
+    from conformance.server import PageServer
+    from conformance.targets import open_target
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "index.html").write_text(PAGE, encoding="utf-8")
+    server = PageServer({"app": tmp_path / "app"})
+    url = server.url("app/index.html")
+    # Another origin on the same loopback server: its address instead of its name.
+    assert "//localhost:" in url
+    leave = url.replace("//localhost:", "//127.0.0.1:")
+    (tmp_path / "hostile.yaml").write_text(PROFILE.format(leave=leave), encoding="utf-8")
+    profile = load_profile(tmp_path / "hostile.yaml")
+
+    async def gone(session: AppSession) -> str:
+        try:
+            await session.check_alive()
+        except PageGone as exc:
+            return str(exc)
+        raise AssertionError("the page still counts as alive")
+
+    async def main() -> None:
+        async with open_target("native") as target:
+            session = AppSession(target, profile, url, {"signal": ""})
+            session.watch.checking = lambda: "incoming-call"
+            try:
+                await session.open()
+                await session.action("start_call")
+                assert await session.evaluate("document.body.dataset.confirmed") == "true"
+                await session.action("answer")
+                assert await session.evaluate("document.body.dataset.name") == "Ann"
+                await session.check_alive()  # dialogs answered: the page goes on
+                await session.action("hang_up")  # asks beforeunload, then leaves the origin
+                origin = leave.split("/", 3)
+                assert await gone(session) == (f"the app's page left the app for {origin[0]}//{origin[2]} "
+                                               "after hang_up")
+                events = [(e.kind, e.detail, e.text, e.step, e.check) for e in session.watch.events]
+                assert events == [
+                    ("dialog", "confirm", "Leave the call?", "start_call", "incoming-call"),
+                    ("dialog", "prompt", "Your name?", "answer", "incoming-call"),
+                    ("dialog", "beforeunload", "", "hang_up", "incoming-call"),
+                    ("left-origin", f"{origin[0]}//{origin[2]}", "", "hang_up", "incoming-call"),
+                ]
+            finally:
+                await session.close()
+
+            session = AppSession(target, profile, url, {"signal": ""})
+            try:
+                await session.open()
+                cdp = await session._page.context.new_cdp_session(session._page)
+                crash = asyncio.ensure_future(cdp.send("Page.crash"))  # never answers
+                await asyncio.wait_for(session.opened.crashed.wait(), 10)  # type: ignore[union-attr]
+                crash.cancel()
+                assert not await session.holds(profile.call_up)
+                assert await gone(session) == "the app's page crashed after loading the app"
+                assert [(e.kind, e.step) for e in session.watch.events] == [("crash", "loading the app")]
+            finally:
+                await session.close()
+
+            session = AppSession(target, profile, url, {"signal": ""})
+            try:
+                await session.open()
+                started = time.monotonic()
+                try:  # Playwright's click waits for the page after the handler: it hangs there
+                    await session.action("mute")
+                except PageGone as exc:
+                    assert re.fullmatch(r"the app's page stayed unresponsive for [3-6] s after mute",
+                                        str(exc)), exc
+                    assert exc.unresponsive and session._page.is_closed()  # and so its renderer
+                else:
+                    raise AssertionError("a hung page was waited on as a live one")
+                # The step's bound (3 s), the probe's second and the page's close; not 30 s.
+                assert time.monotonic() - started < 7.0
+                assert [(e.kind, e.answer) for e in session.watch.events] == [
+                    ("unresponsive", "closed the page")]
+            finally:
+                await session.close()
+
+    try:
+        asyncio.run(main())
+    finally:
+        server.close()

@@ -193,23 +193,12 @@ class OpenedPage:
         return True
 
     async def end_renderer(self) -> None:
-        """End a hung page's renderer through the DevTools protocol (the browser side
-        handles it, so a busy main thread does not delay it) and spoil the page; closing
-        it follows. Its ``crash`` event fires as for any crash."""
+        """End a hung page: close it from the browser's side, which ends its renderer (a
+        crash command would wait: the renderer runs it on the main thread the script
+        holds), and spoil it. Closing the item's context follows as usual."""
         self.spoil()
-        try:
-            session = await self.page.context.new_cdp_session(self.page)
-        except Exception:  # not Chromium, or already gone: closing the page still ends it
-            return
-        # Page.crash never answers (the renderer it would answer from is gone): done when
-        # the page's crash event comes, or after the bound.
-        sent = asyncio.ensure_future(session.send("Page.crash"))
-        crashed = asyncio.ensure_future(self.crashed.wait())
-        await asyncio.wait({sent, crashed}, timeout=RESPONSIVE_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
-        for task in (sent, crashed):
-            task.cancel()
-        with contextlib.suppress(BaseException):
-            await sent
+        with contextlib.suppress(Exception):  # already gone: nothing to end
+            await asyncio.wait_for(self.page.close(), RESPONSIVE_TIMEOUT)
 
     def on(self, event: str, listener: Callable[..., Any]) -> None:
         """Listen to ``event`` of the page for as long as this item holds it."""

@@ -35,8 +35,8 @@ _ANSWERS = {
     "accepted": "the certification accepted it (OK; a prompt's default value; leave on "
                 "beforeunload), as a user would to go on",
     "closed": "the certification closed it",
-    "ended its renderer": "the certification ended the page's renderer (a probe had no answer "
-                          "within 1 s), as the scenario harness does with a hung page",
+    "closed the page": "a probe had no answer within 1 s: the certification closed the page, "
+                       "which ends its renderer, as the scenario harness does with a hung page",
 }
 
 

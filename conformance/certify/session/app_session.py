@@ -101,7 +101,8 @@ class AppSession:
             self.artifacts.masks = secret_fields(page, self.profile, self.values)
         if self.opened.not_ready:
             self._log("harness", self.opened.not_ready)
-        self.watch.step = "the set-up"
+        if self.profile.setup:
+            self.watch.step = "the set-up"
         try:
             for step in self.profile.setup:
                 await run_step(page, step, self.values, base_url=self.url)
@@ -225,8 +226,8 @@ class AppSession:
     async def check_alive(self) -> None:
         """Return when the page can still be driven; else raise :class:`PageGone` with the
         reason: it crashed, it left the app's origin, or its main thread stopped answering
-        (the scenario harness's probe; its renderer is then ended, as the harness does,
-        so that nothing waits on it any longer)."""
+        (the scenario harness's probe; the page is then ended as the harness does, so that
+        nothing waits on it any longer)."""
         if self.gone is not None:
             raise self.gone
         opened = self.opened
@@ -237,18 +238,17 @@ class AppSession:
                 return
             if not opened.crashed.is_set():
                 seconds = f"{time.monotonic() - self._answered:.0f} s"
-                event = self.watch.record("unresponsive", seconds, answer="ended its renderer")
+                event = self.watch.record("unresponsive", seconds, answer="closed the page")
                 self.gone = PageGone(event.describe(), unresponsive=True)
-                self.watch.ending = True  # the crash that follows is the harness's
                 await opened.end_renderer()
                 self._blind()
                 raise self.gone
         if opened.crashed.is_set():
-            self.gone = PageGone(f"the app's page crashed during {self.watch.step}")
+            self.gone = PageGone(f"the app's page crashed after {self.watch.step}")
             self._blind()
         else:
             self.gone = PageGone(f"the app's page left the app for {self.watch.left_for} "
-                                 f"during {self.watch.step}")
+                                 f"after {self.watch.step}")
         raise self.gone
 
     def _blind(self) -> None:
@@ -345,7 +345,7 @@ class AppSession:
 
     @property
     def crashed(self) -> bool:
-        """Whether the app's page crashed (or its renderer was ended because it hung)."""
+        """Whether the app's page crashed."""
         return self.opened is not None and self.opened.crashed.is_set()
 
     @property

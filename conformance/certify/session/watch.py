@@ -45,7 +45,7 @@ def origin_of(url: str) -> str:
 class PageGone(Exception):
     """The app's page can no longer be driven (it hung, crashed or left the app's origin);
     the message is the reason a check gives. ``unresponsive``: it hung, and the harness
-    ended its renderer (the target's later flows would only hang again)."""
+    closed it (the target's later flows would only hang again)."""
 
     def __init__(self, reason: str, *, unresponsive: bool = False) -> None:
         super().__init__(reason)
@@ -66,7 +66,7 @@ class PageEvent:
     step: str
     #: The check being judged when it happened (``None``: the session was not in a check).
     check: str | None
-    #: What the harness did about it ("accepted", "closed", "ended its renderer").
+    #: What the harness did about it ("accepted", "closed", "closed the page").
     answer: str = ""
 
     def describe(self) -> str:
@@ -76,9 +76,9 @@ class PageEvent:
         if self.kind == "popup":
             return f"a popup to {self.detail} opened during {self.step}"
         if self.kind == "left-origin":
-            return f"the page left the app for {self.detail} during {self.step}"
+            return f"the page left the app for {self.detail} after {self.step}"
         if self.kind == "crash":
-            return f"the page's renderer crashed during {self.step}"
+            return f"the page's renderer crashed after {self.step}"
         return f"the app's page stayed unresponsive for {self.detail} after {self.step}"
 
 
@@ -95,8 +95,6 @@ class PageWatch:
     events: list[PageEvent] = field(default_factory=list)
     #: Where the page went when it left the app's origin (``None``: it did not).
     left_for: str | None = None
-    #: Set while the harness itself ends the renderer (that crash is not the app's).
-    ending: bool = False
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     #: The browser's DevTools session that reports new windows (``None``: not heard).
     _cdp: CDPSession | None = None
@@ -205,8 +203,7 @@ class PageWatch:
         self.record("left-origin", self.left_for)
 
     def _on_crash(self, _page: Page) -> None:
-        if not self.ending:
-            self.record("crash", "renderer")
+        self.record("crash", "renderer")
 
     async def close(self) -> None:
         """Wait (bounded) for the popups being closed and the dialogs being answered; stop
