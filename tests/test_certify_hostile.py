@@ -19,6 +19,8 @@ import re
 import time
 from pathlib import Path
 
+from processes import descendants
+
 from conformance.certify import add_certify_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,34 +39,11 @@ def run_cli(*argv: str) -> int:
     return int(args.func(args, []))
 
 
-def descendants() -> set[int]:
-    """This process's live descendants (from /proc: parent ids), zombies aside."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # ended meanwhile
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if fields[0] != "Z":
-            parents.setdefault(int(fields[1]), []).append(int(entry.name))
-    found: set[int] = set()
-    todo = [os.getpid()]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
 def wait_gone(before: set[int], bound: float) -> set[int]:
     """Descendants made since ``before`` that are still there after up to ``bound`` s."""
     deadline = time.monotonic() + bound
     while True:
-        left = descendants() - before
+        left = set(descendants(os.getpid())) - before
         if not left or time.monotonic() >= deadline:
             return left
         time.sleep(0.1)
@@ -75,7 +54,7 @@ def test_a_hostile_page_is_answered_named_and_ended_in_bounded_time(tmp_path: Pa
     profile = tmp_path / "hostile.yaml"
     profile.write_text(SAMPLE_PROFILE.replace(PATH_LINE, f"{PATH_LINE}&flaw=hostile")
                        .replace(TIMEOUT_LINE, "timeout: 10s"), encoding="utf-8")
-    before = descendants()
+    before = set(descendants(os.getpid()))
     started = time.monotonic()
     assert run_cli(str(profile), "--report-dir", str(tmp_path)) == 1
     wall = time.monotonic() - started

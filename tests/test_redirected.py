@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from processes import descendants
 
 #: How often a bounded wait polls (a wait on a condition, not a fixed sleep).
 POLL_INTERVAL_S = 0.05
@@ -27,28 +28,8 @@ def _scenario(ident: str, steps: str) -> str:
             + "expect:\n  native: pass\n  redirected: pass\n")
 
 
-def _descendants(pid: int) -> list[int]:
-    """Every live process below ``pid`` (read from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 def _host_below(pid: int) -> int | None:
-    for child in _descendants(pid):
+    for child in descendants(pid):
         try:
             cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
         except OSError:

@@ -2,7 +2,9 @@
 
 - :mod:`.app_session` - one app page on a target, with the audit layer (:class:`~.app_session.AppSession`);
 - :mod:`.steps` - running a profile's steps and conditions with Playwright;
-- :mod:`.signalling` - the endpoint (`{signal}`) through which an app reaches the far end.
+- :mod:`.signalling` - the endpoint (`{signal}`) through which an app reaches the far end;
+- :mod:`.watch` - what the page does on its own (dialogs answered, popups closed, leaving the
+  app's origin, a crash) and why it can no longer be driven (:class:`~.watch.PageGone`).
 """
 
 __all__: list[str] = []
