@@ -212,3 +212,37 @@ def test_dialogs_a_navigation_away_a_crash_and_a_hang_are_named(tmp_path: Path) 
         asyncio.run(main())
     finally:
         server.close()
+
+
+def test_what_a_page_did_belongs_to_the_check_that_was_running() -> None:
+    from conformance.certify.audit.judge import apply_findings
+    from conformance.certify.audit.rules import merge_findings
+    from conformance.certify.model import RawFinding, make_result
+    from conformance.certify.session.watch import PageEvent
+
+    events = [
+        PageEvent("dialog", "confirm", "Hang up?", "hang_up", "hang-up-releases", "accepted"),
+        PageEvent("popup", "", "", "start_call", "call-connects", "closed"),
+        PageEvent("unresponsive", "12 s", "", "mute", "mute", "closed the page"),
+    ]
+    assert [e.describe() for e in events] == [
+        "confirm('Hang up?') shown during hang_up",
+        "a popup (it never loaded an address) opened during start_call",
+        "the app's page stayed unresponsive for 12 s after mute",
+    ]
+    rules = {"dialog": "page-dialog", "popup": "page-popup", "unresponsive": "page-unresponsive"}
+    raws = [RawFinding(rules[e.kind], target, e.describe(), [], [], e.check)
+            for target in ("native", "reference") for e in events]
+    findings = merge_findings(raws)
+    assert {(f.rule, f.check, tuple(f.targets)) for f in findings} == {
+        ("page-dialog", "hang-up-releases", ("native", "reference")),
+        ("page-popup", "call-connects", ("native", "reference")),
+        ("page-unresponsive", "mute", ("native", "reference")),
+    }
+    results = [make_result(check, "native", "pass", "fine")
+               for check in ("hang-up-releases", "call-connects", "mute")]
+    apply_findings(results, findings)
+    # Warnings are listed on their check; the hang (an error) fails its check.
+    assert [r.verdict for r in results] == ["pass", "pass", "fail"]
+    assert results[2].summary == "The page stopped answering: " + events[2].describe()
+    assert all(len(r.findings) == 1 for r in results)

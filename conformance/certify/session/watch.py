@@ -57,8 +57,8 @@ class PageEvent:
     """One thing the page did that the profile did not ask for."""
 
     kind: EventKind
-    #: The dialog's type (alert, confirm, prompt, beforeunload); the popup's or the
-    #: navigation's URL; the unresponsive time.
+    #: The dialog's type (alert, confirm, prompt, beforeunload); the popup's URL (empty:
+    #: it never loaded one) or the origin the page left for; the unresponsive time.
     detail: str
     #: The dialog's text (empty for the other kinds).
     text: str
@@ -74,7 +74,8 @@ class PageEvent:
         if self.kind == "dialog":
             return f"{self.detail}({self.text!r}) shown during {self.step}"
         if self.kind == "popup":
-            return f"a popup to {self.detail} opened during {self.step}"
+            where = f"to {self.detail}" if self.detail else "(it never loaded an address)"
+            return f"a popup {where} opened during {self.step}"
         if self.kind == "left-origin":
             return f"the page left the app for {self.detail} after {self.step}"
         if self.kind == "crash":
@@ -104,6 +105,8 @@ class PageWatch:
     _opened: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
     #: The address each new window went to, once known.
     _urls: dict[str, str] = field(default_factory=dict)
+    #: Set when a new window's address is known.
+    _located: dict[str, asyncio.Event] = field(default_factory=dict)
     _handled: set[str] = field(default_factory=set)
 
     def listeners(self) -> tuple[tuple[str, Callable[..., object]], ...]:
@@ -170,6 +173,7 @@ class PageWatch:
             return
         if info.get("url"):
             self._urls[target_id] = str(info["url"])
+            self._located.setdefault(target_id, asyncio.Event()).set()
         if target_id not in self._opened:
             self._opened[target_id] = (str(opener), self.step, self.checking())
             self._popup(target_id)
@@ -182,12 +186,13 @@ class PageWatch:
         self._spawn(self._close_popup(target_id, step, check))
 
     async def _close_popup(self, target_id: str, step: str, check: str | None) -> None:
-        deadline = asyncio.get_running_loop().time() + _POPUP_BOUND
-        while not self._urls.get(target_id) and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.05)  # its address comes with the first navigation, if any
-        url = self._urls.get(target_id) or "an address it never loaded (its opener hung first)"
+        # Its address comes with its first navigation, if any (a hung opener may keep it
+        # from ever starting one).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._located.setdefault(target_id, asyncio.Event()).wait(),
+                                   _POPUP_BOUND)
         if len(self.events) < _EVENT_LIMIT:
-            self.events.append(PageEvent("popup", url, "", step, check, "closed"))
+            self.events.append(PageEvent("popup", self._urls.get(target_id, ""), "", step, check, "closed"))
         if self._cdp is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._cdp.send("Target.closeTarget", {"targetId": target_id}),
