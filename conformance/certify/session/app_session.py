@@ -350,8 +350,9 @@ class AppSession:
 
     @property
     def readable(self) -> bool:
-        """Whether the page can still answer the audit (it neither crashed nor hung)."""
-        return self.page is not None and not self.crashed and not (self.gone and self.gone.unresponsive)
+        """Whether the page can still answer the audit for the app: it neither crashed, nor
+        hung, nor left the app's origin (another site's document is not the app's record)."""
+        return self.page is not None and not self.crashed and self.gone is None
 
     async def close(self) -> None:
         """Close what was opened for the session (popups being closed first)."""
