@@ -221,7 +221,8 @@ RULES: dict[str, Rule] = {
             "The page stopped answering",
             "A script that never yields (a busy loop, a long synchronous computation) freezes the "
             "whole app, its call controls included. Split long work into tasks, or move it to a "
-            "Worker. The certification ended the page's renderer, as a browser offers to.",
+            "Worker. The certification closed the page, which ends its renderer, as a browser offers "
+            "to.",
         ),
         Rule(
             "page-left-origin",
