@@ -34,6 +34,7 @@ from conformance.targets import (
     missing_capabilities,
 )
 from conformance.targets.base import CapabilityMissing
+from conformance.targets.hung import end_hung_page, responsive
 from reference_impl.tones import NATIVE_FAR_END_TONE_HZ as DEFAULT_TONE_HZ
 
 if TYPE_CHECKING:
@@ -172,14 +173,14 @@ class Harness:
                 # Whatever the steps concluded, the item ran on a broken target: say why.
                 result.status = "ERROR"
                 result.message = f"{broken}; {message}" if message else broken
-            if status == "TIMEOUT" and not opened.crashed.is_set() and not await opened.responsive():
+            if status == "TIMEOUT" and not opened.crashed.is_set() and not await responsive(opened):
                 # A script that never yields (`while (true) {}`) holds the renderer: nothing
                 # more can be evaluated there, so close it at once instead of waiting on
                 # cleanup, the screenshot and the context's close in turn.
                 unresponsive = True
                 result.message += ("; the page stayed unresponsive after the step (a script "
                                    "that never yields): the harness closed it without cleanup")
-                await opened.end_renderer()
+                await end_hung_page(opened)
             elif not opened.crashed.is_set():
                 await self._collect_and_clean(opened.page, result)
         finally:

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CAPABILITY_LABELS",
-    "RESPONSIVE_TIMEOUT",
     "Capabilities",
     "CapabilityMissing",
     "ExpectationKind",
@@ -37,10 +36,6 @@ __all__ = [
     "TargetOptions",
     "TargetUnavailable",
 ]
-
-#: How long a page may take to answer a trivial evaluation before it counts as hung
-#: (:meth:`OpenedPage.responsive`).
-RESPONSIVE_TIMEOUT = 1.0
 
 #: Capability field -> the words used in SKIP and not-applicable reasons.
 CAPABILITY_LABELS: dict[str, str] = {
@@ -182,23 +177,6 @@ class OpenedPage:
     def spoil(self) -> None:
         """Never give this page to another item (it hung, or its renderer was ended)."""
         self.reusable = False
-
-    async def responsive(self) -> bool:
-        """Whether the page's main thread still runs scripts: a trivial evaluation answers
-        within :data:`RESPONSIVE_TIMEOUT` (a script that never yields holds it)."""
-        try:
-            await asyncio.wait_for(self.page.evaluate("1"), RESPONSIVE_TIMEOUT)
-        except Exception:  # timed out, or the page went away meanwhile
-            return False
-        return True
-
-    async def end_renderer(self) -> None:
-        """End a hung page: close it from the browser's side, which ends its renderer (a
-        crash command would wait: the renderer runs it on the main thread the script
-        holds), and spoil it. Closing the item's context follows as usual."""
-        self.spoil()
-        with contextlib.suppress(Exception):  # already gone: nothing to end
-            await asyncio.wait_for(self.page.close(), RESPONSIVE_TIMEOUT)
 
     def on(self, event: str, listener: Callable[..., Any]) -> None:
         """Listen to ``event`` of the page for as long as this item holds it."""

@@ -21,6 +21,7 @@ from conformance.certify.session.steps import StepFailed, check_condition, run_s
 from conformance.certify.session.watch import PageGone, PageWatch, origin_of
 from conformance.results import LOG_ENTRY_LIMIT
 from conformance.targets import OpenedPage, PageSetup
+from conformance.targets.hung import end_hung_page, responsive
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Frame, Page
@@ -234,13 +235,13 @@ class AppSession:
         if opened is None:
             return
         if not opened.crashed.is_set() and self.watch.left_for is None:
-            if await opened.responsive():
+            if await responsive(opened):
                 return
             if not opened.crashed.is_set():
                 seconds = f"{time.monotonic() - self._answered:.0f} s"
                 event = self.watch.record("unresponsive", seconds, answer="closed the page")
                 self.gone = PageGone(event.describe(), unresponsive=True)
-                await opened.end_renderer()
+                await end_hung_page(opened)
                 self._blind()
                 raise self.gone
         if opened.crashed.is_set():

@@ -11,7 +11,7 @@ A :class:`PageWatch` listens to one app page for the whole session:
 Each :class:`PageEvent` names the step of the profile and the check that were running, so a
 certificate can attach it there. A page whose main thread stops answering is found by the
 session (:meth:`~conformance.certify.session.app_session.AppSession.check_alive`) with the
-scenario harness's probe and ended the same way (:meth:`conformance.targets.OpenedPage.end_renderer`);
+scenario harness's probe and ended the same way (:mod:`conformance.targets.hung`);
 :class:`PageGone` carries the reason to the flow.
 """
 
