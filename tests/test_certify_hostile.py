@@ -196,13 +196,14 @@ def test_dialogs_a_navigation_away_a_crash_and_a_hang_are_named(tmp_path: Path) 
                 try:  # Playwright's click waits for the page after the handler: it hangs there
                     await session.action("mute")
                 except PageGone as exc:
-                    assert re.fullmatch(r"the app's page stayed unresponsive for [3-6] s after mute",
+                    assert re.fullmatch(r"the app's page stayed unresponsive for ([7-9]|1[0-2]) s after mute",
                                         str(exc)), exc
                     assert exc.unresponsive and session._page.is_closed()  # and so its renderer
                 else:
                     raise AssertionError("a hung page was waited on as a live one")
-                # The step's bound (3 s), the probe's second and the page's close; not 30 s.
-                assert time.monotonic() - started < 7.0
+                # The step's bound (3 s, and 1 s of grace), the probe's 4 s and the page's
+                # close; not 30 s.
+                assert time.monotonic() - started < 12.0
                 assert [(e.kind, e.answer) for e in session.watch.events] == [
                     ("unresponsive", "closed the page")]
             finally:

@@ -23,12 +23,17 @@ __all__ = ["RESPONSIVE_TIMEOUT", "end_hung_page", "responsive"]
 RESPONSIVE_TIMEOUT = 1.0
 
 
-async def responsive(opened: OpenedPage) -> bool:
-    """Whether the page's main thread still runs scripts (a trivial evaluation answers)."""
+async def responsive(opened: OpenedPage, bound: float = RESPONSIVE_TIMEOUT) -> bool:
+    """Whether the page's main thread still runs scripts: a trivial evaluation answers
+    within ``bound`` seconds, or fails at once (the document went away in a navigation, or
+    the page closed or crashed: not hung, and a crash is heard on its own); only no answer
+    at all counts as hung."""
     try:
-        await asyncio.wait_for(opened.page.evaluate("1"), RESPONSIVE_TIMEOUT)
-    except Exception:  # timed out, or the page went away meanwhile
+        await asyncio.wait_for(opened.page.evaluate("1"), bound)
+    except TimeoutError:
         return False
+    except Exception:  # answered, with an error: whatever it is, the page is not hung
+        return True
     return True
 
 

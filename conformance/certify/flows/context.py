@@ -35,7 +35,7 @@ _ANSWERS = {
     "accepted": "the certification accepted it (OK; a prompt's default value; leave on "
                 "beforeunload), as a user would to go on",
     "closed": "the certification closed it",
-    "closed the page": "a probe had no answer within 1 s: the certification closed the page, "
+    "closed the page": "a probe had no answer within 4 s: the certification closed the page, "
                        "which ends its renderer, as the scenario harness does with a hung page",
 }
 

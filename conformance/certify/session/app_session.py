@@ -34,6 +34,10 @@ __all__ = ["AppSession", "Devices", "SessionError"]
 #: The least time an evaluation in the app's page may take before the page is probed: the
 #: audit's own waits (``settle``, a rendering measurement) run for up to a few seconds.
 _EVALUATE_BOUND = 10.0
+#: How long the page may take to answer the probe before it counts as hung: longer than the
+#: scenario harness's second, since a real app's page (video, under a loaded machine's
+#: other browsers) was seen to miss a second while it was not hung.
+_PROBE_BOUND = 4.0
 #: How late a step or a wait of the profile may end past its own bound.
 _OVERRUN = 1.0
 T = TypeVar("T")
@@ -235,7 +239,7 @@ class AppSession:
         if opened is None:
             return
         if not opened.crashed.is_set() and self.watch.left_for is None:
-            if await responsive(opened):
+            if await self._answers(opened):
                 return
             if not opened.crashed.is_set():
                 seconds = f"{time.monotonic() - self._answered:.0f} s"
@@ -251,6 +255,12 @@ class AppSession:
             self.gone = PageGone(f"the app's page left the app for {self.watch.left_for} "
                                  f"after {self.watch.step}")
         raise self.gone
+
+    async def _answers(self, opened: OpenedPage) -> bool:
+        """The harness's probe, with :data:`_PROBE_BOUND`; a page that navigated meanwhile
+        (an app that reloads itself, as the Janus demos do on hang-up) is not hung either."""
+        navigations = self.navigations
+        return await responsive(opened, _PROBE_BOUND) or self.navigations != navigations
 
     def _blind(self) -> None:
         # A page whose renderer is gone has no pixels: no screenshot is tried (each would
