@@ -8,7 +8,7 @@ import { RTCDataChannel, dataChannelInit } from "./datachannel.js";
 import { domError, invalidState, rejected } from "./errors.js";
 import { RTCDataChannelEvent, defineEventHandlers, fire, fireSimple } from "./events.js";
 import { integration, log } from "./integration.js";
-import { isShimTrack } from "./mediastream.js";
+import { isShimTrack, nativeTrackLimitation } from "./mediastream.js";
 import { descriptionInit, legacyCallbacks, nextConfiguration, normalizeConfiguration, offerOptions, wireConfiguration } from "./pcoptions.js";
 import { applyRemoteMedia } from "./remotemedia.js";
 import { DIRECTIONS, RTCRtpSender, RTCRtpTransceiver } from "./rtp.js";
@@ -287,7 +287,7 @@ export class RTCPeerConnection extends Native.EventTarget {
   addTrack(track, ...streams) {
     if (this._closed) throw this._closedError();
     if (!isShimTrack(track)) {
-      log("warning", "addTrack: only redirected tracks can be sent (limitation ref-native-media-objects)");
+      log("warning", `addTrack: only redirected tracks can be sent (limitation ${nativeTrackLimitation(track)})`);
       throw new TypeError("Failed to execute 'addTrack' on 'RTCPeerConnection': parameter 1 is not of type 'MediaStreamTrack'.");
     }
     if (this.getSenders().some((s) => s.track === track)) {
