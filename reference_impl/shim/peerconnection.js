@@ -188,7 +188,7 @@ export class RTCPeerConnection extends Native.EventTarget {
     try { wire = offerOptions(options); } catch (error) { return rejected(error); }
     return this._chain("pc.createOffer", { options: wire }).then((result) => {
       this._applySnapshot(result);
-      return new Native.RTCSessionDescription(result.description);
+      return descriptionInit(result.description); // a plain RTCSessionDescriptionInit, as Chromium's
     });
   }
 
@@ -201,7 +201,7 @@ export class RTCPeerConnection extends Native.EventTarget {
     if (this._closed) return rejected(this._closedError());
     return this._chain("pc.createAnswer", { options: options || {} }).then((result) => {
       this._applySnapshot(result);
-      return new Native.RTCSessionDescription(result.description);
+      return descriptionInit(result.description); // a plain RTCSessionDescriptionInit, as Chromium's
     });
   }
 
