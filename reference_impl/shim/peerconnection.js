@@ -4,7 +4,7 @@
 
 import { channel } from "./channel.js";
 import { INTERNAL, Native, defineToStringTag, living, newHandle, objects, uuid } from "./core.js";
-import { RTCDataChannel, dataChannelInit } from "./datachannel.js";
+import { RTCDataChannel, dataChannelInit, freeStreamId } from "./datachannel.js";
 import { domError, invalidState, rejected } from "./errors.js";
 import { RTCDataChannelEvent, defineEventHandlers, fire, fireSimple } from "./events.js";
 import { integration, log } from "./integration.js";
@@ -46,6 +46,7 @@ export class RTCPeerConnection extends Native.EventTarget {
     this._remoteStreams = new Native.Map();
     this._dtls = new RTCDtlsTransport(INTERNAL, this); // one bundled transport per connection
     this._sctp = null; // once a description with an m=application section is applied
+    this._sctpRole = null; // our DTLS role for stream ids, once the descriptions fix it
     this._closed = false;
     this._gathered = false;
     this._canTrickle = null;
@@ -108,6 +109,7 @@ export class RTCPeerConnection extends Native.EventTarget {
       "currentRemoteDescription", "pendingRemoteDescription"]) {
       if (name in snapshot) this._descriptions[name] = snapshot[name];
     }
+    if (snapshot.sctpRole) this._sctpRole = snapshot.sctpRole;
     for (const description of snapshot.transceivers || []) {
       if (this._removedTransceivers.has(description.transceiver)) continue;
       let transceiver = this._transceivers.find((t) => t._handle === description.transceiver);
@@ -377,6 +379,7 @@ export class RTCPeerConnection extends Native.EventTarget {
     if (arguments.length === 0) throw new TypeError("Failed to execute 'createDataChannel' on 'RTCPeerConnection': 1 argument required, but only 0 present.");
     if (this._closed) throw this._closedError();
     const { text, wire } = dataChannelInit(label, init);
+    if (wire.id === null && this._sctpRole) wire.id = freeStreamId(this._channels, this._sctpRole);
     const handle = newHandle();
     const dc = new RTCDataChannel(INTERNAL, this, { channel: handle, label: text, ...wire, readyState: "connecting" });
     const first = this._channels.length === 0;
