@@ -93,11 +93,6 @@ def test_symmetric_nat_reaches_a_server_backend_without_turn(
     assert "selected pair host 10." in connects  # the device's private address, behind the NAT
 
 
-# Known interaction, under investigation: in the whole suite (pytest -n 2) this test has
-# heard no media at all twice, after other tests ran on its worker; alone, and with every
-# other network test, it passes. Kept running and reported (not strict) until the race is found.
-@pytest.mark.xfail(strict=False, reason="the worker's home carries no media after some other "
-                   "tests of the whole suite (passes alone): an interaction under investigation")
 def test_the_sample_app_from_a_home_with_a_quality_gate(tmp_path: Path) -> None:
     """The bundled sample app certified on reference from behind the home's NAT: every
     behaviour passes through the NAT, the certificate says where the media left from, and a
