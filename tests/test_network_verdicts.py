@@ -28,7 +28,13 @@ pytestmark = pytest.mark.xdist_group("network")
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "conformance" / "apps" / "sample" / "profile.yaml"
 NOT_PASSING = ("fail", "error", "not-evaluated")
-
+#: What keeps the unmodified demo from CERTIFIED on reference wherever its call connects:
+#: the app's own behaviour, not the network's nor the product's. It never reads
+#: isCallRedirectionEnabled or the mmr*Version/activityId/connectionId diagnostics, and after
+#: a remote-desktop disconnect its cleanup hides the room without showing the registration
+#: again (it listens for no rdpClientConnectionStateChanged): it cannot call again without a
+#: reload (docs/network.md).
+DEMO_OWN_FAILURES = {"detection-diagnostics", "reconnect-recovery"}
 
 
 def failing(cert: Certification, target: str) -> dict[str, str]:
@@ -80,6 +86,7 @@ def test_firewalled_home_with_turn_over_tcp_connects_through_a_relay(
     connects = evidence(cert, "call-connects", "reference")
     assert cert.result("call-connects", "reference").verdict == "pass", connects  # type: ignore[union-attr]
     assert f"selected pair relay {other_host.turn.address}:" in connects and "(udp)" in connects
+    assert set(failing(cert, "reference")) == DEMO_OWN_FAILURES
 
 
 def test_symmetric_nat_reaches_a_server_backend_without_turn(
@@ -91,6 +98,7 @@ def test_symmetric_nat_reaches_a_server_backend_without_turn(
     assert cert.result("call-connects", "reference").verdict == "pass", connects  # type: ignore[union-attr]
     assert f"-> host {other_host.namespace.address}:" in connects
     assert "selected pair host 10." in connects  # the device's private address, behind the NAT
+    assert set(failing(cert, "reference")) == DEMO_OWN_FAILURES
 
 
 def test_the_sample_app_from_a_home_with_a_quality_gate(tmp_path: Path) -> None:
