@@ -296,5 +296,5 @@
     }
   }
 
-  Object.assign(audit, { nodeInfo, SYNC_STATE, DEAD_PC_EXEMPT, hooks });
+  Object.assign(audit, { nodeInfo, mediaOutputs, SYNC_STATE, DEAD_PC_EXEMPT, hooks });
 })(audit);

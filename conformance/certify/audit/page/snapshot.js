@@ -14,7 +14,7 @@
   "use strict";
   const {
     N, descriptor, peek, originals, usage, events, listeners, pageErrors, mmrLog, token, counters, created,
-    elements, redirection, describeError, tracksOf, live, mediaOrigin, describeElement, safeJson,
+    elements, redirection, describeError, tracksOf, live, mediaOrigin, describeElement, safeJson, mediaOutputs,
   } = audit;
 
   // --- snapshots for the harness ------------------------------------------------------------
@@ -102,6 +102,34 @@
     return out;
   }
 
+  // How this document plays the call's received audio, for the evidence of the checks that
+  // read what a speaker played: each playing, audible element (in the document or detached)
+  // and each AudioContext whose destination call media reaches, with its sink and frame.
+  function renderers() {
+    const found = [];
+    for (const element of elements) {
+      const stream = peek(element, "srcObject");
+      if (!stream || mediaOrigin(stream) !== "received" || peek(element, "paused") || peek(element, "muted")) continue;
+      found.push({ kind: "element", element: describeElement(element), detached: !element.isConnected,
+        sinkId: String(peek(element, "sinkId") || "") });
+    }
+    for (const context of live.audioContexts()) {
+      if (!mediaOutputs.has(context) || peek(context, "state") === "closed") continue;
+      const sink = peek(context, "sinkId");
+      found.push({ kind: "graph", element: "AudioContext", sinkId: typeof sink === "string" ? sink : "" });
+    }
+    let frame = null;
+    if (window !== window.top) {
+      const holder = window.frameElement; // null in a cross-origin frame
+      frame = holder ? describeFrame(holder) : location.pathname.slice(0, 80);
+    }
+    return { frame, renderers: found };
+  }
+  function describeFrame(holder) {
+    const id = holder.id ? `#${holder.id}` : holder.name ? `[name=${holder.name}]` : "";
+    return `<iframe${id}>`;
+  }
+
   // Measure what the page renders natively: the dominant frequency and level of the audio
   // tracks of every playing element, with a private AudioContext (never the page's).
   async function measureRendering(maxMs = 2000) {
@@ -110,7 +138,8 @@
     for (const element of elements) {
       const stream = peek(element, "srcObject");
       const tracks = tracksOf(stream).filter((t) => peek(t, "kind") === "audio" && peek(t, "readyState") === "live");
-      if (!tracks.length || !element.isConnected || peek(element, "paused")) continue;
+      // A detached element plays too (removing one from the document pauses it).
+      if (!tracks.length || peek(element, "paused")) continue;
       const context = new N.AudioContext();
       try {
         const source = context.createMediaStreamSource(new N.MediaStream(tracks));
@@ -138,7 +167,7 @@
           previous = peak;
         }
         results.push({
-          element: describeElement(element), sinkId: peek(element, "sinkId"),
+          element: describeElement(element), detached: !element.isConnected, sinkId: peek(element, "sinkId"),
           trackIds: tracks.map((t) => peek(t, "id")), origin: mediaOrigin(stream),
           dominantHz: Math.round((peak * context.sampleRate / analyser.fftSize) * 10) / 10,
           levelDbfs: rms > 0 ? Math.round(200 * Math.log10(rms)) / 10 : -200,
@@ -226,7 +255,9 @@
   }
 
   N.defineProperty(window, "__mmrCertifyAudit", {
-    value: Object.freeze({ snapshot, live: liveState, media, connections, diagnostics, measureRendering, settled, token }),
+    value: Object.freeze({
+      snapshot, live: liveState, media, connections, diagnostics, measureRendering, renderers, settled, token,
+    }),
     enumerable: false,
   });
 })(audit);

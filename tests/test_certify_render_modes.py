@@ -1,0 +1,130 @@
+"""Certification hears what the user hears, whatever way the app plays the call (issue 21).
+
+A softphone of the tests' own (``tests/data/apps/render-modes``, against its own echoing
+backend) plays the far end in the way ``?render=`` names: a detached ``Audio``, an
+``<audio>`` in the document, Web Audio to ``destination`` with ``AudioContext.setSinkId``
+(beside the muted element Chromium needs), a ``<video>``, an element made 1 s after
+``ontrack``, ``srcObject``/``setSinkId``/``play()`` in one task; and the whole app inside an
+iframe. Each is CERTIFIED on both targets, natively on the sound card (real PulseAudio, real
+Chromium), and the certificate names the speaker that played the far end and how the page
+played it. Its flawed variants fail their check for the right reason on both targets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from echo_backend import echo_backend
+from test_certify_own_backend import evidence, failing
+
+from conformance.certify import certify, load_profile
+from conformance.certify.model import Certification
+from conformance.soundcard import soundcard_problem
+from conformance.targets import BrowserOptions, TargetOptions
+
+pytestmark = pytest.mark.skipif(soundcard_problem() is not None,
+                                reason=f"no sound card here: {soundcard_problem()}")
+
+APP = Path(__file__).resolve().parent / "data" / "apps" / "render-modes"
+TARGETS = ("native", "reference")
+
+
+@pytest.fixture(scope="module")
+def backend() -> Iterator[str]:
+    """One echoing backend for the module (each call it answers is its own)."""
+    with echo_backend() as url:
+        yield url
+
+
+def _profile(tmp_path: Path, backend: str, render: str, *, flaw: str = "", framed: bool = False) -> Path:
+    """The app's profile: its own backend (``far_end: app``, echo), every step in the
+    iframe when the app runs inside one."""
+    query = f"signal={backend}&render={render}" + (f"&flaw={flaw}" if flaw else "")
+    in_frame = "frame: 'iframe#app'" if framed else ""
+    condition_frame = f"\n  {in_frame}" if framed else ""
+
+    def step(kind: str, selector: str, value: str = "") -> str:
+        lines = [f"    - {kind}: '{selector}'", *([f"      value: '{value}'"] if value else []),
+                 *([f"      {in_frame}"] if framed else [])]
+        return "\n".join(lines)
+
+    text = f"""profile: 1
+app:
+  name: Render-modes softphone ({render}{', ' + flaw if flaw else ''}{', in an iframe' if framed else ''})
+  serve: [{APP}]
+  path: {'outer' if framed else 'index'}.html?{query}
+far_end:
+  app:
+    audio: echo
+timeout: 15s
+ready:
+  selector: body[data-state="idle"]{condition_frame}
+actions:
+  pick_microphone:
+{step('select_option', '#mic', '{mic_id}')}
+  pick_speaker:
+{step('select_option', '#speaker', '{speaker_id}')}
+  start_call:
+{step('click', '#call')}
+  mute:
+{step('click', '#mute')}
+  hang_up:
+{step('click', '#hangup')}
+call_up:
+  selector: body[data-state="in-call"]{condition_frame}
+"""
+    path = tmp_path / f"render-{render}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _certify(tmp_path: Path, backend: str, render: str, *, flaw: str = "", framed: bool = False) -> Certification:
+    profile = load_profile(_profile(tmp_path, backend, render, flaw=flaw, framed=framed))
+    options = TargetOptions(browser=BrowserOptions(soundcard=True))
+    return asyncio.run(certify(profile, TARGETS, run_id=f"test-render-{render}", options=options))
+
+
+#: render mode, whether the app runs in an iframe, how the certificate says the page played it.
+MODES = [
+    ("detached", False, "a detached <audio> element"),
+    ("document", False, "an <audio> element in the document"),
+    ("webaudio", False, "a Web Audio graph to its AudioContext's destination"),
+    ("video", False, "a <video> element in the document"),
+    ("late", False, "an <audio> element in the document"),
+    ("one-task", False, "a detached <audio> element"),
+    ("document", True, "an <audio> element in the document in the iframe <iframe#app>"),
+]
+
+
+@pytest.mark.parametrize(("render", "framed", "how"), MODES,
+                         ids=[m[0] + ("-in-iframe" if m[1] else "") for m in MODES])
+def test_each_render_mode_is_certified_on_both_targets(
+        tmp_path: Path, backend: str, render: str, framed: bool, how: str) -> None:
+    cert = _certify(tmp_path, backend, render, framed=framed)
+    assert cert.certified, failing(cert)
+    for target, speaker in (("native", "Sound Card Speaker 2"), ("reference", "Reference Speaker 2")):
+        played = evidence(cert, "devices-honoured", target)
+        # The chosen speaker's own record proves it, and the audit says how the page played it.
+        assert re.search(rf"speaker 2 \({re.escape(speaker)}[^)]*\) renders \d+ Hz", played), played
+        assert f"the page plays the call through {how}" in played, played
+        assert "(a round trip)" in evidence(cert, "audio-both-ways", target)
+
+
+def test_the_call_on_the_wrong_speaker_fails_devices_honoured_naming_both(
+        tmp_path: Path, backend: str) -> None:
+    cert = _certify(tmp_path, backend, "detached", flaw="wrong-speaker")
+    assert set(failing(cert)) == {("devices-honoured", t) for t in TARGETS}, failing(cert)
+    for target, prefix in (("native", "Sound Card Speaker"), ("reference", "Reference Speaker")):
+        failed = evidence(cert, "devices-honoured", target)
+        assert re.search(rf"plays on '{prefix} 1.*not on the chosen '{prefix} 2", failed), failed
+
+
+def test_a_mute_button_that_only_changes_the_ui_fails_mute(tmp_path: Path, backend: str) -> None:
+    cert = _certify(tmp_path, backend, "detached", flaw="ui-mute")
+    assert set(failing(cert)) == {("mute", t) for t in TARGETS}, failing(cert)
+    for target in TARGETS:
+        assert "mute did not silence what is sent" in evidence(cert, "mute", target)
