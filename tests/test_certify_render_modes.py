@@ -82,7 +82,8 @@ call_up:
     return path
 
 
-def _certify(tmp_path: Path, backend: str, render: str, *, flaw: str = "", framed: bool = False) -> Certification:
+def _certify(tmp_path: Path, backend: str, render: str, *, flaw: str = "",
+             framed: bool = False) -> Certification:
     profile = load_profile(_profile(tmp_path, backend, render, flaw=flaw, framed=framed))
     options = TargetOptions(browser=BrowserOptions(soundcard=True))
     return asyncio.run(certify(profile, TARGETS, run_id=f"test-render-{render}", options=options))
