@@ -26,8 +26,8 @@ from conformance.certify.model import Certification
 from conformance.soundcard import soundcard_problem
 from conformance.targets import BrowserOptions, TargetOptions
 
-pytestmark = pytest.mark.skipif(soundcard_problem() is not None,
-                                reason=f"no sound card here: {soundcard_problem()}")
+needs_soundcard = pytest.mark.skipif(soundcard_problem() is not None,
+                                     reason=f"no sound card here: {soundcard_problem()}")
 
 APP = Path(__file__).resolve().parent / "data" / "apps" / "render-modes"
 TARGETS = ("native", "reference")
@@ -82,11 +82,11 @@ call_up:
     return path
 
 
-def _certify(tmp_path: Path, backend: str, render: str, *, flaw: str = "",
-             framed: bool = False) -> Certification:
+def _certify(tmp_path: Path, backend: str, render: str, *, flaw: str = "", framed: bool = False,
+             soundcard: bool = True, targets: tuple[str, ...] = TARGETS) -> Certification:
     profile = load_profile(_profile(tmp_path, backend, render, flaw=flaw, framed=framed))
-    options = TargetOptions(browser=BrowserOptions(soundcard=True))
-    return asyncio.run(certify(profile, TARGETS, run_id=f"test-render-{render}", options=options))
+    options = TargetOptions(browser=BrowserOptions(soundcard=soundcard))
+    return asyncio.run(certify(profile, targets, run_id=f"test-render-{render}", options=options))
 
 
 #: render mode, whether the app runs in an iframe, how the certificate says the page played it.
@@ -101,6 +101,7 @@ MODES = [
 ]
 
 
+@needs_soundcard
 @pytest.mark.parametrize(("render", "framed", "how"), MODES,
                          ids=[m[0] + ("-in-iframe" if m[1] else "") for m in MODES])
 def test_each_render_mode_is_certified_on_both_targets(
@@ -115,6 +116,7 @@ def test_each_render_mode_is_certified_on_both_targets(
         assert "(a round trip)" in evidence(cert, "audio-both-ways", target)
 
 
+@needs_soundcard
 def test_the_call_on_the_wrong_speaker_fails_devices_honoured_naming_both(
         tmp_path: Path, backend: str) -> None:
     cert = _certify(tmp_path, backend, "detached", flaw="wrong-speaker")
@@ -124,8 +126,21 @@ def test_the_call_on_the_wrong_speaker_fails_devices_honoured_naming_both(
         assert re.search(rf"plays on '{prefix} 1.*not on the chosen '{prefix} 2", failed), failed
 
 
+@needs_soundcard
 def test_a_mute_button_that_only_changes_the_ui_fails_mute(tmp_path: Path, backend: str) -> None:
     cert = _certify(tmp_path, backend, "detached", flaw="ui-mute")
     assert set(failing(cert)) == {("mute", t) for t in TARGETS}, failing(cert)
     for target in TARGETS:
         assert "mute did not silence what is sent" in evidence(cert, "mute", target)
+
+
+@pytest.mark.parametrize(("render", "how"), [("detached", "a detached <audio> plays"),
+                                             ("webaudio", "AudioContext plays")])
+def test_without_the_sound_card_the_page_side_evidence_hears_detached_and_web_audio(
+        tmp_path: Path, backend: str, render: str, how: str) -> None:
+    """Chromium's fake devices: the audit's analyser measures what the page plays, a detached
+    element and a graph to ``destination`` included (never the muted element beside it)."""
+    cert = _certify(tmp_path, backend, render, soundcard=False, targets=("native",))
+    assert cert.certified, failing(cert)
+    played = evidence(cert, "devices-honoured", "native")
+    assert re.search(rf"{how} 52\d Hz .* on 'Fake Audio Output 2'", played), played
