@@ -40,21 +40,26 @@ def backend() -> Iterator[str]:
         yield url
 
 
-def _profile(tmp_path: Path, backend: str, render: str, *, flaw: str = "", framed: bool = False) -> Path:
+def _profile(tmp_path: Path, backend: str, render: str, *, flaw: str = "", framed: str = "") -> Path:
     """The app's profile: its own backend (``far_end: app``, echo), every step in the
-    iframe when the app runs inside one."""
-    query = f"signal={backend}&render={render}" + (f"&flaw={flaw}" if flaw else "")
+    iframe when the app runs inside one (``framed``: ``same`` or ``cross`` origin)."""
+    query = (f"signal={backend}&render={render}" + (f"&flaw={flaw}" if flaw else "")
+             + ("&cross=1" if framed == "cross" else ""))
     in_frame = "frame: 'iframe#app'" if framed else ""
     condition_frame = f"\n  {in_frame}" if framed else ""
+    # Natively device ids are per origin: a cross-origin frame's devices are chosen by label.
+    chosen = "label: '{%s_label}'" if framed == "cross" else "value: '{%s_id}'"
 
-    def step(kind: str, selector: str, value: str = "") -> str:
-        lines = [f"    - {kind}: '{selector}'", *([f"      value: '{value}'"] if value else []),
+    def step(kind: str, selector: str, device: str = "") -> str:
+        lines = [f"    - {kind}: '{selector}'", *([f"      {chosen % device}"] if device else []),
                  *([f"      {in_frame}"] if framed else [])]
         return "\n".join(lines)
 
+    name = ", ".join([render, *([flaw] if flaw else []),
+                      *([f"in a {framed}-origin iframe"] if framed else [])])
     text = f"""profile: 1
 app:
-  name: Render-modes softphone ({render}{', ' + flaw if flaw else ''}{', in an iframe' if framed else ''})
+  name: Render-modes softphone ({name})
   serve: [{APP}]
   path: {'outer' if framed else 'index'}.html?{query}
 far_end:
@@ -65,9 +70,9 @@ ready:
   selector: body[data-state="idle"]{condition_frame}
 actions:
   pick_microphone:
-{step('select_option', '#mic', '{mic_id}')}
+{step('select_option', '#mic', 'mic')}
   pick_speaker:
-{step('select_option', '#speaker', '{speaker_id}')}
+{step('select_option', '#speaker', 'speaker')}
   start_call:
 {step('click', '#call')}
   mute:
@@ -77,42 +82,44 @@ actions:
 call_up:
   selector: body[data-state="in-call"]{condition_frame}
 """
-    path = tmp_path / f"render-{render}.yaml"
+    path = tmp_path / f"render-{render}{framed}.yaml"
     path.write_text(text, encoding="utf-8")
     return path
 
 
-def _certify(tmp_path: Path, backend: str, render: str, *, flaw: str = "", framed: bool = False,
+def _certify(tmp_path: Path, backend: str, render: str, *, flaw: str = "", framed: str = "",
              soundcard: bool = True, targets: tuple[str, ...] = TARGETS) -> Certification:
     profile = load_profile(_profile(tmp_path, backend, render, flaw=flaw, framed=framed))
     options = TargetOptions(browser=BrowserOptions(soundcard=soundcard))
     return asyncio.run(certify(profile, targets, run_id=f"test-render-{render}", options=options))
 
 
-#: render mode, whether the app runs in an iframe, how the certificate says the page played it.
+#: render mode, the iframe the app runs in (same or cross origin), how the certificate says
+#: the page played the call.
 MODES = [
-    ("detached", False, "a detached <audio> element"),
-    ("document", False, "an <audio> element in the document"),
-    ("webaudio", False, "a Web Audio graph to its AudioContext's destination"),
-    ("video", False, "a <video> element in the document"),
-    ("late", False, "an <audio> element in the document"),
-    ("one-task", False, "a detached <audio> element"),
-    ("document", True, "an <audio> element in the document in the iframe <iframe#app>"),
+    ("detached", "", "a detached <audio> element"),
+    ("document", "", "an <audio> element in the document"),
+    ("webaudio", "", "a Web Audio graph to its AudioContext's destination"),
+    ("video", "", "a <video> element in the document"),
+    ("late", "", "an <audio> element in the document"),
+    ("one-task", "", "a detached <audio> element"),
+    ("document", "same", "an <audio> element in the document in the iframe <iframe#app>"),
+    ("document", "cross", "an <audio> element in the document in the iframe of another origin (index.html)"),
 ]
 
 
 @needs_soundcard
 @pytest.mark.parametrize(("render", "framed", "how"), MODES,
-                         ids=[m[0] + ("-in-iframe" if m[1] else "") for m in MODES])
+                         ids=[m[0] + (f"-in-{m[1]}-origin-iframe" if m[1] else "") for m in MODES])
 def test_each_render_mode_is_certified_on_both_targets(
-        tmp_path: Path, backend: str, render: str, framed: bool, how: str) -> None:
+        tmp_path: Path, backend: str, render: str, framed: str, how: str) -> None:
     cert = _certify(tmp_path, backend, render, framed=framed)
     assert cert.certified, failing(cert)
     for target, speaker in (("native", "Sound Card Speaker 2"), ("reference", "Reference Speaker 2")):
         played = evidence(cert, "devices-honoured", target)
         # The chosen speaker's own record proves it, and the audit says how the page played it.
         assert re.search(rf"speaker 2 \({re.escape(speaker)}[^)]*\) renders \d+ Hz", played), played
-        assert f"the page plays the call through {how}" in played, played
+        assert f"the page plays the call through {how} (on '{speaker}" in played, played
         assert "(a round trip)" in evidence(cert, "audio-both-ways", target)
 
 

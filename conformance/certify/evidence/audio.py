@@ -218,7 +218,8 @@ async def how_page_plays(session: AppSession) -> str:
             continue
         frame = f" in the iframe {answer['frame']}" if answer.get("frame") else ""
         for way in answer.get("renderers") or []:
-            sink = f"sinkId {way['sinkId']}" if way.get("sinkId") else "the default output"
+            sink = (f"on {way['sinkLabel']!r}" if way.get("sinkLabel")
+                    else f"sinkId {way['sinkId']}" if way.get("sinkId") else "the default output")
             element = str(way.get("element"))
             article = "a detached" if way.get("detached") else "an" if element[1:2] in "aeiou" else "a"
             what = ("a Web Audio graph to its AudioContext's destination" if way.get("kind") == "graph"

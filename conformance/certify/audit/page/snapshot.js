@@ -105,13 +105,20 @@
 
   // How this document plays the call's received audio, for the evidence of the checks that
   // read what a speaker played: its players of call media, with their sinks, and its frame.
-  function renderers() {
+  // Sinks show as their labels: device ids are per origin (a cross-origin frame's are not the
+  // top page's, which the certificate maps to labels).
+  async function renderers() {
+    const labels = new Map();
+    try {
+      for (const device of await navigator.mediaDevices.enumerateDevices()) labels.set(device.deviceId, device.label);
+    } catch (_) { /* no labels: ids stay */ }
     const found = players().filter((player) => player.origin === "received")
-      .map(({ kind, element, detached, sinkId }) => ({ kind, element, detached, sinkId }));
+      .map(({ kind, element, detached, sinkId }) => ({ kind, element, detached, sinkId, sinkLabel: labels.get(sinkId) || "" }));
     let frame = null;
     if (window !== window.top) {
-      const holder = window.frameElement; // null in a cross-origin frame
-      frame = holder ? describeFrame(holder) : location.pathname.slice(0, 80);
+      // A cross-origin frame cannot see its <iframe>: its document's file name says which it is.
+      const holder = window.frameElement;
+      frame = holder ? describeFrame(holder) : `of another origin (${location.pathname.split("/").pop().slice(0, 60)})`;
     }
     return { frame, renderers: found };
   }
