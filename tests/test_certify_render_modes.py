@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from echo_backend import echo_backend
-from test_certify_own_backend import evidence, failing
+from test_certify_own_backend import failing
 
 from conformance.certify import certify, load_profile
 from conformance.certify.model import Certification
@@ -116,11 +116,11 @@ def test_each_render_mode_is_certified_on_both_targets(
     cert = _certify(tmp_path, backend, render, framed=framed)
     assert cert.certified, failing(cert)
     for target, speaker in (("native", "Sound Card Speaker 2"), ("reference", "Reference Speaker 2")):
-        played = evidence(cert, "devices-honoured", target)
+        played = cert.told("devices-honoured", target)
         # The chosen speaker's own record proves it, and the audit says how the page played it.
         assert re.search(rf"speaker 2 \({re.escape(speaker)}[^)]*\) renders \d+ Hz", played), played
         assert f"the page plays the call through {how} (on '{speaker}" in played, played
-        assert "(a round trip)" in evidence(cert, "audio-both-ways", target)
+        assert "(a round trip)" in cert.told("audio-both-ways", target)
 
 
 @needs_soundcard
@@ -129,7 +129,7 @@ def test_the_call_on_the_wrong_speaker_fails_devices_honoured_naming_both(
     cert = _certify(tmp_path, backend, "detached", flaw="wrong-speaker")
     assert set(failing(cert)) == {("devices-honoured", t) for t in TARGETS}, failing(cert)
     for target, prefix in (("native", "Sound Card Speaker"), ("reference", "Reference Speaker")):
-        failed = evidence(cert, "devices-honoured", target)
+        failed = cert.told("devices-honoured", target)
         assert re.search(rf"plays on '{prefix} 1.*not on the chosen '{prefix} 2", failed), failed
 
 
@@ -138,7 +138,7 @@ def test_a_mute_button_that_only_changes_the_ui_fails_mute(tmp_path: Path, backe
     cert = _certify(tmp_path, backend, "detached", flaw="ui-mute")
     assert set(failing(cert)) == {("mute", t) for t in TARGETS}, failing(cert)
     for target in TARGETS:
-        assert "mute did not silence what is sent" in evidence(cert, "mute", target)
+        assert "mute did not silence what is sent" in cert.told("mute", target)
 
 
 @pytest.mark.parametrize(("render", "how"), [("detached", "a detached <audio> plays"),
@@ -149,5 +149,5 @@ def test_without_the_sound_card_the_page_side_evidence_hears_detached_and_web_au
     element and a graph to ``destination`` included (never the muted element beside it)."""
     cert = _certify(tmp_path, backend, render, soundcard=False, targets=("native",))
     assert cert.certified, failing(cert)
-    played = evidence(cert, "devices-honoured", "native")
+    played = cert.told("devices-honoured", "native")
     assert re.search(rf"{how} 52\d Hz .* on 'Fake Audio Output 2'", played), played
