@@ -33,10 +33,10 @@ __all__ = [
 ]
 
 HEARD_DBFS = -45.0
-#: How a speaker record names what an AudioContext rendered (``"AudioContext <handle>"``).
-_GRAPH_PREFIX = "AudioContext "
 SILENT_DBFS = -50.0
 _POLL = 0.1
+#: How a speaker record names what an AudioContext rendered (``"AudioContext <handle>"``).
+_GRAPH_PREFIX = "AudioContext "
 
 
 @dataclass
@@ -264,9 +264,10 @@ async def _speaker_renders(
                 and float(level) > HEARD_DBFS
                 and _matches(float(record.get("dominantHz") or 0.0), tone)
             ):
+                graph = not (active & remote) and any(t.startswith(_GRAPH_PREFIX) for t in active)
                 source = (" (the sound card's sink: the far end's tone)" if "activeTrackIds" not in record
-                          else " from the call's remote track" if active & remote
-                          else " from an AudioContext's graph (the far end's tone)")
+                          else " from an AudioContext's graph (the far end's tone)" if graph
+                          else " from the call's remote track")
                 return Measurement(
                     True,
                     f"speaker {speaker.index} ({speaker.label}) renders "
