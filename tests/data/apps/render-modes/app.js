@@ -81,7 +81,7 @@ async function onTrack(current, event) {
   if (call !== current || event.track.kind !== "audio") return;
   const stream = event.streams[0] || new MediaStream([event.track]);
   try {
-    const stop = await RENDER(stream, playbackSpeaker());
+    const stop = await RENDER(stream, playbackSpeaker(), () => call === current);
     if (call === current) current.stopRendering = stop;
     else stop();
   } catch (error) {

@@ -1,5 +1,6 @@
 // The ways the softphone plays the far end's audio (`?render=`), each on the chosen speaker:
-// start(stream, sinkId) plays it and resolves to a stop() that releases what it made.
+// start(stream, sinkId, live) plays it and resolves to a stop() that releases what it made;
+// live() says whether the call is still on (a late start must not touch an ended stream).
 
 const media = () => document.getElementById("media");
 
@@ -22,8 +23,11 @@ export const RENDER_MODES = {
   document: (stream, sinkId) => element("audio", stream, sinkId, true),
   video: (stream, sinkId) => element("video", stream, sinkId, true),
   // The element is made 1 s after ontrack (an app that builds its call view late).
-  late: (stream, sinkId) => new Promise((resolve, reject) => {
-    setTimeout(() => element("audio", stream, sinkId, true).then(resolve, reject), 1000);
+  late: (stream, sinkId, live) => new Promise((resolve, reject) => {
+    setTimeout(() => {
+      if (!live()) resolve(() => {});
+      else element("audio", stream, sinkId, true).then(resolve, reject);
+    }, 1000);
   }),
   // srcObject, setSinkId and play() in one task, nothing awaited in between.
   "one-task": async (stream, sinkId) => {
