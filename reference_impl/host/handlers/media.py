@@ -36,7 +36,9 @@ async def enumerate_devices(session: PageSession, request: Request) -> list[dict
     """The local device's microphones and speakers; none while disconnected."""
     if not session.state.connected:
         return []
-    return [d.to_json() for d in session.state.devices()]
+    # A microphone's InputDeviceInfo.getCapabilities() is its track's (as in Chromium).
+    return [{**d.to_json(), "capabilities": capabilities(d)} if d.kind == "audioinput" else d.to_json()
+            for d in session.state.devices()]
 
 
 # --- constraints -------------------------------------------------------------------
