@@ -8,6 +8,7 @@ scenario expectation names a limitation by id; an unknown id is a validation err
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -37,6 +38,8 @@ class Limitation:
     vendor_wording: str = ""
     untestable: str = ""
     mark: Mark | None = None
+    #: Patterns over WPT subtest names this limitation explains (``conformance wpt``).
+    wpt_subtests: tuple[str, ...] = ()
 
 
 def find_registry(scenario_path: Path) -> Path | None:
@@ -102,6 +105,13 @@ def _load(path: Path, _mtime_ns: int, _size: int) -> dict[str, Limitation]:
                 c.error(c.doc.mark((*where, "affects", i)),
                         f"{name!r} is not a supported interface or member",
                         c.hint(name, known_names(), "see conformance/interfaces.py; names"))
+        patterns = tuple(entry.get("wpt_subtests") or ())
+        for i, pattern in enumerate(patterns):
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                c.error(c.doc.mark((*where, "wpt_subtests", i)),
+                        f"{pattern!r} is not a regular expression: {error}")
         result[entry["id"]] = Limitation(
             id=entry["id"],
             kind=entry["kind"],
@@ -111,6 +121,7 @@ def _load(path: Path, _mtime_ns: int, _size: int) -> dict[str, Limitation]:
             vendor_wording=entry.get("vendor_wording", ""),
             untestable=str(entry.get("untestable") or ""),
             mark=c.doc.mark((*where, "id")),
+            wpt_subtests=patterns,
         )
     if c.errors:
         raise c.fail()

@@ -27,12 +27,20 @@ pytestmark = pytest.mark.xdist_group("network")
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "conformance" / "apps" / "sample" / "profile.yaml"
-
+#: What keeps the unmodified demo from CERTIFIED on reference wherever its call connects:
+#: the app's own behaviour, not the network's nor the product's. It never reads
+#: isCallRedirectionEnabled or the mmr*Version/activityId/connectionId diagnostics, and after
+#: a remote-desktop disconnect its cleanup hides the room without showing the registration
+#: again (it listens for no rdpClientConnectionStateChanged): it cannot call again without a
+#: reload (docs/network.md).
+DEMO_OWN_FAILURES = {"detection-diagnostics", "reconnect-recovery"}
 
 
 def failing(cert: Certification, target: str) -> dict[str, str]:
     """The checks ``target`` did not pass, with their summaries."""
     return {r.check: r.summary for r in cert.failing(target)}
+
+
 def _certify_bridge(tmp_path: Path, other_host: OtherHost, network: str, *, turn: bool,
                     targets: tuple[str, ...] = ("native", "reference")) -> Certification:
     if topology.network_unavailable(network) is not None or HomeNetwork.inherited() is None:
@@ -72,6 +80,7 @@ def test_firewalled_home_with_turn_over_tcp_connects_through_a_relay(
     connects = cert.told("call-connects", "reference")
     assert cert.result("call-connects", "reference").verdict == "pass", connects  # type: ignore[union-attr]
     assert f"selected pair relay {other_host.turn.address}:" in connects and "(udp)" in connects
+    assert set(failing(cert, "reference")) == DEMO_OWN_FAILURES
 
 
 def test_symmetric_nat_reaches_a_server_backend_without_turn(
@@ -83,13 +92,9 @@ def test_symmetric_nat_reaches_a_server_backend_without_turn(
     assert cert.result("call-connects", "reference").verdict == "pass", connects  # type: ignore[union-attr]
     assert f"-> host {other_host.namespace.address}:" in connects
     assert "selected pair host 10." in connects  # the device's private address, behind the NAT
+    assert set(failing(cert, "reference")) == DEMO_OWN_FAILURES
 
 
-# Known interaction, under investigation: in the whole suite (pytest -n 2) this test has
-# heard no media at all twice, after other tests ran on its worker; alone, and with every
-# other network test, it passes. Kept running and reported (not strict) until the race is found.
-@pytest.mark.xfail(strict=False, reason="the worker's home carries no media after some other "
-                   "tests of the whole suite (passes alone): an interaction under investigation")
 def test_the_sample_app_from_a_home_with_a_quality_gate(tmp_path: Path) -> None:
     """The bundled sample app certified on reference from behind the home's NAT: every
     behaviour passes through the NAT, the certificate says where the media left from, and a

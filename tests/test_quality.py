@@ -36,11 +36,6 @@ def test_a_perfect_copy_scores_the_ceiling_and_damage_scores_lower() -> None:
     assert quality.score(sent, noisy) < quality.TOP_SCORE - 1.5
 
 
-# Known interaction, under investigation: in the whole suite (pytest -n 2) this test has
-# heard no media at all twice, after other tests ran on its worker; alone, and with every
-# other network test, it passes. Kept running and reported (not strict) until the race is found.
-@pytest.mark.xfail(strict=False, reason="the worker's home carries no media after some other "
-                   "tests of the whole suite (passes alone): an interaction under investigation")
 def test_a_clean_call_scores_high_and_a_lossy_one_clearly_lower() -> None:
     """Opus over the real home network: clean, then with the lossy-wifi preset (10 % loss
     each way); the same speech, the same stack, only the link differs."""

@@ -15,7 +15,7 @@ import pytest
 from conformance.cli import main
 from conformance.limitations import load_limitations
 from conformance.wpt import run_wpt
-from conformance.wpt.report import differences
+from conformance.wpt.report import differences, differences_markdown
 from conformance.wpt.runner import DEFAULT_TIMEOUT_S, LONG_TIMEOUT_S, discover
 from conformance.wpt.server import WptServer
 from conformance.wpt.testharness import HarnessUnavailable, fetch_testharness
@@ -97,6 +97,36 @@ def test_differences_group_by_message_and_name_limitations() -> None:
         {"test": "/a.html", "subtest": "three", "status": "MISSING (OK)"}]
 
 
+def test_the_share_leaves_out_differences_of_not_applicable_limitations() -> None:
+    def report(*subtests: tuple[str, str, str | None]) -> dict[str, object]:
+        return {"results": [{"test": "/b.html", "status": "OK", "message": None,
+                             "subtests": [{"name": n, "status": s, "message": m} for n, s, m in subtests]}]}
+
+    native = report(("audio one", "PASS", None), ("audio two", "PASS", None),
+                    ("[video] frames", "PASS", None), ("Video track getCapabilities() width", "PASS", None),
+                    ("graph", "PASS", None))
+    long = "NotSupportedError: " + "x" * 400 + " (limitation webaudio-node-limit)"
+    other = report(("audio one", "PASS", None), ("audio two", "FAIL", "assert_equals: 1 vs 2"),
+                   ("[video] frames", "FAIL", "timed out"), ("graph", "FAIL", long))
+    registry = load_limitations(REGISTRY)
+    diff = differences({"native": native, "reference": other}, registry,
+                       not_applicable=("ref-video-capture", "webaudio-node-limit"))
+    data = diff["targets"]["reference"]
+    # 5 pass natively; 3 differ for a not-applicable limitation: the [video] subtest and the
+    # one its failed setup never created (named by the registry's wpt_subtests patterns), and
+    # the Web Audio one (its id is past the first line's 300 characters).
+    assert (data["native_passing"], data["not_applicable"], data["applicable"], data["also_passing"],
+            data["percent"]) == (5, 3, 2, 1, 50.0)
+    named = {g["subtests"][0]["subtest"]: (g["limitation"], g["limitation_certain"], g["applicable"])
+             for g in data["groups"]}
+    assert named == {"audio two": (None, False, True),
+                     "[video] frames": ("ref-video-capture", True, False),
+                     "Video track getCapabilities() width": ("ref-video-capture", True, False),
+                     "graph": ("webaudio-node-limit", True, False)}
+    assert "1 of 2 applicable subtests also pass on reference (50.0 %)" in differences_markdown(diff)
+    assert "ref-video-capture (not applicable)" in differences_markdown(diff)
+
+
 def test_run_on_both_targets_writes_reports_and_differences(testharness: Path, tmp_path: Path) -> None:
     # Generous deadlines (30 s): a loaded machine's first fake-device capture can take seconds.
     summary = asyncio.run(_run(tmp_path, ["webrtc/basics.https.html", "webrtc/datachannel.window.js"],
@@ -138,3 +168,14 @@ async def _run(report_dir: Path, paths: list[str], targets: tuple[str, ...],
 def test_cli_rejects_a_missing_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["wpt", "--wpt-root", str(tmp_path / "nowhere")]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_a_registry_pattern_that_is_not_a_regular_expression_is_located(tmp_path: Path) -> None:
+    from conformance.errors import SpecFileError
+
+    registry = tmp_path / "limitations.yaml"
+    registry.write_text("limitations:\n  - id: ref-x\n    kind: reference\n    title: x\n"
+                        "    behaviour: y\n    wpt_subtests: ['^ok', '(unclosed']\n")
+    with pytest.raises(SpecFileError) as raised:
+        load_limitations(registry)
+    assert f"{registry}:6:" in str(raised.value) and "is not a regular expression" in str(raised.value)

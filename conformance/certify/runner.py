@@ -41,6 +41,8 @@ from conformance.certify.profile.loader import Profile, substitute
 from conformance.certify.profile.placeholders import ENV_PREFIX, names_in, secret_values
 from conformance.certify.report.scrub import Scrubber, scrub
 from conformance.certify.session.signalling import SignallingServer
+from conformance.network.farlink import PATH as FAR_END_PATH
+from conformance.network.impair import describe, preset
 from conformance.network.topology import DEFAULT_TOPOLOGY, home_network
 from conformance.runinfo import now_utc
 from conformance.server import PageServer
@@ -157,6 +159,12 @@ async def certify(
             certification.app.url = profile.app.shown_url()
             for name in targets:
                 target = opened.get(name)
+                # --impair: a target without a home (its media leaves from the data centre)
+                # gets the preset on the harness's far end's link instead, for a side-by-side
+                # (an app's own backend is not the suite's to impair).
+                far_impaired = (options.impair is not None and not profile.far_end.own_backend
+                                and getattr(target, "network", None) is None)
+                signalling.impairment = preset(options.impair) if far_impaired and options.impair else None
                 try:
                     kind = await _kind(target, app_url)
                     env = TargetContext(name, target, profile, signalling, app_url, NATIVE_MIC_TONE_HZ,
@@ -165,6 +173,9 @@ async def certify(
                     envs.append(env)
                     raws += await _certify_target(env, certification)
                     identity = await target.identity()
+                    if signalling.impairment is not None:
+                        identity["network"] = {**identity.get("network", {}), "impairment":
+                                               describe(signalling.impairment, FAR_END_PATH)}
                     certification.target_details[name] = identity
                     if not certification.browser.name:  # the first target's browser
                         certification.browser = BrowserFacts(

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from conformance.network.netns import NamespaceError
 
-__all__ = ["PRESETS", "Impairment", "Preset", "preset"]
+__all__ = ["PRESETS", "Impairment", "Preset", "describe", "preset"]
 
 _TIMEOUT_S = 10.0
 _READY_TIMEOUT_S = 10.0
@@ -181,10 +181,14 @@ class Impairment:
 
     def describe(self) -> dict[str, object]:
         """The preset's figures and the path that ran, for results and certificates."""
-        p = self.preset
-        return {"preset": p.name, "path": self.path, "rate_kbit_down": p.rate_kbit_down,
-                "rate_kbit_up": p.rate_kbit_up, "delay_ms": p.delay_ms, "jitter_ms": p.jitter_ms,
-                "loss": p.loss, "source": p.source}
+        return describe(self.preset, self.path)
+
+
+def describe(chosen: Preset, path: str) -> dict[str, object]:
+    """A preset's figures and the path that applied it, for results and certificates."""
+    return {"preset": chosen.name, "path": path, "rate_kbit_down": chosen.rate_kbit_down,
+            "rate_kbit_up": chosen.rate_kbit_up, "delay_ms": chosen.delay_ms,
+            "jitter_ms": chosen.jitter_ms, "loss": chosen.loss, "source": chosen.source}
 
 
 def _read_line(process: subprocess.Popen[bytes], timeout: float) -> str:

@@ -12,6 +12,8 @@ from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessi
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
+from conformance.network.farlink import impair_peer
+from conformance.network.impair import Preset
 from conformance.parties.audio import AudioAnalysis, AudioMeter, ToneTrack
 from reference_impl.rfc4733 import ToneDecoder, enable_telephone_event, set_tone_listener
 from reference_impl.tones import AIORTC_FAR_END_TONE_HZ, FAR_END_TONE_AMPLITUDE, TONE_TOLERANCE_HZ
@@ -32,7 +34,8 @@ class AiortcParty:
 
     kind = "aiortc"
 
-    def __init__(self, tone_hz: float | None = DEFAULT_TONE_HZ, *, echo: bool = False) -> None:
+    def __init__(self, tone_hz: float | None = DEFAULT_TONE_HZ, *, echo: bool = False,
+                 impairment: Preset | None = None) -> None:
         # Negotiate telephone-event as Chromium does, so a page can send DTMF to this end.
         enable_telephone_event()
         # No STUN/TURN servers: host candidates only, so traffic stays on this machine.
@@ -41,6 +44,9 @@ class AiortcParty:
                      else ToneTrack(tone_hz, amplitude=FAR_END_TONE_AMPLITUDE))
         #: ``echo``: send back what arrives (an echo test) instead of the tone.
         self.echo = echo
+        #: A preset on this end's link (``--impair`` for a target whose media leaves from the
+        #: data centre: :mod:`conformance.network.farlink`), or ``None``.
+        self.impairment = impairment
         self._relay = MediaRelay()
         self._echoed: MediaStreamTrack | None = None
         self.meter = AudioMeter()
@@ -82,6 +88,7 @@ class AiortcParty:
         if source is not None and any(t.kind == "audio" for t in self.pc.getTransceivers()):
             self.pc.addTrack(source)
         await self.pc.setLocalDescription(await self.pc.createAnswer())
+        self._impair()
         return self.pc.localDescription.sdp
 
     async def offer(self) -> str:
@@ -93,7 +100,13 @@ class AiortcParty:
             self.pc.addTransceiver("audio", direction="recvonly")
         self._on_datachannel(self.pc.createDataChannel("far-end"))
         await self.pc.setLocalDescription(await self.pc.createOffer())
+        self._impair()
         return self.pc.localDescription.sdp
+
+    def _impair(self) -> None:
+        # Once gathered (its sockets exist), before the connectivity checks run.
+        if self.impairment is not None:
+            impair_peer(self.pc, self.impairment)
 
     async def accept(self, answer_sdp: str) -> None:
         """Take the page's answer to :meth:`offer`."""

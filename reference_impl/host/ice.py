@@ -17,8 +17,10 @@ gathered. The page's configuration itself stays in the shim for ``getConfigurati
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
+from collections.abc import Iterator
 from typing import Any, Literal, cast
 
 import aioice.ice
@@ -67,9 +69,19 @@ def use_ice_mode(mode: IceMode) -> None:
     aioice.ice.get_host_addresses = _loopback_addresses if mode == "loopback" else _all_addresses
 
 
-def restrict_ice_to_loopback() -> None:
-    """``use_ice_mode("loopback")``: what tests that run their own aiortc far end call."""
+@contextlib.contextmanager
+def restrict_ice_to_loopback() -> Iterator[None]:
+    """``use_ice_mode("loopback")`` inside the block, then this process gathers as before:
+    what tests that run their own aiortc far end use. Left on, it would reach every later
+    aiortc peer of the process (a test worker's far ends for a home network among them,
+    which then offer only 127.0.0.1, unreachable from the home's namespaces)."""
+    global _mode
+    before = (_mode, aioice.ice.get_host_addresses)
     use_ice_mode("loopback")
+    try:
+        yield
+    finally:
+        _mode, aioice.ice.get_host_addresses = before
 
 
 def _url_on_loopback(url: str) -> bool:

@@ -181,7 +181,22 @@ class PeerHandle:
             "pendingRemoteDescription": self.pending_remote,
             "currentRemoteDescription": self.current_remote,
             "transceivers": [t.describe() for t in self.transceivers],
+            "sctpRole": self.sctp_role(),
         }
+
+    def sctp_role(self) -> str | None:
+        """Our DTLS role for the data channels once the descriptions fix it (``client``
+        allocates even stream ids, ``server`` odd ones), else None. Chromium knows it from
+        the answer, or as the answerer from the remote offer: it then answers ``active``
+        unless the offer is, as aiortc will on setLocalDescription."""
+        sctp = self.pc.sctp
+        if sctp is None:
+            return None
+        role = str(sctp.transport._role)
+        if role != "auto":
+            return role
+        remote = self.pending_remote or self.current_remote
+        return "client" if remote is not None and remote.get("type") == "offer" else None
 
     def adopt_new_transceivers(self, track_ids: dict[str, str | None] | None = None) -> None:
         """Name transceivers aiortc created on its own (from a remote offer, or for a legacy

@@ -47,6 +47,15 @@ export function dataChannelInit(label, init) {
   return { text, wire };
 }
 
+// The stream id Chromium gives a new channel once the DTLS role is known (RFC 8832: the
+// DTLS client uses even ids, the server odd ones): the lowest one no open channel uses.
+export function freeStreamId(channels, role) {
+  const used = new Set(channels.filter((dc) => dc._id !== null && dc._readyState !== "closed").map((dc) => dc._id));
+  let id = role === "server" ? 1 : 0;
+  while (used.has(id)) id += 2;
+  return id;
+}
+
 export class RTCDataChannel extends Native.EventTarget {
   constructor(token, pc, init) {
     if (token !== INTERNAL) throw new TypeError("Illegal constructor");

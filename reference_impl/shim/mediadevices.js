@@ -23,14 +23,12 @@ class MediaDeviceInfo {
 defineToStringTag(MediaDeviceInfo, "MediaDeviceInfo");
 
 class InputDeviceInfo extends MediaDeviceInfo {
-  getCapabilities() {
-    return {
-      deviceId: this.deviceId, groupId: this.groupId,
-      sampleRate: { min: 48000, max: 48000 }, sampleSize: { min: 16, max: 16 },
-      channelCount: { min: 1, max: 1 }, echoCancellation: [true, false],
-      autoGainControl: [true, false], noiseSuppression: [true, false],
-    };
+  constructor(token, init) {
+    super(token, init);
+    // The host's, the same as a track from this microphone reports (latency included).
+    this._capabilities = init.capabilities || { deviceId: init.deviceId, groupId: init.groupId };
   }
+  getCapabilities() { return Native.JSON.parse(Native.JSON.stringify(this._capabilities)); }
 }
 defineToStringTag(InputDeviceInfo, "InputDeviceInfo");
 

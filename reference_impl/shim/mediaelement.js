@@ -25,6 +25,18 @@ import { MediaStream } from "./mediastream.js";
 
 export const elementState = new WeakMap(); // element -> redirected rendering state
 const requestedSinks = new WeakMap(); // element -> the sinkId the page asked for
+// One host handle per element for its whole life: setSinkId, play and pause all name it, so
+// the host applies them in the page's order (`srcObject = s; setSinkId(x); play()` in one
+// task ends on x, though play() is sent before setSinkId's reply arrives).
+const elementHandles = new WeakMap();
+function handleOf(element) {
+  let handle = elementHandles.get(element);
+  if (handle === undefined) {
+    handle = newHandle();
+    elementHandles.set(element, handle);
+  }
+  return handle;
+}
 const localPlaybackWatched = new WeakSet();
 const renderingWatched = new WeakSet();
 let standInContext = null;
@@ -90,9 +102,9 @@ export function installMediaElement() {
     }
     const tracks = state.stream.getAudioTracks().filter((t) => t.readyState === "live").map((t) => t._handle);
     log("verbose", `rendering redirected stream ${state.stream.id} on the local device`);
+    // No sinkId: the host keeps the sink the element's setSinkId calls chose, in call order.
     state.started = channel.request("element.play", {
-      element: state.handle, tracks, streamIds: [state.stream.id], sinkId: requestedSinks.get(element) || "",
-      ...volumeOf(element),
+      element: state.handle, tracks, streamIds: [state.stream.id], ...volumeOf(element),
     }).then(() => undefined, (error) => {
       state.rendering = false;
       throw error;
@@ -141,7 +153,7 @@ export function installMediaElement() {
       }
       if (value instanceof MediaStream) {
         const state = {
-          stream: value, handle: previous ? previous.handle : newHandle(), rendering: false,
+          stream: value, handle: handleOf(this), rendering: false,
           started: Promise.resolve(), standIn: newStandIn(), unfollow: () => {},
         };
         if (!value.active) for (const track of state.standIn.getTracks()) track.stop();
@@ -191,10 +203,9 @@ export function installMediaElement() {
       }
       const wanted = String(sinkId);
       const state = elementState.get(this);
-      const request = state
-        ? channel.request("element.setSinkId", { element: state.handle, sinkId: wanted })
-        : channel.request("sink.check", { sinkId: wanted });
-      return request.then(() => {
+      // The host validates the id and keeps it for the element even before it plays
+      // redirected audio (a later srcObject and play() render there).
+      return channel.request("element.setSinkId", { element: handleOf(this), sinkId: wanted }).then(() => {
         requestedSinks.set(this, wanted);
         if (state) return;
         if (!localPlaybackWatched.has(this)) {

@@ -113,6 +113,12 @@ export function isShimTrack(value) {
   return value instanceof MediaStreamTrack;
 }
 
+// Why a native track is refused: no video is ever redirected (a canvas's or a camera's track
+// is video), any other native track is a native media object.
+export function nativeTrackLimitation(track) {
+  return track && track.kind === "video" ? "ref-video-capture" : "ref-native-media-objects";
+}
+
 export class MediaStream extends Native.EventTarget {
   constructor(init) {
     super();
@@ -125,8 +131,9 @@ export class MediaStream extends Native.EventTarget {
       }
       for (const track of source) {
         if (!isShimTrack(track)) {
-          log("warning", "MediaStream: a non-redirected track cannot join a redirected stream (limitation ref-native-media-objects)");
-          throw new TypeError("Failed to construct 'MediaStream': not a MediaStreamTrack (only redirected tracks are accepted)");
+          const limitation = nativeTrackLimitation(track);
+          log("warning", `MediaStream: a non-redirected track cannot join a redirected stream (limitation ${limitation})`);
+          throw new TypeError(`Failed to construct 'MediaStream': not a MediaStreamTrack (only redirected tracks are accepted; limitation ${limitation})`);
         }
         if (!this._tracks.includes(track)) this._tracks.push(track);
       }

@@ -4,11 +4,11 @@
 
 import { channel } from "./channel.js";
 import { INTERNAL, Native, defineToStringTag, living, newHandle, objects, uuid } from "./core.js";
-import { RTCDataChannel, dataChannelInit } from "./datachannel.js";
+import { RTCDataChannel, dataChannelInit, freeStreamId } from "./datachannel.js";
 import { domError, invalidState, rejected } from "./errors.js";
 import { RTCDataChannelEvent, defineEventHandlers, fire, fireSimple } from "./events.js";
 import { integration, log } from "./integration.js";
-import { isShimTrack } from "./mediastream.js";
+import { isShimTrack, nativeTrackLimitation } from "./mediastream.js";
 import { descriptionInit, legacyCallbacks, nextConfiguration, normalizeConfiguration, offerOptions, wireConfiguration } from "./pcoptions.js";
 import { applyRemoteMedia } from "./remotemedia.js";
 import { DIRECTIONS, RTCRtpSender, RTCRtpTransceiver } from "./rtp.js";
@@ -46,6 +46,7 @@ export class RTCPeerConnection extends Native.EventTarget {
     this._remoteStreams = new Native.Map();
     this._dtls = new RTCDtlsTransport(INTERNAL, this); // one bundled transport per connection
     this._sctp = null; // once a description with an m=application section is applied
+    this._sctpRole = null; // our DTLS role for stream ids, once the descriptions fix it
     this._closed = false;
     this._gathered = false;
     this._canTrickle = null;
@@ -108,6 +109,7 @@ export class RTCPeerConnection extends Native.EventTarget {
       "currentRemoteDescription", "pendingRemoteDescription"]) {
       if (name in snapshot) this._descriptions[name] = snapshot[name];
     }
+    if (snapshot.sctpRole) this._sctpRole = snapshot.sctpRole;
     for (const description of snapshot.transceivers || []) {
       if (this._removedTransceivers.has(description.transceiver)) continue;
       let transceiver = this._transceivers.find((t) => t._handle === description.transceiver);
@@ -188,7 +190,7 @@ export class RTCPeerConnection extends Native.EventTarget {
     try { wire = offerOptions(options); } catch (error) { return rejected(error); }
     return this._chain("pc.createOffer", { options: wire }).then((result) => {
       this._applySnapshot(result);
-      return new Native.RTCSessionDescription(result.description);
+      return descriptionInit(result.description); // a plain RTCSessionDescriptionInit, as Chromium's
     });
   }
 
@@ -201,7 +203,7 @@ export class RTCPeerConnection extends Native.EventTarget {
     if (this._closed) return rejected(this._closedError());
     return this._chain("pc.createAnswer", { options: options || {} }).then((result) => {
       this._applySnapshot(result);
-      return new Native.RTCSessionDescription(result.description);
+      return descriptionInit(result.description); // a plain RTCSessionDescriptionInit, as Chromium's
     });
   }
 
@@ -287,7 +289,7 @@ export class RTCPeerConnection extends Native.EventTarget {
   addTrack(track, ...streams) {
     if (this._closed) throw this._closedError();
     if (!isShimTrack(track)) {
-      log("warning", "addTrack: only redirected tracks can be sent (limitation ref-native-media-objects)");
+      log("warning", `addTrack: only redirected tracks can be sent (limitation ${nativeTrackLimitation(track)})`);
       throw new TypeError("Failed to execute 'addTrack' on 'RTCPeerConnection': parameter 1 is not of type 'MediaStreamTrack'.");
     }
     if (this.getSenders().some((s) => s.track === track)) {
@@ -377,6 +379,7 @@ export class RTCPeerConnection extends Native.EventTarget {
     if (arguments.length === 0) throw new TypeError("Failed to execute 'createDataChannel' on 'RTCPeerConnection': 1 argument required, but only 0 present.");
     if (this._closed) throw this._closedError();
     const { text, wire } = dataChannelInit(label, init);
+    if (wire.id === null && this._sctpRole) wire.id = freeStreamId(this._channels, this._sctpRole);
     const handle = newHandle();
     const dc = new RTCDataChannel(INTERNAL, this, { channel: handle, label: text, ...wire, readyState: "connecting" });
     const first = this._channels.length === 0;

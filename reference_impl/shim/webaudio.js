@@ -171,11 +171,17 @@ class AudioContext extends Native.AudioContext {
     const wanted = String(sinkId);
     const graph = contextState.get(this);
     if (this.state === "closed") return rejected(invalidState("Failed to execute 'setSinkId' on 'AudioContext': Cannot invoke AudioContext.setSinkId() on a closed AudioContext."));
-    const check = graph.created && !graph.dead
+    const inHost = graph.created && !graph.dead;
+    const check = inHost
       ? graph.request("audio.setSinkId", { sinkId: wanted })
       : channel.request("sink.check", { sinkId: wanted });
     return check.then(() => {
       graph.sinkId = wanted;
+      // The graph reached the host while the id was being checked (setSinkId, then
+      // createMediaStreamSource(...).connect(destination) in one task): move it there too.
+      if (!inHost && graph.created && !graph.dead) return graph.request("audio.setSinkId", { sinkId: wanted });
+      return undefined;
+    }).then(() => {
       if (isLocalSink(wanted)) {
         log("info", `AudioContext local (non-redirected) audio renders on ${REMOTE_DEFAULT_OUTPUT}, not on the ` +
           `requested local speaker ${wanted} (limitation local-playback-default-output)`);

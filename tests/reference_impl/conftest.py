@@ -48,11 +48,15 @@ def page_url() -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _far_ends_on_loopback() -> None:
+@pytest.fixture(scope="module", autouse=True)
+def _far_ends_on_loopback() -> Iterator[None]:
     """The tests' far ends (``conformance.parties.AiortcParty``) run in this process and
-    gather on loopback only, like the hermetic host (aioice's setting is process-wide)."""
-    restrict_ice_to_loopback()
+    gather on loopback only, like the hermetic host. aioice's setting is process-wide, so
+    it is undone after each module: set for the whole session, it made the far ends of the
+    worker's later tests (outside this folder) offer only 127.0.0.1, which a home network's
+    device cannot reach, and those calls heard no media in the whole suite."""
+    with restrict_ice_to_loopback():
+        yield
 
 
 @pytest.fixture(scope="session")

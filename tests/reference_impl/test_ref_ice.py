@@ -9,13 +9,14 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aioice.ice
 import pytest
 from playwright.async_api import BrowserContext, Page
 from ref_speakers import POLL_INTERVAL_S
 
 from conformance.parties import AiortcParty
 from reference_impl import ReferenceHost
-from reference_impl.host.ice import rtc_configuration
+from reference_impl.host.ice import restrict_ice_to_loopback, rtc_configuration, use_ice_mode
 
 Run = Callable[[Awaitable[Any]], Any]
 
@@ -172,3 +173,15 @@ def test_the_target_registry_knows_the_hosts_ice_modes() -> None:
     from reference_impl import ICE_MODES
 
     assert registry_modes == ICE_MODES
+
+
+def test_loopback_gathering_ends_with_its_block() -> None:
+    """aioice's setting is process-wide: the block gives back what was there, even after a
+    mode change inside it, so a test worker's later far ends (a home network's among them)
+    gather as before (this folder's autouse fixture is such a block, per module)."""
+    outside = aioice.ice.get_host_addresses
+    with restrict_ice_to_loopback():
+        assert aioice.ice.get_host_addresses(True, False) == ["127.0.0.1"]
+        use_ice_mode("all")
+        assert aioice.ice.get_host_addresses is not outside
+    assert aioice.ice.get_host_addresses is outside

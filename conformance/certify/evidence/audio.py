@@ -28,12 +28,15 @@ __all__ = [
     "far_end_digits",
     "far_end_hears",
     "far_end_silent",
+    "how_page_plays",
     "page_renders",
 ]
 
 HEARD_DBFS = -45.0
 SILENT_DBFS = -50.0
 _POLL = 0.1
+#: How a speaker record names what an AudioContext rendered (``"AudioContext <handle>"``).
+_GRAPH_PREFIX = "AudioContext "
 
 
 @dataclass
@@ -183,9 +186,10 @@ async def page_renders(
                 and float(element.get("levelDbfs", -200)) > HEARD_DBFS
             ):
                 sink = element.get("sinkId") or "the default output"
+                detached = "a detached " if element.get("detached") else ""
                 return Measurement(
                     True,
-                    f"{element['element']} plays {element['dominantHz']:.0f} Hz at "
+                    f"{detached}{element['element']} plays {element['dominantHz']:.0f} Hz at "
                     f"{element['levelDbfs']:.1f} dBFS on {sink}",
                     where=str(element.get("sinkId") or ""),
                     data=element,
@@ -202,6 +206,26 @@ async def page_renders(
             )
             return Measurement(False, f"the page did not render {_what(tone)} within {timeout:g} s ({seen})")
         await asyncio.sleep(_POLL)
+
+
+async def how_page_plays(session: AppSession) -> str:
+    """How the page plays the call's received audio, as the audit sees it in every frame
+    (which element or graph, detached or not, which sink, which frame), as a clause; ``""``
+    when it plays it through nothing the audit knows."""
+    ways: list[str] = []
+    for answer in await session.audit("renderers"):
+        if not isinstance(answer, dict):
+            continue
+        frame = f" in the iframe {answer['frame']}" if answer.get("frame") else ""
+        for way in answer.get("renderers") or []:
+            sink = (f"on {way['sinkLabel']!r}" if way.get("sinkLabel")
+                    else f"sinkId {way['sinkId']}" if way.get("sinkId") else "the default output")
+            element = str(way.get("element"))
+            article = "a detached" if way.get("detached") else "an" if element[1:2] in "aeiou" else "a"
+            what = ("a Web Audio graph to its AudioContext's destination" if way.get("kind") == "graph"
+                    else f"{article} {element} element" + ("" if way.get("detached") else " in the document"))
+            ways.append(f"{what}{frame} ({sink})")
+    return f"; the page plays the call through {' and '.join(ways)}" if ways else ""
 
 
 def _page_device_id(session: AppSession, label: str) -> str:
@@ -229,8 +253,10 @@ async def _speaker_renders(
             before[speaker.index] = frames
             level = record.get("rmsDbfs")
             active = set(map(str, record.get("activeTrackIds") or []))
-            # A sound card's sink (native) cannot tell tracks apart: its tone says whose it is.
-            ours = not remote or "activeTrackIds" not in record or bool(active & remote)
+            # A sound card's sink (native) cannot tell tracks apart, nor can a speaker what an
+            # AudioContext's graph mixed (its id is the context's): the tone says whose it is.
+            ours = (not remote or "activeTrackIds" not in record or bool(active & remote)
+                    or any(track.startswith(_GRAPH_PREFIX) for track in active))
             if (
                 fresh
                 and ours
@@ -238,12 +264,15 @@ async def _speaker_renders(
                 and float(level) > HEARD_DBFS
                 and _matches(float(record.get("dominantHz") or 0.0), tone)
             ):
+                graph = not (active & remote) and any(t.startswith(_GRAPH_PREFIX) for t in active)
+                source = (" (the sound card's sink: the far end's tone)" if "activeTrackIds" not in record
+                          else " from an AudioContext's graph (the far end's tone)" if graph
+                          else " from the call's remote track")
                 return Measurement(
                     True,
                     f"speaker {speaker.index} ({speaker.label}) renders "
-                    f"{float(record['dominantHz']):.0f} Hz at {float(level):.1f} dBFS"
-                    + (" from the call's remote track" if "activeTrackIds" in record
-                       else " (the sound card's sink: the far end's tone)"),
+                    f"{float(record['dominantHz']):.0f} Hz at {float(level):.1f} dBFS{source}"
+                    + await how_page_plays(session),
                     where=str(speaker.device_id or _page_device_id(session, speaker.label)),
                     data=record,
                 )
@@ -257,5 +286,6 @@ async def _speaker_renders(
             )
             return Measurement(
                 False, f"no virtual speaker rendered {_what(tone)} within {timeout:g} s ({seen})"
+                + await how_page_plays(session)
             )
         await asyncio.sleep(_POLL)

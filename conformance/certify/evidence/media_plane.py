@@ -65,8 +65,11 @@ class MediaPlane:
         host = await self.env.host()
         if host is None:
             return None
-        activity = await self.session.evaluate("navigator.mediaDevices.activityId")
-        return [pc for pc in await host.peer_connections() if pc.get("activityId") == activity]
+        # The page and its frames are one app: each frame has an activityId of its own (an
+        # app inside an iframe calls from there), whatever ids the redirection gives them.
+        activities = {str(d["activityId"]) for d in await self.session.audit("diagnostics")
+                      if isinstance(d, dict) and d.get("activityId")}
+        return [pc for pc in await host.peer_connections() if pc.get("activityId") in activities]
 
     async def _page_pcs(self) -> list[dict[str, Any]]:
         return [c for answer in await self.session.audit("connections") if isinstance(answer, list)

@@ -175,7 +175,10 @@ async def sent_track_device(session: AppSession, devices: Devices) -> DeviceProo
     media = [m for m in await session.audit("media") if isinstance(m, dict)]
     sent = {t["id"] for m in media for t in m.get("sent", [])}
     captured = [t for m in media for t in m.get("captured", []) if t.get("id") in sent]
-    used = [t for t in captured if t.get("deviceId") == devices.mic_id]
+    # Device ids are per origin: a track captured in a frame of another origin has another
+    # id for the chosen device, and the same label.
+    used = [t for t in captured if t.get("deviceId") == devices.mic_id
+            or (devices.mic_label and t.get("label") == devices.mic_label)]
     if used:
         return DeviceProof.of(
             "microphone", True, f"the sent track captures the chosen device {devices.mic_label!r}"

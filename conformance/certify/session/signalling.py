@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.network.impair import Preset
 from conformance.parties import AiortcParty
 from reference_impl.tones import CERTIFY_FAR_END_TONE_HZ as FAR_END_TONE_HZ
 
@@ -105,6 +106,9 @@ class SignallingServer:
         self.tone_hz = tone_hz
         #: Far ends that return what they receive instead of the tone (an echo backend).
         self.echo = echo
+        #: The preset on the far end's link for the target being certified (``--impair`` on
+        #: a target whose media leaves from the data centre), or ``None``.
+        self.impairment: Preset | None = None
         self.secret = secrets.token_urlsafe(16)
         self.calls: list[Call] = []
         self._ids = itertools.count(1)
@@ -131,7 +135,7 @@ class SignallingServer:
     # --- what the checks use -------------------------------------------------------------
     async def ring(self) -> Call:
         """Place a call to the app: the far end's offer waits for the app's long poll."""
-        party = AiortcParty(self.tone_hz, echo=self.echo)
+        party = AiortcParty(self.tone_hz, echo=self.echo, impairment=self.impairment)
         call = self._add(Call(next(self._ids), "incoming", party))
         call.offer_sdp = await party.offer()
         await self._incoming.put(call)
@@ -258,7 +262,7 @@ class SignallingServer:
 
     async def _offer(self, request: _Request) -> tuple[int, dict[str, str], bytes]:
         sdp = _sdp_body(request)
-        party = AiortcParty(self.tone_hz, echo=self.echo)
+        party = AiortcParty(self.tone_hz, echo=self.echo, impairment=self.impairment)
         call = self._add(Call(next(self._ids), "outgoing", party, offer_sdp=sdp))
         try:
             call.answer_sdp = await party.answer(sdp)

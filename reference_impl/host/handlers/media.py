@@ -36,7 +36,9 @@ async def enumerate_devices(session: PageSession, request: Request) -> list[dict
     """The local device's microphones and speakers; none while disconnected."""
     if not session.state.connected:
         return []
-    return [d.to_json() for d in session.state.devices()]
+    # A microphone's InputDeviceInfo.getCapabilities() is its track's (as in Chromium).
+    return [{**d.to_json(), "capabilities": capabilities(d)} if d.kind == "audioinput" else d.to_json()
+            for d in session.state.devices()]
 
 
 # --- constraints -------------------------------------------------------------------
@@ -240,11 +242,13 @@ def _apply_volume(element: ElementHandle, request: Request) -> None:
 
 @op("element.play", chain="element")
 async def element_play(session: PageSession, request: Request) -> dict[str, Any]:
-    """Start rendering an element's redirected tracks on its sink."""
+    """Start rendering an element's redirected tracks on its sink: ``sinkId`` when given,
+    else the one its ``element.setSinkId`` requests chose (ops on one element run in order)."""
     element = _element(session, request.string("element"))
-    speaker = session.state.speaker_for_sink(request.string("sinkId", optional=True))
+    if "sinkId" in request.args:
+        element.speaker = session.state.speaker_for_sink(request.string("sinkId", optional=True))
     _apply_volume(element, request)
-    element.speaker = speaker
+    speaker = element.speaker
     tracks = [session.get(h, HostTrack) for h in request.str_list("tracks")]
     element.play(tracks, request.str_list("streamIds"))
     return {"speaker": speaker.info.index, "deviceId": speaker.info.deviceId}

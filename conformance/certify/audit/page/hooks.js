@@ -34,6 +34,9 @@
   const mediaOutputs = new WeakSet();
   const localOutputs = new WeakSet();
   const pendingContextSink = new WeakMap();
+  // context -> the received streams its MediaStreamAudioSourceNodes read: what the audit
+  // measures for a graph that plays call media (snapshot.js's measureRendering).
+  const contextSources = new WeakMap();
   function nodeInfo(node) {
     let info = nodes.get(node);
     if (!info && node && typeof node === "object") {
@@ -220,6 +223,10 @@
         const origin = mediaOrigin(args[0]);
         const info = nodeInfo(node);
         if (info && origin !== "other") info.media = origin;
+        if (origin === "received") {
+          if (!contextSources.has(self)) contextSources.set(self, []);
+          contextSources.get(self).push(args[0]);
+        }
       },
     },
     "AudioContext.createMediaElementSource": {
@@ -296,5 +303,5 @@
     }
   }
 
-  Object.assign(audit, { nodeInfo, SYNC_STATE, DEAD_PC_EXEMPT, hooks });
+  Object.assign(audit, { nodeInfo, mediaOutputs, contextSources, SYNC_STATE, DEAD_PC_EXEMPT, hooks });
 })(audit);

@@ -14,7 +14,8 @@
   "use strict";
   const {
     N, descriptor, peek, originals, usage, events, listeners, pageErrors, mmrLog, token, counters, created,
-    elements, redirection, describeError, tracksOf, live, mediaOrigin, describeElement, safeJson,
+    elements, redirection, describeError, tracksOf, live, mediaOrigin, describeElement, safeJson, mediaOutputs,
+    contextSources,
   } = audit;
 
   // --- snapshots for the harness ------------------------------------------------------------
@@ -102,15 +103,58 @@
     return out;
   }
 
+  // How this document plays the call's received audio, for the evidence of the checks that
+  // read what a speaker played: its players of call media, with their sinks, and its frame.
+  // Sinks show as their labels: device ids are per origin (a cross-origin frame's are not the
+  // top page's, which the certificate maps to labels).
+  async function renderers() {
+    const labels = new Map();
+    try {
+      for (const device of await navigator.mediaDevices.enumerateDevices()) labels.set(device.deviceId, device.label);
+    } catch (_) { /* no labels: ids stay */ }
+    const found = players().filter((player) => player.origin === "received")
+      .map(({ kind, element, detached, sinkId }) => ({ kind, element, detached, sinkId, sinkLabel: labels.get(sinkId) || "" }));
+    let frame = null;
+    if (window !== window.top) {
+      // A cross-origin frame cannot see its <iframe>: its document's file name says which it is.
+      const holder = window.frameElement;
+      frame = holder ? describeFrame(holder) : `of another origin (${location.pathname.split("/").pop().slice(0, 60)})`;
+    }
+    return { frame, renderers: found };
+  }
+  function describeFrame(holder) {
+    const id = holder.id ? `#${holder.id}` : holder.name ? `[name=${holder.name}]` : "";
+    return `<iframe${id}>`;
+  }
+
+  // What plays the call's audio audibly: elements that play (in the document or detached:
+  // removing one from the document pauses it), not muted, and AudioContexts whose
+  // destination call media reaches (their received sources).
+  function players() {
+    const found = [];
+    const audio = (streams) => streams.flatMap((stream) => tracksOf(stream))
+      .filter((t) => peek(t, "kind") === "audio" && peek(t, "readyState") === "live");
+    for (const element of elements) {
+      const stream = peek(element, "srcObject");
+      if (peek(element, "paused") || peek(element, "muted")) continue;
+      found.push({ kind: "element", element: describeElement(element), detached: !element.isConnected,
+        sinkId: String(peek(element, "sinkId") || ""), origin: mediaOrigin(stream), tracks: audio([stream]) });
+    }
+    for (const context of live.audioContexts()) {
+      if (!mediaOutputs.has(context) || peek(context, "state") !== "running") continue;
+      const sink = peek(context, "sinkId");
+      found.push({ kind: "graph", element: "AudioContext", detached: false, sinkId: typeof sink === "string" ? sink : "",
+        origin: "received", tracks: audio(contextSources.get(context) || []) });
+    }
+    return found.filter((player) => player.tracks.length);
+  }
+
   // Measure what the page renders natively: the dominant frequency and level of the audio
-  // tracks of every playing element, with a private AudioContext (never the page's).
+  // tracks of every player, with a private AudioContext (never the page's).
   async function measureRendering(maxMs = 2000) {
     if (typeof N.AudioContext !== "function") return { error: "no AudioContext" };
     const results = [];
-    for (const element of elements) {
-      const stream = peek(element, "srcObject");
-      const tracks = tracksOf(stream).filter((t) => peek(t, "kind") === "audio" && peek(t, "readyState") === "live");
-      if (!tracks.length || !element.isConnected || peek(element, "paused")) continue;
+    for (const { tracks, ...player } of players()) {
       const context = new N.AudioContext();
       try {
         const source = context.createMediaStreamSource(new N.MediaStream(tracks));
@@ -138,13 +182,12 @@
           previous = peak;
         }
         results.push({
-          element: describeElement(element), sinkId: peek(element, "sinkId"),
-          trackIds: tracks.map((t) => peek(t, "id")), origin: mediaOrigin(stream),
+          ...player, trackIds: tracks.map((t) => peek(t, "id")),
           dominantHz: Math.round((peak * context.sampleRate / analyser.fftSize) * 10) / 10,
           levelDbfs: rms > 0 ? Math.round(200 * Math.log10(rms)) / 10 : -200,
         });
       } catch (error) {
-        results.push({ element: describeElement(element), error: describeError(error) });
+        results.push({ element: player.element, error: describeError(error) });
       } finally {
         context.close().catch(() => {});
       }
@@ -226,7 +269,9 @@
   }
 
   N.defineProperty(window, "__mmrCertifyAudit", {
-    value: Object.freeze({ snapshot, live: liveState, media, connections, diagnostics, measureRendering, settled, token }),
+    value: Object.freeze({
+      snapshot, live: liveState, media, connections, diagnostics, measureRendering, renderers, settled, token,
+    }),
     enumerable: false,
   });
 })(audit);
