@@ -106,8 +106,10 @@ class Browsers:
         self.launched_path = ""
         #: The sound card of the launched browser (``None``: fake devices).
         self.soundcard: SoundCard | None = None
-        #: Why a launched browser has no sound card (``None``: it has one, or none was wanted).
-        self.soundcard_problem: str | None = None if self.options.soundcard else "not wanted"
+        #: Why a launched browser has no sound card (``None``: it has one, or will have).
+        self.soundcard_problem: str | None = None
+        if not self.options.soundcard:
+            self.soundcard_problem = soundcard_problem() or "not asked for (BrowserOptions.soundcard)"
 
     def soundcard_expected(self) -> bool:
         """Whether launched pages have (or will have, once launched) the sound card."""
