@@ -52,7 +52,7 @@ def test_a_phrase_is_recognised_through_gaps_skips_and_a_loud_tone() -> None:
 
 
 def test_a_tone_names_its_microphone_first_and_silence_or_a_tone_is_no_phrase() -> None:
-    said, phrases = _phrases()
+    _said, phrases = _phrases()
     tone = 0.5 * np.sin(2 * np.pi * MIC_TONES_HZ[0] * np.arange(2 * RATE) / RATE)
     assert name_signal(MIC_TONES_HZ[0], tone, TONES, phrases) == {
         "signal": "microphone 1", "signalBy": "tone", "speech": None}

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conformance.server import PageServer
 from conformance.micsignals import SPEECH_MATCH
+from conformance.server import PageServer
 from conformance.soundcard import SoundCard, soundcard_problem
 from conformance.targets import BrowserOptions, Browsers, NativeTarget
 from reference_impl.host.devices import dominant_hz
