@@ -12,6 +12,7 @@ dominant frequency (the tone) as on the reference host; where the tone did not s
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,16 @@ from numpy.typing import NDArray
 
 from conformance.quality import RATE as SPEECH_RATE
 from conformance.quality import speech_like
-from reference_impl.tones import MIC_TONE_AMPLITUDE, TONE_TOLERANCE_HZ
+from reference_impl.tones import (
+    AIORTC_FAR_END_TONE_HZ,
+    CERTIFY_FAR_END_TONE_HZ,
+    MIC_TONE_AMPLITUDE,
+    MIC_TONES_HZ,
+    NATIVE_FAR_END_TONE_HZ,
+    NATIVE_MIC_TONE_HZ,
+    SAMPLE_RINGTONE_HZ,
+    TONE_TOLERANCE_HZ,
+)
 
 __all__ = ["SPEECH_MATCH", "SPEECH_WINDOW_S", "Phrases", "Signal", "mic_samples", "name_signal",
            "phrase", "tone_name"]
@@ -37,8 +47,9 @@ SPEECH_WINDOW_S = 2.0
 #: browser is stretched and has gaps (its jitter buffer), so one alignment does not hold
 #: for 2 s, but it holds for a fifth of a second.
 _PIECE_S = 0.2
-#: Only the band above every tone of the project (the highest is 1200 Hz): a tone, even
-#: loud, neither helps nor hides a phrase there, and speech keeps its formants there.
+#: Only the band above the microphones' tones (the highest is 880 Hz): their tone, even
+#: loud, neither helps nor hides a phrase there, and speech keeps its formants there (a
+#: loud tone near 1.2 kHz, the certification far end's, leaks into it and hides it).
 _BAND_HZ = (1500.0, 6000.0)
 #: A microphone is named by its phrase when that phrase correlates best with at least this
 #: share of the window's voiced pieces, and with at least :data:`_MIN_PIECES` of them. The
@@ -51,6 +62,11 @@ _MIN_PIECES = 4
 #: the phrase itself after Chromium's processing and Opus: 0.3-0.95; a tone's leak into the
 #: band, or noise, stays under it).
 _PIECE_MATCH = 0.3
+#: Every tone of the project (:mod:`reference_impl.tones`): a speaker whose dominant
+#: frequency is one of them plays that tone, and comparing phrases (tens of milliseconds)
+#: is skipped; speakers mostly play tones, and they are polled often.
+_KNOWN_TONES_HZ = (*MIC_TONES_HZ, AIORTC_FAR_END_TONE_HZ, NATIVE_FAR_END_TONE_HZ,
+                   CERTIFY_FAR_END_TONE_HZ, NATIVE_MIC_TONE_HZ, SAMPLE_RINGTONE_HZ)
 #: Microphone ``n``'s phrase is seeded ``_SEED_BASE + n``: never seed 1, the far end's
 #: call-quality speech (:mod:`conformance.certify.flows.quality`).
 _SEED_BASE = 100
@@ -141,16 +157,18 @@ def tone_name(hz: float | None, tones: dict[int, float]) -> str | None:
     return None
 
 
-def name_signal(hz: float | None, recent: Signal | None, tones: dict[int, float],
-                phrases: Phrases) -> dict[str, Any]:
+def name_signal(hz: float | None, tones: dict[int, float],
+                recognise: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
     """What a speaker played, named: ``signal`` (``"microphone 2"`` or ``None``), ``signalBy``
-    (``"tone"`` or ``"speech"``) and ``speech`` (where the tone named nothing: the phrase
-    ``recent``, at 16 kHz, matches best, and how well; ``None`` otherwise)."""
+    (``"tone"`` or ``"speech"``) and ``speech`` (where the tone named nothing: what
+    ``recognise`` says of the last seconds, :meth:`Phrases.recognise`; ``None`` otherwise)."""
     signal = tone_name(hz, tones)
     if signal is not None:
         return {"signal": signal, "signalBy": "tone", "speech": None}
+    if hz is None or any(abs(hz - tone) <= TONE_TOLERANCE_HZ for tone in _KNOWN_TONES_HZ):
+        return {"signal": None, "signalBy": None, "speech": None}  # silence, or another tone
     # Only now: recognising a phrase costs tens of milliseconds, a tone almost nothing.
-    heard = phrases.recognise(recent) if phrases and recent is not None and len(recent) else None
+    heard = recognise()
     if heard is not None and heard["share"] >= SPEECH_MATCH:
         return {"signal": f"microphone {heard['microphone']}", "signalBy": "speech", "speech": heard}
     return {"signal": None, "signalBy": None, "speech": heard}

@@ -30,6 +30,7 @@ fake devices (each verdict says which evidence it had).
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 import subprocess
@@ -70,6 +71,7 @@ _CHUNK_SAMPLES = SAMPLE_RATE // 50
 #: window current but is not a rendered frame.
 _AUDIBLE_DBFS = -70.0
 _SPEAKERS = 2
+_RECOGNISE_EVERY_S = 1.0
 #: ``sh`` script Chromium starts its utility processes with (``--utility-cmd-prefix``): the
 #: video-capture service gets the fake-device switch (a fake camera), nothing else does.
 _CAMERA_WRAPPER = """#!/bin/sh
@@ -179,6 +181,8 @@ class _Recorder:
         self.played = PlayedAudio()
         self.lock = threading.Lock()
         self.last_audible: float | None = None
+        #: The last phrase recognition and when (at most one a second: polls are frequent).
+        self._heard: tuple[float, dict[str, Any] | None] = (-math.inf, None)
         self.process = subprocess.Popen(
             ["parec", f"--device={device.name}.monitor", "--raw", "--format=float32le",
              f"--rate={SAMPLE_RATE}", "--channels=1", "--latency-msec=20"],
@@ -207,10 +211,21 @@ class _Recorder:
         with self.lock:
             summary = self.analyser.summary()
             last = self.last_audible
-            recent = self.played.recent(SPEECH_WINDOW_S) if self.phrases and summary["frames"] else None
         return {"speaker": self.device.index, "deviceId": None, "label": self.device.label,
                 "sink": self.device.name, **summary, "lastFrameAt": last,
-                **name_signal(summary.get("dominantHz"), recent, self.tones, self.phrases)}
+                **name_signal(summary.get("dominantHz"), self.tones, self.speech)}
+
+    def speech(self) -> dict[str, Any] | None:
+        """Which phrase the last 2 s were (:meth:`Phrases.recognise`), recomputed at most
+        once a second."""
+        at, heard = self._heard
+        if time.monotonic() - at < _RECOGNISE_EVERY_S:
+            return heard
+        with self.lock:
+            recent = self.played.recent(SPEECH_WINDOW_S) if self.phrases else np.zeros(0)
+        heard = self.phrases.recognise(recent) if len(recent) else None
+        self._heard = (time.monotonic(), heard)
+        return heard
 
     def audio(self) -> dict[str, Any]:
         with self.lock:
@@ -415,10 +430,8 @@ class SoundCard:
         (:meth:`~conformance.micsignals.Phrases.recognise`), or ``None``."""
         device = self.speaker(speaker)
         for recorder in self._recorders:
-            if recorder.device == device and recorder.phrases:
-                with recorder.lock:
-                    recent = recorder.played.recent(SPEECH_WINDOW_S)
-                return recorder.phrases.recognise(recent) if len(recent) else None
+            if recorder.device == device:
+                return recorder.speech()
         return None
 
     def speaker_audio(self, speaker: int | str) -> dict[str, Any]:

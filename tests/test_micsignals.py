@@ -4,11 +4,12 @@ recognised by correlation in what a speaker played (no browser: the signals them
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from conformance.micsignals import SPEECH_MATCH, Phrases, mic_samples, name_signal, phrase
 from conformance.quality import RATE, speech_like
 from reference_impl.host.devices import SAMPLE_RATE, dominant_hz, to_audio_rate
-from reference_impl.tones import MIC_TONES_HZ
+from reference_impl.tones import CERTIFY_FAR_END_TONE_HZ, MIC_TONES_HZ
 
 TONES = dict(enumerate(MIC_TONES_HZ, start=1))
 
@@ -46,20 +47,26 @@ def test_a_phrase_is_recognised_through_gaps_skips_and_a_loud_tone() -> None:
     played = played + 0.5 * np.sin(2 * np.pi * MIC_TONES_HZ[0] * np.arange(len(played)) / RATE)
     heard = phrases.recognise(played)
     assert heard is not None and heard["microphone"] == 3 and heard["share"] >= SPEECH_MATCH, heard
-    # The tone names nothing here (it is not mic 3's): the phrase does.
-    named = name_signal(dominant_hz(played[-16384:], RATE), played, {3: MIC_TONES_HZ[2]}, phrases)
+    # A tone no microphone or far end plays names nothing (noise, a hum): the phrase does.
+    hum = _through_a_loaded_path(said[3], start=12_345)
+    hum = hum + 0.5 * np.sin(2 * np.pi * 300.0 * np.arange(len(hum)) / RATE)
+    named = name_signal(dominant_hz(hum[-16384:], RATE), TONES, lambda: phrases.recognise(hum))
     assert named["signal"] == "microphone 3" and named["signalBy"] == "speech", named
 
 
 def test_a_tone_names_its_microphone_first_and_silence_or_a_tone_is_no_phrase() -> None:
     _said, phrases = _phrases()
     tone = 0.5 * np.sin(2 * np.pi * MIC_TONES_HZ[0] * np.arange(2 * RATE) / RATE)
-    assert name_signal(MIC_TONES_HZ[0], tone, TONES, phrases) == {
+    never = lambda: pytest.fail("a tone that names a microphone needs no phrase")  # noqa: E731
+    assert name_signal(MIC_TONES_HZ[0], TONES, never) == {
         "signal": "microphone 1", "signalBy": "tone", "speech": None}
     heard = phrases.recognise(tone)
     assert heard is None or heard["share"] < SPEECH_MATCH, heard
     assert phrases.recognise(np.zeros(2 * RATE)) is None
-    assert name_signal(None, np.zeros(2 * RATE), TONES, phrases)["signal"] is None
+    # Silence, or another tone of the project (the far end's), is not compared with phrases.
+    assert name_signal(None, TONES, never)["signal"] is None
+    assert name_signal(CERTIFY_FAR_END_TONE_HZ, TONES, never) == {
+        "signal": None, "signalBy": None, "speech": None}
 
 
 def test_another_speech_signal_is_rarely_taken_for_a_microphone() -> None:
