@@ -17,12 +17,12 @@ import pytest
 from conformance.catalog import certify_entry, find_entries
 from conformance.catalog.launchers import REQUIRES
 from conformance.catalog.runner import fetch
+from conformance.certify.model import NOT_PASSING
 from conformance.network import netns
 from conformance.setup import ensure_test_backends
 
 pytestmark = pytest.mark.catalog
 TARGETS = ("native", "reference")
-NOT_PASSING = ("fail", "error", "not-evaluated")
 
 
 @pytest.fixture(scope="module")

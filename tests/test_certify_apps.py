@@ -25,7 +25,6 @@ from conformance.certify.profile.apps import APPS_DIR
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PROFILE = (ROOT / "profiles" / "sample.yaml").read_text(encoding="utf-8")
 PATH_LINE = "  path: index.html?signal={signal}"
-NOT_PASSING = ("fail", "error", "not-evaluated")
 
 
 def run_cli(*argv: str) -> int:
@@ -43,7 +42,7 @@ def certify_variant(tmp_path: Path, flaw: str) -> Certification:
 
 
 def failing(cert: Certification) -> set[str]:
-    return {r.check for r in cert.results if r.verdict in NOT_PASSING}
+    return {r.check for r in cert.failing()}
 
 
 def test_sample_app_is_certified_on_both_targets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -108,9 +107,7 @@ def test_each_flaw_fails_exactly_its_check(
 ) -> None:
     cert = certify_variant(tmp_path, flaw)
     assert not cert.certified
-    assert failing(cert) == {check}, [
-        (r.check, r.target, r.summary) for r in cert.results if r.verdict in NOT_PASSING
-    ]
+    assert failing(cert) == {check}, [(r.check, r.target, r.summary) for r in cert.failing()]
     failed = [r for r in cert.results if r.check == check and r.verdict == "fail"]
     assert failed and any(text in r.summary for r in failed), [r.summary for r in failed]
     findings = [f for f in cert.findings if f.rule == rule]
@@ -128,8 +125,7 @@ def test_a_call_attempt_that_fails_cleanly_while_disconnected_is_not_a_failure(t
     redirection they fail cleanly (ref-disconnected-construction), so no call proceeds
     outside redirection: an info finding with the call site, not a failed check."""
     cert = certify_variant(tmp_path, "no-guard")
-    assert failing(cert) == set(), [(r.check, r.target, r.summary) for r in cert.results
-                                    if r.verdict in NOT_PASSING]
+    assert failing(cert) == set(), [(r.check, r.target, r.summary) for r in cert.failing()]
     (attempt,) = [f for f in cert.findings if f.rule == "unredirected-call-attempt"]
     assert attempt.severity == "info" and attempt.targets == ["reference"]
     assert any(s.url.endswith("/app.js") and s.line > 0 for s in attempt.sites), attempt.sites

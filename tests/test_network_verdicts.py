@@ -27,20 +27,12 @@ pytestmark = pytest.mark.xdist_group("network")
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "conformance" / "apps" / "sample" / "profile.yaml"
-NOT_PASSING = ("fail", "error", "not-evaluated")
 
 
 
 def failing(cert: Certification, target: str) -> dict[str, str]:
     """The checks ``target`` did not pass, with their summaries."""
-    return {r.check: r.summary for r in cert.results if r.target == target and r.verdict in NOT_PASSING}
-
-
-def evidence(cert: Certification, check: str, target: str) -> str:
-    """A check's summary and evidence on ``target``, as one text."""
-    result = cert.result(check, target)
-    assert result is not None
-    return " ".join([result.summary, *result.evidence])
+    return {r.check: r.summary for r in cert.failing(target)}
 def _certify_bridge(tmp_path: Path, other_host: OtherHost, network: str, *, turn: bool,
                     targets: tuple[str, ...] = ("native", "reference")) -> Certification:
     if topology.network_unavailable(network) is not None or HomeNetwork.inherited() is None:
@@ -66,8 +58,8 @@ def test_firewalled_home_without_turn_fails_call_connects_for_that_reason(
     assert failing(cert, "native") == {}
     assert "call-connects" in failing(cert, "reference")
     assert ("from a home network that blocks UDP the local device found no path to the backend: "
-            "the app configures no TURN server reachable over TCP/TLS") in evidence(
-                cert, "call-connects", "reference")
+            "the app configures no TURN server reachable over TCP/TLS") in cert.told(
+        "call-connects", "reference")
     media_from = cert.target_details["reference"]["network"]["media_from"]
     assert "only TCP to port 443" in media_from
     assert "native: the data centre (no NAT)" in dict(facts(cert))["Media left from"]
@@ -77,7 +69,7 @@ def test_firewalled_home_without_turn_fails_call_connects_for_that_reason(
 def test_firewalled_home_with_turn_over_tcp_connects_through_a_relay(
         tmp_path: Path, other_host: OtherHost) -> None:
     cert = _certify_bridge(tmp_path, other_host, "firewalled", turn=True, targets=("reference",))
-    connects = evidence(cert, "call-connects", "reference")
+    connects = cert.told("call-connects", "reference")
     assert cert.result("call-connects", "reference").verdict == "pass", connects  # type: ignore[union-attr]
     assert f"selected pair relay {other_host.turn.address}:" in connects and "(udp)" in connects
 
@@ -87,7 +79,7 @@ def test_symmetric_nat_reaches_a_server_backend_without_turn(
     """Janus has a reachable address: it learns the device's mapped address from its
     checks (a peer-reflexive candidate), so no relay is needed behind a symmetric NAT."""
     cert = _certify_bridge(tmp_path, other_host, "symmetric-nat", turn=False, targets=("reference",))
-    connects = evidence(cert, "call-connects", "reference")
+    connects = cert.told("call-connects", "reference")
     assert cert.result("call-connects", "reference").verdict == "pass", connects  # type: ignore[union-attr]
     assert f"-> host {other_host.namespace.address}:" in connects
     assert "selected pair host 10." in connects  # the device's private address, behind the NAT
@@ -108,7 +100,7 @@ def test_the_sample_app_from_a_home_with_a_quality_gate(tmp_path: Path) -> None:
     cert = asyncio.run(certify(load_profile(SAMPLE), ("reference",), run_id="test-home-sample",
                                options=options, min_mos=4.99))
     assert set(failing(cert, "reference")) == {"call-quality"}
-    quality = evidence(cert, "call-quality", "reference")
+    quality = cert.told("call-quality", "reference")
     assert "below --min-mos 4.99: MOS-LQO" in quality and "(network: home)" in quality
     assert "mouth-to-ear delay" in quality
     shown = dict(facts(cert))["Media left from"]

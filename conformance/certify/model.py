@@ -12,6 +12,7 @@ from typing import Any, Literal
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "NOT_PASSING",
     "VERDICTS",
     "AppFacts",
     "BrowserFacts",
@@ -33,6 +34,8 @@ FORMAT_VERSION = 1
 Verdict = Literal["pass", "fail", "not-applicable", "not-evaluated", "error"]
 #: Every verdict, worst first (the order reports use to combine targets).
 VERDICTS: tuple[Verdict, ...] = ("error", "fail", "not-evaluated", "pass", "not-applicable")
+#: The verdicts that keep an app from being certified.
+NOT_PASSING: frozenset[Verdict] = frozenset({"error", "fail", "not-evaluated"})
 Severity = Literal["error", "warning", "info"]
 
 
@@ -223,9 +226,17 @@ class Certification:
         """The result of ``check`` on ``target``."""
         return next((r for r in self.results if r.check == check and r.target == target), None)
 
-    def failing(self) -> list[CheckResult]:
-        """The results that keep the app from being certified (neither passed nor not-applicable)."""
-        return [r for r in self.results if r.verdict not in ("pass", "not-applicable")]
+    def failing(self, target: str | None = None) -> list[CheckResult]:
+        """The results that keep the app from being certified (neither passed nor
+        not-applicable), on ``target`` only when given."""
+        return [r for r in self.results
+                if r.verdict in NOT_PASSING and (target is None or r.target == target)]
+
+    def told(self, check: str, target: str) -> str:
+        """What ``check`` said on ``target``: its summary and evidence as one text ("" if it
+        did not run there)."""
+        result = self.result(check, target)
+        return "" if result is None else " ".join([result.summary, *result.evidence])
 
     def check_verdict(self, check: str) -> Verdict:
         """A check's verdict over every target: the worst one (``not-applicable`` only if all are)."""

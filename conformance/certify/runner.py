@@ -177,9 +177,9 @@ async def certify(
                     ]
                 finally:
                     await opened.release(target)
-                if name == "reference":
-                    certification.reference_impl_version = (
-                        (certification.target_details.get(name, {}).get("redirection") or {}).get("version"))
+                redirection = certification.target_details.get(name, {}).get("redirection") or {}
+                if redirection.get("implementation") == "reference":
+                    certification.reference_impl_version = redirection.get("version")
         finally:
             await opened.close()
             await signalling.close()

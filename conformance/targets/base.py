@@ -350,6 +350,10 @@ class Target:
     #: Whether the suite launched the browser (and so chose its flags, e.g. the tone of
     #: Chromium's fake microphone).
     launched_by_suite: ClassVar[bool] = True
+    #: The limitation registry's ``kind`` that names this target's own deviations (the
+    #: reference implementation's ``reference`` limits), or ``None``: a verdict may blame such
+    #: a limit only on a target that declares it, never on the product (``attach``).
+    deviation_kind: ClassVar[str | None] = None
 
     def __init__(self, browsers: Browsers) -> None:
         self.browsers = browsers

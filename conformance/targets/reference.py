@@ -54,6 +54,7 @@ class ReferenceTarget(Target):
     aliases = ("redirected",)
     capabilities = Capabilities(faults=True, speaker_records=True, host_peer_connections=True)
     fixed_kind = "redirected"
+    deviation_kind = "reference"
     report_order = 1
     runs_by_default = True
 

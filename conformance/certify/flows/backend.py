@@ -91,9 +91,9 @@ async def _place(env: TargetContext, session: AppSession, flow: Flow, check: str
 
 async def _why_not(env: TargetContext, session: AppSession) -> str:
     """The documented reason a call could not start on the reference target, when the audit
-    saw it. Only there: ``ref-video-capture`` is a deviation of the suite's reference
-    implementation, which says nothing of what a product (``attach``) carries."""
-    if not env.redirected or env.name != "reference":
+    saw it. Only on a target that declares the reference implementation's deviations:
+    ``ref-video-capture`` says nothing of what a product (``attach``) carries."""
+    if not env.redirected or env.target.deviation_kind != "reference":
         return ""
     for snap in await session.snapshots():
         for event in snap.get("events", []):
