@@ -23,23 +23,30 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Playwright
 
+    from conformance.soundcard import SoundCard
+
 __all__ = [
     "CHROMIUM_ARGS",
+    "FAKE_DEVICES_ARG",
     "MUTE_AUDIO_ARG",
     "BrowserNotFoundError",
     "ChromiumInfo",
     "find_chromium",
     "launch_args",
     "launch_chromium",
+    "launch_options",
 ]
 
 ENV_VAR = "CONFORMANCE_CHROMIUM"
+
+#: Chromium's fake camera, microphones and speakers (one switch; a sound card replaces it).
+FAKE_DEVICES_ARG = "--use-fake-device-for-media-stream"
 
 #: Flags every run needs: fake media devices without prompts, loopback ICE candidates
 #: without mDNS obfuscation, autoplay without a gesture, and no background networking
 #: (this machine refuses outside connections, and a suite must not phone home anyway).
 CHROMIUM_ARGS: tuple[str, ...] = (
-    "--use-fake-device-for-media-stream",
+    FAKE_DEVICES_ARG,
     "--use-fake-ui-for-media-stream",
     "--disable-features=WebRtcHideLocalIpsWithMdns",
     "--allow-loopback-in-peer-connection",
@@ -134,15 +141,26 @@ def chromium_version(path: str) -> str:
 MUTE_AUDIO_ARG = "--mute-audio"
 
 
-def launch_args(extra: tuple[str, ...] = (), *, fake_devices: bool = True) -> list[str]:
+def launch_args(extra: tuple[str, ...] = (), *, soundcard: SoundCard | None = None) -> list[str]:
     """Chromium's command-line flags; ``--no-sandbox`` is added when running as root.
-    ``fake_devices=False`` (a sound card is up): the real audio devices are used."""
-    args = [arg for arg in CHROMIUM_ARGS
-            if fake_devices or arg != "--use-fake-device-for-media-stream"]
+    With a (started) ``soundcard`` its audio devices replace the fake ones, the fake camera
+    stays (:attr:`~conformance.soundcard.SoundCard.chromium_args`)."""
+    args = [arg for arg in CHROMIUM_ARGS if soundcard is None or arg != FAKE_DEVICES_ARG]
+    if soundcard is not None:
+        args.extend(soundcard.chromium_args)
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--no-sandbox")
     args.extend(extra)
     return args
+
+
+def launch_options(extra: tuple[str, ...] = (), *, soundcard: SoundCard | None = None) -> dict[str, Any]:
+    """Playwright's launch options for the suite's flags (:func:`launch_args`); with a
+    ``soundcard``, Chromium on that card (its environment) and unmuted."""
+    options: dict[str, Any] = {"args": launch_args(extra, soundcard=soundcard)}
+    if soundcard is not None:
+        options |= {"env": {**os.environ, **soundcard.env}, "ignore_default_args": [MUTE_AUDIO_ARG]}
+    return options
 
 
 async def launch_chromium(
@@ -151,18 +169,14 @@ async def launch_chromium(
     *,
     headless: bool = True,
     extra_args: tuple[str, ...] = (),
-    sound_env: dict[str, str] | None = None,
+    soundcard: SoundCard | None = None,
     **options: Any,
 ) -> Browser:
-    """Launch Chromium through Playwright with the suite's flags; with ``sound_env`` (a
-    :class:`~conformance.soundcard.SoundCard`'s environment) on that sound card, unmuted."""
+    """Launch Chromium through Playwright with the suite's flags; with a started
+    ``soundcard`` (:class:`~conformance.soundcard.SoundCard`) on that sound card, unmuted,
+    with Chromium's fake camera."""
     info = info or find_chromium()
-    if sound_env is not None:
-        options = {**options, "env": {**os.environ, **sound_env},
-                   "ignore_default_args": [MUTE_AUDIO_ARG]}
     return await playwright.chromium.launch(
-        executable_path=info.path,
-        headless=headless,
-        args=launch_args(extra_args, fake_devices=sound_env is None),
-        **options,
+        executable_path=info.path, headless=headless,
+        **launch_options(extra_args, soundcard=soundcard), **options,
     )

@@ -5,17 +5,26 @@ With it, a natively launched Chromium captures and plays through its real audio 
 of Chromium's fake devices and muted output:
 
 - virtual microphones are PulseAudio sources playing the same known tones as the reference
-  host's microphones (:data:`reference_impl.tones.MIC_TONES_HZ`), listed by Chromium with
-  their descriptions as labels;
+  host's microphones (:data:`reference_impl.tones.MIC_TONES_HZ`), each with its own
+  speech-like phrase underneath (:func:`conformance.quality.speech_like`, the call-quality
+  signal, seeded by the microphone's number), listed by Chromium with their descriptions as
+  labels;
 - virtual speakers are null sinks; ``parec`` records each sink's monitor and one analysis
   (:class:`~reference_impl.host.devices.AudioAnalyser`) says what it played, as the same
-  record the reference host's speakers give (:meth:`SoundCard.speaker_record`).
+  record the reference host's speakers give (:meth:`SoundCard.speaker_record`); which
+  microphone it was is named by its tone, or, where the tone did not survive (Chromium's
+  noise suppression gates steady tones), by correlating what played with each phrase;
+- a camera: Chromium's fake one. Its only switch, ``--use-fake-device-for-media-stream``,
+  also fakes every audio device when the browser process has it, so it is given to the
+  video-capture service's process alone (:attr:`SoundCard.chromium_args`: a
+  ``--utility-cmd-prefix`` wrapper), and the card's devices stay the browser's audio.
 
 The server runs with ``-n`` (no default configuration: nothing of the machine's audio is
 touched) and only the modules loaded here, its socket and state in a private runtime
 folder, and it is stopped, with its recorders, by :meth:`SoundCard.stop`, which removes the
-folder. Where PulseAudio is missing (or not Linux) :func:`soundcard_problem` says so and the
-suite keeps Chromium's fake devices.
+folder. It is on by default; ``CONFORMANCE_SOUNDCARD=0`` turns it off, and where PulseAudio
+is missing (or not Linux) :func:`soundcard_problem` says so: the suite then keeps Chromium's
+fake devices (each verdict says which evidence it had).
 """
 
 from __future__ import annotations
@@ -35,8 +44,9 @@ from typing import Any
 
 import numpy as np
 
-from reference_impl.host.devices import SAMPLE_RATE, AudioAnalyser, PlayedAudio
-from reference_impl.tones import MIC_TONE_AMPLITUDE, MIC_TONES_HZ, TONE_TOLERANCE_HZ
+from conformance.micsignals import SPEECH_WINDOW_S, Phrases, Signal, mic_samples, name_signal, phrase
+from reference_impl.host.devices import SAMPLE_RATE, AudioAnalyser, PlayedAudio, to_audio_rate
+from reference_impl.tones import MIC_TONES_HZ
 
 __all__ = [
     "ENV_VAR",
@@ -48,8 +58,10 @@ __all__ = [
     "soundcard_wanted",
 ]
 
-#: ``CONFORMANCE_SOUNDCARD=1`` gives launched browsers the sound card (``0``: never).
+#: ``CONFORMANCE_SOUNDCARD=0`` keeps launched browsers on Chromium's fake devices (the card
+#: is on by default where PulseAudio is installed).
 ENV_VAR = "CONFORMANCE_SOUNDCARD"
+_OFF = ("0", "off", "no", "false")
 
 _START_TIMEOUT_S = 10.0
 _STOP_TIMEOUT_S = 5.0
@@ -59,6 +71,15 @@ _CHUNK_SAMPLES = SAMPLE_RATE // 50
 #: window current but is not a rendered frame.
 _AUDIBLE_DBFS = -70.0
 _SPEAKERS = 2
+_RECOGNISE_EVERY_S = 1.0
+#: ``sh`` script Chromium starts its utility processes with (``--utility-cmd-prefix``): the
+#: video-capture service gets the fake-device switch (a fake camera), nothing else does.
+_CAMERA_WRAPPER = """#!/bin/sh
+case "$*" in
+  *--utility-sub-type=video_capture.*) exec "$@" --use-fake-device-for-media-stream ;;
+esac
+exec "$@"
+"""
 
 
 #: ``sh -c`` script: start the server ("$@" after the folder), wait for stdin's end (the
@@ -85,20 +106,21 @@ class SoundDevice:
     tone_hz: float | None = None
     #: The page's deviceId is per origin: a sound card's device is found by its label.
     device_id: str | None = None
+    #: Whether a microphone says its phrase under its tone
+    #: (:func:`~conformance.micsignals.phrase`).
+    speech: bool = False
 
 
 def soundcard_wanted() -> bool:
-    """Whether launched browsers get the sound card by default: only when asked
-    (``CONFORMANCE_SOUNDCARD=1``). Chromium's fake camera comes only with its fake
-    microphones and speakers (one switch), so a browser on the sound card has no camera, and
-    an app or a W3C test that asks for video fails natively for that alone; until the card
-    carries a camera too, it is opt-in."""
-    return os.environ.get(ENV_VAR, "").strip().lower() in ("1", "on", "yes", "true")
+    """Whether launched browsers get the sound card: yes unless ``CONFORMANCE_SOUNDCARD=0``
+    (the card carries Chromium's fake camera, so apps and W3C tests that ask for video run
+    as with fake devices)."""
+    return os.environ.get(ENV_VAR, "").strip().lower() not in _OFF
 
 
 def soundcard_problem() -> str | None:
     """Why the suite cannot start a sound card here (one line), or ``None``."""
-    if os.environ.get(ENV_VAR, "").strip() in ("0", "off", "no", "false"):
+    if os.environ.get(ENV_VAR, "").strip().lower() in _OFF:
         return f"{ENV_VAR}={os.environ[ENV_VAR]} turns the sound card off"
     if not sys.platform.startswith("linux"):
         return f"the sound card needs PulseAudio on Linux (this is {sys.platform})"
@@ -109,10 +131,12 @@ def soundcard_problem() -> str | None:
     return None
 
 
-def default_devices(tones: tuple[float, ...] = MIC_TONES_HZ) -> list[SoundDevice]:
-    """The microphones (one per tone: by default the reference host's, same order) and
-    the speakers."""
-    mics = [SoundDevice("audioinput", n, f"mic{n}", f"Sound Card Microphone {n} ({tone:g} Hz)", tone)
+def default_devices(tones: tuple[float, ...] = MIC_TONES_HZ, *, speech: bool = True
+                    ) -> list[SoundDevice]:
+    """The microphones (one per tone: by default the reference host's, same order; each
+    with its own phrase unless ``speech=False``) and the speakers."""
+    mics = [SoundDevice("audioinput", n, f"mic{n}", f"Sound Card Microphone {n} ({tone:g} Hz)", tone,
+                        speech=speech)
             for n, tone in enumerate(tones, start=1)]
     speakers = [SoundDevice("audiooutput", n, f"speaker{n}", f"Sound Card Speaker {n}")
                 for n in range(1, _SPEAKERS + 1)]
@@ -147,14 +171,18 @@ def _script(folder: Path, devices: list[SoundDevice]) -> str:
 class _Recorder:
     """``parec`` on one sink's monitor, analysed as it arrives (a reader thread)."""
 
-    def __init__(self, device: SoundDevice, env: dict[str, str], microphones: list[SoundDevice]) -> None:
+    def __init__(self, device: SoundDevice, env: dict[str, str], tones: dict[int, float],
+                 phrases: Phrases) -> None:
         self.device = device
-        self.microphones = microphones
+        #: Each microphone's tone and phrase (16 kHz), by its index: what names a signal.
+        self.tones, self.phrases = tones, phrases
         self.analyser = AudioAnalyser()
         #: The PCM itself, timed, for scoring call quality (``speaker_audio``).
         self.played = PlayedAudio()
         self.lock = threading.Lock()
         self.last_audible: float | None = None
+        #: The last phrase recognition and when (at most one a second: polls are frequent).
+        self._heard: tuple[float, dict[str, Any] | None] = (-math.inf, None)
         self.process = subprocess.Popen(
             ["parec", f"--device={device.name}.monitor", "--raw", "--format=float32le",
              f"--rate={SAMPLE_RATE}", "--channels=1", "--latency-msec=20"],
@@ -185,7 +213,19 @@ class _Recorder:
             last = self.last_audible
         return {"speaker": self.device.index, "deviceId": None, "label": self.device.label,
                 "sink": self.device.name, **summary, "lastFrameAt": last,
-                "signal": signal_name(summary.get("dominantHz"), self.microphones)}
+                **name_signal(summary.get("dominantHz"), self.tones, self.speech)}
+
+    def speech(self) -> dict[str, Any] | None:
+        """Which phrase the last 2 s were (:meth:`Phrases.recognise`), recomputed at most
+        once a second."""
+        at, heard = self._heard
+        if time.monotonic() - at < _RECOGNISE_EVERY_S:
+            return heard
+        with self.lock:
+            recent = self.played.recent(SPEECH_WINDOW_S) if self.phrases else np.zeros(0)
+        heard = self.phrases.recognise(recent) if len(recent) else None
+        self._heard = (time.monotonic(), heard)
+        return heard
 
     def audio(self) -> dict[str, Any]:
         with self.lock:
@@ -212,16 +252,17 @@ class _Recorder:
 
 
 class _Feeder:
-    """Writes each microphone's signal into its pipe source, paced to the wall clock
-    (a little ahead, so a late wake-up never starves the capture)."""
+    """Writes each microphone's signal (its tone, plus its phrase looped) into its pipe
+    source, paced to the wall clock (a little ahead, so a late wake-up never starves the
+    capture): a pipe source plays what it is given as soon as it is given."""
 
     _AHEAD_S = 0.06
 
-    def __init__(self, fifos: dict[Path, float]) -> None:
+    def __init__(self, fifos: dict[Path, tuple[float, Signal | None]]) -> None:
         # Non-blocking: a source nobody records from is not drained, and a full pipe must
         # not stop the others (its chunks are dropped: a live signal, like a real microphone).
-        self._pipes = [(os.open(path, os.O_WRONLY | os.O_NONBLOCK), tone)
-                       for path, tone in fifos.items()]
+        self._pipes = [(os.open(path, os.O_WRONLY | os.O_NONBLOCK), tone, words)
+                       for path, (tone, words) in fifos.items()]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="soundcard-mics", daemon=True)
         self._thread.start()
@@ -234,10 +275,9 @@ class _Feeder:
             if wait > 0 and self._stop.wait(wait):
                 return
             n = np.arange(written, written + _CHUNK_SAMPLES)
-            for fd, tone in self._pipes:
-                wave = MIC_TONE_AMPLITUDE * np.sin(2 * math.pi * tone * n / SAMPLE_RATE)
+            for fd, tone, words in self._pipes:
                 try:
-                    os.write(fd, wave.astype("<f4").tobytes())
+                    os.write(fd, mic_samples(n, SAMPLE_RATE, tone, words).astype("<f4").tobytes())
                 except BlockingIOError:  # nobody is reading this microphone now
                     continue
                 except OSError:  # the server went away: stop() follows
@@ -247,19 +287,9 @@ class _Feeder:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(_STOP_TIMEOUT_S)
-        for fd, _tone in self._pipes:
+        for fd, _tone, _words in self._pipes:
             with contextlib.suppress(OSError):
                 os.close(fd)
-
-
-def signal_name(hz: float | None, microphones: list[SoundDevice]) -> str | None:
-    """Which of ``microphones`` a dominant frequency is (``"microphone 2"``), or ``None``."""
-    if hz is None:
-        return None
-    for mic in microphones:
-        if mic.tone_hz is not None and abs(hz - mic.tone_hz) <= TONE_TOLERANCE_HZ:
-            return f"microphone {mic.index}"
-    return None
 
 
 class SoundCard:
@@ -288,6 +318,16 @@ class SoundCard:
         return self._server is not None and self._server.poll() is None
 
     @property
+    def chromium_args(self) -> tuple[str, ...]:
+        """What Chromium's command line needs with this card (instead of the fake-device
+        switch): its utility processes start through a wrapper that gives the switch to the
+        video-capture service alone, so the browser has Chromium's fake camera and the
+        card's microphones and speakers (``--utility-cmd-prefix``)."""
+        if self._folder is None:
+            raise SoundCardError("the sound card is not started")
+        return (f"--utility-cmd-prefix={self._folder / 'camera.sh'}",)
+
+    @property
     def env(self) -> dict[str, str]:
         """What a client (Chromium, ``parec``) needs in its environment to use this server."""
         if self._folder is None:
@@ -303,7 +343,15 @@ class SoundCard:
         if problem:
             raise SoundCardError(problem)
         self._folder = Path(tempfile.mkdtemp(prefix="mmr-soundcard-"))
+        if any(char.isspace() for char in str(self._folder)):
+            folder, self._folder = self._folder, None
+            folder.rmdir()
+            raise SoundCardError(f"the card's folder {folder} has a space (TMPDIR): Chromium "
+                                 "splits --utility-cmd-prefix at spaces, so no camera could come with it")
         (self._folder / "default.pa").write_text(_script(self._folder, self.devices))
+        wrapper = self._folder / "camera.sh"
+        wrapper.write_text(_CAMERA_WRAPPER)
+        wrapper.chmod(0o700)
         # The server reads its daemon.conf from $HOME (the private folder): every device runs
         # at 48 kHz, WebRTC's rate, so nothing is resampled between Chromium and the sinks.
         conf = self._folder / ".config" / "pulse"
@@ -332,9 +380,13 @@ class SoundCard:
                 self.stop()
                 raise SoundCardError(f"PulseAudio did not start: {reason}")
             time.sleep(0.05)  # polling interval of a bounded wait for the server's socket
-        self._feeder = _Feeder({self._folder / f"{mic.name}.fifo": mic.tone_hz or 0.0
+        said = {mic.index: phrase(mic.index, SAMPLE_RATE) for mic in self.microphones if mic.speech}
+        self._feeder = _Feeder({self._folder / f"{mic.name}.fifo": (mic.tone_hz or 0.0, said.get(mic.index))
                                 for mic in self.microphones})
-        self._recorders = [_Recorder(device, env, self.microphones) for device in self.speakers]
+        # What a speaker played is kept at 16 kHz: the phrases are compared at that rate.
+        phrases = Phrases({index: to_audio_rate(words, SAMPLE_RATE) for index, words in said.items()})
+        tones = {mic.index: mic.tone_hz for mic in self.microphones if mic.tone_hz is not None}
+        self._recorders = [_Recorder(device, env, tones, phrases) for device in self.speakers]
 
     def _ready(self, env: dict[str, str]) -> bool:
         assert self._folder is not None
@@ -362,13 +414,25 @@ class SoundCard:
 
     def speaker_record(self, speaker: int | str) -> dict[str, Any]:
         """What a speaker played lately: the reference host's speaker record (``frames``,
-        ``rmsDbfs``, ``dominantHz``, ``lastFrameAt``) plus ``sink`` and ``signal``."""
+        ``rmsDbfs``, ``dominantHz``, ``lastFrameAt``) plus ``sink``, ``signal`` (which
+        microphone, if any), ``signalBy`` (``"tone"`` or ``"speech"``: how it was named) and
+        ``speech`` (where no tone named it: the phrase the last 2 s match best, and how well)."""
         device = self.speaker(speaker)
         for recorder in self._recorders:
             if recorder.device == device:
                 return recorder.record()
         return {"speaker": device.index, "deviceId": None, "label": device.label, "sink": device.name,
-                "frames": 0, "rmsDbfs": None, "dominantHz": None, "lastFrameAt": None, "signal": None}
+                "frames": 0, "rmsDbfs": None, "dominantHz": None, "lastFrameAt": None, "signal": None,
+                "signalBy": None, "speech": None}
+
+    def speaker_speech(self, speaker: int | str) -> dict[str, Any] | None:
+        """Which microphone's phrase a speaker played in the last 2 s, whatever its tone did
+        (:meth:`~conformance.micsignals.Phrases.recognise`), or ``None``."""
+        device = self.speaker(speaker)
+        for recorder in self._recorders:
+            if recorder.device == device:
+                return recorder.speech()
+        return None
 
     def speaker_audio(self, speaker: int | str) -> dict[str, Any]:
         """What a speaker played lately as timed PCM (the reference host's ``speakerAudio``)."""

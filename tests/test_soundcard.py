@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conformance.micsignals import SPEECH_MATCH
 from conformance.server import PageServer
 from conformance.soundcard import SoundCard, soundcard_problem
 from conformance.targets import BrowserOptions, Browsers, NativeTarget
@@ -125,31 +126,62 @@ def test_chromium_lists_the_card_and_a_call_plays_on_the_chosen_speaker() -> Non
     _run(body)
 
 
-def test_a_steady_microphone_tone_survives_chromiums_processing_over_a_call() -> None:
-    """Measured: mic 1's 440 Hz at -9 dBFS, captured with echo cancellation, noise
-    suppression and gain control on and sent over a call, still plays as 440 Hz on the
-    chosen speaker seconds later, about 17 dB quieter and at times gated to silence."""
+def test_a_steady_tone_and_a_phrase_survive_chromiums_processing_over_a_call() -> None:
+    """Measured: mic 1 (440 Hz at -9 dBFS, its phrase underneath), captured with echo
+    cancellation, noise suppression and gain control on and sent over a call, plays on the
+    chosen speaker: the tone, about 17 dB quieter and at times gated by noise suppression,
+    and the phrase, recognised by correlation in the band above every tone."""
     async def body(target: NativeTarget, server: PageServer) -> None:
         opened = await target.open_page(server.url("soundcard/index.html"))
         try:
             processing = await opened.page.evaluate("() => window.playMicrophone(1, 2)")
             assert processing == [True, True, True]
             await _record_until(target, 2, MIC_TONES_HZ[0], 15.0)
-            # Over 6 s (long enough for noise suppression and gain control to adapt) at least
-            # half the records still name the tone at a heard level: it survives, gated (in
-            # two runs 8/12 and the rest near -75 dBFS: noise suppression cuts it at times).
-            started, records = time.monotonic(), []
+            card = target.browsers.soundcard  # started with the browser
+            assert card is not None
+            # Over 6 s (long enough for noise suppression and gain control to adapt), every
+            # half second: is the tone the dominant frequency at a heard level, and is the
+            # last 2 s mic 1's phrase?
+            started, records, phrases = time.monotonic(), [], []
             while time.monotonic() - started < 6.0:
                 records.append(await target.speaker_record(2))
+                phrases.append(await asyncio.to_thread(card.speaker_speech, 2))
                 await asyncio.sleep(0.5)  # sampling interval of the measured window
             heard = [r for r in records if r["dominantHz"] is not None and r["rmsDbfs"] > -40
                      and abs(r["dominantHz"] - MIC_TONES_HZ[0]) <= TONE_TOLERANCE_HZ]
+            said = [p for p in phrases if p is not None and p["microphone"] == 1
+                    and p["share"] >= SPEECH_MATCH]
+            wrong = [p for p in phrases if p is not None and p["microphone"] != 1
+                     and p["share"] >= SPEECH_MATCH]
             levels = sorted(float(r["rmsDbfs"] or -200) for r in records)
-            print(f"over 6 s of processing: {len(heard)}/{len(records)} records at 440 Hz; levels "
-                  f"min {levels[0]}, median {levels[len(levels) // 2]}, max {levels[-1]} dBFS")
+            print(f"over 6 s of processing: tone {len(heard)}/{len(records)} records at 440 Hz "
+                  f"(levels min {levels[0]}, median {levels[len(levels) // 2]}, max {levels[-1]} dBFS); "
+                  f"phrase of mic 1 {len(said)}/{len(phrases)} (shares "
+                  f"{[p and p['share'] for p in phrases]}), another's {len(wrong)}")
+            # Measured under load (12-22 on 2 cores): the tone in 4-24 of 5-24 records; mic 1's
+            # phrase under its tone best matched in most windows but named (share >= 0.7) in
+            # 0-2 of 5-7 (shares 0.43-1.0); the phrase alone (no tone) named in 17 of 19,
+            # share median 0.8. So: the tone mostly survives, and where the phrase is found
+            # it is mic 1's, never another microphone's.
             assert len(heard) >= 0.5 * len(records), records
+            assert any(p is not None and p["microphone"] == 1 for p in phrases) and not wrong, phrases
             await opened.page.evaluate("() => window.stop()")
         finally:
             await opened.close()
+
+    _run(body)
+
+
+def test_the_card_keeps_chromiums_fake_camera() -> None:
+    """The fake-device switch reaches only the video-capture service: a page gets the fake
+    camera's frames and the card's microphone together."""
+    async def body(target: NativeTarget, server: PageServer) -> None:
+        opened = await target.open_page(server.url("soundcard/index.html"))
+        try:
+            got = await opened.page.evaluate("() => window.camera()")
+        finally:
+            await opened.close()
+        assert got["video"] == "fake_device_0" and got["frames"] >= 5 and got["width"] > 0, got
+        assert got["audio"] == "Default" and "Sound Card Microphone 1 (440 Hz)" in got["inputs"], got
 
     _run(body)

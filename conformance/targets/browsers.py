@@ -13,14 +13,13 @@ import contextlib
 import os
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from conformance.browser import (
-    MUTE_AUDIO_ARG,
     BrowserNotFoundError,
     find_chromium,
-    launch_args,
     launch_chromium,
+    launch_options,
 )
 from conformance.soundcard import (
     SoundCard,
@@ -64,9 +63,9 @@ class BrowserOptions:
     #: Which pool member this process uses (an xdist worker's number).
     worker_index: int = field(default_factory=lambda: worker_number())
     #: Give a launched browser the suite's sound card (:mod:`conformance.soundcard`) where
-    #: PulseAudio is installed, instead of Chromium's fake devices and muted output. Off
-    #: unless ``CONFORMANCE_SOUNDCARD=1`` (:func:`~conformance.soundcard.soundcard_wanted`:
-    #: with the card Chromium has no camera).
+    #: PulseAudio is installed, instead of Chromium's fake microphones and muted output (the
+    #: fake camera stays). On unless ``CONFORMANCE_SOUNDCARD=0``
+    #: (:func:`~conformance.soundcard.soundcard_wanted`).
     soundcard: bool = field(default_factory=soundcard_wanted)
     #: The sound card's microphone tones (empty: the reference host's, 440/880/660 Hz).
     soundcard_tones: tuple[float, ...] = ()
@@ -107,8 +106,10 @@ class Browsers:
         self.launched_path = ""
         #: The sound card of the launched browser (``None``: fake devices).
         self.soundcard: SoundCard | None = None
-        #: Why a launched browser has no sound card (``None``: it has one, or none was wanted).
-        self.soundcard_problem: str | None = None if self.options.soundcard else "not wanted"
+        #: Why a launched browser has no sound card (``None``: it has one, or will have).
+        self.soundcard_problem: str | None = None
+        if not self.options.soundcard:
+            self.soundcard_problem = soundcard_problem() or "not asked for (BrowserOptions.soundcard)"
 
     def soundcard_expected(self) -> bool:
         """Whether launched pages have (or will have, once launched) the sound card."""
@@ -116,8 +117,8 @@ class Browsers:
             return False
         return self.soundcard is not None or soundcard_problem() is None
 
-    async def _sound_env(self) -> dict[str, str] | None:
-        """The sound card's environment for a launch, starting the card on first use."""
+    async def _card(self) -> SoundCard | None:
+        """The sound card for a launch, started on first use (``None``: fake devices)."""
         if self.soundcard is None and self.soundcard_problem is None:
             self.soundcard_problem = soundcard_problem()
             if self.soundcard_problem is None:
@@ -129,7 +130,7 @@ class Browsers:
                     self.soundcard_problem = str(exc)
                 else:
                     self.soundcard = card
-        return self.soundcard.env if self.soundcard is not None else None
+        return self.soundcard
 
     async def playwright(self) -> Playwright:
         """The Playwright driver of this process."""
@@ -150,21 +151,16 @@ class Browsers:
             self.launched_path = info.path
             self._launched = await launch_chromium(
                 playwright, info, headless=options.headless, extra_args=options.extra_args,
-                slow_mo=options.slow_mo or None, sound_env=await self._sound_env(),
+                slow_mo=options.slow_mo or None, soundcard=await self._card(),
             )
         else:
             problem = channel_problem(options.browser)
             if problem:
                 raise BrowserNotFoundError(problem)
             self.launched_path = f"channel {options.browser}"
-            sound_env = await self._sound_env()
-            sound: dict[str, Any] = ({} if sound_env is None else
-                                     {"env": {**os.environ, **sound_env},
-                                      "ignore_default_args": [MUTE_AUDIO_ARG]})
             self._launched = await playwright.chromium.launch(
-                channel=options.browser, headless=options.headless,
-                args=launch_args(options.extra_args, fake_devices=sound_env is None),
-                slow_mo=options.slow_mo or None, **sound,
+                channel=options.browser, headless=options.headless, slow_mo=options.slow_mo or None,
+                **launch_options(options.extra_args, soundcard=await self._card()),
             )
         return self._launched
 

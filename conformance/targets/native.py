@@ -67,8 +67,7 @@ class NativeTarget(Target):
                 "soundcard": ({"speakers": [d.label for d in card.speakers],
                                "microphones": [d.label for d in card.microphones]}
                               if card is not None else None),
-                **({"soundcard_problem": self.browsers.soundcard_problem}
-                   if card is None and self.browsers.options.soundcard else {})}
+                **({"soundcard_problem": self.browsers.soundcard_problem} if card is None else {})}
 
 
 #: What the registry (:mod:`conformance.targets`) finds in this module.

@@ -36,6 +36,7 @@ __all__ = [
     "default_speakers",
     "dominant_hz",
     "frame_to_mono",
+    "to_audio_rate",
 ]
 
 SAMPLE_RATE = 48_000
@@ -285,6 +286,14 @@ class _Source:
     active: bool = True
 
 
+def to_audio_rate(mono: np.ndarray[Any, np.dtype[np.float64]], rate: int
+                  ) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """``mono`` at ``rate`` brought to :data:`AUDIO_RATE`, the rate played audio is kept at."""
+    step = max(1, rate // AUDIO_RATE)
+    # The mean of each group of samples: a crude low-pass before keeping 16 kHz.
+    return np.asarray(mono[:len(mono) // step * step].reshape(-1, step).mean(axis=1), dtype=np.float64)
+
+
 class PlayedAudio:
     """What a speaker played lately, at :data:`AUDIO_RATE`, each chunk with the wall-clock
     time it played at: what a listener heard, for scoring call quality. One mechanism for the
@@ -296,13 +305,18 @@ class PlayedAudio:
 
     def add(self, at: float, mono: np.ndarray[Any, np.dtype[np.float64]], rate: int) -> None:
         """``mono`` (samples at ``rate``) played at ``at`` (epoch seconds)."""
-        step = max(1, rate // AUDIO_RATE)
-        # The mean of each group of samples: a crude low-pass before keeping 16 kHz.
-        self._chunks.append((at, mono[:len(mono) // step * step].reshape(-1, step).mean(axis=1)))
+        self._chunks.append((at, to_audio_rate(mono, rate)))
 
     def clear(self) -> None:
         """Forget what played."""
         self._chunks.clear()
+
+    def recent(self, seconds: float) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """The last ``seconds`` of what played, at :data:`AUDIO_RATE`, as one signal (only
+        chunks that played within that time: a speaker that stopped has nothing recent)."""
+        horizon = time.time() - seconds - 0.1  # a little slack for delivery jitter
+        recent = [chunk for at, chunk in self._chunks if at >= horizon]
+        return np.concatenate(recent)[-int(seconds * AUDIO_RATE):] if recent else np.zeros(0)
 
     def audio(self) -> dict[str, Any]:
         """What played in the last :data:`AUDIO_KEPT_S` seconds: chunks of 16 kHz 16-bit PCM
