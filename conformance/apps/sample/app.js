@@ -303,7 +303,7 @@ async function startCall() {
   call = current;
   setState("calling", "Calling…");
   ring(true);
-  if (flawed("hostile")) misbehaveOnCall();
+  if (flawed("hostile")) await misbehaveOnCall();
   try {
     await openMicrophone(current);
     createPeerConnection(current);

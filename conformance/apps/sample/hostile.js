@@ -13,11 +13,19 @@ function hang() {
   while (Date.now() < end) { /* a script that never yields */ }
 }
 
+/**
+ * Misbehave, and resolve only once the main thread has been busy: the caller places its call
+ * after that, so the hang always comes before the call could connect (never a race with it).
+ * @returns {Promise<void>}
+ */
 export function misbehaveOnCall() {
   alert("Your call is starting: press OK to continue");
   const popup = window.open(new URL("offer.html", location.href).href, "_blank");
-  // Once the popup has loaded (it shares this page's main thread, so where it went is known
-  // by then), or after a second if it never does (blocked, or closed first).
-  popup?.addEventListener("load", () => setTimeout(hang, 0), { once: true });
-  setTimeout(hang, 1000);
+  return new Promise((resolve) => {
+    const hangThenGoOn = () => { hang(); resolve(); };
+    // Once the popup has loaded (it shares this page's main thread, so where it went is known
+    // by then), or after a second if it never does (blocked, or closed first).
+    popup?.addEventListener("load", () => setTimeout(hangThenGoOn, 0), { once: true });
+    setTimeout(hangThenGoOn, 1000);
+  });
 }

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 __all__ = ["call_quality_check"]
 
 _POLL_S = 0.1
+#: RMS below which a speaker's recording is silence (-60 dBFS).
+_SILENCE_RMS = 10 ** (-60 / 20)
 #: How long the speech may take to start once the far end sends it.
 _START_TIMEOUT_S = 5.0
 #: How long after the speech ends what played is still collected: the delay (jitter buffer,
@@ -70,7 +72,10 @@ async def _heard(env: TargetEnv, devices: Devices, started: float) -> tuple[list
     elsewhere fails ``devices-honoured`` for that) on the speaker that played it."""
     records = env.target.speaker_records()
     host = await env.host()
-    others = list(range(1, len(host.speakers) + 1)) if host is not None else []
+    card = env.target.browsers.soundcard
+    # Every speaker the target has: the local device's, natively the sound card's sinks.
+    others: list[int | str] = (list(range(1, len(host.speakers) + 1)) if host is not None
+                               else [d.label for d in card.speakers] if card is not None else [])
     chosen = f"on {devices.speaker_label or 'the chosen speaker'}"
     key: int | str = devices.speaker_id or 1
     if host is None and devices.speaker_label:
@@ -78,7 +83,8 @@ async def _heard(env: TargetEnv, devices: Devices, started: float) -> tuple[list
         key = devices.speaker_label
     for speaker in [key, *others]:
         chunks = [c for c in _chunks(await records.speaker_audio(speaker)) if c[0] >= started]
-        if chunks:
+        # A sound card's sinks are recorded all the time: silence is not what the user heard.
+        if chunks and _audible(chunks):
             return chunks, chosen if speaker == key else f"on speaker {speaker} (not the chosen one)"
     return [], chosen
 
@@ -94,6 +100,11 @@ async def _played(speech: SpeechTrack) -> float | None:
     while time.time() < speech.started + SPEECH_SECONDS + _TAIL_S:
         await asyncio.sleep(_POLL_S)
     return speech.started
+
+
+def _audible(chunks: list[tuple[float, Signal]]) -> bool:
+    """Whether any chunk rises above the silence floor."""
+    return any(signal.size and float(np.sqrt(np.mean(signal ** 2))) > _SILENCE_RMS for _, signal in chunks)
 
 
 def _chunks(audio: dict[str, Any]) -> list[tuple[float, Signal]]:
