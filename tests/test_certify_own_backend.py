@@ -37,13 +37,9 @@ def certify_own_backend(tmp_path: Path, backend: str, flaw: str | None = None,
     return asyncio.run(certify(load_profile(path), targets, run_id=f"test-own-{flaw or 'good'}"))
 
 
-def failing(cert: Certification) -> dict[tuple[str, str], str]:
-    return {(r.check, r.target): r.summary for r in cert.failing()}
-
-
 def test_good_app_is_certified_against_its_own_echo_backend(tmp_path: Path, backend: str) -> None:
     cert = certify_own_backend(tmp_path, backend)
-    assert cert.certified, failing(cert)
+    assert cert.certified, cert.failing_summaries()
     # The round trip: the chosen microphone (mic 2, 880 Hz) comes back on the chosen speaker.
     audio = cert.told("audio-both-ways", "reference")
     assert "the local device sends mic 2" in audio and "a round trip" in audio
@@ -75,6 +71,6 @@ FLAWS = [
 def test_each_flaw_fails_exactly_its_check_against_its_own_backend(
         tmp_path: Path, backend: str, flaw: str, check: str) -> None:
     cert = certify_own_backend(tmp_path, backend, flaw, ("reference",))
-    assert set(failing(cert)) == {(check, "reference")}, failing(cert)
+    assert set(cert.failing_summaries()) == {(check, "reference")}, cert.failing_summaries()
     failed = cert.result(check, "reference")
     assert failed is not None and failed.verdict == "fail"

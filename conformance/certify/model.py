@@ -235,6 +235,10 @@ class Certification:
         return [r for r in self.results
                 if r.verdict in NOT_PASSING and (target is None or r.target == target)]
 
+    def failing_summaries(self, target: str | None = None) -> dict[tuple[str, str], str]:
+        """:meth:`failing` as ``(check, target) -> summary`` (what a failed gate prints)."""
+        return {(r.check, r.target): r.summary for r in self.failing(target)}
+
     def told(self, check: str, target: str) -> str:
         """What ``check`` said on ``target``: its summary and evidence as one text ("" if it
         did not run there)."""

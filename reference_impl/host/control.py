@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .devices import Speaker
 from .ice import ice_view
 from .mediaview import media_view
 from .peerconnection import PeerHandle
@@ -84,22 +85,24 @@ def _speaker_key(request: Request) -> int | str:
     raise HostError("TypeError", "speaker must be a 1-based index, a deviceId or a label")
 
 
+def _speaker(state: HostState, request: Request) -> Speaker:
+    """The virtual speaker the request names; ``NotFoundError`` if there is none."""
+    try:
+        return state.speaker(_speaker_key(request))
+    except KeyError:
+        raise HostError("NotFoundError", f"no speaker {request.args.get('speaker')!r}") from None
+
+
 @_control("speakerRecord")
 async def speaker_record(state: HostState, request: Request) -> dict[str, Any]:
     """What a virtual speaker rendered."""
-    try:
-        return state.speaker(_speaker_key(request)).record()
-    except KeyError:
-        raise HostError("NotFoundError", f"no speaker {request.args.get('speaker')!r}") from None
+    return _speaker(state, request).record()
 
 
 @_control("speakerAudio")
 async def speaker_audio(state: HostState, request: Request) -> dict[str, Any]:
     """What a virtual speaker played lately, as timed PCM chunks (for call quality)."""
-    try:
-        return state.speaker(_speaker_key(request)).audio()
-    except KeyError:
-        raise HostError("NotFoundError", f"no speaker {request.args.get('speaker')!r}") from None
+    return _speaker(state, request).audio()
 
 
 @_control("resetSpeakers")
