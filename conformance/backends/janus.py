@@ -85,6 +85,11 @@ class Turn:
         return [{"urls": f"turn:{self.address}:{self.port}?transport={transport}",
                  "username": self.username, "credential": self.credential}]
 
+    def stun_servers(self) -> list[dict[str, str]]:
+        """An ``RTCConfiguration.iceServers`` value for this server as STUN only (coturn
+        answers binding requests without a credential, on the same port)."""
+        return [{"urls": f"stun:{self.address}:{self.port}"}]
+
 
 @dataclass(frozen=True)
 class OtherHost:

@@ -14,9 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from conformance.backends.internet import TURN_TRANSPORTS
 from conformance.certify.profile.apps import APPS_DIR
 from conformance.certify.profile.loader import load_profile
 from conformance.errors import ScenarioFileError
+from conformance.network.topology import TOPOLOGIES
 from conformance.options import add_target_arguments
 from conformance.targets import options_from
 
@@ -43,6 +45,13 @@ def add_certify_command(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--min-mos", type=float, metavar="X",
                         help="fail call-quality when the measured score (ViSQOL MOS-LQO, 1-5) is under X "
                              "(default: the score is reported only)")
+    parser.add_argument("--far-end-network", choices=tuple(TOPOLOGIES),
+                        help="put the suite's far end behind a NAT of its own (a topology of "
+                             "--network): the peer-to-peer case; the run offers STUN from its own "
+                             "coturn, to the far end and to the app through {ice_servers}")
+    parser.add_argument("--turn", choices=TURN_TRANSPORTS,
+                        help="also offer TURN over UDP or TCP (port 443) in {ice_servers}, from "
+                             "the run's own coturn")
     parser.set_defaults(func=cmd_certify)
     return parser
 
@@ -52,6 +61,7 @@ def cmd_certify(args: argparse.Namespace, _extra: list[str] | None = None) -> in
     from conformance.browser import BrowserNotFoundError
     from conformance.certify.report.folder import EVIDENCE_DIR, certification_folder, write_certification
     from conformance.certify.runner import certify, target_names
+    from conformance.network.netns import NamespaceError
     from conformance.runinfo import new_run_id
 
     path = Path(args.profile) if args.profile else DEFAULT_PROFILE
@@ -76,9 +86,11 @@ def cmd_certify(args: argparse.Namespace, _extra: list[str] | None = None) -> in
                 command=command.strip(),
                 evidence_dir=certification_folder(reports_root, run_id) / EVIDENCE_DIR,
                 min_mos=args.min_mos,
+                far_end_network=args.far_end_network,
+                turn=args.turn,
             )
         )
-    except BrowserNotFoundError as exc:
+    except (BrowserNotFoundError, NamespaceError, ValueError) as exc:
         print(f"conformance certify: {exc}", file=sys.stderr)
         return _EXIT_CANNOT_RUN
     written = write_certification(cert, reports_root)

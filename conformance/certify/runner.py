@@ -40,10 +40,11 @@ from conformance.certify.profile.apps import app_dir
 from conformance.certify.profile.loader import Profile, substitute
 from conformance.certify.profile.placeholders import ENV_PREFIX, names_in, secret_values
 from conformance.certify.report.scrub import Scrubber, scrub
+from conformance.certify.session.networks import call_networks
 from conformance.certify.session.signalling import SignallingServer
 from conformance.network.farlink import PATH as FAR_END_PATH
 from conformance.network.impair import describe, preset
-from conformance.network.topology import DEFAULT_TOPOLOGY, home_network
+from conformance.network.topology import DEFAULT_TOPOLOGY
 from conformance.runinfo import now_utc
 from conformance.server import PageServer
 from conformance.targets import (
@@ -88,8 +89,7 @@ def _mounts(profile: Profile) -> dict[str, Path | tuple[Path, ...]] | None:
     return None
 
 
-def _app_url(profile: Profile, server: PageServer | None, signal: str) -> str:
-    values = {"signal": signal}
+def _app_url(profile: Profile, server: PageServer | None, values: dict[str, str]) -> str:
     mount = profile.app.bundled or (_SERVED_MOUNT if profile.app.serve else None)
     if mount is not None:
         assert server is not None
@@ -106,13 +106,21 @@ async def certify(
     command: str = "",
     evidence_dir: Path | None = None,
     min_mos: float | None = None,
+    far_end_network: str | None = None,
+    turn: str | None = None,
+    ice_servers: list[dict[str, Any]] | None = None,
 ) -> Certification:
     """Certify the app ``profile`` describes on ``targets`` (``None``: the registry's
     defaults, what ``--target all`` runs); never raises for app failures.
 
     ``evidence_dir``: where failing checks' screenshots and traces go (normally the
     certification's folder's ``evidence/``; ``None``: none are kept). The result holds no
-    secret and no run-local address (:mod:`conformance.certify.report.scrub`)."""
+    secret and no run-local address (:mod:`conformance.certify.report.scrub`).
+
+    ``far_end_network``: a topology for the suite's far end, behind a NAT of its own (the
+    peer-to-peer case); ``ice_servers``: the ``iceServers`` the app (``{ice_servers}``) and
+    the far end use, else the run offers STUN with ``far_end_network`` and TURN over
+    ``turn`` (``udp``/``tcp``) from a coturn of its own (docs/network.md)."""
     from conformance.runinfo import suite_version
 
     options = options or TargetOptions()
@@ -140,8 +148,14 @@ async def certify(
     raws: list[RawFinding] = []
     envs: list[TargetContext] = []
     addresses: dict[str, str] = {}
-    # The home network before the browser starts (a network change aborts its requests).
-    with tempfile.TemporaryDirectory(prefix="mmr-certify-") as scratch, home_network(network, options.impair):
+    if far_end_network not in (None, DEFAULT_TOPOLOGY) and profile.far_end.own_backend:
+        raise ValueError("--far-end-network places the suite's far end; this profile's far end "
+                         "is the app's own backend (far_end: app)")
+    # The networks before the browser starts (a network change aborts its requests).
+    with tempfile.TemporaryDirectory(prefix="mmr-certify-") as scratch, call_networks(
+            Path(scratch), network=network, impair=options.impair, far_end_network=far_end_network,
+            turn=turn, ice_servers=ice_servers) as site:
+        signalling.site = site
         wav = Path(scratch) / "native-microphone.wav"
         _write_tone_wav(wav, NATIVE_MIC_TONE_HZ)
         browser_options = dataclasses.replace(
@@ -154,7 +168,7 @@ async def certify(
         opened = OpenTargets(options, browser=browser_options)
         try:
             await signalling.start()
-            app_url = _app_url(profile, server, signalling.url)
+            app_url = _app_url(profile, server, signalling.placeholders())
             addresses = _addresses(profile, server, signalling)
             certification.app.url = profile.app.shown_url()
             for name in targets:
@@ -176,6 +190,8 @@ async def certify(
                     if signalling.impairment is not None:
                         identity["network"] = {**identity.get("network", {}), "impairment":
                                                describe(signalling.impairment, FAR_END_PATH)}
+                    if not profile.far_end.own_backend:
+                        identity["network"] = {**identity.get("network", {}), "far_end": site.where}
                     certification.target_details[name] = identity
                     if not certification.browser.name:  # the first target's browser
                         certification.browser = BrowserFacts(
@@ -203,7 +219,8 @@ async def certify(
     certification.results.sort(key=lambda r: (order.index(r.check), targets.index(r.target)))
     certification.ended = now_utc()
     devices = {k: v for env in envs for k, v in env.device_labels.items()}
-    secrets = frozenset({*secret_values(profile.secret_texts()), signalling.secret})
+    secrets = frozenset({*secret_values(profile.secret_texts()), signalling.secret,
+                         *(str(s["credential"]) for s in signalling.site.ice_servers if s.get("credential"))})
     return scrub(certification, Scrubber(secrets, addresses, devices))
 
 

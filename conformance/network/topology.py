@@ -48,6 +48,7 @@ from conformance.network.netns import (
 
 __all__ = [
     "DEFAULT_TOPOLOGY",
+    "FAR_END_NETWORK_ENV",
     "NATIVE_WHERE",
     "NETWORK_ENV",
     "TOPOLOGIES",
@@ -65,9 +66,16 @@ _TIMEOUT_S = 10.0
 #: The environment variable through which a run's controlling process hands its home
 #: network to the processes it starts (pytest-xdist workers inherit its environment).
 NETWORK_ENV = "MMR_HOME_NETWORK"
+#: The same for the far end's own network (``--far-end-network``).
+FAR_END_NETWORK_ENV = "MMR_FAR_END_NETWORK"
 #: The homes a test session made for its workers, before their browsers started
 #: (:func:`reserve_homes`); worker ``gwN`` takes the N-th.
 RESERVED_HOMES_ENV = "MMR_TEST_HOMES"
+#: The far ends' hosts behind their own NATs the session made the same way.
+RESERVED_FAR_HOMES_ENV = "MMR_TEST_FAR_HOMES"
+#: The namespaces' roles (their first letters start interface names: all different) of a
+#: local device's home, and of a far end's host behind its own NAT.
+_ROLES = {False: ("router", "device"), True: ("gateway", "farend")}
 #: The port TURN servers that serve firewalled homes listen on (TCP, like HTTPS).
 FIREWALL_OPEN_PORT = 443
 
@@ -109,12 +117,33 @@ def topology(name: str) -> Topology:
         raise ValueError(f"unknown network {name!r} (known: {', '.join(TOPOLOGIES)})") from None
 
 
-def no_path_reason(chosen: Topology, local_types: set[str]) -> str | None:
+#: What each NAT is called in a reason: Linux's endpoint-independent mapping filters by
+#: address and port (conntrack), which makes it a port-restricted cone.
+_NAT_KIND = {"cone": "a port-restricted cone NAT", "symmetric": "a symmetric NAT"}
+
+
+def no_path_reason(chosen: Topology, local_types: set[str],
+                   far_end: Topology | None = None) -> str | None:
     """Why a local device in ``chosen`` found no path to the far end, given the types of
     the candidates it gathered (``relay``: it had a TURN server); ``None`` when the
-    topology explains nothing (no home, or a relay was there and failed anyway)."""
+    topology explains nothing (no home, or a relay was there and failed anyway).
+
+    ``far_end``: the far end's own network when it sits behind a NAT too (peer to peer):
+    two NATs whose filtering drops the other's first packets, one of them symmetric (its
+    mapping for the peer is not the one STUN saw), leave no direct path; two cones punch
+    through with STUN (``srflx`` candidates) and fail only without it."""
     if chosen.nat is None or "relay" in local_types:
         return None
+    if far_end is not None and far_end.nat is not None and not chosen.firewalled:
+        pair = (f"the local device sits behind {_NAT_KIND[chosen.nat]} and the far end behind "
+                f"{_NAT_KIND[far_end.nat]}")
+        if "symmetric" in (chosen.nat, far_end.nat):
+            return (f"peer to peer, {pair}: a symmetric NAT facing a port-restricted or symmetric "
+                    "one leaves no direct path, and the app configures no TURN server")
+        if "srflx" not in local_types:
+            return (f"peer to peer, {pair}: without a STUN server neither end learns its public "
+                    "address, and the app configures no TURN server")
+        return f"peer to peer, {pair}, and the app configures no TURN server"
     if chosen.firewalled:
         return ("from a home network that blocks UDP the local device found no path to the "
                 "backend: the app configures no TURN server reachable over TCP/TLS")
@@ -171,8 +200,10 @@ class HomeNetwork:
 
     # --- making and removing -------------------------------------------------------------
     @classmethod
-    def create(cls, name: str) -> HomeNetwork:
+    def create(cls, name: str, *, far_end: bool = False) -> HomeNetwork:
         """Make the home of topology ``name``; :class:`NamespaceError` if it cannot be made.
+        ``far_end``: the far end's host behind a NAT of its own (the same picture, its own
+        namespace names).
 
         A network change on this machine (a veth pair, a route): make it before browsers
         start, as Chromium aborts its in-flight requests on one."""
@@ -183,10 +214,11 @@ class HomeNetwork:
         if reason is not None:
             raise NamespaceError(reason)
         remove_stale()  # a killed run's homes go first
-        router = Namespace.create(role="router")
+        router_role, device_role = _ROLES[far_end]
+        router = Namespace.create(role=router_role)
         network: HomeNetwork | None = None
         try:
-            device = Namespace.create(role="device", parent=router)
+            device = Namespace.create(role=device_role, parent=router)
             network = cls(chosen, router, device)
             network._configure()
         except BaseException:
@@ -231,6 +263,15 @@ class HomeNetwork:
         if topology_.nat == "symmetric":
             masquerade.append("--random-fully")
         self._in_router(*masquerade)
+        # Nothing unsolicited reaches the router itself either, and dropped before conntrack
+        # confirms it: a peer's first check to the public port (before the device has sent to
+        # that peer) would otherwise leave an entry that takes the port, and the device's own
+        # packet to the peer would then be mapped to another one (as a symmetric NAT does):
+        # hole punching between two cone NATs fails on Linux without this, never at home.
+        self._in_router("iptables", "-F", "INPUT")
+        self._in_router("iptables", "-A", "INPUT", "-i", wan, "-m", "conntrack", "--ctstate",
+                        "ESTABLISHED,RELATED", "-j", "ACCEPT")
+        self._in_router("iptables", "-A", "INPUT", "-i", wan, "-j", "DROP")
         self._in_router("iptables", "-P", "FORWARD", "DROP")
         self._in_router("iptables", "-A", "FORWARD", "-m", "conntrack", "--ctstate",
                         "ESTABLISHED,RELATED", "-j", "ACCEPT")
@@ -319,13 +360,15 @@ class HomeNetwork:
         return home
 
     @classmethod
-    def inherited(cls) -> HomeNetwork | None:
-        """The home this process's parent made for the run (:data:`NETWORK_ENV`), if any."""
-        text = os.environ.get(NETWORK_ENV)
+    def inherited(cls, *, far_end: bool = False) -> HomeNetwork | None:
+        """The home this process's parent made for the run (:data:`NETWORK_ENV`), if any;
+        ``far_end``: the far end's host (:data:`FAR_END_NETWORK_ENV`)."""
+        text = os.environ.get(FAR_END_NETWORK_ENV if far_end else NETWORK_ENV)
         if text:
             return cls.from_description(text)
         try:
-            reserved = json.loads(os.environ.get(RESERVED_HOMES_ENV, "[]"))
+            reserved = json.loads(os.environ.get(RESERVED_FAR_HOMES_ENV if far_end
+                                                 else RESERVED_HOMES_ENV, "[]"))
         except json.JSONDecodeError:
             return None
         index = worker_index()
@@ -343,50 +386,54 @@ class HomeNetwork:
 
 
 @contextlib.contextmanager
-def home_network(name: str, impair: str | None = None) -> Iterator[HomeNetwork | None]:
+def home_network(name: str, impair: str | None = None, *,
+                 far_end: bool = False) -> Iterator[HomeNetwork | None]:
     """The home network of topology ``name`` for one run (``None`` for ``same-host``).
 
     Made now (before the run's browsers start), handed to the processes the run starts
     through :data:`NETWORK_ENV`, removed at the end however the run ends; a leftover raises
     :class:`NamespaceError` naming it (unless the run is already failing). Where homes
     cannot be made here, ``None``: the reference target is then unavailable, with the reason.
-    ``impair``: an impairment preset on the device's access link for the whole run."""
+    ``impair``: an impairment preset on the device's access link for the whole run.
+    ``far_end``: the far end's host behind a NAT of its own instead (through
+    :data:`FAR_END_NETWORK_ENV`; never impaired: ``--impair`` is the device's link)."""
     if impair is not None and topology(name).nat is None:
         raise ValueError(f"--impair {impair} needs a home network (--network home, "
                          "symmetric-nat or firewalled): same-host has no access link")
     if topology(name).nat is None or network_unavailable(name) is not None:
         yield None  # the reference target says why it cannot run (``network_unavailable``)
         return
-    given = HomeNetwork.inherited()
+    variable = FAR_END_NETWORK_ENV if far_end else NETWORK_ENV
+    given = HomeNetwork.inherited(far_end=far_end)
     if given is not None:
         # A home made for this process beforehand (a test session makes one per worker
         # before its browsers start): switched to this topology, and left in place.
-        before = os.environ.get(NETWORK_ENV)
+        before = os.environ.get(variable)
         given.use(topology(name))
         if impair is not None:
             given.impair(impair)
-        os.environ[NETWORK_ENV] = given.describe()
+        os.environ[variable] = given.describe()
         try:
             yield given
         finally:
             given.unimpair()
             if before is None:
-                os.environ.pop(NETWORK_ENV, None)
+                os.environ.pop(variable, None)
             else:
-                os.environ[NETWORK_ENV] = before
+                os.environ[variable] = before
         return
-    network = HomeNetwork.create(name)
+    network = HomeNetwork.create(name, far_end=far_end)
     failed = False
     try:
         if impair is not None:
             network.impair(impair)
-        os.environ[NETWORK_ENV] = network.describe()
+        os.environ[variable] = network.describe()
         yield network
     except BaseException:
         failed = True
         raise
     finally:
-        os.environ.pop(NETWORK_ENV, None)
+        os.environ.pop(variable, None)
         network.close()
         left = network.leftovers()
         if left and not failed:
@@ -396,15 +443,19 @@ def home_network(name: str, impair: str | None = None) -> Iterator[HomeNetwork |
 def reserve_homes(count: int) -> list[HomeNetwork]:
     """Make ``count`` homes for a test session's workers (before any browser starts) and
     hand them down (:data:`RESERVED_HOMES_ENV`); each test switches its worker's home to
-    the topology it wants (:meth:`HomeNetwork.use`) with no network change."""
+    the topology it wants (:meth:`HomeNetwork.use`) with no network change. Each worker
+    also gets a far end's host behind a NAT of its own (:data:`RESERVED_FAR_HOMES_ENV`)."""
     made: list[HomeNetwork] = []
     try:
-        for _ in range(count):
-            made.append(HomeNetwork.create("home"))
+        for far_end in (False, True):
+            for _ in range(count):
+                made.append(HomeNetwork.create("home", far_end=far_end))
     except BaseException:
         release_homes(made)
         raise
-    os.environ[RESERVED_HOMES_ENV] = json.dumps([home._description() for home in made])
+    homes = [home._description() for home in made]
+    os.environ[RESERVED_HOMES_ENV] = json.dumps(homes[:count])
+    os.environ[RESERVED_FAR_HOMES_ENV] = json.dumps(homes[count:])
     return made
 
 
@@ -417,4 +468,5 @@ def release_homes(homes: list[HomeNetwork]) -> list[str]:
         home.close()
         left += home.leftovers()
     os.environ.pop(RESERVED_HOMES_ENV, None)
+    os.environ.pop(RESERVED_FAR_HOMES_ENV, None)
     return left

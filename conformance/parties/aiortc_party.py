@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
 from conformance.network.farlink import impair_peer
 from conformance.network.impair import Preset
 from conformance.parties.audio import AudioAnalysis, AudioMeter, ToneTrack
+from reference_impl.host.ice import rtc_configuration
 from reference_impl.rfc4733 import ToneDecoder, enable_telephone_event, set_tone_listener
 from reference_impl.tones import AIORTC_FAR_END_TONE_HZ, FAR_END_TONE_AMPLITUDE, TONE_TOLERANCE_HZ
 
@@ -35,11 +36,14 @@ class AiortcParty:
     kind = "aiortc"
 
     def __init__(self, tone_hz: float | None = DEFAULT_TONE_HZ, *, echo: bool = False,
-                 impairment: Preset | None = None) -> None:
+                 impairment: Preset | None = None,
+                 ice_servers: list[dict[str, Any]] | None = None) -> None:
         # Negotiate telephone-event as Chromium does, so a page can send DTMF to this end.
         enable_telephone_event()
-        # No STUN/TURN servers: host candidates only, so traffic stays on this machine.
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        # By default no STUN/TURN servers: host candidates only, so traffic stays on this
+        # machine. ``ice_servers`` (an ``RTCConfiguration.iceServers`` value): the servers
+        # the run offers on its "internet" (a far end behind a NAT of its own needs them).
+        self.pc = RTCPeerConnection(rtc_configuration({"iceServers": ice_servers or []}, "all"))
         self.tone = (None if tone_hz is None
                      else ToneTrack(tone_hz, amplitude=FAR_END_TONE_AMPLITUDE))
         #: ``echo``: send back what arrives (an echo test) instead of the tone.
@@ -47,6 +51,8 @@ class AiortcParty:
         #: A preset on this end's link (``--impair`` for a target whose media leaves from the
         #: data centre: :mod:`conformance.network.farlink`), or ``None``.
         self.impairment = impairment
+        #: What this end sends instead of its tone (:meth:`play`), or ``None``.
+        self._playing: MediaStreamTrack | None = None
         self._relay = MediaRelay()
         self._echoed: MediaStreamTrack | None = None
         self.meter = AudioMeter()
@@ -107,6 +113,18 @@ class AiortcParty:
         # Once gathered (its sockets exist), before the connectivity checks run.
         if self.impairment is not None:
             impair_peer(self.pc, self.impairment)
+
+    async def play(self, track: MediaStreamTrack | None) -> bool:
+        """Send ``track`` instead of the tone (``None``: the tone again); ``False`` when this
+        end sends no tone on the call (it echoes, or only listens)."""
+        if self.tone is None:
+            return False
+        for sender in self.pc.getSenders():
+            if sender.track is not None and sender.track in (self.tone, self._playing):
+                sender.replaceTrack(track or self.tone)
+                self._playing = track
+                return True
+        return False
 
     async def accept(self, answer_sdp: str) -> None:
         """Take the page's answer to :meth:`offer`."""

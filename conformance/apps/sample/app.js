@@ -33,7 +33,9 @@ import {
 } from "./redirection.js";
 import { misbehaveOnCall } from "./hostile.js";
 import { makeRingtoneUrl } from "./ringtone.js";
-import { SIGNAL, app, clearError, flawed, md, record, setState, showError, telemetry, ui } from "./state.js";
+import {
+  ICE_SERVERS, SIGNAL, app, clearError, flawed, md, record, setState, showError, telemetry, ui,
+} from "./state.js";
 
 // --- redirection's connection state ------------------------------------------------------
 function onConnectionStateChanged(event) {
@@ -222,7 +224,7 @@ async function openMicrophone(current) {
 }
 
 function createPeerConnection(current) {
-  const pc = new RTCPeerConnection({ iceServers: [] });
+  const pc = new RTCPeerConnection({ iceServers: ICE_SERVERS });
   current.pc = pc;
   pc.addEventListener("track", (event) => onRemoteTrack(current, event));
   pc.onconnectionstatechange = () => onPeerStateChange(current);

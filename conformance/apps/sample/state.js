@@ -17,6 +17,18 @@ const FLAWS = {
 
 const params = new URLSearchParams(location.search);
 export const SIGNAL = params.get("signal");
+// `?ice=<JSON>`: the RTCConfiguration.iceServers to use (the suite's `{ice_servers}`: STUN
+// and TURN on its "internet"); none by default, as before.
+export const ICE_SERVERS = parseIceServers(params.get("ice"));
+function parseIceServers(text) {
+  if (!text) return [];
+  try {
+    const servers = JSON.parse(text);
+    return Array.isArray(servers) ? servers : [];
+  } catch {
+    return [];
+  }
+}
 const activeFlaws = new Set((params.get("flaw") || "").split(",").map((f) => f.trim()).filter(Boolean));
 export const flawed = (name) => activeFlaws.has(name);
 

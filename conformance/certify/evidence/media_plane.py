@@ -35,6 +35,9 @@ class PlaneTarget(Protocol):
     native_mic_tone: float
     #: The target (its ``network``, when it has one, explains a call that found no path).
     target: Any
+    @property
+    def far_end_network(self) -> Topology | None:
+        """The far end's own network behind a NAT, when it has one (peer to peer)."""
 
     async def host(self) -> HostView | None:
         """The local device behind the target, or ``None``."""
@@ -75,6 +78,24 @@ class MediaPlane:
         return [c for answer in await self.session.audit("connections") if isinstance(answer, list)
                 for c in answer]
 
+    def _no_path(self, gathered: set[str]) -> str | None:
+        """Why the local device found no path, from the candidate types it ``gathered``
+        (``None``: nothing gathered, or the networks explain nothing)."""
+        network = getattr(self.env.target, "network", None)
+        if not isinstance(network, Topology) or not gathered:
+            return None
+        return no_path_reason(network, gathered, self.env.far_end_network)
+
+    async def no_path(self) -> str | None:
+        """Why the call found no path through the networks of the run (a home's NAT or
+        firewall, the far end's NAT), as the local device's candidates tell; ``None`` when
+        they explain nothing or there is no local device."""
+        host_pcs = await self._host_pcs()
+        if host_pcs is None:
+            return None
+        return self._no_path({c.get("type") for pc in host_pcs for t in pc.get("iceTransports", [])
+                              for c in t.get("localCandidates", [])})
+
     async def connected(self, timeout: float) -> Measurement:
         """Wait until one of the page's peer connections is ``connected``."""
         deadline = time.monotonic() + timeout
@@ -102,9 +123,7 @@ class MediaPlane:
                 states = [str(pc.get("connectionState")) for pc in page]
                 where = "the page's peer connection(s)"
             if time.monotonic() >= deadline:
-                network = getattr(self.env.target, "network", None)
-                why = (no_path_reason(network, gathered)  # only once the device gathered
-                       if isinstance(network, Topology) and gathered else None)
+                why = self._no_path(gathered)
                 shown = ", ".join(states) or ("closed by the app" if gathered else "none created")
                 return Measurement(False, (f"{why}; " if why else "") +
                                    f"{where} never connected within {timeout:g} s (states: {shown})")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from conformance.certify.evidence.artifacts import FAILING
 from conformance.certify.evidence.audio import Measurement, far_end_connected, far_end_hears, page_renders
+from conformance.certify.evidence.media_plane import MediaPlane
 from conformance.certify.flows.context import TargetContext
 from conformance.certify.model import CallSite, RawFinding, make_result
 from conformance.certify.session.app_session import SessionError
@@ -40,6 +41,7 @@ __all__ = [
     "hang_up_check",
     "hang_up_quietly",
     "mute_applies",
+    "no_path_reason",
     "place_call",
     "press_mute",
     "run_flow",
@@ -168,16 +170,22 @@ async def place_call(
         f"the far end received call {call.id}" if call else "the far end received no call",
     ]
     if call is None or not up:
-        flow.put(
-            check, "fail", "the call did not come up" if call else "no call reached the far end", evidence
-        )
+        summary = "the call did not come up" if call else "no call reached the far end"
+        flow.put(check, "fail", summary + await no_path_reason(env, session), evidence)
         return None, evidence
     connected = await far_end_connected(call, env.profile.timeout)
     evidence.append(connected.text)
     if not connected.ok:
-        flow.put(check, "fail", "the far end never connected", evidence)
+        flow.put(check, "fail", "the far end never connected" + await no_path_reason(env, session), evidence)
         return None, evidence
     return call, evidence
+
+
+async def no_path_reason(env: TargetContext, session: AppSession) -> str:
+    """``": <why>"`` when the run's networks explain a call that never connected (a home's
+    NAT or firewall, the far end's own NAT, no TURN server), else ``""``."""
+    why = await MediaPlane(env, session).no_path()
+    return f": {why}" if why else ""
 
 
 async def audio_both_ways(

@@ -15,6 +15,7 @@ from conformance.certify.evidence.records import AppVersion, CarriedRecord, Tele
 from conformance.certify.model import RawFinding
 from conformance.certify.session.app_session import AppSession
 from conformance.certify.session.steps import first_line
+from conformance.network.topology import Topology
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -79,6 +80,11 @@ class TargetContext:
         return self.signalling.tone_hz
 
     @property
+    def far_end_network(self) -> Topology | None:
+        """The far end's own network when it sits behind a NAT (``--far-end-network``)."""
+        return self.signalling.site.network
+
+    @property
     def redirected(self) -> bool:
         """Whether pages on the target are redirected (the reference or a real product)."""
         return self.kind == "redirected"
@@ -99,7 +105,7 @@ class TargetContext:
         """A loaded, set-up, ready app page (the caller finishes it); ``checking`` says
         which check is being judged, for what the page does on its own."""
         session = AppSession(
-            self.target, self.profile, self.app_url, {"signal": self.signalling.url}, artifacts=artifacts
+            self.target, self.profile, self.app_url, self.signalling.placeholders(), artifacts=artifacts
         )
         if checking is not None:
             session.watch.checking = checking

@@ -29,6 +29,7 @@ from conformance.certify.flows.base import (
     hang_up_check,
     hang_up_quietly,
     mute_applies,
+    no_path_reason,
     place_call,
     press_mute,
     run_flow,
@@ -171,7 +172,8 @@ async def _incoming_body(session: AppSession, flow: Flow) -> None:
         f"the app {'answered' if answered is call else 'never answered'} the far end's call {call.id}",
     ]
     if not up or answered is not call:
-        flow.put("incoming-call", "fail", "the incoming call did not come up", evidence)
+        flow.put("incoming-call", "fail", "the incoming call did not come up"
+                 + await no_path_reason(env, session), evidence)
         return
     connected = await far_end_connected(call, env.profile.timeout)
     evidence.append(connected.text)

@@ -48,15 +48,13 @@ async def call_quality_check(env: TargetEnv, flow: Flow, call: Call, devices: De
                  "(natively that needs a sound card for the browser)")
         return
     speech = SpeechTrack(speech_like(SPEECH_SECONDS))
-    senders = [s for s in call.party.pc.getSenders() if s.track is call.party.tone]
-    if not senders or call.party.tone is None:
+    if not await call.party.play(speech):
         flow.put("call-quality", "not-applicable", "the far end sends no audio on this call")
         return
-    senders[0].replaceTrack(speech)
     try:
         started = await _played(speech)
     finally:
-        senders[0].replaceTrack(call.party.tone)
+        await call.party.play(None)
     if started is None:
         flow.put("call-quality", "fail", f"the far end's speech did not start within {_START_TIMEOUT_S:g} s")
         return

@@ -1,7 +1,9 @@
-"""Placeholders in profile strings: ``{signal}``, the devices the suite chose, the DTMF
-digit, and secrets.
+"""Placeholders in profile strings: ``{signal}``, ``{ice_servers}``, the devices the suite
+chose, the DTMF digit, and secrets.
 
-``{signal}``, ``{mic_id}``, ``{mic_label}``, ``{speaker_id}`` and ``{speaker_label}`` are the
+``{ice_servers}`` is the ICE servers the run offers (``--far-end-network``, ``--turn``) as
+URL-encoded JSON of an ``RTCConfiguration.iceServers`` value (``%5B%5D``, ``[]``, when it
+offers none). ``{signal}``, ``{mic_id}``, ``{mic_label}``, ``{speaker_id}`` and ``{speaker_label}`` are the
 suite's values for one call; ``{digit}`` is the DTMF digit a ``send_dtmf`` action sends.
 ``{env:NAME}`` is the environment variable ``NAME`` (a password, a token): read when the
 step runs, never when the profile is loaded, and never written anywhere (reports show steps
@@ -18,7 +20,8 @@ from collections.abc import Iterator, Mapping
 __all__ = ["ENV_PREFIX", "PLACEHOLDERS", "MissingSecret", "names_in", "secret_values", "substitute"]
 
 #: The suite's placeholders (``{env:NAME}`` besides).
-PLACEHOLDERS: tuple[str, ...] = ("signal", "mic_id", "mic_label", "speaker_id", "speaker_label", "digit")
+PLACEHOLDERS: tuple[str, ...] = ("signal", "ice_servers", "mic_id", "mic_label", "speaker_id",
+                                 "speaker_label", "digit")
 #: ``{env:NAME}``: a value from the environment.
 ENV_PREFIX = "env:"
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")

@@ -59,6 +59,10 @@ def facts(cert: Certification) -> list[tuple[str, str]]:
         ("Media left from", "; ".join(
             f"{name}: {network['media_from']}" for name in cert.targets
             if isinstance(network := cert.target_details.get(name, {}).get("network"), dict))),
+        ("Far end", "; ".join(sorted({
+            str(network["far_end"]) for name in cert.targets
+            if isinstance(network := cert.target_details.get(name, {}).get("network"), dict)
+            and network.get("far_end")}))),
         ("Browser", cert.browser.title),
         ("Reference implementation", cert.reference_impl_version or "not used"),
         ("Targets", ", ".join(cert.targets)),

@@ -11,7 +11,8 @@ small and WHIP-like (documented in ``docs/certify.md``):
   ``{"call", "sdp", "answer", "resource"}`` or ``204`` after a while;
   ``POST <answer>`` (``{signal}/calls/<id>/answer``) takes the app's answer SDP.
 
-The far end is an :class:`~conformance.parties.AiortcParty` on the caller's event loop,
+The far end is an :class:`~conformance.parties.AiortcParty` on the caller's event loop (or,
+behind a NAT of its own, on its host's: :mod:`conformance.parties.placed`),
 which is the loop Playwright runs on. The server listens on 127.0.0.1 only, every path
 starts with a per-run secret, bodies and headers are bounded, and CORS is granted only to
 ``http://localhost``/``http://127.0.0.1`` origins (any port).
@@ -26,11 +27,12 @@ import json
 import re
 import secrets
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.network.impair import Preset
-from conformance.parties import AiortcParty
+from conformance.parties.placed import CallParty, FarEndSite
 from reference_impl.tones import CERTIFY_FAR_END_TONE_HZ as FAR_END_TONE_HZ
 
 __all__ = ["FAR_END_TONE_HZ", "Call", "SignallingServer"]
@@ -74,7 +76,7 @@ class Call:
 
     id: int
     direction: str  # "outgoing" (the app called) or "incoming" (the far end called)
-    party: AiortcParty
+    party: CallParty
     offer_sdp: str = ""
     answer_sdp: str = ""
     created: float = field(default_factory=time.monotonic)
@@ -109,6 +111,8 @@ class SignallingServer:
         #: The preset on the far end's link for the target being certified (``--impair`` on
         #: a target whose media leaves from the data centre), or ``None``.
         self.impairment: Preset | None = None
+        #: Where the far end sits and the ICE servers it uses (default: the data centre, none).
+        self.site = FarEndSite()
         self.secret = secrets.token_urlsafe(16)
         self.calls: list[Call] = []
         self._ids = itertools.count(1)
@@ -132,10 +136,16 @@ class SignallingServer:
         """The ``{signal}`` URL given to apps."""
         return f"http://127.0.0.1:{self.port}/{self.secret}/signal"
 
+    def placeholders(self) -> dict[str, str]:
+        """The profile placeholders this endpoint fills: ``{signal}``, and ``{ice_servers}``
+        (the ICE servers the run offers, ``RTCConfiguration.iceServers`` as URL-encoded JSON)."""
+        return {"signal": self.url,
+                "ice_servers": urllib.parse.quote(json.dumps(self.site.ice_servers), safe="")}
+
     # --- what the checks use -------------------------------------------------------------
     async def ring(self) -> Call:
         """Place a call to the app: the far end's offer waits for the app's long poll."""
-        party = AiortcParty(self.tone_hz, echo=self.echo, impairment=self.impairment)
+        party = await self.site.party(self.tone_hz, echo=self.echo, impairment=self.impairment)
         call = self._add(Call(next(self._ids), "incoming", party))
         call.offer_sdp = await party.offer()
         await self._incoming.put(call)
@@ -262,7 +272,7 @@ class SignallingServer:
 
     async def _offer(self, request: _Request) -> tuple[int, dict[str, str], bytes]:
         sdp = _sdp_body(request)
-        party = AiortcParty(self.tone_hz, echo=self.echo, impairment=self.impairment)
+        party = await self.site.party(self.tone_hz, echo=self.echo, impairment=self.impairment)
         call = self._add(Call(next(self._ids), "outgoing", party, offer_sdp=sdp))
         try:
             call.answer_sdp = await party.answer(sdp)
