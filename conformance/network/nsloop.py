@@ -34,7 +34,10 @@ _STOP_TIMEOUT_S = 10.0
 def _enter(namespace: str) -> None:
     """Move the calling thread into network namespace ``namespace`` (``ip netns`` name)."""
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    fd = os.open(f"/var/run/netns/{namespace}", os.O_RDONLY)
+    try:
+        fd = os.open(f"/var/run/netns/{namespace}", os.O_RDONLY)
+    except OSError as exc:
+        raise NamespaceError(f"could not enter namespace {namespace}: {exc.strerror}") from exc
     try:
         if libc.setns(fd, _CLONE_NEWNET) != 0:
             error = ctypes.get_errno()

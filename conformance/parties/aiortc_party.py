@@ -15,7 +15,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from conformance.network.farlink import impair_peer
 from conformance.network.impair import Preset
 from conformance.parties.audio import AudioAnalysis, AudioMeter, ToneTrack
-from reference_impl.host.ice import rtc_configuration
+from reference_impl.host.ice import ice_view, rtc_configuration
 from reference_impl.rfc4733 import ToneDecoder, enable_telephone_event, set_tone_listener
 from reference_impl.tones import AIORTC_FAR_END_TONE_HZ, FAR_END_TONE_AMPLITUDE, TONE_TOLERANCE_HZ
 
@@ -152,6 +152,9 @@ class AiortcParty:
         return {
             "kind": self.kind,
             "connectionState": self.pc.connectionState,
+            # The pair ICE selected (this end's candidate first), None until there is one.
+            "selectedPair": next((t["selectedPair"] for t in ice_view(self.pc)["iceTransports"]
+                                  if t.get("selectedPair")), None),
             "audio": self.meter.analysis().to_json(),
             "messages": list(self.messages[-50:]),
             "messageCount": len(self.messages),

@@ -96,4 +96,4 @@ class FarEndSite:
         """Where the far end's media leaves from, for the certificate."""
         if self.network is None:
             return "the data centre (no NAT): the harness's own network stack"
-        return f"a network of its own: {self.network.where}"
+        return f"its own host, in {self.network.where}"

@@ -24,6 +24,7 @@ __all__ = [
     "SILENT_DBFS",
     "TONE_TOLERANCE_HZ",
     "Measurement",
+    "describe_pair",
     "far_end_connected",
     "far_end_digits",
     "far_end_hears",
@@ -63,14 +64,27 @@ def _what(tone: float | None) -> str:
     return "any audible audio" if tone is None else f"{tone:.0f} Hz"
 
 
+def describe_pair(pair: dict[str, Any] | None) -> str:
+    """An ICE selected pair as evidence shows it: ``selected pair TYPE ADDR:PORT (PROTO) -> ...``."""
+    if not pair:
+        return "no selected pair reported"
+
+    def one(c: dict[str, Any] | None) -> str:
+        return "?" if not c else f"{c.get('type')} {c.get('address')}:{c.get('port')} ({c.get('protocol')})"
+
+    return f"selected pair {one(pair.get('local'))} -> {one(pair.get('remote'))}"
+
+
 async def far_end_connected(call: Call, timeout: float) -> Measurement:
-    """Wait until the far end's peer connection is ``connected``."""
+    """Wait until the far end's peer connection is ``connected`` (the text names the pair
+    the far end selected: its side first)."""
     deadline = time.monotonic() + timeout
     while True:
         stats = await call.stats()
         state = str(stats.get("connectionState"))
         if state == "connected":
-            return Measurement(True, "the far end's peer connection is connected", data=stats)
+            return Measurement(True, "the far end's peer connection is connected; "
+                               + describe_pair(stats.get("selectedPair")), data=stats)
         if time.monotonic() >= deadline or state in ("failed", "closed"):
             return Measurement(False, f"the far end's peer connection stayed {state!r}", data=stats)
         await asyncio.sleep(_POLL)

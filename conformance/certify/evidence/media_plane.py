@@ -15,7 +15,13 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
-from conformance.certify.evidence.audio import HEARD_DBFS, SILENT_DBFS, Measurement, page_renders
+from conformance.certify.evidence.audio import (
+    HEARD_DBFS,
+    SILENT_DBFS,
+    Measurement,
+    describe_pair,
+    page_renders,
+)
 from conformance.network.topology import Topology, no_path_reason
 
 if TYPE_CHECKING:
@@ -44,16 +50,6 @@ class PlaneTarget(Protocol):
 
     async def speakers(self) -> list[Any] | None:
         """The local device's virtual speakers (``None`` natively)."""
-
-
-def _pair(pair: dict[str, Any] | None) -> str:
-    if not pair:
-        return "no selected pair reported"
-
-    def one(c: dict[str, Any] | None) -> str:
-        return "?" if not c else f"{c.get('type')} {c.get('address')}:{c.get('port')} ({c.get('protocol')})"
-
-    return f"selected pair {one(pair.get('local'))} -> {one(pair.get('remote'))}"
 
 
 class MediaPlane:
@@ -110,7 +106,7 @@ class MediaPlane:
                         pairs = [t["selectedPair"] for t in pc.get("iceTransports", [])
                                  if t.get("selectedPair")]
                         text = (f"the local device's peer connection {pc['pc']} is connected to the "
-                                f"app's backend; {_pair(pairs[0] if pairs else None)}")
+                                f"app's backend; {describe_pair(pairs[0] if pairs else None)}")
                         return Measurement(True, text, data=pc)
                 states = [str(pc.get("connectionState")) for pc in host_pcs]
                 where = "the local device's peer connection(s)"
@@ -119,7 +115,7 @@ class MediaPlane:
                 for pc in page:
                     if pc.get("connectionState") == "connected":
                         return Measurement(True, "the page's peer connection is connected to the app's "
-                                                 f"backend; {_pair(pc.get('selectedPair'))}", data=pc)
+                                                 f"backend; {describe_pair(pc.get('selectedPair'))}", data=pc)
                 states = [str(pc.get("connectionState")) for pc in page]
                 where = "the page's peer connection(s)"
             if time.monotonic() >= deadline:
