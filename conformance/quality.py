@@ -74,7 +74,12 @@ def _resonate(x: Signal, frequency: float, bandwidth: float, rate: int) -> Signa
 
 def delay_ms(sent: Signal, played: Signal, rate: int = RATE) -> float | None:
     """How much later ``played`` carries ``sent`` (ms), from the cross-correlation's peak;
-    ``None`` when the peak is too weak to be the signal (nothing of it was played)."""
+    ``None`` when the peak is too weak to be the signal (nothing of it was played).
+
+    The peak is judged against what played while the signal would have (the window it
+    lines up with), not against the whole record: a record that also holds other sound
+    before or after (the far end's tone still in a sink's buffers when its speech starts)
+    carries the signal no less."""
     from scipy.signal import correlate
 
     if not len(sent) or not len(played):
@@ -82,10 +87,12 @@ def delay_ms(sent: Signal, played: Signal, rate: int = RATE) -> float | None:
     corr = correlate(played, sent, mode="full", method="fft")
     lags = np.arange(-len(sent) + 1, len(played))
     best = int(np.argmax(corr))
-    norm = float(np.linalg.norm(sent) * np.linalg.norm(played)) or 1.0
+    lag = int(lags[best])
+    window = played[max(lag, 0):max(lag + len(sent), 0)]
+    norm = float(np.linalg.norm(sent) * np.linalg.norm(window)) or 1.0
     if corr[best] / norm < 0.1:
         return None
-    return float(lags[best]) * 1000.0 / rate
+    return float(lag) * 1000.0 / rate
 
 
 def score(sent: Signal, played: Signal, rate: int = RATE) -> float:

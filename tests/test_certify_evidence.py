@@ -99,7 +99,8 @@ def test_a_failing_check_keeps_its_screenshot_and_trace(tmp_path: Path) -> None:
         assert not re.search(r"\b[0-9a-f]{64}\b", text), name
         assert not re.search(r"\b(None|True|False)\b", text), name
     text = customer_text(folder)
-    assert "index.html?signal={signal}&amp;flaw=ignore-devices in the bundled app" in text
+    shown = "index.html?signal={signal}&amp;flaw=ignore-devices&amp;ice={ice_servers} in the bundled app"
+    assert shown in text
     assert "native: none (native Chromium" in text
 
 

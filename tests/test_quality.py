@@ -26,6 +26,11 @@ def test_the_delay_is_where_the_signals_line_up() -> None:
     late = np.concatenate([np.zeros(1920), sent])  # 120 ms at 16 kHz
     assert quality.delay_ms(sent, late) == pytest.approx(120.0)
     assert quality.delay_ms(sent, np.zeros(len(sent))) is None
+    # Much louder sound outside the signal's span (a tone played before it: 10 s at -1 dBFS
+    # against 3 s of speech at -20 dBFS) does not hide it; the tone alone is not the signal.
+    tone = 0.9 * np.sin(2 * np.pi * 1201.0 * np.arange(16000 * 10) / 16000)
+    assert quality.delay_ms(sent, np.concatenate([tone, sent])) == pytest.approx(10_000.0)
+    assert quality.delay_ms(sent, tone) is None
     assert quality.measure(sent, np.zeros(len(sent))).mos is None
 
 
