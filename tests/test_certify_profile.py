@@ -205,6 +205,17 @@ def test_an_app_with_its_own_backend_needs_no_signal(tmp_path: Path) -> None:
     assert load_profile(write(tmp_path, GOOD, "harness.yaml")).far_end.kind == "harness"
 
 
+def test_the_far_end_network_is_the_suites_far_ends_only(tmp_path: Path) -> None:
+    peer = GOOD.replace("profile: 1\n", "profile: 1\nfar_end_network: symmetric-nat\n")
+    assert load_profile(write(tmp_path, peer)).far_end_network == "symmetric-nat"
+    own = GOOD.replace("?signal={signal}", "").replace(
+        "profile: 1\n", "profile: 1\nfar_end_network: home\nfar_end:\n  app:\n    audio: echo\n")
+    error = errors_of(tmp_path, own)
+    assert "app.yaml:2:18" in error and "this profile's far end is the app's own backend" in error
+    unknown = GOOD.replace("profile: 1\n", "profile: 1\nfar_end_network: cafe\n")
+    assert "not one of" in errors_of(tmp_path, unknown)
+
+
 def test_served_folders_are_relative_to_the_profile(tmp_path: Path) -> None:
     (tmp_path / "overrides").mkdir()
     text = GOOD.replace("  url: http://127.0.0.1:8080/index.html?signal={signal}",

@@ -148,6 +148,8 @@ async def certify(
     raws: list[RawFinding] = []
     envs: list[TargetContext] = []
     addresses: dict[str, str] = {}
+    # Where the far end sits: the command line's --far-end-network, else the profile's.
+    far_end_network = far_end_network or profile.far_end_network
     if far_end_network not in (None, DEFAULT_TOPOLOGY) and profile.far_end.own_backend:
         raise ValueError("--far-end-network places the suite's far end; this profile's far end "
                          "is the app's own backend (far_end: app)")

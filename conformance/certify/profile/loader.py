@@ -188,6 +188,11 @@ def _check(c: _Checker) -> Profile | None:
     _check_javascript(c, data.get("diagnostics"), ("diagnostics",), "expression")
     if isinstance(data.get("app"), dict):
         _check_javascript(c, data["app"].get("version_js"), ("app", "version_js"), "expression")
+    if data.get("far_end_network") not in (None, "same-host") and far_end.own_backend:
+        c.error(c.doc.mark(("far_end_network",)),
+                "far_end_network places the suite's far end, and this profile's far end is the "
+                "app's own backend (far_end: app)",
+                "remove far_end_network: the suite cannot move the app's own backend")
     if c.errors or app is None or call_up is None:
         return None
     return Profile(
@@ -202,6 +207,7 @@ def _check(c: _Checker) -> Profile | None:
         far_end=far_end,
         marks={"app": c.doc.mark(("app",)), "call_up": c.doc.mark(("call_up",))},
         network=data.get("network"),
+        far_end_network=data.get("far_end_network"),
     )
 
 

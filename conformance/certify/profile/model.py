@@ -185,6 +185,8 @@ class Profile:
     marks: dict[str, Mark] = field(default_factory=dict)
     #: ``network:``: where the reference target's local device sits (``None``: not said).
     network: str | None = None
+    #: ``far_end_network:``: where the suite's far end sits (``None``: not said).
+    far_end_network: str | None = None
 
     def has(self, action: str) -> bool:
         """Whether the profile defines ``action``."""
