@@ -193,3 +193,34 @@ def test_a_poll_that_went_away_does_not_swallow_a_call(monkeypatch: pytest.Monke
             await srv.close()
 
     run(body())
+
+
+def test_open_calls_are_bounded_before_a_far_end_is_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An app (or anyone with the URL) holding the most open calls gets 429, and no far end
+    (no peer connection) is made for the refused offer."""
+    monkeypatch.setattr(signalling, "_MAX_CALLS", 1)
+
+    async def body() -> None:
+        srv = SignallingServer()
+        await srv.start()
+        app = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        made: list[object] = []
+        real = srv.site.party
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            made.append(args)
+            return await real(*args, **kwargs)
+
+        monkeypatch.setattr(srv.site, "party", counted)
+        try:
+            sdp = (await offer_sdp(app)).encode()
+            headers = {"Content-Type": "application/sdp"}
+            assert (await request(srv, "POST", path_of(srv), sdp, headers))[0] == 201
+            status, _, text = await request(srv, "POST", path_of(srv), sdp, headers)
+            assert status == 429 and b"at most 1 open calls" in text
+            assert len(made) == 1 and len(srv.calls) == 1
+        finally:
+            await app.close()
+            await srv.close()
+
+    run(body())

@@ -38,6 +38,7 @@ CONE, SYMMETRIC = topology.topology("home"), topology.topology("symmetric-nat")
 #: retransmits its checks for over a minute before it fails: the failing case is the sample
 #: app's certification below, whose call never comes up within the profile's bound.)
 _CONNECT_S = 20.0
+_POLL_S = 0.1
 
 
 # --- why no path: pure logic ---------------------------------------------------------------
@@ -110,19 +111,22 @@ async def _call(site: FarEndSite, device: HomeNetwork) -> tuple[str, dict[str, A
     with NamespaceLoop(device.device.name) as near_loop:
         near = await NamespacedParty.create(near_loop, 1000.0, echo=False, impairment=None,
                                             ice_servers=site.ice_servers)
-        far = await site.party(None)
-        started = time.monotonic()
         try:
-            await near.accept(await far.answer(await near.offer()))
-            stats: dict[str, Any] = {}
-            while time.monotonic() - started < _CONNECT_S:
-                stats = await far.stats()
-                if stats["connectionState"] in ("connected", "failed"):
-                    break
-                await asyncio.sleep(0.1)  # polling the far end's state, bounded above
-            return str(stats.get("connectionState")), stats.get("selectedPair"), time.monotonic() - started
+            far = await site.party(None)
+            try:
+                started = time.monotonic()
+                await near.accept(await far.answer(await near.offer()))
+                stats: dict[str, Any] = {}
+                while time.monotonic() - started < _CONNECT_S:
+                    stats = await far.stats()
+                    if stats["connectionState"] in ("connected", "failed"):
+                        break
+                    await asyncio.sleep(_POLL_S)  # polling the far end's state, bounded above
+                return (str(stats.get("connectionState")), stats.get("selectedPair"),
+                        time.monotonic() - started)
+            finally:
+                await far.close()
         finally:
-            await far.close()
             await near.close()
 
 

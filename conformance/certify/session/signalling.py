@@ -145,7 +145,7 @@ class SignallingServer:
     # --- what the checks use -------------------------------------------------------------
     async def ring(self) -> Call:
         """Place a call to the app: the far end's offer waits for the app's long poll."""
-        party = await self.site.party(self.tone_hz, echo=self.echo, impairment=self.impairment)
+        party = await self._new_party()
         call = self._add(Call(next(self._ids), "incoming", party))
         call.offer_sdp = await party.offer()
         await self._incoming.put(call)
@@ -190,10 +190,14 @@ class SignallingServer:
             self._server = None
 
     # --- HTTP --------------------------------------------------------------------------------
-    def _add(self, call: Call) -> Call:
-        open_calls = [c for c in self.calls if not c.closed]
-        if len(open_calls) >= _MAX_CALLS:
+    async def _new_party(self) -> CallParty:
+        """A far end for one more call; 429 (before any peer connection is made) when the
+        app already holds :data:`_MAX_CALLS` open calls."""
+        if len([c for c in self.calls if not c.closed]) >= _MAX_CALLS:
             raise _HttpError(429, f"at most {_MAX_CALLS} open calls")
+        return await self.site.party(self.tone_hz, echo=self.echo, impairment=self.impairment)
+
+    def _add(self, call: Call) -> Call:
         self.calls.append(call)
         self._changed.set()
         return call
@@ -272,7 +276,7 @@ class SignallingServer:
 
     async def _offer(self, request: _Request) -> tuple[int, dict[str, str], bytes]:
         sdp = _sdp_body(request)
-        party = await self.site.party(self.tone_hz, echo=self.echo, impairment=self.impairment)
+        party = await self._new_party()
         call = self._add(Call(next(self._ids), "outgoing", party, offer_sdp=sdp))
         try:
             call.answer_sdp = await party.answer(sdp)
