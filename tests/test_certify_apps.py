@@ -158,7 +158,8 @@ def test_an_app_on_another_port_needs_only_a_profile(tmp_path: Path, other_port:
     profile = SAMPLE_PROFILE.replace(
         "  bundled: sample ", f"  url: {other_port}/index.html?signal={{signal}} #"
     )
-    profile = profile.replace(PATH_LINE, "").replace("  name: Sample calling app", "  name: Elsewhere app")
+    profile = re.sub(r"^  path: .*\n", "", profile, flags=re.MULTILINE).replace(
+        "  name: Sample calling app", "  name: Elsewhere app")
     # Set-up steps, and the microphone picked by its label rather than its id.
     profile = profile.replace("\nready:", "\nsetup:\n  - wait_for: {text: Ready}\nready:", 1)
     profile = profile.replace("      value: '{mic_id}'", "      label: '{mic_label}'")

@@ -222,6 +222,19 @@ def test_the_certificate_says_which_redirection_it_ran_against() -> None:
     assert "| Browser | Chromium 156 |" in md
 
 
+def test_the_certificate_says_where_media_left_from_and_where_the_far_end_sat() -> None:
+    """A target that says nothing of its network (an attached browser) only says where the
+    far end sat; every target's own network is shown; the far end's place once."""
+    cert = certification()
+    far = "its own host, in a home behind a symmetric NAT"
+    cert.target_details = {"native": {"network": {"topology": "data-centre", "media_from": "the data centre",
+                                                  "far_end": far}},
+                           "reference": {"network": {"far_end": far}}}
+    md = render_markdown(cert)
+    assert "| Media left from | native: the data centre |" in md
+    assert f"| Far end | {far} |" in md
+
+
 def test_scrub_removes_secrets_addresses_and_device_ids() -> None:
     from conformance.certify.report.scrub import Scrubber, scrub
 

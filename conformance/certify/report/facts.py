@@ -58,7 +58,8 @@ def facts(cert: Certification) -> list[tuple[str, str]]:
                                   for name in cert.targets)),
         ("Media left from", "; ".join(
             f"{name}: {network['media_from']}" for name in cert.targets
-            if isinstance(network := cert.target_details.get(name, {}).get("network"), dict))),
+            if isinstance(network := cert.target_details.get(name, {}).get("network"), dict)
+            and network.get("media_from"))),
         ("Far end", "; ".join(sorted({
             str(network["far_end"]) for name in cert.targets
             if isinstance(network := cert.target_details.get(name, {}).get("network"), dict)
