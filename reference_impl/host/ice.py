@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Literal, cast
 
 import aioice.ice
@@ -53,11 +55,27 @@ def _loopback_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
     return ["127.0.0.1"] if use_ipv4 else []
 
 
+def _in_a_named_namespace() -> bool:
+    """Whether this thread runs in a network namespace made with ``ip netns`` (a host of
+    its own, such as a home's device) rather than the machine's stack: the test
+    ``ip netns identify`` makes (the same namespace inode as a ``/var/run/netns`` entry)."""
+    try:
+        own = os.stat("/proc/thread-self/ns/net")
+        return any((entry.stat().st_dev, entry.stat().st_ino) == (own.st_dev, own.st_ino)
+                   for entry in Path("/var/run/netns").iterdir())
+    except OSError:  # no procfs or no named namespaces: the machine's stack
+        return False
+
+
 def _all_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
     # aioice leaves 127.0.0.1 out; a local device that also reaches a far end on loopback
-    # (the harness's own) needs it, as Chromium offers it with the loopback flag.
+    # (the harness's own) needs it, as Chromium offers it with the loopback flag. A device
+    # in a namespace of its own (a home) has nothing to reach there, and aioice would also
+    # ask the page's STUN server from that socket: unanswerable, it held every gathering
+    # for aioice's whole 5 s bound.
     found = _machine_addresses(use_ipv4=use_ipv4, use_ipv6=use_ipv6)
-    return [*(["127.0.0.1"] if use_ipv4 else []), *found]
+    loopback = use_ipv4 and not _in_a_named_namespace()
+    return [*(["127.0.0.1"] if loopback else []), *found]
 
 
 def use_ice_mode(mode: IceMode) -> None:

@@ -185,3 +185,26 @@ def test_loopback_gathering_ends_with_its_block() -> None:
         use_ice_mode("all")
         assert aioice.ice.get_host_addresses is not outside
     assert aioice.ice.get_host_addresses is outside
+
+
+def test_a_device_on_a_host_of_its_own_offers_no_loopback_candidate() -> None:
+    """`all` mode offers 127.0.0.1 on the machine's own stack (a far end there may be on
+    loopback), not in a namespace of its own (a home's device): nothing could answer there,
+    and aioice's STUN query from that socket held every gathering for its 5 s bound."""
+    from conformance.network.netns import Namespace, namespace_unavailable
+    from conformance.network.nsloop import NamespaceLoop
+    from reference_impl.host.ice import _all_addresses
+
+    if namespace_unavailable() is not None:
+        pytest.skip(namespace_unavailable())
+
+    async def listed() -> list[str]:
+        return _all_addresses(True, False)
+
+    async def main() -> None:
+        # Unwired: its own loopback only, and no network change on this machine.
+        with Namespace.create(wired=False, role="solo") as namespace, NamespaceLoop(namespace.name) as loop:
+            assert await loop.run(listed()) == []
+        assert "127.0.0.1" in await listed()
+
+    asyncio.run(main())
