@@ -193,10 +193,16 @@ def test_dialogs_a_navigation_away_a_crash_and_a_hang_are_named(tmp_path: Path) 
             try:
                 await session.open()
                 started = time.monotonic()
-                try:  # Playwright's click waits for the page after the handler: it hangs there
+                try:
+                    # The click usually waits for the page after its handler and hangs there;
+                    # it may also return first (the handler only set a timer), and the next
+                    # look at the page then finds it hung.
                     await session.action("mute")
+                    await session.check_alive()
                 except PageGone as exc:
-                    assert re.fullmatch(r"the app's page stayed unresponsive for ([7-9]|1[0-2]) s after mute",
+                    # Since the page last answered: the step's bound and grace (or nothing,
+                    # when the click returned first) and the probe's 4 s.
+                    assert re.fullmatch(r"the app's page stayed unresponsive for ([4-9]|1[0-2]) s after mute",
                                         str(exc)), exc
                     assert exc.unresponsive and session._page.is_closed()  # and so its renderer
                 else:
