@@ -26,6 +26,8 @@ from conformance.certify import add_certify_command
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PROFILE = (ROOT / "profiles" / "sample.yaml").read_text(encoding="utf-8")
 PATH_LINE = "  path: index.html?signal={signal}"
+#: How often a bounded wait looks again.
+_POLL_S = 0.1
 TIMEOUT_LINE = "timeout: 15s"
 #: The hostile sample's alert (conformance/apps/sample/hostile.js).
 ALERT = "Your call is starting: press OK to continue"
@@ -46,7 +48,7 @@ def wait_gone(before: set[int], bound: float) -> set[int]:
         left = set(descendants(os.getpid())) - before
         if not left or time.monotonic() >= deadline:
             return left
-        time.sleep(0.1)
+        time.sleep(_POLL_S)  # between looks at the process tree, bounded above
 
 
 def test_a_hostile_page_is_answered_named_and_ended_in_bounded_time(tmp_path: Path) -> None:

@@ -23,6 +23,8 @@ pytestmark = pytest.mark.skipif(soundcard_problem() is not None,
                                 reason=f"no sound card here: {soundcard_problem()}")
 
 PAGES = Path(__file__).resolve().parent / "data" / "soundcard"
+#: How often a bounded wait looks again, and how often a measured window is sampled.
+_POLL_S, _SAMPLE_S = 0.1, 0.5
 
 
 def _pactl(card: SoundCard, *args: str) -> str:
@@ -98,7 +100,7 @@ async def _record_until(target: NativeTarget, speaker: int, hz: float, bound: fl
             return record
         if time.monotonic() > deadline:
             raise AssertionError(f"speaker {speaker} never played {hz:g} Hz: {record}")
-        await asyncio.sleep(0.1)  # polling interval of a bounded wait
+        await asyncio.sleep(_POLL_S)  # polling interval of a bounded wait
 
 
 def test_chromium_lists_the_card_and_a_call_plays_on_the_chosen_speaker() -> None:
@@ -146,7 +148,7 @@ def test_a_steady_tone_and_a_phrase_survive_chromiums_processing_over_a_call() -
             while time.monotonic() - started < 6.0:
                 records.append(await target.speaker_record(2))
                 phrases.append(await asyncio.to_thread(card.speaker_speech, 2))
-                await asyncio.sleep(0.5)  # sampling interval of the measured window
+                await asyncio.sleep(_SAMPLE_S)  # sampling interval of the measured window
             heard = [r for r in records if r["dominantHz"] is not None and r["rmsDbfs"] > -40
                      and abs(r["dominantHz"] - MIC_TONES_HZ[0]) <= TONE_TOLERANCE_HZ]
             said = [p for p in phrases if p is not None and p["microphone"] == 1
