@@ -89,6 +89,12 @@ def test_a_loop_inside_a_namespace_makes_its_sockets_there() -> None:
 
 
 # --- peer to peer through two NATs: aiortc on both sides -------------------------------------
+def _back_to_cones() -> None:
+    """The worker's two homes as the session made them (other tests expect cone NATs)."""
+    for far in (False, True):
+        HomeNetwork.inherited(far_end=far).use(CONE)  # type: ignore[union-attr]
+
+
 @contextlib.contextmanager
 def _networks(tmp_path: Path, device: str, far_end: str,
               servers: list[dict[str, Any]]) -> Iterator[tuple[FarEndSite, HomeNetwork]]:
@@ -101,8 +107,7 @@ def _networks(tmp_path: Path, device: str, far_end: str,
             assert home is not None
             yield site, home
     finally:
-        for far in (False, True):
-            HomeNetwork.inherited(far_end=far).use(CONE)  # type: ignore[union-attr]
+        _back_to_cones()
 
 
 async def _call(site: FarEndSite, device: HomeNetwork) -> tuple[str, dict[str, Any] | None, float]:
@@ -165,8 +170,7 @@ def test_the_sample_app_peer_to_peer(tmp_path: Path, other_host: OtherHost) -> N
             far_end_network="home",
             ice_servers=[*other_host.turn.stun_servers(), *other_host.turn.ice_servers("udp")]))
     finally:
-        for far in (False, True):
-            HomeNetwork.inherited(far_end=far).use(CONE)  # type: ignore[union-attr]
+        _back_to_cones()
     assert cert.result("call-connects", "native").verdict == "pass"  # type: ignore[union-attr]
     connects = cert.told("call-connects", "reference")
     assert cert.result("call-connects", "reference").verdict == "fail", connects  # type: ignore[union-attr]

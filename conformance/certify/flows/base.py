@@ -41,10 +41,10 @@ __all__ = [
     "hang_up_check",
     "hang_up_quietly",
     "mute_applies",
-    "no_path_reason",
     "place_call",
     "press_mute",
     "run_flow",
+    "why_no_path",
 ]
 
 AUDIO_TIMEOUT = 10.0
@@ -171,17 +171,17 @@ async def place_call(
     ]
     if call is None or not up:
         summary = "the call did not come up" if call else "no call reached the far end"
-        flow.put(check, "fail", summary + await no_path_reason(env, session), evidence)
+        flow.put(check, "fail", summary + await why_no_path(env, session), evidence)
         return None, evidence
     connected = await far_end_connected(call, env.profile.timeout)
     evidence.append(connected.text)
     if not connected.ok:
-        flow.put(check, "fail", "the far end never connected" + await no_path_reason(env, session), evidence)
+        flow.put(check, "fail", "the far end never connected" + await why_no_path(env, session), evidence)
         return None, evidence
     return call, evidence
 
 
-async def no_path_reason(env: TargetContext, session: AppSession) -> str:
+async def why_no_path(env: TargetContext, session: AppSession) -> str:
     """``": <why>"`` when the run's networks explain a call that never connected (a home's
     NAT or firewall, the far end's own NAT, no TURN server), else ``""``."""
     why = await MediaPlane(env, session).no_path()

@@ -29,10 +29,10 @@ from conformance.certify.flows.base import (
     hang_up_check,
     hang_up_quietly,
     mute_applies,
-    no_path_reason,
     place_call,
     press_mute,
     run_flow,
+    why_no_path,
 )
 from conformance.certify.flows.devices import devices_check, pick_devices
 from conformance.certify.flows.faults import disconnected_flow, reconnect_flow
@@ -173,7 +173,7 @@ async def _incoming_body(session: AppSession, flow: Flow) -> None:
     ]
     if not up or answered is not call:
         flow.put("incoming-call", "fail", "the incoming call did not come up"
-                 + await no_path_reason(env, session), evidence)
+                 + await why_no_path(env, session), evidence)
         return
     connected = await far_end_connected(call, env.profile.timeout)
     evidence.append(connected.text)
